@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Launcher: check the Node.js version, then hand over to the compiled CLI.
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 20) {
+  process.stderr.write(`ocfleet: needs Node.js 20 or newer; this is ${process.version}\n`);
+  process.exit(1);
+}
+
+import("../dist/cli/main.js").then(
+  ({ main }) => main(process.argv.slice(2)),
+  (err) => {
+    if (err && err.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/cli/main.js")) {
+      const root = new URL("..", import.meta.url).pathname;
+      process.stderr.write(`ocfleet: not built yet (dist/ is missing); run: npm --prefix ${root} run build\n`);
+    } else {
+      process.stderr.write(`ocfleet: failed to start: ${err && err.stack ? err.stack : err}\n`);
+    }
+    process.exit(1);
+  },
+);

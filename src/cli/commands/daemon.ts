@@ -1,0 +1,139 @@
+// ocfleet daemon start|stop|status|logs|run: the daemon's lifecycle.
+import type { Command } from "commander";
+import { createReadStream, existsSync, readFileSync, statSync, unwatchFile, watchFile } from "node:fs";
+import { connectToRunningDaemon, stopDaemon } from "../../client/daemon.js";
+import type { FleetConnection } from "../../client/connection.js";
+import { api, type DaemonStatus } from "../../protocol/api/index.js";
+import { statePaths } from "../../protocol/statefile.js";
+import { CliError, formatBytes, formatDuration, print, printJson, style } from "../output.js";
+import { openDaemonConnection, runCommand, stateDir } from "../session.js";
+
+/** The exit code for "no daemon is running", as `systemctl status` does. */
+const EXIT_NOT_RUNNING = 3;
+
+function printStatus(status: DaemonStatus): void {
+  print(`${style.green("●")} ocfleet daemon ${status.version} ${style.dim(`(protocol ${status.protocol})`)}`);
+  print(`  pid:          ${status.pid}`);
+  print(`  uptime:       ${formatDuration(status.uptimeMs)}`);
+  print(`  listening:    ws://${status.listen.host}:${status.listen.port}`);
+  print(`  state dir:    ${status.stateDir}`);
+  print(`  database:     ${status.db.path} (${formatBytes(status.db.sizeBytes)}, WAL ${formatBytes(status.db.walBytes)}, schema v${status.db.schemaVersion})`);
+  print(`  log:          ${status.logPath}`);
+  print(`  clients:      ${status.connections} connected, ${status.subscriptions} subscriptions`);
+  print(`  memory (RSS): ${formatBytes(status.rssBytes)}`);
+}
+
+async function statusOf(connection: FleetConnection): Promise<DaemonStatus> {
+  try {
+    return await connection.call(api.daemon.status, {}, { timeoutMs: 5000 });
+  } finally {
+    connection.close();
+  }
+}
+
+export function registerDaemonCommands(program: Command): void {
+  const daemon = program.command("daemon").description("start, stop and inspect the background daemon");
+
+  daemon
+    .command("start")
+    .description("start the daemon if it is not running")
+    .option("--json", "print JSON")
+    .action((options: { json?: boolean }) =>
+      runCommand(options, async () => {
+        const status = await statusOf(await openDaemonConnection(options));
+        if (options.json) printJson({ running: true, ...status });
+        else printStatus(status);
+      }),
+    );
+
+  daemon
+    .command("stop")
+    .description("stop the daemon gracefully")
+    .option("--json", "print JSON")
+    .action((options: { json?: boolean }) =>
+      runCommand(options, async () => {
+        const outcome = await stopDaemon(stateDir());
+        if (options.json) return printJson(outcome);
+        print(outcome.wasRunning ? `stopped the daemon (pid ${outcome.pid})` : "no daemon was running");
+      }),
+    );
+
+  daemon
+    .command("status")
+    .description("show whether the daemon runs, and its pid, version, uptime, address and database")
+    .option("--json", "print JSON")
+    .action((options: { json?: boolean }) =>
+      runCommand(options, async () => {
+        const connection = await connectToRunningDaemon(stateDir(), "ocfleet-cli");
+        if (!connection) {
+          if (options.json) printJson({ running: false, stateDir: stateDir() });
+          else print(`${style.dim("○")} no ocfleet daemon is running for ${stateDir()}`);
+          process.exitCode = EXIT_NOT_RUNNING;
+          return;
+        }
+        const status = await statusOf(connection);
+        if (options.json) printJson({ running: true, ...status });
+        else printStatus(status);
+      }),
+    );
+
+  daemon
+    .command("logs")
+    .description("print the daemon log")
+    .option("-n, --lines <count>", "how many of the last lines to print", "50")
+    .option("-f, --follow", "keep printing new lines as they are written")
+    .action((options: { lines: string; follow?: boolean }) =>
+      runCommand({}, async () => {
+        const count = Number(options.lines);
+        if (!Number.isInteger(count) || count < 0) throw new CliError(`--lines must be a whole number, not '${options.lines}'`, 2);
+        const path = statePaths(stateDir()).log;
+        if (!existsSync(path)) {
+          if (!options.follow) return print(style.dim(`no daemon log yet at ${path}`));
+        } else {
+          const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+          if (count > 0 && lines.join("") !== "") print(lines.slice(-count).join("\n"));
+        }
+        if (options.follow) await followFile(path);
+      }),
+    );
+
+  daemon
+    .command("run")
+    .description("run the daemon in the foreground (what `start` runs in the background)")
+    .option("--background", "log only to the file; used when started detached")
+    .action(async (options: { background?: boolean }) => {
+      const { runDaemon, AlreadyRunningError, EXIT_ALREADY_RUNNING } = await import("../../daemon/main.js");
+      try {
+        await runDaemon({ home: stateDir(), echoLog: !options.background });
+      } catch (err) {
+        process.stderr.write(`ocfleet: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(err instanceof AlreadyRunningError ? EXIT_ALREADY_RUNNING : 1);
+      }
+    });
+}
+
+/** Prints what is appended to the file until interrupted; copes with the file appearing or rotating. */
+function followFile(path: string): Promise<void> {
+  let offset = existsSync(path) ? statSync(path).size : 0;
+  let reading = false;
+  const readMore = () => {
+    if (reading || !existsSync(path)) return;
+    const size = statSync(path).size;
+    if (size < offset) offset = 0; // rotated or truncated
+    if (size === offset) return;
+    reading = true;
+    const stream = createReadStream(path, { start: offset, end: size - 1 });
+    stream.on("data", (chunk) => process.stdout.write(chunk));
+    stream.on("close", () => {
+      offset = size;
+      reading = false;
+    });
+  };
+  watchFile(path, { interval: 200 }, readMore);
+  return new Promise((resolve) =>
+    process.once("SIGINT", () => {
+      unwatchFile(path);
+      resolve();
+    }),
+  );
+}

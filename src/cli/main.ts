@@ -1,0 +1,37 @@
+// The ocfleet command: a commander program with one file per command group.
+import { Command, CommanderError } from "commander";
+import { PACKAGE_VERSION } from "../protocol/version.js";
+import { registerChecklistCommands } from "./commands/checklist.js";
+import { registerDaemonCommands } from "./commands/daemon.js";
+import { registerVersionCommand } from "./commands/version.js";
+
+export function buildProgram(): Command {
+  const program = new Command("ocfleet")
+    .description("Run and steer OpenCode coding agents on all your machines")
+    .version(PACKAGE_VERSION, "-V, --version-number", "print the version number")
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  registerVersionCommand(program);
+  registerDaemonCommands(program);
+  registerChecklistCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    // The TUI comes with its own issue; until then, a short help on any terminal.
+    program.outputHelp();
+    return;
+  }
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed the message; usage errors exit 2, help and version 0.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,177 @@
+// Finding the daemon for a state directory: connect to it, start it detached if none runs,
+// replace one of another version, and stop it.
+import { spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { api } from "../protocol/api/index.js";
+import { FleetError } from "../protocol/errors.js";
+import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
+import { PACKAGE_VERSION } from "../protocol/version.js";
+import { ensurePrivateDir } from "../platform/files.js";
+import { readCommandLine, waitForExit } from "../platform/processes.js";
+import { FleetConnection } from "./connection.js";
+
+export interface DaemonConnectOptions {
+  home: string;
+  /** Start a daemon if none answers. */
+  autoStart: boolean;
+  /** Called with short human messages while waiting ("starting the daemon…"). */
+  onProgress?: (message: string) => void;
+  clientName?: string;
+}
+
+/** The exit code `ocfleet daemon run` uses when another daemon already holds the state directory. */
+const EXIT_ALREADY_RUNNING = 3;
+const BIN_PATH = fileURLToPath(new URL("../../bin/ocfleet.js", import.meta.url));
+
+function startTimeoutMs(): number {
+  const fromEnv = Number(process.env.OCFLEET_START_TIMEOUT_MS);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 15_000;
+}
+
+/** Whether the pid runs an ocfleet daemon, judged by its command line; a reused pid is not ours. */
+export function isOcfleetDaemon(pid: number): boolean {
+  const argv = readCommandLine(pid);
+  if (!argv) return false;
+  const launcher = argv.findIndex((arg) => /(?:^|\/)(?:ocfleet(?:\.js)?|opencode-fleet)$/.test(arg));
+  return launcher >= 0 && argv[launcher + 1] === "daemon" && argv[launcher + 2] === "run";
+}
+
+/** The last lines of the daemon log, for error messages. */
+export function tailDaemonLog(home: string, lines = 20): string {
+  try {
+    const text = readFileSync(statePaths(home).log, "utf8").trimEnd();
+    return text.split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(the daemon log is empty)";
+  }
+}
+
+async function openWith(state: DaemonStateFile, clientName?: string): Promise<FleetConnection> {
+  return FleetConnection.open({ host: state.host, port: state.port, token: state.token, clientName });
+}
+
+/** Connects to the daemon that is running now, or returns null. Never starts one. */
+export async function connectToRunningDaemon(home: string, clientName?: string): Promise<FleetConnection | null> {
+  const state = readStateFile(statePaths(home).stateFile);
+  if (!state) return null;
+  try {
+    return await openWith(state, clientName);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Returns a connection to the current-version daemon of `home`, starting or replacing it as needed.
+ * Throws a FleetError whose message carries the tail of the daemon log when it cannot come up.
+ */
+export async function connectToDaemon(options: DaemonConnectOptions): Promise<FleetConnection> {
+  const paths = statePaths(options.home);
+  const state = readStateFile(paths.stateFile);
+  if (state) {
+    const connection = await openWith(state, options.clientName).catch(() => null);
+    if (connection && connection.welcome.server.version === PACKAGE_VERSION) return connection;
+    if (connection) {
+      if (!options.autoStart) return connection;
+      options.onProgress?.(`replacing daemon ${connection.welcome.server.version} with ${PACKAGE_VERSION}…`);
+      await stopDaemonVia(connection, state.pid);
+    } else if (isOcfleetDaemon(state.pid)) {
+      // Alive but not answering: it is starting or stopping. Give it the start timeout to settle.
+      options.onProgress?.("waiting for the daemon to answer…");
+      const settled = await waitForDaemon(options.home, startTimeoutMs(), options.clientName, null);
+      if (settled) return settled;
+      throw new FleetError("unavailable", `the daemon (pid ${state.pid}) is running but does not answer.\n${tailDaemonLog(options.home)}`);
+    }
+    // Otherwise the state file is stale (dead pid, or a pid reused by another program); a new daemon replaces it.
+  }
+  if (!options.autoStart) throw new FleetError("unavailable", `no ocfleet daemon is running for ${options.home}`);
+  options.onProgress?.("starting the ocfleet daemon…");
+  return startDaemon(options.home, options.clientName);
+}
+
+/** Starts a detached daemon and waits until it answers. */
+async function startDaemon(home: string, clientName?: string): Promise<FleetConnection> {
+  const paths = statePaths(home);
+  ensurePrivateDir(home);
+  const logFd = openSync(paths.log, "a", 0o600);
+  const child = spawn(process.execPath, [BIN_PATH, "daemon", "run", "--background"], {
+    detached: true,
+    stdio: ["ignore", logFd, logFd],
+    env: { ...process.env, OCFLEET_HOME: home },
+  });
+  closeSync(logFd);
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.once("exit", (code, signal) => (exit = { code, signal }));
+  child.once("error", () => (exit = { code: -1, signal: null }));
+  child.unref();
+
+  const deadline = Date.now() + startTimeoutMs();
+  const connection = await waitForDaemon(home, deadline - Date.now(), clientName, () => {
+    // Losing the race to another daemon that started at the same moment is fine: use that one.
+    if (exit && exit.code !== EXIT_ALREADY_RUNNING) return `the daemon exited during start (${exit.signal ?? `code ${exit.code}`})`;
+    return null;
+  });
+  if (connection) return connection;
+  throw new FleetError(
+    "unavailable",
+    `the daemon did not come up within ${Math.round(startTimeoutMs() / 1000)} s. Last lines of ${paths.log}:\n${tailDaemonLog(home)}`,
+  );
+}
+
+/**
+ * Polls the state file until a current daemon answers, the time runs out (null), or `failed`
+ * reports a reason to give up (thrown with the log tail).
+ */
+async function waitForDaemon(
+  home: string,
+  timeoutMs: number,
+  clientName: string | undefined,
+  failed: (() => string | null) | null,
+): Promise<FleetConnection | null> {
+  const paths = statePaths(home);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const state = readStateFile(paths.stateFile);
+    if (state && state.version === PACKAGE_VERSION) {
+      const connection = await openWith(state, clientName).catch(() => null);
+      if (connection) return connection;
+    }
+    const reason = failed?.();
+    if (reason) throw new FleetError("unavailable", `${reason}. Last lines of ${paths.log}:\n${tailDaemonLog(home)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return null;
+}
+
+/** Asks a daemon to stop and waits for its process to end; kills it only if it is still our daemon. */
+async function stopDaemonVia(connection: FleetConnection, pid: number): Promise<void> {
+  await connection.call(api.daemon.stop, {}, { timeoutMs: 3000 }).catch(() => undefined);
+  connection.close();
+  if (await waitForExit(pid, 8000)) return;
+  if (!isOcfleetDaemon(pid)) return;
+  process.kill(pid, "SIGTERM");
+  if (await waitForExit(pid, 3000)) return;
+  if (isOcfleetDaemon(pid)) process.kill(pid, "SIGKILL");
+  await waitForExit(pid, 2000);
+}
+
+export interface StopOutcome {
+  wasRunning: boolean;
+  pid: number | null;
+}
+
+/** Stops the daemon of `home` if one runs. */
+export async function stopDaemon(home: string): Promise<StopOutcome> {
+  const state = readStateFile(statePaths(home).stateFile);
+  if (!state) return { wasRunning: false, pid: null };
+  const connection = await openWith(state).catch(() => null);
+  if (connection) {
+    await stopDaemonVia(connection, state.pid);
+    return { wasRunning: true, pid: state.pid };
+  }
+  if (!isOcfleetDaemon(state.pid)) return { wasRunning: false, pid: null };
+  process.kill(state.pid, "SIGTERM");
+  if (!(await waitForExit(state.pid, 8000)) && isOcfleetDaemon(state.pid)) process.kill(state.pid, "SIGKILL");
+  return { wasRunning: true, pid: state.pid };
+}

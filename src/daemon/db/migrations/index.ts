@@ -1,0 +1,5 @@
+// Every migration, in order. Add a file NNNN-name.ts and append it here; never edit a released one.
+import type { Migration } from "../migrate.js";
+import { initial } from "./0001-initial.js";
+
+export const migrations: readonly Migration[] = [initial];

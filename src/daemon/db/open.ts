@@ -1,0 +1,38 @@
+// Opens state.db with the pragmas the daemon relies on.
+import Database from "better-sqlite3";
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /**
+   * Hold SQLite's exclusive lock for the life of the connection. The daemon uses this as its
+   * single-instance lock: a second process gets SQLITE_BUSY at once, and the kernel releases
+   * the lock when the holder dies, so it never goes stale.
+   */
+  exclusive?: boolean;
+}
+
+export function openDatabase(path: string, options: OpenOptions = {}): Db {
+  const db = new Database(path);
+  try {
+    if (options.exclusive) {
+      db.pragma("locking_mode = EXCLUSIVE");
+      db.pragma("busy_timeout = 0");
+    }
+    // WAL: a killed process loses no committed transaction.
+    db.pragma("journal_mode = WAL");
+    if (options.exclusive) db.exec("BEGIN IMMEDIATE; COMMIT"); // takes the lock now, or throws SQLITE_BUSY
+    // NORMAL is durable against process crashes in WAL mode; only a power loss can drop the last commits.
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}

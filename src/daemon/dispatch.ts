@@ -1,0 +1,177 @@
+// Dispatch: the one place where a call is resolved, its access level enforced, its arguments
+// validated, and its handler run in the right way for its kind.
+import type { z } from "zod";
+import { FleetError, type ErrorPayload } from "../protocol/errors.js";
+import type { Db } from "./db/open.js";
+import type {
+  ActionCtx,
+  ActionDef,
+  Caller,
+  DaemonServices,
+  FunctionDef,
+  MutationCtx,
+  MutationDef,
+  QueryCtx,
+  QueryDef,
+} from "./functions/define.js";
+import { DependencySet, type Delivery, type LiveQueries, type LiveQuery } from "./live.js";
+import type { Logger } from "./log.js";
+
+export interface DispatcherDeps {
+  db: Db;
+  live: LiveQueries;
+  services: DaemonServices;
+  registry: Map<string, FunctionDef>;
+  log: Logger;
+  clock?: () => number;
+}
+
+/** Errors the caller may see as they are; anything else is logged and reported as `internal`. */
+export function toErrorPayload(err: unknown, log?: Logger, context?: Record<string, unknown>): ErrorPayload {
+  if (err instanceof FleetError) return err.toPayload();
+  log?.error("unexpected error", { ...context, error: err });
+  return { code: "internal", message: "internal error in the daemon (details are in its log: ocfleet daemon logs)" };
+}
+
+export class Dispatcher {
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  /** Runs one call to completion. Throws FleetError for anything the caller should hear about. */
+  async call(caller: Caller, method: string, rawArgs: unknown): Promise<unknown> {
+    const def = this.resolve(method);
+    authorize(def, caller);
+    const args = validate(def, rawArgs);
+    switch (def.kind) {
+      case "query":
+        return this.runQuery(def, caller, args, new DependencySet());
+      case "mutation":
+        return this.runMutation(def, caller, args);
+      case "action": {
+        const running = this.runAction(def, caller, args);
+        this.inFlight.add(running);
+        try {
+          return await running;
+        } finally {
+          this.inFlight.delete(running);
+        }
+      }
+    }
+  }
+
+  /**
+   * Starts a live query. `currentCaller` is asked again at every evaluation, so a caller who
+   * loses access stops getting data at once. Bad method or arguments throw synchronously.
+   */
+  subscribe(currentCaller: () => Caller, method: string, rawArgs: unknown, deliver: (d: Delivery) => void): LiveQuery {
+    const def = this.resolve(method);
+    if (def.kind !== "query") throw new FleetError("invalid_argument", `${method} is a ${def.kind}; only queries can be subscribed to`);
+    authorize(def, currentCaller());
+    const args = validate(def, rawArgs);
+    const query: LiveQuery = {
+      evaluate: (reads) => {
+        const caller = currentCaller();
+        authorize(def, caller);
+        return this.runQuery(def, caller, args, reads);
+      },
+      deliver,
+    };
+    this.deps.live.add(query);
+    return query;
+  }
+
+  unsubscribe(query: LiveQuery): void {
+    this.deps.live.remove(query);
+  }
+
+  /** Waits for running actions to finish, up to the timeout. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const settled = Promise.allSettled([...this.inFlight]).then(() => true as const);
+    const drained = await Promise.race([settled, timedOut]);
+    clearTimeout(timer);
+    return drained;
+  }
+
+  private resolve(method: string): FunctionDef {
+    const def = this.deps.registry.get(method);
+    if (!def) throw new FleetError("unknown_method", `unknown method '${method}'`, { method });
+    return def;
+  }
+
+  private baseCtx(caller: Caller) {
+    return { caller, user: caller.user, services: this.deps.services, now: this.clock() };
+  }
+
+  private runQuery(def: QueryDef, caller: Caller, args: unknown, reads: DependencySet): unknown {
+    const ctx: QueryCtx = {
+      ...this.baseCtx(caller),
+      db: this.deps.db,
+      reads: (table, key) => reads.add(table, key),
+    };
+    return def.handler(ctx, args);
+  }
+
+  private runMutation(def: MutationDef, caller: Caller, args: unknown): unknown {
+    const writes = new DependencySet();
+    const ctx: MutationCtx = {
+      ...this.baseCtx(caller),
+      db: this.deps.db,
+      reads: () => {},
+      writes: (table, key) => writes.add(table, key),
+    };
+    const result = this.deps.db
+      .transaction(() => {
+        const value: unknown = def.handler(ctx, args);
+        if (value instanceof Promise) throw new Error(`mutation ${def.name} returned a promise; mutations must be synchronous`);
+        return value;
+      })
+      .immediate();
+    this.deps.live.changed(writes.entries());
+    return result;
+  }
+
+  private runAction(def: ActionDef, caller: Caller, args: unknown): Promise<unknown> {
+    const ctx: ActionCtx = {
+      ...this.baseCtx(caller),
+      runQuery: (fn, fnArgs) => this.runQuery(fn, caller, fnArgs, new DependencySet()) as never,
+      runMutation: (fn, fnArgs) => this.runMutation(fn, caller, fnArgs) as never,
+    };
+    return def.handler(ctx, args);
+  }
+}
+
+function authorize(def: FunctionDef, caller: Caller): void {
+  switch (def.access) {
+    case "public":
+      return;
+    case "user":
+      if (!caller.user) throw new FleetError("unauthenticated", `${def.name} needs a signed-in user`);
+      return;
+    case "admin":
+      if (!caller.user) throw new FleetError("unauthenticated", `${def.name} needs a signed-in user`);
+      if (caller.user.level !== "system_admin") throw new FleetError("permission_denied", `${def.name} is for admins only`);
+      return;
+    case "machine":
+      throw new FleetError("permission_denied", `${def.name} is for linked machines only`);
+  }
+}
+
+/** Parses the arguments, or names the first bad field in an invalid_argument error. */
+function validate(def: FunctionDef, rawArgs: unknown): unknown {
+  const parsed = (def.args as z.ZodType).safeParse(rawArgs ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => {
+    // An unknown key has an empty path; name the key itself, since that is what the caller got wrong.
+    const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path;
+    return { field: path.length > 0 ? path.map(String).join(".") : "(arguments)", message: issue.message };
+  });
+  const first = issues[0]!;
+  throw new FleetError("invalid_argument", `${def.name}: ${first.field}: ${first.message}`, { field: first.field, issues });
+}

@@ -1,0 +1,122 @@
+// How a daemon function is declared: its contract (from protocol/api), its access level,
+// its zod argument schema and its handler. Dispatch enforces access and validates arguments;
+// handlers never repeat either check.
+import type { z } from "zod";
+import type { ActionRef, ArgsOf, MutationRef, QueryRef, ResultOf } from "../../protocol/api/define.js";
+import type { UserId } from "../../protocol/ids.js";
+import type { StatePaths } from "../../protocol/statefile.js";
+import type { SecretKeeper } from "../crypto.js";
+import type { Db } from "../db/open.js";
+import type { Logger } from "../log.js";
+
+/**
+ * public: anyone who completed the hello. user: a signed-in user. admin: a system_admin.
+ * machine: a machine agent linked to this hub.
+ */
+export type Access = "public" | "user" | "admin" | "machine";
+
+export type UserLevel = "user" | "system_admin";
+
+export interface CallerUser {
+  id: UserId;
+  name: string;
+  level: UserLevel;
+}
+
+/** Who is calling, resolved by dispatch before every call. */
+export interface Caller {
+  connectionId: number;
+  user: CallerUser | null;
+}
+
+/** Daemon-wide facilities that functions may use. */
+export interface DaemonServices {
+  readonly paths: StatePaths;
+  readonly startedAt: number;
+  readonly log: Logger;
+  readonly secrets: SecretKeeper;
+  listenAddress(): { host: string; port: number };
+  connectionStats(): { connections: number; subscriptions: number };
+  /** Begins a graceful shutdown after the current call has replied. */
+  requestStop(reason: string): void;
+}
+
+type UserFor<A extends Access> = A extends "user" | "admin" ? CallerUser : CallerUser | null;
+
+interface BaseCtx<A extends Access> {
+  caller: Caller;
+  /** The caller's user; never null for user and admin functions. */
+  user: UserFor<A>;
+  services: DaemonServices;
+  /** One clock reading per call, in ms since the epoch, so a call sees one consistent "now". */
+  now: number;
+}
+
+export interface QueryCtx<A extends Access = Access> extends BaseCtx<A> {
+  db: Db;
+  /** Records that this evaluation read (table, key); "*" or no key means the whole table. */
+  reads(table: string, key?: string): void;
+}
+
+export interface MutationCtx<A extends Access = Access> extends QueryCtx<A> {
+  /** Records that this transaction wrote (table, key), so readers of it are evaluated again. */
+  writes(table: string, key?: string): void;
+}
+
+export interface ActionCtx<A extends Access = Access> extends BaseCtx<A> {
+  /** Runs a query as the same caller. */
+  runQuery<R, Args>(fn: QueryDef<Args, R>, args: Args): R;
+  /** Runs a mutation as the same caller, in its own transaction. */
+  runMutation<R, Args>(fn: MutationDef<Args, R>, args: Args): R;
+}
+
+interface DefBase<Args> {
+  /** `module.function` on the wire; empty for internal functions, which are never dispatched. */
+  name: string;
+  access: Access;
+  args: z.ZodType<Args>;
+}
+
+export interface QueryDef<Args = any, R = any> extends DefBase<Args> {
+  kind: "query";
+  handler(ctx: QueryCtx, args: Args): R;
+}
+
+export interface MutationDef<Args = any, R = any> extends DefBase<Args> {
+  kind: "mutation";
+  handler(ctx: MutationCtx, args: Args): R;
+}
+
+export interface ActionDef<Args = any, R = any> extends DefBase<Args> {
+  kind: "action";
+  handler(ctx: ActionCtx, args: Args): Promise<R>;
+}
+
+export type FunctionDef = QueryDef | MutationDef | ActionDef;
+
+interface Spec<A extends Access, Args, Ctx, R> {
+  access: A;
+  args: z.ZodType<Args>;
+  handler(ctx: Ctx, args: Args): R;
+}
+
+export function defineQuery<M extends QueryRef, A extends Access>(
+  ref: M,
+  spec: Spec<A, ArgsOf<M>, QueryCtx<A>, ResultOf<M>>,
+): QueryDef<ArgsOf<M>, ResultOf<M>> {
+  return { kind: "query", name: ref.name, ...spec } as QueryDef<ArgsOf<M>, ResultOf<M>>;
+}
+
+export function defineMutation<M extends MutationRef, A extends Access>(
+  ref: M,
+  spec: Spec<A, ArgsOf<M>, MutationCtx<A>, ResultOf<M>>,
+): MutationDef<ArgsOf<M>, ResultOf<M>> {
+  return { kind: "mutation", name: ref.name, ...spec } as MutationDef<ArgsOf<M>, ResultOf<M>>;
+}
+
+export function defineAction<M extends ActionRef, A extends Access>(
+  ref: M,
+  spec: Spec<A, ArgsOf<M>, ActionCtx<A>, Promise<ResultOf<M>>>,
+): ActionDef<ArgsOf<M>, ResultOf<M>> {
+  return { kind: "action", name: ref.name, ...spec } as ActionDef<ArgsOf<M>, ResultOf<M>>;
+}

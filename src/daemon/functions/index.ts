@@ -1,0 +1,26 @@
+// The registry: every function the daemon serves, by wire name.
+import type { FunctionDef } from "./define.js";
+import * as appinfo from "./appinfo.js";
+import * as checklists from "./checklists.js";
+import * as daemon from "./daemon.js";
+
+const modules: Record<string, Record<string, unknown>> = { appinfo, checklists, daemon };
+
+function isFunctionDef(value: unknown): value is FunctionDef {
+  return typeof value === "object" && value !== null && "kind" in value && "handler" in value && "access" in value;
+}
+
+/** Every exported definition with a wire name. Internal definitions (empty name) are left out. */
+export function buildRegistry(): Map<string, FunctionDef> {
+  const registry = new Map<string, FunctionDef>();
+  for (const [module, exports] of Object.entries(modules)) {
+    for (const [exportName, value] of Object.entries(exports)) {
+      if (!isFunctionDef(value) || value.name === "") continue;
+      if (value.name !== `${module}.${exportName}`) {
+        throw new Error(`${module}.ts exports ${exportName} but it implements ${value.name}`);
+      }
+      registry.set(value.name, value);
+    }
+  }
+  return registry;
+}

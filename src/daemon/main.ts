@@ -1,0 +1,134 @@
+// The daemon process: claim the state directory, open the store, serve, and stop cleanly.
+import { rmSync } from "node:fs";
+import { FleetError } from "../protocol/errors.js";
+import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
+import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
+import { ensurePrivateDir, writePrivateFileAtomic } from "../platform/files.js";
+import { randomToken, SecretKeeper } from "./crypto.js";
+import { migrate } from "./db/migrate.js";
+import { migrations } from "./db/migrations/index.js";
+import { openDatabase, type Db } from "./db/open.js";
+import { Dispatcher } from "./dispatch.js";
+import type { DaemonServices } from "./functions/define.js";
+import { buildRegistry } from "./functions/index.js";
+import { ensureOwnerUser, loadUser } from "./identity.js";
+import { LiveQueries } from "./live.js";
+import { createLogger, type Logger } from "./log.js";
+import { FleetServer } from "./server.js";
+
+export interface DaemonOptions {
+  home: string;
+  /** Echo the log to stderr (ocfleet daemon run in a terminal). */
+  echoLog: boolean;
+}
+
+/** How long a graceful stop may take before the process exits anyway. */
+const SHUTDOWN_BUDGET_MS = 5000;
+
+/** Exit code when another daemon already owns the state directory. */
+export const EXIT_ALREADY_RUNNING = 3;
+
+export class AlreadyRunningError extends Error {}
+
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  const paths = statePaths(options.home);
+  // Everything the daemon creates (database, logs, worker files) is for this OS user only.
+  process.umask(0o077);
+  ensurePrivateDir(paths.home);
+  const log = createLogger({ file: paths.log, echo: options.echoLog, debug: process.env.OCFLEET_DEBUG === "1" });
+  const startedAt = Date.now();
+
+  // The single-instance lock is state.db itself, held in SQLite's exclusive locking mode.
+  let db: Db;
+  try {
+    db = openDatabase(paths.db, { exclusive: true });
+  } catch (err) {
+    if ((err as { code?: string }).code === "SQLITE_BUSY") {
+      const other = readStateFile(paths.stateFile);
+      const who = other ? ` (pid ${other.pid}, port ${other.port})` : "";
+      log.warn("another daemon holds this state directory; exiting", { home: paths.home });
+      log.close();
+      throw new AlreadyRunningError(`an ocfleet daemon is already running for ${paths.home}${who}`);
+    }
+    throw err;
+  }
+
+  try {
+    const outcome = migrate(db, migrations, { dbPath: paths.db });
+    if (outcome.from !== outcome.to) log.info("database migrated", { ...outcome });
+  } catch (err) {
+    log.error("cannot open the database", { error: err instanceof FleetError ? err.message : err });
+    db.close();
+    log.close();
+    throw err;
+  }
+
+  const secrets = SecretKeeper.loadOrCreate(paths.secretKey);
+  const owner = ensureOwnerUser(db, startedAt);
+  const token = randomToken();
+  let server: FleetServer | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const services: DaemonServices = {
+    paths,
+    startedAt,
+    log,
+    secrets,
+    listenAddress: () => server?.address ?? { host: "127.0.0.1", port: 0 },
+    connectionStats: () => server?.stats() ?? { connections: 0, subscriptions: 0 },
+    requestStop: (reason) => setImmediate(() => void stop(reason, 0)),
+  };
+  const live = new LiveQueries();
+  const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log });
+
+  server = await FleetServer.start({
+    host: "127.0.0.1",
+    port: 0,
+    token,
+    dispatcher,
+    log,
+    localUser: () => loadUser(db, owner.id) ?? owner,
+  });
+
+  const state: DaemonStateFile = {
+    pid: process.pid,
+    host: server.address.host,
+    port: server.address.port,
+    version: PACKAGE_VERSION,
+    protocol: PROTOCOL_VERSION,
+    token,
+    startedAt,
+  };
+  writePrivateFileAtomic(paths.stateFile, JSON.stringify(state, null, 2) + "\n");
+  log.info("daemon started", { pid: process.pid, version: PACKAGE_VERSION, port: state.port, home: paths.home });
+
+  const stop = (reason: string, exitCode: number): Promise<void> => {
+    stopping ??= (async () => {
+      log.info("daemon stopping", { reason });
+      const budget = setTimeout(() => {
+        log.error("graceful stop took too long; exiting now");
+        process.exit(exitCode || 1);
+      }, SHUTDOWN_BUDGET_MS);
+      budget.unref();
+      await server!.close();
+      const drained = await dispatcher.drain(SHUTDOWN_BUDGET_MS - 1000);
+      if (!drained) log.warn("some calls were still running at shutdown");
+      db.close();
+      // Only remove the state file if it is still ours: a new daemon may already have replaced it.
+      if (readStateFile(paths.stateFile)?.pid === process.pid) rmSync(paths.stateFile, { force: true });
+      log.info("daemon stopped", { pid: process.pid });
+      log.close();
+      process.exit(exitCode);
+    })();
+    return stopping;
+  };
+
+  process.on("SIGTERM", () => void stop("SIGTERM", 0));
+  process.on("SIGINT", () => void stop("SIGINT", 0));
+  process.on("SIGHUP", () => log.info("ignoring SIGHUP"));
+  process.on("uncaughtException", (err) => {
+    log.error("uncaught exception", { error: err });
+    void stop("uncaught exception", 1);
+  });
+  process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: reason }));
+}

@@ -1,0 +1,33 @@
+// Branded business ids: a random string with a type prefix, kept apart by the type system.
+declare const idBrand: unique symbol;
+export type Id<Prefix extends string> = string & { readonly [idBrand]: Prefix };
+
+export const ID_PREFIXES = {
+  user: "usr",
+  session: "ses",
+  machine: "mch",
+  worker: "wrk",
+  chat: "cht",
+  message: "msg",
+  checklist: "ckl",
+  checklistItem: "cki",
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIXES;
+
+export type UserId = Id<"usr">;
+/** A login session (who is signed in), not a chat session and not an OpenCode session. */
+export type SessionId = Id<"ses">;
+export type MachineId = Id<"mch">;
+export type WorkerId = Id<"wrk">;
+export type ChatId = Id<"cht">;
+export type MessageId = Id<"msg">;
+export type ChecklistId = Id<"ckl">;
+export type ChecklistItemId = Id<"cki">;
+
+/** The random part: lowercase Crockford-style base32, 16 characters (80 bits). */
+export const ID_BODY_PATTERN = "[0-9a-hjkmnp-tv-z]{16}";
+
+export function looksLikeId(kind: IdKind, value: string): boolean {
+  return new RegExp(`^${ID_PREFIXES[kind]}_${ID_BODY_PATTERN}$`).test(value);
+}

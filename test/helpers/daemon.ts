@@ -1,0 +1,99 @@
+// Test helpers: a temporary OCFLEET_HOME, the real CLI binary, and the real daemon it starts.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { connectToDaemon } from "../../src/client/daemon.js";
+import type { FleetConnection } from "../../src/client/connection.js";
+import { isPidAlive, waitForExit } from "../../src/platform/processes.js";
+import { readStateFile, statePaths, type DaemonStateFile } from "../../src/protocol/statefile.js";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const BIN = join(REPO_ROOT, "bin", "ocfleet.js");
+
+const homes = new Set<string>();
+
+/** A fresh state directory. `cleanupHomes` kills its daemon and deletes it. */
+export function createHome(prefix = "ocf-test-"): string {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  homes.add(home);
+  return home;
+}
+
+export async function cleanupHomes(): Promise<void> {
+  for (const home of homes) {
+    await killDaemon(home, "SIGTERM");
+    rmSync(home, { recursive: true, force: true });
+  }
+  homes.clear();
+}
+
+export function daemonState(home: string): DaemonStateFile | null {
+  return readStateFile(statePaths(home).stateFile);
+}
+
+/** Sends a signal to the home's daemon (if any) and waits for it to exit. */
+export async function killDaemon(home: string, signal: NodeJS.Signals): Promise<number | null> {
+  const state = daemonState(home);
+  if (!state || !isPidAlive(state.pid)) return null;
+  process.kill(state.pid, signal);
+  if (!(await waitForExit(state.pid, 10_000))) {
+    process.kill(state.pid, "SIGKILL");
+    await waitForExit(state.pid, 5000);
+  }
+  return state.pid;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `ocfleet` binary with OCFLEET_HOME set, and collects its output. */
+export function runCli(home: string, args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: "1", ...options.env, OCFLEET_HOME: home },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`ocfleet ${args.join(" ")} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? 30_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.stdin ?? "");
+  });
+}
+
+/** Runs the CLI and parses its --json output; fails the test with the output if it did not exit 0. */
+export async function cliJson<T = any>(home: string, args: string[]): Promise<T> {
+  const result = await runCli(home, [...args, "--json"]);
+  if (result.code !== 0) throw new Error(`ocfleet ${args.join(" ")} exited ${result.code}\n${result.stderr}${result.stdout}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+/** A client connection through the client library, starting the daemon if needed. */
+export function connect(home: string): Promise<FleetConnection> {
+  return connectToDaemon({ home, autoStart: true, clientName: "test" });
+}
+
+/** Resolves when `predicate` holds, polling; rejects with `what` after the timeout. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,207 @@
+import { describe, expect, it } from "vitest";
+import { DependencySet, LiveQueries, type Delivery, type LiveQuery } from "../../src/daemon/live.js";
+import { applyPatch } from "../../src/protocol/patch.js";
+
+/** A LiveQueries whose flushes run only when the test says so. */
+function manualLive() {
+  const queued: Array<() => void> = [];
+  const live = new LiveQueries((flush) => queued.push(flush));
+  return { live, tick: () => queued.splice(0).forEach((flush) => flush()) };
+}
+
+/** A fake "table" the queries read from, so the tests control what changes. */
+function subscriber(evaluate: (reads: DependencySet) => unknown) {
+  const deliveries: Delivery[] = [];
+  let evaluations = 0;
+  let current: unknown;
+  const query: LiveQuery = {
+    evaluate: (reads) => {
+      evaluations++;
+      return evaluate(reads);
+    },
+    deliver: (delivery) => {
+      deliveries.push(delivery);
+      if (delivery.kind === "value") current = delivery.value;
+      if (delivery.kind === "patch") current = applyPatch(current, delivery.ops);
+    },
+  };
+  return { query, deliveries, evaluations: () => evaluations, current: () => current };
+}
+
+describe("live queries", () => {
+  it("delivers the first value at once", () => {
+    const { live } = manualLive();
+    const sub = subscriber(() => ({ n: 1 }));
+    live.add(sub.query);
+    expect(sub.deliveries).toEqual([{ kind: "value", value: { n: 1 } }]);
+  });
+
+  it("re-evaluates a query when a key it read is written, and not for other keys", () => {
+    const { live, tick } = manualLive();
+    const rows: Record<string, number> = { a: 1, b: 1 };
+    const sub = subscriber((reads) => {
+      reads.add("things", "a");
+      return rows.a;
+    });
+    live.add(sub.query);
+    rows.b = 2;
+    live.changed([["things", "b"]]);
+    live.changed([["other", "a"]]);
+    tick();
+    expect(sub.evaluations()).toBe(1);
+    rows.a = 5;
+    live.changed([["things", "a"]]);
+    tick();
+    expect(sub.evaluations()).toBe(2);
+    expect(sub.current()).toBe(5);
+  });
+
+  it("treats a whole-table read as depending on every key, and a whole-table write as touching every reader", () => {
+    const { live, tick } = manualLive();
+    let version = 0;
+    const tableReader = subscriber((reads) => {
+      reads.add("things");
+      return version;
+    });
+    const keyReader = subscriber((reads) => {
+      reads.add("things", "k");
+      return version;
+    });
+    live.add(tableReader.query);
+    live.add(keyReader.query);
+    version = 1;
+    live.changed([["things", "some-other-key"]]);
+    tick();
+    expect(tableReader.evaluations()).toBe(2);
+    expect(keyReader.evaluations()).toBe(1);
+    version = 2;
+    live.changed([["things", "*"]]);
+    tick();
+    expect(tableReader.evaluations()).toBe(3);
+    expect(keyReader.evaluations()).toBe(2);
+  });
+
+  it("coalesces many writes in one tick into one evaluation", () => {
+    const { live, tick } = manualLive();
+    let n = 0;
+    const sub = subscriber((reads) => {
+      reads.add("counter", "c");
+      return n;
+    });
+    live.add(sub.query);
+    for (let i = 0; i < 100; i++) {
+      n++;
+      live.changed([["counter", "c"]]);
+    }
+    tick();
+    expect(sub.evaluations()).toBe(2);
+    expect(sub.deliveries).toHaveLength(2);
+    expect(sub.current()).toBe(100);
+  });
+
+  it("does not send a result that did not change", () => {
+    const { live, tick } = manualLive();
+    const sub = subscriber((reads) => {
+      reads.add("t", "k");
+      return { same: true };
+    });
+    live.add(sub.query);
+    live.changed([["t", "k"]]);
+    tick();
+    expect(sub.evaluations()).toBe(2);
+    expect(sub.deliveries).toHaveLength(1);
+    expect(live.getStats().skippedUnchanged).toBe(1);
+  });
+
+  it("sends a growing string as an append, not a resend", () => {
+    const { live, tick } = manualLive();
+    const base = "Hello ".repeat(20);
+    let text = base;
+    const sub = subscriber((reads) => {
+      reads.add("messages", "m1");
+      return { id: "m1", text, parts: [{ kind: "text", text }] };
+    });
+    live.add(sub.query);
+    text = base + ", world";
+    live.changed([["messages", "m1"]]);
+    tick();
+    expect(sub.deliveries[1]).toEqual({
+      kind: "patch",
+      ops: [
+        { op: "append", path: ["text"], text: ", world" },
+        { op: "append", path: ["parts", 0, "text"], text: ", world" },
+      ],
+    });
+    expect(sub.current()).toEqual({ id: "m1", text, parts: [{ kind: "text", text }] });
+  });
+
+  it("follows a query's reads as they change between evaluations", () => {
+    const { live, tick } = manualLive();
+    let pointer = "a";
+    const sub = subscriber((reads) => {
+      reads.add("ptr", "p");
+      reads.add("rows", pointer);
+      return pointer;
+    });
+    live.add(sub.query);
+    pointer = "b";
+    live.changed([["ptr", "p"]]);
+    tick();
+    expect(sub.current()).toBe("b");
+    live.changed([["rows", "a"]]); // no longer read
+    tick();
+    expect(sub.evaluations()).toBe(2);
+    live.changed([["rows", "b"]]);
+    tick();
+    expect(sub.evaluations()).toBe(3);
+  });
+
+  it("reports an error once, then recovers with a full value", () => {
+    const { live, tick } = manualLive();
+    let broken = false;
+    const sub = subscriber((reads) => {
+      reads.add("t", "k");
+      if (broken) throw new Error("gone");
+      return 1;
+    });
+    live.add(sub.query);
+    broken = true;
+    live.changed([["t", "k"]]);
+    tick();
+    live.changed([["t", "k"]]);
+    tick();
+    expect(sub.deliveries.map((d) => d.kind)).toEqual(["value", "error"]);
+    broken = false;
+    live.changed([["t", "k"]]);
+    tick();
+    expect(sub.deliveries.at(-1)).toEqual({ kind: "value", value: 1 });
+  });
+
+  it("never evaluates a removed subscription again", () => {
+    const { live, tick } = manualLive();
+    const sub = subscriber((reads) => {
+      reads.add("t", "k");
+      return Math.random();
+    });
+    live.add(sub.query);
+    live.remove(sub.query);
+    live.changed([["t", "k"]]);
+    tick();
+    expect(sub.evaluations()).toBe(1);
+    expect(live.getStats().subscriptions).toBe(0);
+  });
+
+  it("evaluates only the affected subscriptions among many", () => {
+    const { live, tick } = manualLive();
+    const subs = Array.from({ length: 50 }, (_, i) =>
+      subscriber((reads) => {
+        reads.add("lists", `list-${i}`);
+        return i;
+      }),
+    );
+    subs.forEach((s) => live.add(s.query));
+    live.changed([["lists", "list-7"]]);
+    tick();
+    expect(subs.filter((s) => s.evaluations() === 2).map((s) => subs.indexOf(s))).toEqual([7]);
+  });
+});

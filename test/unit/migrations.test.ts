@@ -1,0 +1,106 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { checkMigrationList, migrate, type Migration } from "../../src/daemon/db/migrate.js";
+import { migrations } from "../../src/daemon/db/migrations/index.js";
+import { openDatabase, schemaVersion, type Db } from "../../src/daemon/db/open.js";
+import { FleetError } from "../../src/protocol/errors.js";
+
+const dirs: string[] = [];
+function tempDb(): { db: Db; path: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "ocf-migrate-"));
+  dirs.push(dir);
+  const path = join(dir, "state.db");
+  return { db: openDatabase(path), path, dir };
+}
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+const createTable = (version: number, table: string): Migration => ({
+  version,
+  name: `create-${table}`,
+  up: (db) => db.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, v TEXT)`),
+});
+
+describe("migrations", () => {
+  it("bring a new database to the latest schema, with every table the code uses", () => {
+    const { db, path } = tempDb();
+    const outcome = migrate(db, migrations, { dbPath: path });
+    expect(outcome).toEqual({ from: 0, to: migrations.length, backup: null });
+    expect(schemaVersion(db)).toBe(migrations.length);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+    expect(tables).toEqual(expect.arrayContaining(["users", "checklists", "checklist_items"]));
+    expect(migrate(db, migrations, { dbPath: path })).toEqual({ from: migrations.length, to: migrations.length, backup: null });
+  });
+
+  it("back up the database before upgrading it, and keep the data", () => {
+    const { db, path, dir } = tempDb();
+    migrate(db, [createTable(1, "a")], { dbPath: path });
+    db.prepare("INSERT INTO a (v) VALUES ('kept')").run();
+    const outcome = migrate(db, [createTable(1, "a"), createTable(2, "b")], { dbPath: path });
+    expect(outcome.from).toBe(1);
+    expect(outcome.to).toBe(2);
+    expect(outcome.backup).not.toBeNull();
+    expect(existsSync(outcome.backup!)).toBe(true);
+    const backup = openDatabase(outcome.backup!);
+    expect(schemaVersion(backup)).toBe(1);
+    expect(backup.prepare("SELECT v FROM a").get()).toEqual({ v: "kept" });
+    backup.close();
+    expect(readdirSync(dir).filter((f) => f.endsWith(".bak"))).toHaveLength(1);
+  });
+
+  it("keep only the last three backups", () => {
+    const { db, path, dir } = tempDb();
+    const list: Migration[] = [createTable(1, "t1")];
+    migrate(db, list, { dbPath: path });
+    for (let v = 2; v <= 6; v++) {
+      list.push(createTable(v, `t${v}`));
+      migrate(db, list, { dbPath: path, now: () => new Date(Date.UTC(2026, 0, v)) });
+    }
+    expect(readdirSync(dir).filter((f) => f.endsWith(".bak"))).toHaveLength(3);
+  });
+
+  it("refuse a database from a newer ocfleet with a clear message, and change nothing", () => {
+    const { db, path } = tempDb();
+    db.pragma("user_version = 99");
+    let error: unknown;
+    try {
+      migrate(db, migrations, { dbPath: path });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(FleetError);
+    expect((error as FleetError).message).toMatch(/schema version 99.*Upgrade ocfleet/);
+    expect(schemaVersion(db)).toBe(99);
+  });
+
+  it("roll back a migration that fails, leaving the version where it was", () => {
+    const { db, path } = tempDb();
+    migrate(db, [createTable(1, "a")], { dbPath: path });
+    const failing: Migration = {
+      version: 2,
+      name: "half-done",
+      up: (d) => {
+        d.exec("CREATE TABLE half (x)");
+        throw new Error("boom");
+      },
+    };
+    expect(() => migrate(db, [createTable(1, "a"), failing], { dbPath: path })).toThrow("boom");
+    expect(schemaVersion(db)).toBe(1);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
+  });
+
+  it("insist on consecutive version numbers", () => {
+    expect(() => checkMigrationList([createTable(1, "a"), createTable(3, "c")])).toThrow(/expected 2/);
+    expect(() => checkMigrationList(migrations)).not.toThrow();
+  });
+
+  it("take the single-instance lock: a second exclusive open is refused at once", () => {
+    const { path } = tempDb();
+    const first = openDatabase(path, { exclusive: true });
+    // A second process would see the same SQLITE_BUSY; within one process SQLite enforces it too.
+    expect(() => openDatabase(path, { exclusive: true })).toThrow(/locked/);
+    first.close();
+    openDatabase(path, { exclusive: true }).close();
+  });
+});
