@@ -6,10 +6,10 @@ if (major < 20) {
   process.exit(1);
 }
 
-import("../dist/cli/main.js").then(
+import("../dist/main.js").then(
   ({ main }) => main(process.argv.slice(2)),
   (err) => {
-    if (err && err.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/cli/main.js")) {
+    if (err && err.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/main.js")) {
       const root = new URL("..", import.meta.url).pathname;
       process.stderr.write(`ocfleet: not built yet (dist/ is missing); run: npm --prefix ${root} run build\n`);
     } else {

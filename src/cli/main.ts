@@ -1,5 +1,5 @@
 // The ocfleet command: a commander program with one file per command group.
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError } from "./commander.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
 import { registerChecklistCommands } from "./commands/checklist.js";
 import { registerDaemonCommands } from "./commands/daemon.js";

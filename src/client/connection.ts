@@ -1,10 +1,10 @@
 // One WebSocket connection to a daemon: hello, typed calls, and live subscriptions.
-import WebSocket from "ws";
 import type { ArgsOf, MethodRef, QueryRef, ResultOf } from "../protocol/api/define.js";
 import { FleetError } from "../protocol/errors.js";
 import type { ClientFrame, ServerFrame, WelcomeFrame } from "../protocol/frames.js";
 import { applyPatch } from "../protocol/patch.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
+import { MiniWebSocket, UpgradeError } from "./websocket.js";
 
 export interface ConnectOptions {
   host: string;
@@ -47,57 +47,54 @@ export class FleetConnection {
   private closedWith: FleetError | undefined;
 
   private constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: MiniWebSocket,
     readonly welcome: WelcomeFrame,
   ) {
-    ws.on("message", (data) => this.receive(String(data)));
-    ws.on("close", (code, reason) => this.closed(code, reason.toString()));
-    ws.on("error", () => {}); // "close" follows and carries what matters
+    ws.on("message", (text) => this.receive(text));
+    ws.on("close", (code, reason) => this.closed(code, reason));
   }
 
   /** Connects and completes the hello. Rejects with a FleetError if refused or unreachable. */
-  static open(options: ConnectOptions): Promise<FleetConnection> {
-    const url = `ws://${options.host}:${options.port}/`;
+  static async open(options: ConnectOptions): Promise<FleetConnection> {
+    const where = `ws://${options.host}:${options.port}/`;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    let ws: MiniWebSocket;
+    try {
+      ws = await MiniWebSocket.connect({ host: options.host, port: options.port, timeoutMs });
+    } catch (err) {
+      const upgrade = err as UpgradeError;
+      throw new FleetError("unavailable", `cannot reach the daemon at ${where}: ${upgrade.message}`, { cause: upgrade.code ?? upgrade.status });
+    }
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS });
-      let settled = false;
       const fail = (err: FleetError) => {
-        if (settled) return;
-        settled = true;
         clearTimeout(timer);
+        ws.removeAllListeners();
         ws.terminate();
         reject(err);
       };
-      const timer = setTimeout(
-        () => fail(new FleetError("timeout", `the daemon at ${url} did not answer the hello in time`)),
-        options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      );
-      ws.on("error", (err: NodeJS.ErrnoException) => fail(new FleetError("unavailable", `cannot reach the daemon at ${url}: ${err.code ?? err.message}`, { cause: err.code })));
-      ws.on("close", (code, reason) => fail(new FleetError("unavailable", `the daemon closed the connection (${code} ${reason.toString()})`)));
-      ws.on("open", () => {
-        const hello: ClientFrame = {
-          type: "hello",
-          protocol: PROTOCOL_VERSION,
-          client: { name: options.clientName ?? "ocfleet", version: PACKAGE_VERSION },
-          token: options.token,
-        };
-        ws.send(JSON.stringify(hello));
-      });
-      ws.once("message", (data) => {
+      const timer = setTimeout(() => fail(new FleetError("timeout", `the daemon at ${where} did not answer the hello in time`)), Math.max(0, deadline - Date.now()));
+      ws.once("close", (code, reason) => fail(new FleetError("unavailable", `the daemon closed the connection (${code} ${reason})`)));
+      ws.once("message", (text) => {
         let frame: ServerFrame;
         try {
-          frame = JSON.parse(String(data)) as ServerFrame;
+          frame = JSON.parse(text) as ServerFrame;
         } catch {
           return fail(new FleetError("bad_frame", "the daemon sent a frame that is not JSON"));
         }
         if (frame.type === "error") return fail(FleetError.fromPayload(frame.error));
         if (frame.type !== "welcome") return fail(new FleetError("bad_frame", `expected a welcome, got ${frame.type}`));
-        if (settled) return;
-        settled = true;
         clearTimeout(timer);
         ws.removeAllListeners();
         resolve(new FleetConnection(ws, frame));
       });
+      const hello: ClientFrame = {
+        type: "hello",
+        protocol: PROTOCOL_VERSION,
+        client: { name: options.clientName ?? "ocfleet", version: PACKAGE_VERSION },
+        token: options.token,
+      };
+      ws.send(JSON.stringify(hello));
     });
   }
 

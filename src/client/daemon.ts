@@ -1,13 +1,13 @@
 // Finding the daemon for a state directory: connect to it, start it detached if none runs,
 // replace one of another version, and stop it.
-import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { api } from "../protocol/api/index.js";
 import { FleetError } from "../protocol/errors.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
 import { ensurePrivateDir } from "../platform/files.js";
+import { PACKAGE_ROOT } from "../platform/package-root.js";
 import { readCommandLine, waitForExit } from "../platform/processes.js";
 import { FleetConnection } from "./connection.js";
 
@@ -22,7 +22,7 @@ export interface DaemonConnectOptions {
 
 /** The exit code `ocfleet daemon run` uses when another daemon already holds the state directory. */
 const EXIT_ALREADY_RUNNING = 3;
-const BIN_PATH = fileURLToPath(new URL("../../bin/ocfleet.js", import.meta.url));
+const BIN_PATH = join(PACKAGE_ROOT, "bin", "ocfleet.js");
 
 function startTimeoutMs(): number {
   const fromEnv = Number(process.env.OCFLEET_START_TIMEOUT_MS);
@@ -94,8 +94,10 @@ export async function connectToDaemon(options: DaemonConnectOptions): Promise<Fl
 async function startDaemon(home: string, clientName?: string): Promise<FleetConnection> {
   const paths = statePaths(home);
   ensurePrivateDir(home);
+  const { spawn } = await import("node:child_process");
   const logFd = openSync(paths.log, "a", 0o600);
-  const child = spawn(process.execPath, [BIN_PATH, "daemon", "run", "--background"], {
+  // Source maps make the stack traces in the daemon log point at src/, not at the bundle.
+  const child = spawn(process.execPath, ["--enable-source-maps", BIN_PATH, "daemon", "run", "--background"], {
     detached: true,
     stdio: ["ignore", logFd, logFd],
     env: { ...process.env, OCFLEET_HOME: home },

@@ -73,6 +73,7 @@ export class Dispatcher {
     authorize(def, currentCaller());
     const args = validate(def, rawArgs);
     const query: LiveQuery = {
+      key: `${def.name}\u0000${JSON.stringify(args)}\u0000${currentCaller().identity}`,
       evaluate: (reads) => {
         const caller = currentCaller();
         authorize(def, caller);

@@ -36,51 +36,74 @@ export type Delivery =
   | { kind: "error"; error: unknown };
 
 export interface LiveQuery {
+  /**
+   * Subscriptions with equal keys share one evaluation and one result per change. The key must
+   * name everything besides the data that the result depends on: method, arguments, and who asks.
+   */
+  key: string;
   /** Runs the query, recording its reads into `reads`. Throws to report an error to the subscriber. */
   evaluate(reads: DependencySet): unknown;
   deliver(delivery: Delivery): void;
 }
 
-interface Entry {
-  query: LiveQuery;
+/** The subscriptions that share one key, and the last result they were all sent. */
+interface Group {
+  key: string;
+  members: Set<LiveQuery>;
   deps: DependencySet;
   lastJson: string | undefined;
   lastValue: unknown;
-  lastErrorJson: string | undefined;
+  lastError: { json: string; error: unknown } | undefined;
 }
 
 export interface LiveStats {
   subscriptions: number;
+  groups: number;
   evaluations: number;
   deliveries: number;
   skippedUnchanged: number;
 }
 
 export class LiveQueries {
-  private readonly entries = new Map<LiveQuery, Entry>();
-  /** table → key → subscriptions that read it. */
-  private readonly index = new Map<string, Map<string, Set<Entry>>>();
+  private readonly groups = new Map<string, Group>();
+  private readonly groupOf = new Map<LiveQuery, Group>();
+  /** table → key → groups that read it. */
+  private readonly index = new Map<string, Map<string, Set<Group>>>();
   private pending = new DependencySet();
   private flushScheduled = false;
-  private readonly stats: LiveStats = { subscriptions: 0, evaluations: 0, deliveries: 0, skippedUnchanged: 0 };
+  private readonly stats = { evaluations: 0, deliveries: 0, skippedUnchanged: 0 };
 
   constructor(
     private readonly schedule: (flush: () => void) => void = (flush) => setImmediate(flush),
     private readonly describeError: (err: unknown) => string = (err) => String(err),
   ) {}
 
-  /** Starts a subscription: evaluates it now and delivers the first value (or error). */
+  /** Starts a subscription and delivers its current value (or error) at once. */
   add(query: LiveQuery): void {
-    const entry: Entry = { query, deps: new DependencySet(), lastJson: undefined, lastValue: undefined, lastErrorJson: undefined };
-    this.entries.set(query, entry);
-    this.evaluate(entry);
+    const existing = this.groups.get(query.key);
+    if (existing) {
+      existing.members.add(query);
+      this.groupOf.set(query, existing);
+      // The group's last result is current: pending writes reach every member at the next flush.
+      if (existing.lastError) query.deliver({ kind: "error", error: existing.lastError.error });
+      else query.deliver({ kind: "value", value: existing.lastValue });
+      this.stats.deliveries++;
+      return;
+    }
+    const group: Group = { key: query.key, members: new Set([query]), deps: new DependencySet(), lastJson: undefined, lastValue: undefined, lastError: undefined };
+    this.groups.set(query.key, group);
+    this.groupOf.set(query, group);
+    this.evaluate(group);
   }
 
   remove(query: LiveQuery): void {
-    const entry = this.entries.get(query);
-    if (!entry) return;
-    this.unindex(entry);
-    this.entries.delete(query);
+    const group = this.groupOf.get(query);
+    if (!group) return;
+    this.groupOf.delete(query);
+    group.members.delete(query);
+    if (group.members.size > 0) return;
+    this.unindex(group);
+    this.groups.delete(group.key);
   }
 
   /** Reports committed writes (or in-memory state that queries read). Re-evaluation happens on the next tick. */
@@ -101,89 +124,92 @@ export class LiveQueries {
     this.flushScheduled = false;
     const writes = this.pending;
     this.pending = new DependencySet();
-    const affected = new Set<Entry>();
+    const affected = new Set<Group>();
     for (const [table, keys] of writes.byTable) {
       const readers = this.index.get(table);
       if (!readers) continue;
       if (keys.has(ANY_KEY)) {
-        for (const set of readers.values()) for (const entry of set) affected.add(entry);
+        for (const set of readers.values()) for (const group of set) affected.add(group);
         continue;
       }
-      for (const key of keys) for (const entry of readers.get(key) ?? []) affected.add(entry);
-      for (const entry of readers.get(ANY_KEY) ?? []) affected.add(entry);
+      for (const key of keys) for (const group of readers.get(key) ?? []) affected.add(group);
+      for (const group of readers.get(ANY_KEY) ?? []) affected.add(group);
     }
-    for (const entry of affected) {
-      // A subscriber removed during this flush must not be evaluated again.
-      if (this.entries.get(entry.query) === entry) this.evaluate(entry);
+    for (const group of affected) {
+      // A group emptied during this flush must not be evaluated again.
+      if (this.groups.get(group.key) === group) this.evaluate(group);
     }
   }
 
   getStats(): LiveStats {
-    return { ...this.stats, subscriptions: this.entries.size };
+    return { ...this.stats, subscriptions: this.groupOf.size, groups: this.groups.size };
   }
 
-  private evaluate(entry: Entry): void {
+  private evaluate(group: Group): void {
     this.stats.evaluations++;
     const reads = new DependencySet();
+    const [runner] = group.members;
     let value: unknown;
     let error: unknown;
     let failed = false;
     try {
-      value = entry.query.evaluate(reads);
+      value = runner!.evaluate(reads);
     } catch (err) {
       failed = true;
       error = err;
     }
-    this.reindex(entry, reads);
+    this.reindex(group, reads);
     if (failed) {
-      const errorJson = this.describeError(error);
-      if (errorJson === entry.lastErrorJson) return this.skip();
-      entry.lastErrorJson = errorJson;
-      entry.lastJson = undefined;
-      entry.lastValue = undefined;
-      return this.send(entry, { kind: "error", error });
+      const json = this.describeError(error);
+      if (json === group.lastError?.json) return this.skip();
+      group.lastError = { json, error };
+      group.lastJson = undefined;
+      group.lastValue = undefined;
+      return this.send(group, { kind: "error", error });
     }
     const json = JSON.stringify(value ?? null);
-    if (json === entry.lastJson) return this.skip();
-    const first = entry.lastJson === undefined;
-    const previous = entry.lastValue;
-    entry.lastJson = json;
-    entry.lastValue = JSON.parse(json); // a private copy: the query's own object may be reused
-    entry.lastErrorJson = undefined;
-    if (first) return this.send(entry, { kind: "value", value: entry.lastValue });
-    const ops = diff(previous, entry.lastValue);
+    if (json === group.lastJson) return this.skip();
+    const first = group.lastJson === undefined;
+    const previous = group.lastValue;
+    group.lastJson = json;
+    group.lastValue = JSON.parse(json); // a private copy: the query's own object may be reused
+    group.lastError = undefined;
+    if (first) return this.send(group, { kind: "value", value: group.lastValue });
+    const ops = diff(previous, group.lastValue);
     // A patch that is bigger than the value helps no one.
-    if (JSON.stringify(ops).length >= json.length) this.send(entry, { kind: "value", value: entry.lastValue });
-    else this.send(entry, { kind: "patch", ops });
+    if (JSON.stringify(ops).length >= json.length) this.send(group, { kind: "value", value: group.lastValue });
+    else this.send(group, { kind: "patch", ops });
   }
 
-  private send(entry: Entry, delivery: Delivery): void {
-    this.stats.deliveries++;
-    entry.query.deliver(delivery);
+  private send(group: Group, delivery: Delivery): void {
+    for (const member of group.members) {
+      this.stats.deliveries++;
+      member.deliver(delivery);
+    }
   }
 
   private skip(): void {
     this.stats.skippedUnchanged++;
   }
 
-  private reindex(entry: Entry, reads: DependencySet): void {
-    this.unindex(entry);
-    entry.deps = reads;
+  private reindex(group: Group, reads: DependencySet): void {
+    this.unindex(group);
+    group.deps = reads;
     for (const [table, key] of reads.entries()) {
       let keys = this.index.get(table);
       if (!keys) this.index.set(table, (keys = new Map()));
       let set = keys.get(key);
       if (!set) keys.set(key, (set = new Set()));
-      set.add(entry);
+      set.add(group);
     }
   }
 
-  private unindex(entry: Entry): void {
-    for (const [table, key] of entry.deps.entries()) {
+  private unindex(group: Group): void {
+    for (const [table, key] of group.deps.entries()) {
       const keys = this.index.get(table);
       const set = keys?.get(key);
       if (!set) continue;
-      set.delete(entry);
+      set.delete(group);
       if (set.size === 0) keys!.delete(key);
       if (keys!.size === 0) this.index.delete(table);
     }

@@ -142,17 +142,21 @@ class Connection {
   private caller(): Caller {
     // Re-read every time: a changed level or a removed user takes effect at the next call.
     if (this.user) this.user = this.options.localUser();
-    return { connectionId: this.id, user: this.user };
+    return { connectionId: this.id, user: this.user, identity: this.user ? `local:${this.user.id}` : "anonymous" };
   }
 
   private send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  private sendRaw(json: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.options.log.warn("dropping a client that does not read", { connection: this.id });
       this.ws.terminate();
       return;
     }
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(json);
   }
 
   private sendError(id: number | null, error: ErrorPayload): void {
@@ -230,9 +234,10 @@ class Connection {
       return this.sendError(id, { code: "rate_limited", message: `at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection` });
     }
     const deliver = (delivery: Delivery) => {
-      if (delivery.kind === "value") this.send({ type: "value", id, value: delivery.value });
-      else if (delivery.kind === "patch") this.send({ type: "patch", id, ops: delivery.ops });
-      else this.sendError(id, toErrorPayload(delivery.error, this.options.log, { method }));
+      if (delivery.kind === "error") return this.sendError(id, toErrorPayload(delivery.error, this.options.log, { method }));
+      // One delivery goes to every subscriber of a shared query: serialize its body once.
+      const body = payloadJson(delivery);
+      this.sendRaw(delivery.kind === "value" ? `{"type":"value","id":${id},"value":${body}}` : `{"type":"patch","id":${id},"ops":${body}}`);
     };
     try {
       this.subscriptions.set(id, this.options.dispatcher.subscribe(() => this.caller(), method, args, deliver));
@@ -248,6 +253,17 @@ class Connection {
     this.options.dispatcher.unsubscribe(query);
     this.subscriptions.delete(id);
   }
+}
+
+const serialized = new WeakMap<Delivery, string>();
+
+function payloadJson(delivery: Exclude<Delivery, { kind: "error" }>): string {
+  let json = serialized.get(delivery);
+  if (json === undefined) {
+    json = JSON.stringify(delivery.kind === "value" ? (delivery.value ?? null) : delivery.ops);
+    serialized.set(delivery, json);
+  }
+  return json;
 }
 
 function isFrameId(id: unknown): id is number {

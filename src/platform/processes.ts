@@ -1,6 +1,6 @@
 // Facts about other processes: is a pid alive, and what command is it running.
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 
 export function isPidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -27,6 +27,8 @@ export function readCommandLine(pid: number): string[] | null {
     }
   }
   try {
+    // Loaded only here: child_process is not needed on the CLI's fast path on Linux.
+    const { execFileSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
     const out = execFileSync("ps", ["-p", String(pid), "-o", "command="], { encoding: "utf8", timeout: 2000 });
     const line = out.trim();
     return line ? line.split(/\s+/) : null;

@@ -106,7 +106,7 @@ describe("bad input gets an error, never a crash", () => {
     expect(missing).toMatchObject({ code: "invalid_argument", data: { field: "text" } });
     const unknownKey = await client.callMethod("checklists.get", { key: "k", bogus: 1 }).catch((e: FleetError) => e);
     expect(unknownKey).toMatchObject({ code: "invalid_argument", data: { field: "bogus" } });
-    const wrongId = await client.callMethod("checklists.toggleItem", { key: "k", itemId: "usr_0000000000000000" }).catch((e: FleetError) => e);
+    const wrongId = (await client.callMethod("checklists.toggleItem", { key: "k", itemId: "usr_0000000000000000" }).catch((e: FleetError) => e)) as FleetError;
     expect(wrongId).toMatchObject({ code: "invalid_argument", data: { field: "itemId" } });
     expect(wrongId.message).toContain("cki_");
   });

@@ -9,12 +9,15 @@ function manualLive() {
   return { live, tick: () => queued.splice(0).forEach((flush) => flush()) };
 }
 
+let nextKey = 0;
+
 /** A fake "table" the queries read from, so the tests control what changes. */
 function subscriber(evaluate: (reads: DependencySet) => unknown) {
   const deliveries: Delivery[] = [];
   let evaluations = 0;
   let current: unknown;
   const query: LiveQuery = {
+    key: `q${nextKey++}`,
     evaluate: (reads) => {
       evaluations++;
       return evaluate(reads);
@@ -203,5 +206,39 @@ describe("live queries", () => {
     live.changed([["lists", "list-7"]]);
     tick();
     expect(subs.filter((s) => s.evaluations() === 2).map((s) => subs.indexOf(s))).toEqual([7]);
+  });
+
+  it("shares one evaluation among subscriptions with the same key, and catches up late joiners", () => {
+    const { live, tick } = manualLive();
+    let n = 0;
+    let evaluations = 0;
+    const received: unknown[][] = [[], [], []];
+    const make = (i: number): LiveQuery => ({
+      key: "same",
+      evaluate: (reads) => {
+        evaluations++;
+        reads.add("t", "k");
+        return { n };
+      },
+      deliver: (d) => received[i]!.push(d.kind === "value" ? d.value : d.kind),
+    });
+    const members = [make(0), make(1)];
+    members.forEach((m) => live.add(m));
+    n = 1;
+    live.changed([["t", "k"]]);
+    tick();
+    expect(evaluations).toBe(2);
+    live.add(make(2)); // joins late: gets the current value without a new evaluation
+    expect(evaluations).toBe(2);
+    expect(received[2]).toEqual([{ n: 1 }]);
+    live.remove(members[0]!);
+    n = 2;
+    live.changed([["t", "k"]]);
+    tick();
+    expect(evaluations).toBe(3);
+    expect(received[0]).toHaveLength(2);
+    expect(received[1]).toHaveLength(3);
+    expect(received[2]).toHaveLength(2);
+    expect(live.getStats()).toMatchObject({ subscriptions: 2, groups: 1 });
   });
 });

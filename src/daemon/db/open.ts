@@ -12,8 +12,24 @@ export interface OpenOptions {
   exclusive?: boolean;
 }
 
+/**
+ * Makes db.prepare return a cached statement for SQL it has seen, so handlers can write their SQL
+ * inline without recompiling it on every call. (Statements are synchronous and not re-entrant, and
+ * no handler iterates a statement while running the same SQL again.)
+ */
+function cacheStatements(db: Db): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) cache.set(sql, (statement = prepare(sql)));
+    return statement;
+  }) as Db["prepare"];
+}
+
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   const db = new Database(path);
+  cacheStatements(db);
   try {
     if (options.exclusive) {
       db.pragma("locking_mode = EXCLUSIVE");

@@ -27,6 +27,11 @@ export interface CallerUser {
 export interface Caller {
   connectionId: number;
   user: CallerUser | null;
+  /**
+   * Who this caller is for the purpose of what it may see (e.g. "local:usr_…"). Live queries of
+   * callers with the same identity share one evaluation.
+   */
+  identity: string;
 }
 
 /** Daemon-wide facilities that functions may use. */

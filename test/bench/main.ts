@@ -1,0 +1,40 @@
+// npm run bench: every benchmark, each against a baseline measured in the same run,
+// printed as a table of ratios. Machines here are noisy; ratios travel, absolute numbers don't.
+import * as protocol from "./suites/protocol.js";
+import type { BenchRow } from "./measure.js";
+
+const suites: Record<string, { run(): Promise<BenchRow[]> }> = { protocol };
+
+function format(value: number, unit: BenchRow["unit"]): string {
+  if (unit === "ms") return value < 10 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`;
+  if (unit === "MB") return `${value.toFixed(1)} MB`;
+  if (unit === "/s") return `${Math.round(value)}/s`;
+  return `${value.toFixed(1)}%`;
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const rows: BenchRow[] = [];
+  for (const [name, suite] of Object.entries(suites)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    process.stderr.write(`running ${name}…\n`);
+    rows.push(...(await suite.run()));
+  }
+  const table = [
+    ["benchmark", "measured", "baseline", "baseline is", "ratio", "aim"],
+    ...rows.map((r) => [r.name, format(r.measured, r.unit), format(r.baseline, r.unit), r.baselineName, `${(r.measured / r.baseline).toFixed(2)}×`, r.note ? `${r.target} (${r.note})` : r.target]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")} |`;
+  console.log(line(table[0]!));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const row of table.slice(1)) console.log(line(row));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
