@@ -3,7 +3,9 @@ import { Command, CommanderError } from "./commander.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
 import { registerChecklistCommands } from "./commands/checklist.js";
 import { registerDaemonCommands } from "./commands/daemon.js";
+import { registerMachineCommands } from "./commands/machine.js";
 import { registerVersionCommand } from "./commands/version.js";
+import { registerWorkerCommands } from "./commands/worker.js";
 
 export function buildProgram(): Command {
   const program = new Command("ocfleet")
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerVersionCommand(program);
   registerDaemonCommands(program);
+  registerWorkerCommands(program);
+  registerMachineCommands(program);
   registerChecklistCommands(program);
   return program;
 }

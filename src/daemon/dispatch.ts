@@ -33,6 +33,9 @@ export function toErrorPayload(err: unknown, log?: Logger, context?: Record<stri
   return { code: "internal", message: "internal error in the daemon (details are in its log: ocfleet daemon logs)" };
 }
 
+/** The daemon acting on its own behalf. */
+const SYSTEM_CALLER: Caller = { connectionId: 0, user: null, identity: "system" };
+
 export class Dispatcher {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly clock: () => number;
@@ -83,6 +86,15 @@ export class Dispatcher {
     };
     this.deps.live.add(query);
     return query;
+  }
+
+  /** Runs a mutation as the daemon itself (agent reports, timers), with its writes reaching live queries. */
+  runInternalMutation<A, R>(def: MutationDef<A, R>, args: A): R {
+    return this.runMutation(def, SYSTEM_CALLER, args) as R;
+  }
+
+  runInternalQuery<A, R>(def: QueryDef<A, R>, args: A): R {
+    return this.runQuery(def, SYSTEM_CALLER, args, new DependencySet()) as R;
   }
 
   unsubscribe(query: LiveQuery): void {

@@ -1,5 +1,6 @@
 // The daemon process: claim the state directory, open the store, serve, and stop cleanly.
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { FleetError } from "../protocol/errors.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
@@ -15,6 +16,11 @@ import { ensureOwnerUser, loadUser } from "./identity.js";
 import { LiveQueries } from "./live.js";
 import { createLogger, type Logger } from "./log.js";
 import { FleetServer } from "./server.js";
+import { Agent, machineFacts } from "./agent/agent.js";
+import { createInProcessLink } from "./agent/link.js";
+import { Fleet } from "./fleet.js";
+import { markOffline, registerLocalMachine } from "./functions/machines.js";
+import { resetRuntimes } from "./functions/workers.js";
 
 export interface DaemonOptions {
   home: string;
@@ -23,7 +29,10 @@ export interface DaemonOptions {
 }
 
 /** How long a graceful stop may take before the process exits anyway. */
-const SHUTDOWN_BUDGET_MS = 5000;
+const SHUTDOWN_BUDGET_MS = 8000;
+/** Of that, how long running calls may take to finish, and how long workers may take to stop. */
+const DRAIN_MS = 1000;
+const WORKERS_STOP_MS = 4000;
 
 /** Exit code when another daemon already owns the state directory. */
 export const EXIT_ALREADY_RUNNING = 3;
@@ -69,17 +78,40 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   let server: FleetServer | undefined;
   let stopping: Promise<void> | undefined;
 
+  const fleet = new Fleet({
+    log,
+    secrets,
+    runMutation: (def, args) => dispatcher.runInternalMutation(def, args),
+    runQuery: (def, args) => dispatcher.runInternalQuery(def, args),
+  });
   const services: DaemonServices = {
     paths,
     startedAt,
     log,
     secrets,
+    fleet,
     listenAddress: () => server?.address ?? { host: "127.0.0.1", port: 0 },
     connectionStats: () => server?.stats() ?? { connections: 0, subscriptions: 0 },
     requestStop: (reason) => setImmediate(() => void stop(reason, 0)),
   };
   const live = new LiveQueries();
   const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log });
+
+  // This machine's agent, linked to this daemon's own hub in process.
+  const machineId = dispatcher.runInternalMutation(registerLocalMachine, machineFacts());
+  dispatcher.runInternalMutation(resetRuntimes, { machineId, reason: "daemon starting" });
+  const link = createInProcessLink(machineId, (from, report) => fleet.receive(from, report));
+  fleet.attach(link.hub);
+  const backoff = Number(process.env.OCFLEET_WORKER_BACKOFF_MS);
+  const agent = new Agent({
+    db,
+    log,
+    link: link.agent,
+    logDir: join(paths.home, "workers"),
+    backoffMs: Number.isFinite(backoff) && backoff > 0 ? backoff : undefined,
+  });
+  agent.start();
+  fleet.startOfflineSweep();
 
   server = await FleetServer.start({
     host: "127.0.0.1",
@@ -101,6 +133,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   };
   writePrivateFileAtomic(paths.stateFile, JSON.stringify(state, null, 2) + "\n");
   log.info("daemon started", { pid: process.pid, version: PACKAGE_VERSION, port: state.port, home: paths.home });
+  void fleet.resume(machineId);
 
   const stop = (reason: string, exitCode: number): Promise<void> => {
     stopping ??= (async () => {
@@ -111,8 +144,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       }, SHUTDOWN_BUDGET_MS);
       budget.unref();
       await server!.close();
-      const drained = await dispatcher.drain(SHUTDOWN_BUDGET_MS - 1000);
+      const drained = await dispatcher.drain(DRAIN_MS);
       if (!drained) log.warn("some calls were still running at shutdown");
+      fleet.stop();
+      await agent.shutdown(WORKERS_STOP_MS);
+      dispatcher.runInternalMutation(markOffline, { machineId, reason: "daemon stopped" });
       db.close();
       // Only remove the state file if it is still ours: a new daemon may already have replaced it.
       if (readStateFile(paths.stateFile)?.pid === process.pid) rmSync(paths.stateFile, { force: true });

@@ -1,5 +1,5 @@
 // Facts about other processes: is a pid alive, and what command is it running.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 export function isPidAlive(pid: number): boolean {
@@ -45,4 +45,77 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return true;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** An opaque start time: equal values mean the same process, so a reused pid is told apart. */
+  startTime: string;
+}
+
+/** Every process visible to us, with its parent and start time. */
+export function listProcesses(): ProcessInfo[] {
+  if (process.platform === "linux") {
+    const out: ProcessInfo[] = [];
+    let entries: string[];
+    try {
+      entries = readdirSync("/proc");
+    } catch {
+      return out;
+    }
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = readLinuxStat(Number(entry));
+      if (stat) out.push(stat);
+    }
+    return out;
+  }
+  try {
+    const { execFileSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
+    const text = execFileSync("ps", ["-axo", "pid=,ppid=,lstart="], { encoding: "utf8", timeout: 5000 });
+    return text
+      .split("\n")
+      .map((line) => /^\s*(\d+)\s+(\d+)\s+(.+)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), startTime: m[3]!.trim() }));
+  } catch {
+    return [];
+  }
+}
+
+/** The start time of one process (see ProcessInfo.startTime), or null if it is gone. */
+export function processStartTime(pid: number): string | null {
+  if (process.platform === "linux") return readLinuxStat(pid)?.startTime ?? null;
+  return listProcesses().find((p) => p.pid === pid)?.startTime ?? null;
+}
+
+/** All descendants of a process (children, their children, …), found through parent pids. */
+export function descendantsOf(rootPid: number, processes: ProcessInfo[] = listProcesses()): ProcessInfo[] {
+  const children = new Map<number, ProcessInfo[]>();
+  for (const p of processes) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p);
+    else children.set(p.ppid, [p]);
+  }
+  const out: ProcessInfo[] = [];
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      out.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return out;
+}
+
+function readLinuxStat(pid: number): ProcessInfo | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses: parse after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { pid, ppid: Number(fields[1]), startTime: fields[19]! };
+  } catch {
+    return null;
+  }
 }

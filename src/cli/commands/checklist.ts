@@ -1,5 +1,5 @@
 // ocfleet checklist …: items under a key, shared live with everyone on the hub.
-import type { Command } from "commander";
+import type { Command } from "../commander.js";
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type ChecklistView } from "../../protocol/api/index.js";
 import type { ChecklistItemId } from "../../protocol/ids.js";

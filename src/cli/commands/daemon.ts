@@ -1,5 +1,5 @@
 // ocfleet daemon start|stop|status|logs|run: the daemon's lifecycle.
-import type { Command } from "commander";
+import type { Command } from "../commander.js";
 import { createReadStream, existsSync, readFileSync, statSync, unwatchFile, watchFile } from "node:fs";
 import { connectToRunningDaemon, stopDaemon } from "../../client/daemon.js";
 import type { FleetConnection } from "../../client/connection.js";

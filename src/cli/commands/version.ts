@@ -1,5 +1,5 @@
 // ocfleet version: this client's version and, if one runs, the daemon's. Never starts a daemon.
-import type { Command } from "commander";
+import type { Command } from "../commander.js";
 import { connectToRunningDaemon } from "../../client/daemon.js";
 import { api } from "../../protocol/api/index.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../protocol/version.js";

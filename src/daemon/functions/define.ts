@@ -7,6 +7,7 @@ import type { UserId } from "../../protocol/ids.js";
 import type { StatePaths } from "../../protocol/statefile.js";
 import type { SecretKeeper } from "../crypto.js";
 import type { Db } from "../db/open.js";
+import type { Fleet } from "../fleet.js";
 import type { Logger } from "../log.js";
 
 /**
@@ -40,6 +41,8 @@ export interface DaemonServices {
   readonly startedAt: number;
   readonly log: Logger;
   readonly secrets: SecretKeeper;
+  /** Routes commands to machines' agents. */
+  readonly fleet: Fleet;
   listenAddress(): { host: string; port: number };
   connectionStats(): { connections: number; subscriptions: number };
   /** Begins a graceful shutdown after the current call has replied. */
@@ -124,4 +127,14 @@ export function defineAction<M extends ActionRef, A extends Access>(
   spec: Spec<A, ArgsOf<M>, ActionCtx<A>, Promise<ResultOf<M>>>,
 ): ActionDef<ArgsOf<M>, ResultOf<M>> {
   return { kind: "action", name: ref.name, ...spec } as ActionDef<ArgsOf<M>, ResultOf<M>>;
+}
+
+/** A mutation only the daemon itself runs (agent reports, timers); never reachable from a client. */
+export function defineInternalMutation<Args, R>(handler: (ctx: MutationCtx, args: Args) => R): MutationDef<Args, R> {
+  return { kind: "mutation", name: "", access: "machine", args: undefined as never, handler };
+}
+
+/** A query only the daemon itself runs. */
+export function defineInternalQuery<Args, R>(handler: (ctx: QueryCtx, args: Args) => R): QueryDef<Args, R> {
+  return { kind: "query", name: "", access: "machine", args: undefined as never, handler };
 }

@@ -3,8 +3,11 @@ import type { FunctionDef } from "./define.js";
 import * as appinfo from "./appinfo.js";
 import * as checklists from "./checklists.js";
 import * as daemon from "./daemon.js";
+import * as machines from "./machines.js";
+import * as workerModels from "./workerModels.js";
+import * as workers from "./workers.js";
 
-const modules: Record<string, Record<string, unknown>> = { appinfo, checklists, daemon };
+const modules: Record<string, Record<string, unknown>> = { appinfo, checklists, daemon, machines, workers, workerModels };
 
 function isFunctionDef(value: unknown): value is FunctionDef {
   return typeof value === "object" && value !== null && "kind" in value && "handler" in value && "access" in value;

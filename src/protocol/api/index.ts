@@ -2,10 +2,16 @@
 import { appinfo } from "./appinfo.js";
 import { checklists } from "./checklists.js";
 import { daemon } from "./daemon.js";
+import { machines } from "./machines.js";
+import { workerModels } from "./workerModels.js";
+import { workers } from "./workers.js";
 
-export const api = { appinfo, checklists, daemon };
+export const api = { appinfo, checklists, daemon, machines, workers, workerModels };
 
 export type * from "./appinfo.js";
 export type * from "./checklists.js";
 export type * from "./daemon.js";
+export type * from "./machines.js";
+export type * from "./workerModels.js";
+export type * from "./workers.js";
 export type { ArgsOf, MethodKind, MethodRef, ResultOf, QueryRef, MutationRef, ActionRef, NoArgs } from "./define.js";

@@ -1,0 +1,35 @@
+// ocfleet machine …: the computers of the fleet and whether they are online.
+import type { Command } from "../commander.js";
+import { api, type MachineView } from "../../protocol/api/index.js";
+import { formatAge, formatTable, print, printJson } from "../output.js";
+import { style } from "../output.js";
+import { withDaemon } from "../session.js";
+
+export function renderMachines(machines: MachineView[], now = Date.now()): string {
+  return formatTable([
+    ["NAME", "HOSTNAME", "OS", "STATUS", "LAST HEARTBEAT", "WORKERS"].map(style.dim),
+    ...machines.map((m) => [
+      m.isLocal ? `${m.name} ${style.dim("(this machine)")}` : m.name,
+      m.hostname,
+      [m.platform, m.release, m.arch].filter(Boolean).join(" ") || "-",
+      m.approval !== "approved" ? style.yellow(m.approval) : m.online ? style.green("online") : style.dim("offline"),
+      m.lastHeartbeatAt === null ? "never" : formatAge(m.lastHeartbeatAt, now),
+      `${m.workers.total} (${m.workers.running} running, ${m.workers.active} active, ${m.workers.error} error)`,
+    ]),
+  ]);
+}
+
+export function registerMachineCommands(program: Command): void {
+  const machine = program.command("machine").description("the machines of the fleet");
+  machine
+    .command("list")
+    .description("list machines with their status and worker counts")
+    .option("--json", "print JSON")
+    .action((options: { json?: boolean }) =>
+      withDaemon(options, async (connection) => {
+        const machines = await connection.call(api.machines.list, {});
+        if (options.json) printJson(machines);
+        else print(renderMachines(machines));
+      }),
+    );
+}

@@ -1,0 +1,127 @@
+// The agent: this machine's side of the fleet. It answers the hub's commands through its link,
+// runs workers with the supervisor, and reports heartbeats, run states, models and events.
+import { realpathSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { arch, cpus, hostname, platform, release, totalmem } from "node:os";
+import { isAbsolute } from "node:path";
+import { FleetError } from "../../protocol/errors.js";
+import { PACKAGE_VERSION } from "../../protocol/version.js";
+import type { Db } from "../db/open.js";
+import type { Logger } from "../log.js";
+import type { AgentLink, CommandHandler, HubCommands, MachineFacts } from "./link.js";
+import { ProcessRecords, reapLeftovers } from "./reaper.js";
+import { Supervisor } from "./supervisor.js";
+
+export interface AgentOptions {
+  db: Db;
+  log: Logger;
+  link: AgentLink;
+  logDir: string;
+  heartbeatMs?: number;
+  backoffMs?: number;
+}
+
+export const HEARTBEAT_MS = 5000;
+
+export function machineFacts(): MachineFacts {
+  return {
+    hostname: hostname(),
+    platform: platform(),
+    release: release(),
+    arch: arch(),
+    cpus: cpus().length,
+    totalMemoryBytes: totalmem(),
+    agentVersion: PACKAGE_VERSION,
+  };
+}
+
+export class Agent {
+  readonly supervisor: Supervisor;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: AgentOptions) {
+    const records = new ProcessRecords(options.db);
+    const killed = reapLeftovers(records, options.log);
+    if (killed > 0) options.log.info("reaped processes left from an unclean stop", { killed });
+    this.supervisor = new Supervisor({
+      logDir: options.logDir,
+      log: options.log,
+      records,
+      backoffMs: options.backoffMs,
+      onRuntime: (workerId, runtime) => options.link.report({ type: "worker.runtime", workerId, runtime, at: Date.now() }),
+      onModels: (workerId, models) => options.link.report({ type: "worker.models", workerId, models, at: Date.now() }),
+      onEvent: (workerId, event) => options.link.report({ type: "worker.event", workerId, event, at: Date.now() }),
+    });
+    options.link.serve(this.handle as CommandHandler);
+  }
+
+  /** Starts heartbeats; the first one goes out at once. */
+  start(): void {
+    const beat = () => this.options.link.report({ type: "machine.heartbeat", facts: machineFacts(), at: Date.now() });
+    beat();
+    this.heartbeat = setInterval(beat, this.options.heartbeatMs ?? HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  async shutdown(budgetMs: number): Promise<void> {
+    clearInterval(this.heartbeat);
+    await this.supervisor.shutdown(budgetMs);
+  }
+
+  private readonly handle = async <N extends keyof HubCommands>(name: N, args: HubCommands[N]["args"]): Promise<HubCommands[N]["result"]> => {
+    const a = args as any;
+    switch (name) {
+      case "directory.inspect":
+        return inspectDirectory(a.directory) as never;
+      case "worker.start":
+        return this.supervisor.start(a.worker) as never;
+      case "worker.stop":
+        return (await this.supervisor.stop(a.workerId)) as never;
+      case "worker.restart":
+        return (await this.supervisor.restart(a.worker)) as never;
+      case "worker.remove":
+        await this.supervisor.remove(a.workerId);
+        return { removed: true } as never;
+      case "worker.readLog":
+        return (await this.readLog(a.workerId, a.offset, a.maxBytes)) as never;
+      default:
+        throw new FleetError("invalid_argument", `unknown agent command ${String(name)}`);
+    }
+  };
+
+  /** A slice of a worker's log: the last `maxBytes` when offset is null, else from offset on. */
+  private async readLog(workerId: string, offset: number | null, maxBytes: number): Promise<{ text: string; offset: number; size: number }> {
+    const path = this.supervisor.logPath(workerId);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return { text: "", offset: 0, size: 0 };
+    }
+    const start = offset === null ? Math.max(0, size - maxBytes) : Math.min(offset, size);
+    const length = Math.min(maxBytes, size - start);
+    if (length <= 0) return { text: "", offset: start, size };
+    const handle = await open(path, "r");
+    try {
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, start);
+      return { text: buffer.toString("utf8"), offset: start + length, size };
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** Resolves a directory the way the worker will see it, or says plainly what is wrong with it. */
+export function inspectDirectory(directory: string): { directory: string } {
+  if (!isAbsolute(directory)) throw new FleetError("invalid_argument", `directory must be an absolute path, not '${directory}'`, { field: "directory" });
+  let stats;
+  try {
+    stats = statSync(directory);
+  } catch {
+    throw new FleetError("not_found", `${directory} does not exist`, { field: "directory" });
+  }
+  if (!stats.isDirectory()) throw new FleetError("invalid_argument", `${directory} is a file, not a directory`, { field: "directory" });
+  return { directory: realpathSync(directory) };
+}
+

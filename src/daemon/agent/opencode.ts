@@ -1,0 +1,303 @@
+// The one adapter to OpenCode: finding its binary, starting `opencode serve`, its HTTP API
+// (through @opencode-ai/sdk at the pinned version) and its events. Nothing else in the code base
+// knows OpenCode's routes, payload shapes or event names; they change fast between releases.
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { delimiter, dirname, join } from "node:path";
+import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2";
+import { execa, type ResultPromise } from "execa";
+import { FleetError } from "../../protocol/errors.js";
+import { PACKAGE_ROOT } from "../../platform/package-root.js";
+
+const require = createRequire(import.meta.url);
+
+/** The OpenCode version this package pins (its SDK and opencode-ai are pinned together); a worker should report it. */
+export const OPENCODE_SDK_VERSION: string = (
+  JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }
+).dependencies["@opencode-ai/sdk"]!;
+
+export type BinarySource = "setting" | "dependency" | "platform-package" | "path";
+
+export interface OpencodeBinary {
+  path: string;
+  source: BinarySource;
+}
+
+/** True for a native executable, false for the stub opencode-ai leaves when its postinstall did not run. */
+function isNativeExecutable(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    const fd = openSync(path, "r");
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 0);
+    closeSync(fd);
+    const magic = head.readUInt32BE(0);
+    return (
+      head.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])) || // ELF
+      [0xcffaedfe, 0xcefaedfe, 0xfeedfacf, 0xcafebabe].includes(magic) || // Mach-O
+      head.subarray(0, 2).toString("latin1") === "MZ" // Windows PE
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The platform packages opencode-ai may have installed, most specific first. */
+function platformPackageNames(): string[] {
+  const platform = process.platform === "win32" ? "windows" : process.platform;
+  const base = `opencode-${platform}-${process.arch}`;
+  return [base, `${base}-baseline`, `${base}-musl`, `${base}-baseline-musl`];
+}
+
+/**
+ * Finds the OpenCode binary: an explicit setting, else the opencode-ai dependency's binary (or,
+ * if its postinstall did not run, the platform package's), else `opencode` on PATH.
+ */
+export function resolveOpencodeBinary(explicit?: string | null): OpencodeBinary {
+  const setting = explicit || process.env.OCFLEET_OPENCODE_BIN;
+  if (setting) {
+    if (!existsSync(setting)) throw new FleetError("failed_precondition", `the OpenCode binary ${setting} does not exist`);
+    return { path: setting, source: "setting" };
+  }
+  let packageDir: string | undefined;
+  try {
+    packageDir = dirname(require.resolve("opencode-ai/package.json"));
+    const bundled = join(packageDir, "bin", "opencode.exe");
+    if (isNativeExecutable(bundled)) return { path: bundled, source: "dependency" };
+  } catch {
+    // opencode-ai is not installed
+  }
+  for (const name of platformPackageNames()) {
+    try {
+      const dir = dirname(require.resolve(`${name}/package.json`, packageDir ? { paths: [packageDir] } : undefined));
+      const binary = join(dir, "bin", process.platform === "win32" ? "opencode.exe" : "opencode");
+      if (isNativeExecutable(binary)) return { path: binary, source: "platform-package" };
+    } catch {
+      // not this variant
+    }
+  }
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const candidate = join(dir, process.platform === "win32" ? "opencode.exe" : "opencode");
+    if (dir && isNativeExecutable(candidate)) return { path: candidate, source: "path" };
+    if (dir && existsSync(candidate) && statSync(candidate).isFile()) return { path: candidate, source: "path" };
+  }
+  throw new FleetError(
+    "failed_precondition",
+    "no OpenCode binary found: reinstall ocfleet (its opencode-ai dependency), put `opencode` on PATH, or set OCFLEET_OPENCODE_BIN",
+  );
+}
+
+/** A model a worker's OpenCode offers. */
+export interface OpencodeModel {
+  providerId: string;
+  providerName: string;
+  modelId: string;
+  name: string;
+  contextLimit: number | null;
+  outputLimit: number | null;
+  toolCall: boolean;
+  isDefault: boolean;
+}
+
+export type OpencodeSessionStatus =
+  | { type: "idle" }
+  | { type: "busy" }
+  | { type: "retry"; attempt: number; message: string; next: number };
+
+/** OpenCode's events, reduced to what the product uses. Plain data, so they can cross a link. */
+export type OpencodeEvent =
+  | { type: "session.status"; sessionId: string; status: OpencodeSessionStatus }
+  | { type: "session.idle"; sessionId: string }
+  | { type: "session.error"; sessionId: string | null; error: { name: string; message: string } }
+  | { type: "message.updated"; sessionId: string; message: Record<string, unknown> }
+  | { type: "part.updated"; sessionId: string; part: Record<string, unknown> }
+  | { type: "part.delta"; sessionId: string; messageId: string; partId: string; field: string; delta: string }
+  | { type: "permission.asked"; sessionId: string; request: Record<string, unknown> }
+  | { type: "permission.replied"; sessionId: string; requestId: string; reply: string }
+  | { type: "question.asked"; sessionId: string; request: Record<string, unknown> }
+  | { type: "question.replied"; sessionId: string; requestId: string };
+
+/** Maps one raw OpenCode event to ours, or null for the many we do not use. */
+export function normalizeEvent(raw: { type?: string; properties?: Record<string, any> }): OpencodeEvent | null {
+  const p = raw.properties ?? {};
+  switch (raw.type) {
+    case "session.status":
+      return { type: "session.status", sessionId: p.sessionID, status: p.status };
+    case "session.idle":
+      return { type: "session.idle", sessionId: p.sessionID };
+    case "session.error": {
+      const error = p.error ?? {};
+      const message = error.data?.message ?? error.message ?? error.name ?? "unknown error";
+      return { type: "session.error", sessionId: p.sessionID ?? null, error: { name: String(error.name ?? "Error"), message: String(message) } };
+    }
+    case "message.updated":
+      return { type: "message.updated", sessionId: p.sessionID ?? p.info?.sessionID, message: p.info };
+    case "message.part.updated":
+      return { type: "part.updated", sessionId: p.sessionID ?? p.part?.sessionID, part: p.part };
+    case "message.part.delta":
+      return { type: "part.delta", sessionId: p.sessionID, messageId: p.messageID, partId: p.partID, field: p.field, delta: p.delta };
+    case "permission.asked":
+      return { type: "permission.asked", sessionId: p.sessionID, request: p };
+    case "permission.replied":
+      return { type: "permission.replied", sessionId: p.sessionID, requestId: p.requestID ?? p.permissionID ?? p.id, reply: p.reply ?? p.response };
+    case "question.asked":
+      return { type: "question.asked", sessionId: p.sessionID, request: p };
+    case "question.replied":
+    case "question.rejected":
+      return { type: "question.replied", sessionId: p.sessionID, requestId: p.requestID ?? p.id };
+    default:
+      return null;
+  }
+}
+
+export interface StartOptions {
+  binary: OpencodeBinary;
+  directory: string;
+  env: Record<string, string | undefined>;
+  /** Every line the server prints goes here (the worker's log file). */
+  onOutput(line: string): void;
+  onEvent(event: OpencodeEvent): void;
+  readyTimeoutMs: number;
+}
+
+/** How long one HTTP request to a worker may take before we give up on it. */
+const REQUEST_TIMEOUT_MS = 15_000;
+const LISTENING = /opencode server listening on (http:\/\/[^\s]+)/;
+
+/** A running `opencode serve`: its process, its URL, and the requests we make of it. */
+export class OpencodeServer {
+  private readonly eventsAbort = new AbortController();
+
+  private constructor(
+    readonly subprocess: ResultPromise,
+    readonly url: string,
+    private readonly client: OpencodeClient,
+  ) {}
+
+  get pid(): number {
+    return this.subprocess.pid!;
+  }
+
+  /**
+   * Spawns the server in its own process group (so a Ctrl-C aimed at the daemon does not reach it)
+   * and waits for its "listening" line: requests sent before it can hang forever.
+   */
+  static async start(options: StartOptions): Promise<OpencodeServer> {
+    // A password per process: anything else on this machine that finds the port cannot drive the agent.
+    const password = randomBytes(24).toString("base64url");
+    const subprocess = execa(options.binary.path, ["serve", "--hostname", "127.0.0.1", "--port", "0", "--print-logs"], {
+      cwd: options.directory,
+      env: { ...options.env, OPENCODE_SERVER_PASSWORD: password, OPENCODE_SERVER_USERNAME: "opencode" },
+      extendEnv: false,
+      detached: true,
+      stdin: "ignore",
+      buffer: false,
+      reject: false,
+      cleanup: false,
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "listening" line within ${options.readyTimeoutMs} ms`)), options.readyTimeoutMs);
+      let pending = "";
+      const onChunk = (chunk: Buffer) => {
+        pending += chunk.toString("utf8");
+        let newline: number;
+        while ((newline = pending.indexOf("\n")) >= 0) {
+          const line = pending.slice(0, newline).replace(/\r$/, "");
+          pending = pending.slice(newline + 1);
+          options.onOutput(line);
+          const match = LISTENING.exec(line);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        }
+      };
+      subprocess.stdout!.on("data", onChunk);
+      subprocess.stderr!.on("data", onChunk);
+      subprocess.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      subprocess.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`opencode exited before it was ready (${signal ?? `code ${code}`})`));
+      });
+    }).catch((err: Error) => {
+      subprocess.kill("SIGKILL");
+      throw err;
+    });
+    const client = createOpencodeClient({
+      baseUrl: url,
+      directory: options.directory,
+      headers: { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` },
+    });
+    const server = new OpencodeServer(subprocess, url, client);
+    server.followEvents(options.onEvent);
+    return server;
+  }
+
+  /** Health and version; throws if the server does not answer in time. */
+  async health(): Promise<{ healthy: boolean; version: string }> {
+    const response = await this.client.global.health({ signal: AbortSignal.timeout(5000) });
+    if (!response.data) throw new Error(`health check failed (${response.response?.status ?? "no response"})`);
+    return response.data as { healthy: boolean; version: string };
+  }
+
+  async listModels(): Promise<OpencodeModel[]> {
+    const response = await this.client.config.providers(undefined, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const data = response.data as { providers?: any[]; default?: Record<string, string> } | undefined;
+    if (!data?.providers) throw new Error(`listing models failed (${response.response?.status ?? "no response"})`);
+    const defaults = data.default ?? {};
+    return data.providers.flatMap((provider) =>
+      Object.values(provider.models ?? {}).map((model: any) => ({
+        providerId: String(provider.id),
+        providerName: String(provider.name ?? provider.id),
+        modelId: String(model.id),
+        name: String(model.name ?? model.id),
+        contextLimit: typeof model.limit?.context === "number" ? model.limit.context : null,
+        outputLimit: typeof model.limit?.output === "number" ? model.limit.output : null,
+        toolCall: Boolean(model.capabilities?.toolcall ?? model.tool_call),
+        isDefault: defaults[provider.id] === model.id,
+      })),
+    );
+  }
+
+  /** Ids of the sessions that are busy now. */
+  async busySessions(): Promise<string[]> {
+    const response = await this.client.session.status(undefined, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const statuses = (response.data ?? {}) as Record<string, OpencodeSessionStatus>;
+    return Object.entries(statuses).filter(([, status]) => status.type !== "idle").map(([id]) => id);
+  }
+
+  async abort(sessionId: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
+    await this.client.session.abort({ sessionID: sessionId }, { signal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  /** Asks OpenCode to release its instance state (the polite step before SIGTERM). */
+  async dispose(timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
+    await this.client.instance.dispose(undefined, { signal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  /** Stops following events; the process itself is the supervisor's to stop. */
+  detach(): void {
+    this.eventsAbort.abort();
+  }
+
+  private followEvents(onEvent: (event: OpencodeEvent) => void): void {
+    void (async () => {
+      try {
+        const { stream } = await this.client.event.subscribe(undefined, {
+          signal: this.eventsAbort.signal,
+          sseMaxRetryDelay: 2000,
+        } as never);
+        for await (const raw of stream) {
+          const event = normalizeEvent(raw as { type?: string; properties?: Record<string, unknown> });
+          if (event) onEvent(event);
+        }
+      } catch {
+        // The stream ends when the process goes away or we detach; the supervisor notices the exit.
+      }
+    })();
+  }
+}

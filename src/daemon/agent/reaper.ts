@@ -1,0 +1,73 @@
+// Process records: every OpenCode process and every tool process it started, kept in the local
+// database, so that a daemon that died without cleaning up can finish the job at its next start.
+import { processStartTime, readCommandLine } from "../../platform/processes.js";
+import type { Db } from "../db/open.js";
+import type { Logger } from "../log.js";
+
+export type ProcessKind = "opencode" | "tool";
+
+interface ProcessRow {
+  pid: number;
+  worker_id: string;
+  kind: ProcessKind;
+  start_time: string;
+}
+
+export class ProcessRecords {
+  constructor(private readonly db: Db) {}
+
+  record(workerId: string, kind: ProcessKind, pid: number, startTime: string): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO worker_processes (pid, worker_id, kind, start_time, recorded_at) VALUES (?, ?, ?, ?, ?)")
+      .run(pid, workerId, kind, startTime, Date.now());
+  }
+
+  forPid(pid: number): void {
+    this.db.prepare("DELETE FROM worker_processes WHERE pid = ?").run(pid);
+  }
+
+  forget(workerId: string): void {
+    this.db.prepare("DELETE FROM worker_processes WHERE worker_id = ?").run(workerId);
+  }
+
+  list(workerId?: string): ProcessRow[] {
+    return workerId === undefined
+      ? (this.db.prepare("SELECT pid, worker_id, kind, start_time FROM worker_processes").all() as ProcessRow[])
+      : (this.db.prepare("SELECT pid, worker_id, kind, start_time FROM worker_processes WHERE worker_id = ?").all(workerId) as ProcessRow[]);
+  }
+}
+
+/** Whether the pid is still the very process we recorded (same start time, and for OpenCode, its command). */
+function isRecordedProcess(row: ProcessRow): boolean {
+  if (processStartTime(row.pid) !== row.start_time) return false;
+  if (row.kind !== "opencode") return true;
+  const argv = readCommandLine(row.pid);
+  return argv !== null && argv.some((arg) => /opencode/.test(arg)) && argv.includes("serve");
+}
+
+/** Kills a recorded process and its process group. Returns whether it was still there. */
+export function killRecorded(row: ProcessRow): boolean {
+  if (!isRecordedProcess(row)) return false;
+  for (const target of [-row.pid, row.pid]) {
+    try {
+      process.kill(target, "SIGKILL");
+    } catch {
+      // the group may not exist (the process is not a group leader), or it is already gone
+    }
+  }
+  return true;
+}
+
+/** At start: kills whatever a previous daemon left running, then forgets all records. */
+export function reapLeftovers(records: ProcessRecords, log: Logger): number {
+  let killed = 0;
+  for (const row of records.list()) {
+    if (killRecorded(row)) {
+      killed++;
+      log.warn("killed a process left over from an unclean stop", { pid: row.pid, kind: row.kind, worker: row.worker_id });
+    }
+    records.forPid(row.pid);
+  }
+  return killed;
+}
+

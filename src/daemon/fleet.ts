@@ -1,0 +1,99 @@
+// The hub's side of the fleet: one link per machine, commands routed by machine, and agents'
+// reports turned into internal mutations so every client sees them live.
+import { FleetError } from "../protocol/errors.js";
+import type { AgentReport, HubLink } from "./agent/link.js";
+import type { SecretKeeper } from "./crypto.js";
+import type { MutationDef, QueryDef } from "./functions/define.js";
+import { markOffline, recordHeartbeat } from "./functions/machines.js";
+import { recordModels } from "./functions/workerModels.js";
+import { recordRuntime, wantedWorkers, workerSpec } from "./functions/workers.js";
+import type { Logger } from "./log.js";
+
+export interface FleetDeps {
+  log: Logger;
+  secrets: SecretKeeper;
+  runMutation<A, R>(def: MutationDef<A, R>, args: A): R;
+  runQuery<A, R>(def: QueryDef<A, R>, args: A): R;
+}
+
+/** How often machines whose heartbeats stopped are marked offline. */
+const OFFLINE_SWEEP_MS = 5000;
+
+export class Fleet {
+  private readonly links = new Map<string, HubLink>();
+  private sweep: NodeJS.Timeout | undefined;
+  /** Other modules (chat) listen to workers' OpenCode events here. */
+  private readonly eventListeners = new Set<(workerId: string, report: Extract<AgentReport, { type: "worker.event" }>) => void>();
+
+  constructor(private readonly deps: FleetDeps) {}
+
+  attach(link: HubLink): void {
+    this.links.set(link.machineId, link);
+  }
+
+  detach(machineId: string, reason: string): void {
+    this.links.delete(machineId);
+    this.deps.runMutation(markOffline, { machineId, reason });
+  }
+
+  /** The link to a machine's agent; `unavailable` when the machine is not connected. */
+  linkFor(machineId: string): HubLink {
+    const link = this.links.get(machineId);
+    if (!link) throw new FleetError("unavailable", "that machine is offline; its workers cannot be reached now", { machineId });
+    return link;
+  }
+
+  onWorkerEvent(listener: (workerId: string, report: Extract<AgentReport, { type: "worker.event" }>) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Handles what an agent reports. Never throws: a bad report is logged, not fatal. */
+  receive(machineId: string, report: AgentReport): void {
+    try {
+      switch (report.type) {
+        case "machine.heartbeat":
+          this.deps.runMutation(recordHeartbeat, { machineId, facts: report.facts, at: report.at });
+          return;
+        case "worker.runtime":
+          this.deps.runMutation(recordRuntime, { workerId: report.workerId, runtime: report.runtime });
+          return;
+        case "worker.models":
+          this.deps.runMutation(recordModels, { workerId: report.workerId, models: report.models });
+          return;
+        case "worker.event":
+          for (const listener of this.eventListeners) listener(report.workerId, report);
+          return;
+      }
+    } catch (err) {
+      this.deps.log.error("could not record an agent report", { machineId, type: report.type, error: err });
+    }
+  }
+
+  /** Starts the workers of a machine that should be running (at daemon start, or when a machine links). */
+  async resume(machineId: string): Promise<void> {
+    const link = this.linkFor(machineId);
+    for (const row of this.deps.runQuery(wantedWorkers, { machineId })) {
+      try {
+        await link.command("worker.start", { worker: workerSpec(row, this.deps.secrets) });
+      } catch (err) {
+        this.deps.log.warn("could not resume a worker", { worker: row.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  startOfflineSweep(): void {
+    this.sweep = setInterval(() => {
+      try {
+        this.deps.runMutation(markOffline, { reason: "machine offline: no heartbeat" });
+      } catch (err) {
+        this.deps.log.error("offline sweep failed", { error: err });
+      }
+    }, OFFLINE_SWEEP_MS);
+    this.sweep.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.sweep);
+  }
+}

@@ -1,0 +1,85 @@
+// Worker benchmarks: how long `worker add` takes to reach idle next to OpenCode's own start-up,
+// and what supervising three workers costs the daemon in memory.
+import { spawn } from "node:child_process";
+import { connectToDaemon } from "../../../src/client/daemon.js";
+import { resolveOpencodeBinary } from "../../../src/daemon/agent/opencode.js";
+import { api, type WorkerView } from "../../../src/protocol/api/index.js";
+import type { FleetConnection } from "../../../src/client/connection.js";
+import { cleanupHomes, createHome } from "../../helpers/daemon.js";
+import { createOpencodeSandbox } from "../../helpers/opencode.js";
+import { median, type BenchRow } from "../measure.js";
+
+const ROUNDS = 3;
+
+/** Starts `opencode serve` directly and times it to its "listening" line. */
+function opencodeToListening(cwd: string, env: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(resolveOpencodeBinary().path, ["serve", "--hostname", "127.0.0.1", "--port", "0"], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const onData = (chunk: Buffer) => {
+      if (/listening on http/.test(String(chunk))) {
+        const elapsed = performance.now() - start;
+        child.kill("SIGKILL");
+        resolve(elapsed);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("error", reject);
+  });
+}
+
+function waitIdle(client: FleetConnection, id: string): Promise<WorkerView> {
+  return new Promise((resolve, reject) => {
+    const sub = client.subscribe(api.workers.get, { worker: id }, {
+      onValue: (w) => {
+        if (w.runState === "idle") {
+          sub.unsubscribe();
+          resolve(w);
+        } else if (w.runState === "error") reject(new Error(w.reason ?? "worker failed"));
+      },
+    });
+  });
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const sandbox = await createOpencodeSandbox();
+  const home = createHome("ocf-bench-workers-");
+  try {
+    const client = await connectToDaemon({ home, autoStart: true });
+    const direct: number[] = [];
+    const viaDaemon: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const dir = sandbox.project(`direct-${round}`);
+      direct.push(await opencodeToListening(dir, sandbox.env(`direct-${round}`)));
+      const start = performance.now();
+      const added = await client.call(api.workers.add, { directory: sandbox.project(`fleet-${round}`), env: sandbox.env(`fleet-${round}`) });
+      await waitIdle(client, added.id);
+      viaDaemon.push(performance.now() - start);
+      await client.call(api.workers.remove, { worker: added.id });
+    }
+    const rows: BenchRow[] = [
+      { name: "`worker add` until idle (median)", measured: median(viaDaemon), baseline: median(direct), baselineName: "opencode serve to its listening line", unit: "ms", target: "ready + health + models" },
+    ];
+
+    // Memory: the daemon alone, then with three workers running (OpenCode's own RSS not counted).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const idle = (await client.call(api.daemon.status, {})).rssBytes;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const added = await client.call(api.workers.add, { directory: sandbox.project(`rss-${i}`), env: sandbox.env(`rss-${i}`) });
+      await waitIdle(client, added.id);
+      ids.push(added.id);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const withWorkers = (await client.call(api.daemon.status, {})).rssBytes;
+    rows.push({ name: "daemon RSS with 3 workers", measured: withWorkers / 1e6, baseline: idle / 1e6, baselineName: "daemon RSS with none", unit: "MB", target: "small" });
+    for (const id of ids) await client.call(api.workers.remove, { worker: id });
+    client.close();
+    return rows;
+  } finally {
+    await cleanupHomes();
+    await sandbox.close();
+  }
+}
+

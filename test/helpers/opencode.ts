@@ -1,0 +1,45 @@
+// Test helpers for real OpenCode workers: a fake model on loopback, an isolated sandbox for
+// OpenCode's HOME and XDG directories, and project directories to bind workers to.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeModel, fakeOpencodeEnv } from "../fixtures/fake-model.js";
+
+export interface OpencodeSandbox {
+  model: FakeModel;
+  root: string;
+  /** A new empty project directory. */
+  project(name: string): string;
+  /** The environment overlay for a worker (each worker gets its own XDG data directory). */
+  env(name: string, permission?: "allow" | "ask"): Record<string, string>;
+  /** The same overlay written as an --env-file. */
+  envFile(name: string, permission?: "allow" | "ask"): string;
+  close(): Promise<void>;
+}
+
+export async function createOpencodeSandbox(): Promise<OpencodeSandbox> {
+  const model = await new FakeModel().start();
+  const root = mkdtempSync(join(tmpdir(), "ocf-oc-"));
+  const sandbox: OpencodeSandbox = {
+    model,
+    root,
+    project(name) {
+      const dir = join(root, "projects", name);
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    },
+    env(name, permission = "allow") {
+      return fakeOpencodeEnv({ sandbox: join(root, "opencode", name), modelUrl: model.baseUrl, permission });
+    },
+    envFile(name, permission = "allow") {
+      const path = join(root, `${name}.env`);
+      writeFileSync(path, Object.entries(sandbox.env(name, permission)).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+      return path;
+    },
+    async close() {
+      await model.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return sandbox;
+}
