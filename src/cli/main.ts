@@ -1,6 +1,7 @@
 // The ocfleet command: a commander program with one file per command group.
 import { Command, CommanderError } from "./commander.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
+import { registerChatCommands } from "./commands/chat.js";
 import { registerChecklistCommands } from "./commands/checklist.js";
 import { registerDaemonCommands } from "./commands/daemon.js";
 import { registerMachineCommands } from "./commands/machine.js";
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerVersionCommand(program);
   registerDaemonCommands(program);
   registerWorkerCommands(program);
+  registerChatCommands(program);
   registerMachineCommands(program);
   registerChecklistCommands(program);
   return program;

@@ -1,12 +1,12 @@
 // The hub's side of the fleet: one link per machine, commands routed by machine, and agents'
 // reports turned into internal mutations so every client sees them live.
 import { FleetError } from "../protocol/errors.js";
-import type { AgentReport, HubLink } from "./agent/link.js";
+import type { AgentReport, HubLink, WorkerRuntime } from "./agent/link.js";
 import type { SecretKeeper } from "./crypto.js";
 import type { MutationDef, QueryDef } from "./functions/define.js";
 import { markOffline, recordHeartbeat } from "./functions/machines.js";
 import { recordModels } from "./functions/workerModels.js";
-import { recordRuntime, wantedWorkers, workerSpec } from "./functions/workers.js";
+import { machineOfWorker, recordRuntime, wantedWorkers, workerSpec } from "./functions/workers.js";
 import type { Logger } from "./log.js";
 
 export interface FleetDeps {
@@ -22,8 +22,9 @@ const OFFLINE_SWEEP_MS = 5000;
 export class Fleet {
   private readonly links = new Map<string, HubLink>();
   private sweep: NodeJS.Timeout | undefined;
-  /** Other modules (chat) listen to workers' OpenCode events here. */
+  /** Other modules (chat) listen to workers' OpenCode events and run states here. */
   private readonly eventListeners = new Set<(workerId: string, report: Extract<AgentReport, { type: "worker.event" }>) => void>();
+  private readonly runtimeListeners = new Set<(workerId: string, runtime: WorkerRuntime) => void>();
 
   constructor(private readonly deps: FleetDeps) {}
 
@@ -43,6 +44,16 @@ export class Fleet {
     return link;
   }
 
+  /** The link to the machine a worker runs on. */
+  linkForWorker(workerId: string): HubLink {
+    return this.linkFor(this.deps.runQuery(machineOfWorker, { workerId }));
+  }
+
+  onWorkerRuntime(listener: (workerId: string, runtime: WorkerRuntime) => void): () => void {
+    this.runtimeListeners.add(listener);
+    return () => this.runtimeListeners.delete(listener);
+  }
+
   onWorkerEvent(listener: (workerId: string, report: Extract<AgentReport, { type: "worker.event" }>) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
@@ -57,6 +68,7 @@ export class Fleet {
           return;
         case "worker.runtime":
           this.deps.runMutation(recordRuntime, { workerId: report.workerId, runtime: report.runtime });
+          for (const listener of this.runtimeListeners) listener(report.workerId, report.runtime);
           return;
         case "worker.models":
           this.deps.runMutation(recordModels, { workerId: report.workerId, models: report.models });

@@ -19,6 +19,7 @@ import { FleetServer } from "./server.js";
 import { Agent, machineFacts } from "./agent/agent.js";
 import { createInProcessLink } from "./agent/link.js";
 import { Fleet } from "./fleet.js";
+import { ChatRuntime } from "./chat/runtime.js";
 import { markOffline, registerLocalMachine } from "./functions/machines.js";
 import { resetRuntimes } from "./functions/workers.js";
 
@@ -38,6 +39,12 @@ const WORKERS_STOP_MS = 4000;
 export const EXIT_ALREADY_RUNNING = 3;
 
 export class AlreadyRunningError extends Error {}
+
+/** A positive number from the environment (settings for tests and impatient users), or the default. */
+function envNumber(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
 
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const paths = statePaths(options.home);
@@ -84,31 +91,42 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     runMutation: (def, args) => dispatcher.runInternalMutation(def, args),
     runQuery: (def, args) => dispatcher.runInternalQuery(def, args),
   });
+  const chat = new ChatRuntime({
+    log,
+    fleet,
+    runMutation: (def, args) => dispatcher.runInternalMutation(def, args),
+    runQuery: (def, args) => dispatcher.runInternalQuery(def, args),
+    changed: (table, key) => live.changed([[table, key]]),
+    maxRetries: envNumber("OCFLEET_CHAT_MAX_RETRIES", 3),
+    inactiveAfterMs: envNumber("OCFLEET_CHAT_INACTIVE_AFTER_MS", 5 * 60_000),
+  });
   const services: DaemonServices = {
     paths,
     startedAt,
     log,
     secrets,
     fleet,
+    chat,
     listenAddress: () => server?.address ?? { host: "127.0.0.1", port: 0 },
     connectionStats: () => server?.stats() ?? { connections: 0, subscriptions: 0 },
     requestStop: (reason) => setImmediate(() => void stop(reason, 0)),
   };
   const live = new LiveQueries();
   const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log });
+  chat.recover();
+  chat.startSweeps();
 
   // This machine's agent, linked to this daemon's own hub in process.
   const machineId = dispatcher.runInternalMutation(registerLocalMachine, machineFacts());
   dispatcher.runInternalMutation(resetRuntimes, { machineId, reason: "daemon starting" });
   const link = createInProcessLink(machineId, (from, report) => fleet.receive(from, report));
   fleet.attach(link.hub);
-  const backoff = Number(process.env.OCFLEET_WORKER_BACKOFF_MS);
   const agent = new Agent({
     db,
     log,
     link: link.agent,
     logDir: join(paths.home, "workers"),
-    backoffMs: Number.isFinite(backoff) && backoff > 0 ? backoff : undefined,
+    backoffMs: envNumber("OCFLEET_WORKER_BACKOFF_MS", 1000),
   });
   agent.start();
   fleet.startOfflineSweep();
@@ -147,6 +165,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       const drained = await dispatcher.drain(DRAIN_MS);
       if (!drained) log.warn("some calls were still running at shutdown");
       fleet.stop();
+      chat.interruptAll("the daemon stopped during the reply");
+      chat.stop();
       await agent.shutdown(WORKERS_STOP_MS);
       dispatcher.runInternalMutation(markOffline, { machineId, reason: "daemon stopped" });
       db.close();

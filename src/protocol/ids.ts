@@ -11,6 +11,7 @@ export const ID_PREFIXES = {
   message: "msg",
   checklist: "ckl",
   checklistItem: "cki",
+  chatRequest: "req",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -24,6 +25,10 @@ export type ChatId = Id<"cht">;
 export type MessageId = Id<"msg">;
 export type ChecklistId = Id<"ckl">;
 export type ChecklistItemId = Id<"cki">;
+/** A permission or question request in a chat (ours, not OpenCode's per_…/que_… id). */
+export type ChatRequestId = Id<"req">;
+/** OpenCode's own session id (ses_… in OpenCode's format): never our login session or chat. */
+export type OpencodeSessionId = string & { readonly opencodeSession: true };
 
 /** The random part: lowercase Crockford-style base32, 16 characters (80 bits). */
 export const ID_BODY_PATTERN = "[0-9a-hjkmnp-tv-z]{16}";

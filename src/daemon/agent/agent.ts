@@ -84,6 +84,28 @@ export class Agent {
         return { removed: true } as never;
       case "worker.readLog":
         return (await this.readLog(a.workerId, a.offset, a.maxBytes)) as never;
+      case "session.create":
+        return { sessionId: await this.supervisor.serverOf(a.workerId).createSession(a.title) } as never;
+      case "session.exists":
+        return { exists: await this.supervisor.serverOf(a.workerId).sessionExists(a.sessionId) } as never;
+      case "session.rename":
+        await this.supervisor.serverOf(a.workerId).renameSession(a.sessionId, a.title);
+        return { ok: true } as never;
+      case "session.prompt":
+        await this.supervisor.serverOf(a.workerId).prompt(a.sessionId, a.text, a.model);
+        return { ok: true } as never;
+      case "session.abort":
+        await this.supervisor.serverOf(a.workerId).abort(a.sessionId);
+        return { ok: true } as never;
+      case "permission.reply":
+        await this.supervisor.serverOf(a.workerId).replyPermission(a.requestId, a.reply);
+        return { ok: true } as never;
+      case "question.reply": {
+        const server = this.supervisor.serverOf(a.workerId);
+        if (a.answers === null) await server.rejectQuestion(a.requestId);
+        else await server.replyQuestion(a.requestId, a.answers);
+        return { ok: true } as never;
+      }
       default:
         throw new FleetError("invalid_argument", `unknown agent command ${String(name)}`);
     }

@@ -42,6 +42,13 @@ export interface HubCommands {
   "worker.restart": { args: { worker: WorkerSpec }; result: WorkerRuntime };
   "worker.remove": { args: { workerId: string }; result: { removed: true } };
   "worker.readLog": { args: { workerId: string; offset: number | null; maxBytes: number }; result: { text: string; offset: number; size: number } };
+  "session.create": { args: { workerId: string; title: string }; result: { sessionId: string } };
+  "session.exists": { args: { workerId: string; sessionId: string }; result: { exists: boolean } };
+  "session.rename": { args: { workerId: string; sessionId: string; title: string }; result: { ok: true } };
+  "session.prompt": { args: { workerId: string; sessionId: string; text: string; model: { providerId: string; modelId: string } | null }; result: { ok: true } };
+  "session.abort": { args: { workerId: string; sessionId: string }; result: { ok: true } };
+  "permission.reply": { args: { workerId: string; requestId: string; reply: "once" | "always" | "reject" }; result: { ok: true } };
+  "question.reply": { args: { workerId: string; requestId: string; answers: string[][] | null }; result: { ok: true } };
 }
 
 export type HubCommandName = keyof HubCommands;

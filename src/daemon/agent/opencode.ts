@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
 import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2";
 import { execa, type ResultPromise } from "execa";
+import type { PartView, QuestionView, TokenCounts, ToolStatus } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
 import { PACKAGE_ROOT } from "../../platform/package-root.js";
 
@@ -105,18 +106,109 @@ export type OpencodeSessionStatus =
   | { type: "busy" }
   | { type: "retry"; attempt: number; message: string; next: number };
 
+/** An OpenCode message, reduced to what a transcript needs. */
+export interface OpencodeMessage {
+  id: string;
+  sessionId: string;
+  role: "user" | "assistant";
+  /** For an assistant message: the user message it answers. */
+  parentId: string | null;
+  providerId: string | null;
+  modelId: string | null;
+  tokens: TokenCounts | null;
+  cost: number | null;
+  createdAt: number | null;
+  completedAt: number | null;
+  /** Why the model stopped: "stop", "tool-calls" (another step follows), "length"… */
+  finish: string | null;
+  error: { name: string; message: string } | null;
+}
+
+/** A part of a message, in our own shape; `other` covers step markers and kinds we do not show. */
+export type OpencodePart = (PartView | { id: string; kind: "other"; type: string }) & { messageId: string };
+
+export interface OpencodePermissionRequest {
+  id: string;
+  sessionId: string;
+  name: string;
+  patterns: string[];
+  detail: string | null;
+}
+
+export interface OpencodeQuestionRequest {
+  id: string;
+  sessionId: string;
+  questions: QuestionView[];
+}
+
 /** OpenCode's events, reduced to what the product uses. Plain data, so they can cross a link. */
 export type OpencodeEvent =
   | { type: "session.status"; sessionId: string; status: OpencodeSessionStatus }
   | { type: "session.idle"; sessionId: string }
   | { type: "session.error"; sessionId: string | null; error: { name: string; message: string } }
-  | { type: "message.updated"; sessionId: string; message: Record<string, unknown> }
-  | { type: "part.updated"; sessionId: string; part: Record<string, unknown> }
+  | { type: "message.updated"; sessionId: string; message: OpencodeMessage }
+  | { type: "part.updated"; sessionId: string; part: OpencodePart }
   | { type: "part.delta"; sessionId: string; messageId: string; partId: string; field: string; delta: string }
-  | { type: "permission.asked"; sessionId: string; request: Record<string, unknown> }
+  | { type: "permission.asked"; sessionId: string; request: OpencodePermissionRequest }
   | { type: "permission.replied"; sessionId: string; requestId: string; reply: string }
-  | { type: "question.asked"; sessionId: string; request: Record<string, unknown> }
-  | { type: "question.replied"; sessionId: string; requestId: string };
+  | { type: "question.asked"; sessionId: string; request: OpencodeQuestionRequest }
+  | { type: "question.replied"; sessionId: string; requestId: string; rejected: boolean };
+
+function errorOf(raw: any): { name: string; message: string } | null {
+  if (!raw) return null;
+  return { name: String(raw.name ?? "Error"), message: String(raw.data?.message ?? raw.message ?? raw.name ?? "unknown error") };
+}
+
+function toMessage(info: any): OpencodeMessage {
+  const t = info.tokens;
+  return {
+    id: String(info.id),
+    sessionId: String(info.sessionID),
+    role: info.role === "assistant" ? "assistant" : "user",
+    parentId: info.parentID ?? null,
+    providerId: info.providerID ?? info.model?.providerID ?? null,
+    modelId: info.modelID ?? info.model?.modelID ?? null,
+    tokens: t
+      ? { input: t.input ?? 0, output: t.output ?? 0, reasoning: t.reasoning ?? 0, cacheRead: t.cache?.read ?? 0, cacheWrite: t.cache?.write ?? 0 }
+      : null,
+    cost: typeof info.cost === "number" ? info.cost : null,
+    createdAt: info.time?.created ?? null,
+    completedAt: info.time?.completed ?? null,
+    finish: info.finish ?? null,
+    error: errorOf(info.error),
+  };
+}
+
+function toPart(part: any): OpencodePart {
+  const base = { id: String(part.id), messageId: String(part.messageID) };
+  switch (part.type) {
+    case "text":
+      return { ...base, kind: "text", text: String(part.text ?? "") };
+    case "reasoning":
+      return { ...base, kind: "reasoning", text: String(part.text ?? "") };
+    case "tool": {
+      const state = part.state ?? {};
+      const status: ToolStatus = ["pending", "running", "completed", "error"].includes(state.status) ? state.status : "pending";
+      return {
+        ...base,
+        kind: "tool",
+        tool: String(part.tool),
+        callId: String(part.callID ?? ""),
+        status,
+        title: state.title ?? null,
+        input: state.input && typeof state.input === "object" ? state.input : {},
+        output: typeof state.output === "string" ? state.output : null,
+        error: typeof state.error === "string" ? state.error : null,
+      };
+    }
+    case "patch":
+      return { ...base, kind: "patch", files: Array.isArray(part.files) ? part.files.map(String) : [] };
+    case "file":
+      return { ...base, kind: "file", filename: part.filename ?? null, mime: part.mime ?? null };
+    default:
+      return { ...base, kind: "other", type: String(part.type) };
+  }
+}
 
 /** Maps one raw OpenCode event to ours, or null for the many we do not use. */
 export function normalizeEvent(raw: { type?: string; properties?: Record<string, any> }): OpencodeEvent | null {
@@ -126,26 +218,43 @@ export function normalizeEvent(raw: { type?: string; properties?: Record<string,
       return { type: "session.status", sessionId: p.sessionID, status: p.status };
     case "session.idle":
       return { type: "session.idle", sessionId: p.sessionID };
-    case "session.error": {
-      const error = p.error ?? {};
-      const message = error.data?.message ?? error.message ?? error.name ?? "unknown error";
-      return { type: "session.error", sessionId: p.sessionID ?? null, error: { name: String(error.name ?? "Error"), message: String(message) } };
-    }
+    case "session.error":
+      return { type: "session.error", sessionId: p.sessionID ?? null, error: errorOf(p.error) ?? { name: "Error", message: "unknown error" } };
     case "message.updated":
-      return { type: "message.updated", sessionId: p.sessionID ?? p.info?.sessionID, message: p.info };
+      return p.info ? { type: "message.updated", sessionId: p.sessionID ?? p.info.sessionID, message: toMessage(p.info) } : null;
     case "message.part.updated":
-      return { type: "part.updated", sessionId: p.sessionID ?? p.part?.sessionID, part: p.part };
+      return p.part ? { type: "part.updated", sessionId: p.sessionID ?? p.part.sessionID, part: toPart(p.part) } : null;
     case "message.part.delta":
-      return { type: "part.delta", sessionId: p.sessionID, messageId: p.messageID, partId: p.partID, field: p.field, delta: p.delta };
-    case "permission.asked":
-      return { type: "permission.asked", sessionId: p.sessionID, request: p };
+      return { type: "part.delta", sessionId: p.sessionID, messageId: p.messageID, partId: p.partID, field: p.field, delta: String(p.delta ?? "") };
+    case "permission.asked": {
+      const detail = typeof p.metadata?.command === "string" ? p.metadata.command : typeof p.metadata?.filepath === "string" ? p.metadata.filepath : null;
+      return {
+        type: "permission.asked",
+        sessionId: p.sessionID,
+        request: { id: String(p.id), sessionId: p.sessionID, name: String(p.permission ?? p.type ?? "permission"), patterns: (p.patterns ?? []).map(String), detail },
+      };
+    }
     case "permission.replied":
-      return { type: "permission.replied", sessionId: p.sessionID, requestId: p.requestID ?? p.permissionID ?? p.id, reply: p.reply ?? p.response };
+      return { type: "permission.replied", sessionId: p.sessionID, requestId: String(p.requestID ?? p.permissionID ?? p.id), reply: String(p.reply ?? p.response ?? "") };
     case "question.asked":
-      return { type: "question.asked", sessionId: p.sessionID, request: p };
+      return {
+        type: "question.asked",
+        sessionId: p.sessionID,
+        request: {
+          id: String(p.id),
+          sessionId: p.sessionID,
+          questions: (p.questions ?? []).map((q: any) => ({
+            question: String(q.question ?? ""),
+            header: String(q.header ?? ""),
+            options: (q.options ?? []).map((o: any) => ({ label: String(o.label ?? ""), description: String(o.description ?? "") })),
+            multiple: q.multiple === true,
+            custom: q.custom !== false,
+          })),
+        },
+      };
     case "question.replied":
     case "question.rejected":
-      return { type: "question.replied", sessionId: p.sessionID, requestId: p.requestID ?? p.id };
+      return { type: "question.replied", sessionId: p.sessionID, requestId: String(p.requestID ?? p.id), rejected: raw.type === "question.rejected" };
     default:
       return null;
   }
@@ -272,6 +381,55 @@ export class OpencodeServer {
 
   async abort(sessionId: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
     await this.client.session.abort({ sessionID: sessionId }, { signal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  /** Creates a session; giving a title spares OpenCode a title request to the model. */
+  async createSession(title: string): Promise<string> {
+    const response = await this.client.session.create({ title }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const id = (response.data as { id?: string } | undefined)?.id;
+    if (!id) throw new Error(`creating a session failed (${response.response?.status ?? "no response"})`);
+    return id;
+  }
+
+  async sessionExists(sessionId: string): Promise<boolean> {
+    const response = await this.client.session.get({ sessionID: sessionId }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    if (response.data) return true;
+    if (response.response?.status === 404) return false;
+    throw new Error(`looking up session ${sessionId} failed (${response.response?.status ?? "no response"})`);
+  }
+
+  async renameSession(sessionId: string, title: string): Promise<void> {
+    await this.client.session.update({ sessionID: sessionId, title }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  }
+
+  /** Queues a prompt; the reply arrives as events. */
+  async prompt(sessionId: string, text: string, model: { providerId: string; modelId: string } | null): Promise<void> {
+    const response = await this.client.session.promptAsync(
+      {
+        sessionID: sessionId,
+        parts: [{ type: "text", text }],
+        ...(model ? { model: { providerID: model.providerId, modelID: model.modelId } } : {}),
+      },
+      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+    );
+    const status = response.response?.status ?? 0;
+    if (status < 200 || status >= 300) throw new Error(`sending the prompt failed (${status || "no response"})`);
+  }
+
+  async replyPermission(requestId: string, reply: "once" | "always" | "reject"): Promise<void> {
+    const response = await this.client.permission.reply({ requestID: requestId, reply }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    if (response.error) throw new Error(`answering permission ${requestId} failed: ${JSON.stringify(response.error)}`);
+  }
+
+  /** Answers a question request; `answers` holds one list of chosen labels (or free text) per question. */
+  async replyQuestion(requestId: string, answers: string[][]): Promise<void> {
+    const response = await this.client.question.reply({ requestID: requestId, answers }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    if (response.error) throw new Error(`answering question ${requestId} failed: ${JSON.stringify(response.error)}`);
+  }
+
+  async rejectQuestion(requestId: string): Promise<void> {
+    const response = await this.client.question.reject({ requestID: requestId }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    if (response.error) throw new Error(`dismissing question ${requestId} failed: ${JSON.stringify(response.error)}`);
   }
 
   /** Asks OpenCode to release its instance state (the polite step before SIGTERM). */

@@ -65,6 +65,16 @@ export class Supervisor {
     return this.workers.get(workerId)?.runtime ?? null;
   }
 
+  /** The worker's running OpenCode, or an `unavailable` error that says what state it is in. */
+  serverOf(workerId: string): OpencodeServer {
+    const worker = this.workers.get(workerId);
+    const state = worker?.runtime.runState ?? "offline";
+    if (!worker?.server || (state !== "idle" && state !== "active")) {
+      throw new FleetError("unavailable", `the worker is ${state}${worker?.runtime.reason ? ` (${worker.runtime.reason.split("\n")[0]})` : ""}; it cannot take requests now`);
+    }
+    return worker.server;
+  }
+
   /** Starts a worker. Refuses one that is already running or starting. */
   start(spec: WorkerSpec): WorkerRuntime {
     const worker = this.workers.get(spec.id) ?? new ManagedWorker(spec);

@@ -7,6 +7,7 @@ import type { UserId } from "../../protocol/ids.js";
 import type { StatePaths } from "../../protocol/statefile.js";
 import type { SecretKeeper } from "../crypto.js";
 import type { Db } from "../db/open.js";
+import type { ChatRuntime } from "../chat/runtime.js";
 import type { Fleet } from "../fleet.js";
 import type { Logger } from "../log.js";
 
@@ -43,6 +44,8 @@ export interface DaemonServices {
   readonly secrets: SecretKeeper;
   /** Routes commands to machines' agents. */
   readonly fleet: Fleet;
+  /** Turns in progress: the streaming replies. */
+  readonly chat: ChatRuntime;
   listenAddress(): { host: string; port: number };
   connectionStats(): { connections: number; subscriptions: number };
   /** Begins a graceful shutdown after the current call has replied. */

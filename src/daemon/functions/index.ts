@@ -1,13 +1,14 @@
 // The registry: every function the daemon serves, by wire name.
 import type { FunctionDef } from "./define.js";
 import * as appinfo from "./appinfo.js";
+import * as chat from "./chat.js";
 import * as checklists from "./checklists.js";
 import * as daemon from "./daemon.js";
 import * as machines from "./machines.js";
 import * as workerModels from "./workerModels.js";
 import * as workers from "./workers.js";
 
-const modules: Record<string, Record<string, unknown>> = { appinfo, checklists, daemon, machines, workers, workerModels };
+const modules: Record<string, Record<string, unknown>> = { appinfo, chat, checklists, daemon, machines, workers, workerModels };
 
 function isFunctionDef(value: unknown): value is FunctionDef {
   return typeof value === "object" && value !== null && "kind" in value && "handler" in value && "access" in value;

@@ -184,6 +184,12 @@ export const resetRuntimes = defineInternalMutation((ctx, args: { machineId: str
   ctx.writes(TABLE);
 });
 
+export const machineOfWorker = defineInternalQuery((ctx, args: { workerId: string }): string => {
+  const row = ctx.db.prepare("SELECT machine_id FROM workers WHERE id = ?").get(args.workerId) as { machine_id: string } | undefined;
+  if (!row) throw new FleetError("not_found", `no worker '${args.workerId}'`);
+  return row.machine_id;
+});
+
 /** Workers of a machine that should be running. */
 export const wantedWorkers = defineInternalQuery((ctx, args: { machineId: string }) => {
   return ctx.db.prepare(`${SELECT_WORKER} WHERE w.machine_id = ? AND w.desired_state = 'running' AND w.approval = 'approved'`).all(args.machineId) as WorkerRow[];

@@ -1,14 +1,16 @@
 // The whole API: every method a client can call, by module.
 import { appinfo } from "./appinfo.js";
+import { chat } from "./chat.js";
 import { checklists } from "./checklists.js";
 import { daemon } from "./daemon.js";
 import { machines } from "./machines.js";
 import { workerModels } from "./workerModels.js";
 import { workers } from "./workers.js";
 
-export const api = { appinfo, checklists, daemon, machines, workers, workerModels };
+export const api = { appinfo, chat, checklists, daemon, machines, workers, workerModels };
 
 export type * from "./appinfo.js";
+export type * from "./chat.js";
 export type * from "./checklists.js";
 export type * from "./daemon.js";
 export type * from "./machines.js";

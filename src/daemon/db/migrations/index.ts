@@ -2,5 +2,6 @@
 import type { Migration } from "../migrate.js";
 import { initial } from "./0001-initial.js";
 import { fleet } from "./0002-fleet.js";
+import { chat } from "./0003-chat.js";
 
-export const migrations: readonly Migration[] = [initial, fleet];
+export const migrations: readonly Migration[] = [initial, fleet, chat];

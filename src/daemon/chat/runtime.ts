@@ -1,0 +1,362 @@
+// The chat runtime: turns in progress. OpenCode's events for a chat's session become a growing
+// reply held in memory and pushed to watchers at once (live queries), while its text is written
+// to SQLite in batches; a turn ends when its final assistant message completes, matched by id.
+import type { MessageView, PartView, TokenCounts } from "../../protocol/api/index.js";
+import type { ChatId, MessageId } from "../../protocol/ids.js";
+import type { WorkerRuntime } from "../agent/link.js";
+import type { OpencodeEvent, OpencodeMessage, OpencodePart } from "../agent/opencode.js";
+import type { Fleet } from "../fleet.js";
+import type { MutationDef, QueryDef } from "../functions/define.js";
+import type { Logger } from "../log.js";
+import {
+  chatsWithSessions,
+  finishReply,
+  markInactive,
+  recordRequest,
+  recoverInterrupted,
+  resolveRequest,
+  saveProgress,
+  setRetry,
+  startReply,
+  STREAM,
+  type ChunkWrite,
+  type ReplyOutcome,
+} from "./store.js";
+
+export interface ChatRuntimeOptions {
+  log: Logger;
+  fleet: Fleet;
+  runMutation<A, R>(def: MutationDef<A, R>, args: A): R;
+  runQuery<A, R>(def: QueryDef<A, R>, args: A): R;
+  /** Tells live queries that a turn's in-memory state changed. */
+  changed(table: string, key: string): void;
+  /** Retries of a failing provider before the turn is aborted. */
+  maxRetries: number;
+  /** Idle time after which a chat goes inactive. */
+  inactiveAfterMs: number;
+  /** Longest a delta waits in memory before it is written. */
+  flushMs?: number;
+}
+
+/** Pending text past this size is written at once rather than at the next timer. */
+const FLUSH_BYTES = 16 * 1024;
+
+interface Turn {
+  chatId: ChatId;
+  workerId: string;
+  sessionId: string | null;
+  userMessageId: MessageId;
+  startedAt: number;
+  /** OpenCode's id for our user message, learned from its event: assistant messages answer it. */
+  opencodeUserMessageId: string | null;
+  reply: { id: MessageId; createdAt: number } | null;
+  opencodeMessages: Map<string, OpencodeMessage>;
+  parts: Map<string, PartView>;
+  pendingChunks: ChunkWrite[];
+  pendingBytes: number;
+  dirtyParts: Set<string>;
+  flushTimer: NodeJS.Timeout | undefined;
+  error: { name: string; message: string } | null;
+  aborted: boolean;
+  finished: boolean;
+}
+
+export class ChatRuntime {
+  private readonly turns = new Map<ChatId, Turn>();
+  /** "workerId sessionId" → chat. */
+  private readonly sessions = new Map<string, ChatId>();
+  private sweep: NodeJS.Timeout | undefined;
+  private readonly flushMs: number;
+
+  constructor(private readonly options: ChatRuntimeOptions) {
+    this.flushMs = options.flushMs ?? 50;
+    options.fleet.onWorkerEvent((workerId, report) => this.handle(workerId, report.event));
+    options.fleet.onWorkerRuntime((workerId, runtime) => this.workerChanged(workerId, runtime));
+  }
+
+  /** At start: finishes what an unclean stop left half-done, and learns which session is which chat. */
+  recover(): void {
+    const interrupted = this.options.runMutation(recoverInterrupted, {});
+    if (interrupted > 0) this.options.log.info("marked replies interrupted by the last stop", { count: interrupted });
+    for (const row of this.options.runQuery(chatsWithSessions, {})) this.sessions.set(`${row.worker_id} ${row.opencode_session_id}`, row.id as ChatId);
+  }
+
+  startSweeps(): void {
+    const every = Math.max(1000, Math.min(30_000, this.options.inactiveAfterMs / 4));
+    this.sweep = setInterval(() => {
+      try {
+        this.options.runMutation(markInactive, { idleSince: Date.now() - this.options.inactiveAfterMs });
+      } catch (err) {
+        this.options.log.error("inactivity sweep failed", { error: err });
+      }
+    }, every);
+    this.sweep.unref();
+  }
+
+  /** Routes a session's events to the chat, and to its running turn. */
+  registerSession(chatId: ChatId, workerId: string, sessionId: string): void {
+    this.sessions.set(`${workerId} ${sessionId}`, chatId);
+    const turn = this.turns.get(chatId);
+    if (turn) turn.sessionId = sessionId;
+  }
+
+  isRunning(chatId: ChatId): boolean {
+    return this.turns.has(chatId);
+  }
+
+  /** A turn begins when the user's message is recorded; its session is known once it exists. */
+  startTurn(chatId: ChatId, workerId: string, sessionId: string | null, userMessageId: MessageId): void {
+    this.turns.set(chatId, {
+      chatId,
+      workerId,
+      sessionId,
+      userMessageId,
+      startedAt: Date.now(),
+      opencodeUserMessageId: null,
+      reply: null,
+      opencodeMessages: new Map(),
+      parts: new Map(),
+      pendingChunks: [],
+      pendingBytes: 0,
+      dirtyParts: new Set(),
+      flushTimer: undefined,
+      error: null,
+      aborted: false,
+      finished: false,
+    });
+  }
+
+  /** Ends a turn that never reached OpenCode (the prompt could not be sent). */
+  failTurn(chatId: ChatId, error: { name: string; message: string }): void {
+    const turn = this.turns.get(chatId);
+    if (!turn) return;
+    turn.error = error;
+    this.finish(turn);
+  }
+
+  /** The reply streaming in a chat now, as the stream query shows it. */
+  streaming(chatId: ChatId): MessageView | null {
+    const turn = this.turns.get(chatId);
+    if (!turn?.reply) return null;
+    const { tokens, cost, model } = this.figures(turn);
+    return {
+      id: turn.reply.id,
+      chatId,
+      role: "assistant",
+      status: "streaming",
+      replyTo: turn.userMessageId,
+      parts: [...turn.parts.values()],
+      model,
+      tokens,
+      cost,
+      error: null,
+      createdAt: turn.reply.createdAt,
+      completedAt: null,
+    };
+  }
+
+  /** Ends every turn as interrupted (the daemon is stopping). */
+  interruptAll(reason: string): void {
+    for (const turn of [...this.turns.values()]) this.interrupt(turn, reason);
+  }
+
+  stop(): void {
+    clearInterval(this.sweep);
+  }
+
+  private interrupt(turn: Turn, reason: string): void {
+    turn.error = { name: "Interrupted", message: reason };
+    this.finish(turn, "interrupted");
+  }
+
+  /** A worker that stops running interrupts its chats' turns. */
+  private workerChanged(workerId: string, runtime: WorkerRuntime): void {
+    if (runtime.runState === "idle" || runtime.runState === "active") return;
+    const why = runtime.reason ? `the worker is ${runtime.runState}: ${runtime.reason.split("\n")[0]}` : `the worker is ${runtime.runState}`;
+    for (const turn of [...this.turns.values()]) if (turn.workerId === workerId) this.interrupt(turn, why);
+  }
+
+  private handle(workerId: string, event: OpencodeEvent): void {
+    const chatId = event.sessionId ? this.sessions.get(`${workerId} ${event.sessionId}`) : undefined;
+    if (!chatId) return; // a session ocfleet did not create
+    try {
+      if (event.type === "permission.asked" || event.type === "question.asked") return this.requestAsked(chatId, event);
+      if (event.type === "permission.replied") {
+        return this.options.runMutation(resolveRequest, { chatId, opencodeRequestId: event.requestId, status: event.reply === "reject" ? "rejected" : "answered", answer: event.reply, userId: null });
+      }
+      if (event.type === "question.replied") {
+        return this.options.runMutation(resolveRequest, { chatId, opencodeRequestId: event.requestId, status: event.rejected ? "rejected" : "answered", answer: null, userId: null });
+      }
+      const turn = this.turns.get(chatId);
+      if (!turn || turn.finished) return;
+      switch (event.type) {
+        case "message.updated":
+          return this.messageUpdated(turn, event.message);
+        case "part.updated":
+          return this.partUpdated(turn, event.part);
+        case "part.delta":
+          return this.partDelta(turn, event.messageId, event.partId, event.field, event.delta);
+        case "session.status":
+          if (event.status.type === "retry") return this.retrying(turn, event.status.attempt, event.status.message, event.status.next);
+          if (event.status.type === "idle") return this.idle(turn);
+          return;
+        case "session.idle":
+          return this.idle(turn);
+        case "session.error":
+          if (event.error.name === "MessageAbortedError") turn.aborted = true;
+          else turn.error ??= event.error;
+          // An error before OpenCode even recorded our message would otherwise leave the turn open.
+          if (!turn.opencodeUserMessageId) this.finish(turn);
+          return;
+      }
+    } catch (err) {
+      this.options.log.error("could not handle an OpenCode event", { chat: chatId, type: event.type, error: err });
+    }
+  }
+
+  private requestAsked(chatId: ChatId, event: Extract<OpencodeEvent, { type: "permission.asked" | "question.asked" }>): void {
+    if (event.type === "permission.asked") {
+      const { name, patterns, detail } = event.request;
+      this.options.runMutation(recordRequest, { chatId, opencodeRequestId: event.request.id, kind: "permission", payload: { permission: { name, patterns, detail } } });
+    } else {
+      this.options.runMutation(recordRequest, { chatId, opencodeRequestId: event.request.id, kind: "question", payload: { questions: event.request.questions } });
+    }
+  }
+
+  private messageUpdated(turn: Turn, message: OpencodeMessage): void {
+    if (message.role === "user") {
+      // Ours is the first user message that OpenCode records after the send.
+      if (!turn.opencodeUserMessageId && (message.createdAt ?? Date.now()) >= turn.startedAt - 2000) turn.opencodeUserMessageId = message.id;
+      return;
+    }
+    if (!turn.opencodeUserMessageId) turn.opencodeUserMessageId = message.parentId;
+    if (message.parentId !== turn.opencodeUserMessageId) return; // another turn's
+    this.ensureReply(turn, message);
+    turn.opencodeMessages.set(message.id, message);
+    if (message.error) {
+      if (message.error.name === "MessageAbortedError") turn.aborted = true;
+      else turn.error ??= message.error;
+    }
+    this.options.changed(STREAM, turn.chatId);
+    // A step that ended in tool calls is followed by another; any other completion ends the turn.
+    if (message.completedAt !== null && (message.finish !== "tool-calls" || message.error)) this.finish(turn);
+  }
+
+  private ensureReply(turn: Turn, message?: OpencodeMessage): void {
+    if (turn.reply) return;
+    const model = message?.providerId && message.modelId ? `${message.providerId}/${message.modelId}` : null;
+    turn.reply = this.options.runMutation(startReply, { chatId: turn.chatId, replyTo: turn.userMessageId, model });
+  }
+
+  /** Whether a part or delta belongs to this turn's reply (not to the user's own message). */
+  private isReplyPart(turn: Turn, messageId: string): boolean {
+    if (turn.opencodeMessages.has(messageId)) return true;
+    if (messageId === turn.opencodeUserMessageId || !turn.opencodeUserMessageId) return false;
+    return true;
+  }
+
+  private partUpdated(turn: Turn, part: OpencodePart): void {
+    if (part.kind === "other" || !this.isReplyPart(turn, part.messageId)) return;
+    this.ensureReply(turn);
+    const { messageId: _messageId, ...view } = part;
+    const current = turn.parts.get(part.id);
+    if (current && (view.kind === "text" || view.kind === "reasoning") && current.kind === view.kind && current.text.length > view.text.length) {
+      return; // deltas already took it further than this snapshot
+    }
+    turn.parts.set(part.id, view as PartView);
+    if (view.kind === "tool" || view.kind === "patch" || view.kind === "file") {
+      turn.dirtyParts.add(part.id);
+      this.scheduleFlush(turn);
+    }
+    this.options.changed(STREAM, turn.chatId);
+  }
+
+  private partDelta(turn: Turn, messageId: string, partId: string, field: string, delta: string): void {
+    if (field !== "text" || !delta || !this.isReplyPart(turn, messageId)) return;
+    this.ensureReply(turn);
+    const current = turn.parts.get(partId);
+    const kind = current?.kind === "reasoning" ? "reasoning" : "text";
+    const text = (current && "text" in current ? current.text : "") + delta;
+    turn.parts.set(partId, { id: partId, kind, text });
+    turn.pendingChunks.push({ partId, kind, text: delta });
+    turn.pendingBytes += delta.length;
+    // Watchers get the delta on the next tick; the database gets it in the next batch.
+    this.options.changed(STREAM, turn.chatId);
+    if (turn.pendingBytes >= FLUSH_BYTES) this.flush(turn);
+    else this.scheduleFlush(turn);
+  }
+
+  private retrying(turn: Turn, attempt: number, message: string, next: number): void {
+    if (attempt > this.options.maxRetries) {
+      const limit = this.options.maxRetries;
+      turn.error = { name: "RetryLimit", message: `gave up after ${limit} ${limit === 1 ? "retry" : "retries"}: ${message}` };
+      this.options.runMutation(setRetry, { chatId: turn.chatId, attempt: null, message: null, nextAt: null });
+      const sessionId = turn.sessionId!;
+      void Promise.resolve()
+        .then(() => this.options.fleet.linkForWorker(turn.workerId).command("session.abort", { workerId: turn.workerId, sessionId }))
+        .catch((err: unknown) => this.options.log.warn("could not abort a retrying turn", { chat: turn.chatId, error: String(err) }))
+        .finally(() => this.finish(turn));
+      return;
+    }
+    this.options.runMutation(setRetry, { chatId: turn.chatId, attempt, message, nextAt: next || null });
+  }
+
+  private idle(turn: Turn): void {
+    // An idle before OpenCode recorded our message belongs to the previous turn.
+    if (turn.opencodeUserMessageId) this.finish(turn);
+  }
+
+  private scheduleFlush(turn: Turn): void {
+    if (turn.flushTimer || turn.finished) return;
+    turn.flushTimer = setTimeout(() => this.flush(turn), this.flushMs);
+  }
+
+  /** Writes the batch of deltas and changed parts since the last write, in one transaction. */
+  private flush(turn: Turn): void {
+    clearTimeout(turn.flushTimer);
+    turn.flushTimer = undefined;
+    if (!turn.reply || (turn.pendingChunks.length === 0 && turn.dirtyParts.size === 0)) return;
+    const order = [...turn.parts.keys()];
+    const parts = [...turn.dirtyParts].map((id) => ({ seq: order.indexOf(id) + 1, part: turn.parts.get(id)! }));
+    const chunks = turn.pendingChunks;
+    turn.pendingChunks = [];
+    turn.pendingBytes = 0;
+    turn.dirtyParts.clear();
+    this.options.runMutation(saveProgress, { messageId: turn.reply.id, chunks, parts });
+  }
+
+  private figures(turn: Turn): { tokens: TokenCounts | null; cost: number | null; model: string | null } {
+    const messages = [...turn.opencodeMessages.values()];
+    if (messages.length === 0) return { tokens: null, cost: null, model: null };
+    const tokens: TokenCounts = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 };
+    let cost = 0;
+    for (const m of messages) {
+      if (m.tokens) for (const key of Object.keys(tokens) as (keyof TokenCounts)[]) tokens[key] += m.tokens[key];
+      cost += m.cost ?? 0;
+    }
+    const last = messages.at(-1)!;
+    return { tokens, cost, model: last.providerId && last.modelId ? `${last.providerId}/${last.modelId}` : null };
+  }
+
+  private finish(turn: Turn, forced?: "interrupted"): void {
+    if (turn.finished) return;
+    turn.finished = true;
+    this.flush(turn);
+    this.turns.delete(turn.chatId);
+    if (!turn.reply) turn.reply = this.options.runMutation(startReply, { chatId: turn.chatId, replyTo: turn.userMessageId, model: null });
+    const status: ReplyOutcome["status"] = forced ?? (turn.error ? "error" : turn.aborted ? "aborted" : "completed");
+    const { tokens, cost, model } = this.figures(turn);
+    this.options.runMutation(finishReply, {
+      chatId: turn.chatId,
+      messageId: turn.reply.id,
+      status,
+      parts: [...turn.parts.values()],
+      model,
+      tokens,
+      cost,
+      error: turn.error ?? (turn.aborted ? { name: "Aborted", message: "stopped on request" } : null),
+      opencodeMessageIds: [...turn.opencodeMessages.keys()],
+    });
+    this.options.changed(STREAM, turn.chatId);
+  }
+}

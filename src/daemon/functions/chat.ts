@@ -1,0 +1,305 @@
+// chat: conversations with a worker's OpenCode. Only a chat's owner (or an admin) may read or
+// write it. Replies stream through the chat runtime; this file is the API around it.
+import { z } from "zod";
+import { api, type RequestView } from "../../protocol/api/index.js";
+import { FleetError } from "../../protocol/errors.js";
+import type { ChatId } from "../../protocol/ids.js";
+import { newId } from "../crypto.js";
+import {
+  beginTurn,
+  CHATS,
+  loadChat,
+  loadMessages,
+  REQUESTS,
+  resolveRequest,
+  SELECT_CHAT,
+  SELECT_REQUEST,
+  setActive,
+  setSession,
+  STREAM,
+  toChatSummary,
+  toChatView,
+  toRequestView,
+  type ChatRow,
+} from "../chat/store.js";
+import { defineAction, defineInternalMutation, defineInternalQuery, defineMutation, defineQuery, type CallerUser, type QueryCtx } from "./define.js";
+import { findWorker } from "./workers.js";
+
+const chatRef = { chat: z.string().trim().min(1, "must name a chat (cht_…)") };
+const modelArg = z.string().regex(/^[^/\s]+\/\S+$/, "must be provider/model, as `ocfleet worker models` lists them");
+
+function canSee(user: CallerUser, ownerId: string): boolean {
+  return user.level === "system_admin" || user.id === ownerId;
+}
+
+/** A chat by id (or a unique id prefix) that the user may use; others' chats look like missing ones. */
+function accessibleChat(ctx: QueryCtx<"user">, ref: string): ChatRow {
+  let id = ref;
+  if (!/^cht_[0-9a-z]{16}$/.test(ref)) {
+    ctx.reads(CHATS);
+    const matches = (ctx.db.prepare("SELECT id, owner_id FROM chats WHERE id LIKE ? ESCAPE '\\' LIMIT 50").all(`${ref.replace(/[\\%_]/g, "\\$&")}%`) as { id: string; owner_id: string }[]).filter((m) =>
+      canSee(ctx.user, m.owner_id),
+    );
+    if (matches.length > 1) throw new FleetError("invalid_argument", `'${ref}' matches ${matches.length} chats; give more of the id`, { field: "chat" });
+    if (matches.length === 1) id = matches[0]!.id;
+  }
+  const row = ctx.db.prepare("SELECT owner_id FROM chats WHERE id = ?").get(id) as { owner_id: string } | undefined;
+  if (!row || !canSee(ctx.user, row.owner_id)) throw new FleetError("not_found", `no chat '${ref}' (see: ocfleet chat list)`, { chat: ref });
+  return loadChat(ctx, id);
+}
+
+function checkModel(ctx: QueryCtx, workerId: string, model: string): void {
+  const known = ctx.db.prepare("SELECT provider_id || '/' || model_id AS id FROM worker_models WHERE worker_id = ?").all(workerId) as { id: string }[];
+  if (known.length > 0 && !known.some((m) => m.id === model)) {
+    throw new FleetError("invalid_argument", `the worker has no model '${model}' (see: ocfleet worker models)`, { field: "model" });
+  }
+}
+
+function parseModel(model: string | null): { providerId: string; modelId: string } | null {
+  if (!model) return null;
+  const slash = model.indexOf("/");
+  return { providerId: model.slice(0, slash), modelId: model.slice(slash + 1) };
+}
+
+const getChat = defineInternalQuery((ctx, args: { chat: string; user: CallerUser }) => accessibleChat({ ...ctx, user: args.user }, args.chat));
+
+/** A short account of a chat so far, to seed a new OpenCode session when the old one is gone. */
+const transcriptSummary = defineInternalQuery((ctx, args: { chatId: ChatId; before: string }) => {
+  const lines: string[] = [];
+  for (const message of loadMessages(ctx, args.chatId).filter((m) => m.id !== args.before).slice(-12)) {
+    const text = message.parts.map((p) => (p.kind === "text" ? p.text : p.kind === "tool" ? `[ran ${p.tool}${p.title ? `: ${p.title}` : ""}]` : "")).join(" ").replace(/\s+/g, " ").trim();
+    if (text) lines.push(`${message.role === "user" ? "User" : "Assistant"}: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`);
+  }
+  let summary = lines.join("\n");
+  if (summary.length > 2500) summary = `…${summary.slice(-2500)}`;
+  return summary;
+});
+
+export const create = defineMutation(api.chat.create, {
+  access: "user",
+  args: z.strictObject({ worker: z.string().trim().min(1), model: modelArg.optional(), title: z.string().trim().min(1).max(200).optional() }),
+  handler: (ctx, { worker, model, title }) => {
+    const row = findWorker(ctx, worker);
+    if (model) checkModel(ctx, row.id, model);
+    const id = newId("chat");
+    ctx.db
+      .prepare(
+        `INSERT INTO chats (id, worker_id, owner_id, title, title_source, model, state, last_activity_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
+      )
+      .run(id, row.id, ctx.user.id, title ?? "New chat", title ? "user" : "pending", model ?? null, ctx.now, ctx.now, ctx.now);
+    ctx.writes(CHATS, id);
+    return toChatView(ctx, loadChat(ctx, id));
+  },
+});
+
+export const list = defineQuery(api.chat.list, {
+  access: "user",
+  args: z.strictObject({ worker: z.string().trim().min(1).optional(), all: z.boolean().optional() }),
+  handler: (ctx, { worker, all }) => {
+    ctx.reads(CHATS);
+    ctx.reads(REQUESTS);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (!all) where.push("c.archived_at IS NULL");
+    if (!all || ctx.user.level !== "system_admin") {
+      where.push("c.owner_id = ?");
+      params.push(ctx.user.id);
+    }
+    if (worker) {
+      where.push("c.worker_id = ?");
+      params.push(findWorker(ctx, worker).id);
+    }
+    const sql = `${SELECT_CHAT}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY c.last_activity_at DESC`;
+    return (ctx.db.prepare(sql).all(...params) as ChatRow[]).map(toChatSummary);
+  },
+});
+
+export const get = defineQuery(api.chat.get, {
+  access: "user",
+  args: z.strictObject(chatRef),
+  handler: (ctx, { chat }) => toChatView(ctx, accessibleChat(ctx, chat)),
+});
+
+export const messages = defineQuery(api.chat.messages, {
+  access: "user",
+  args: z.strictObject(chatRef),
+  handler: (ctx, { chat }) => loadMessages(ctx, accessibleChat(ctx, chat).id),
+});
+
+export const stream = defineQuery(api.chat.stream, {
+  access: "user",
+  args: z.strictObject(chatRef),
+  handler: (ctx, { chat }) => {
+    const row = accessibleChat(ctx, chat);
+    ctx.reads(STREAM, row.id);
+    return ctx.services.chat.streaming(row.id);
+  },
+});
+
+export const send = defineAction(api.chat.send, {
+  access: "user",
+  args: z.strictObject({ ...chatRef, text: z.string().refine((t) => t.trim().length > 0, "must not be empty").pipe(z.string().max(200_000)), model: modelArg.optional() }),
+  handler: async (ctx, { chat, text, model }) => {
+    const row = ctx.runQuery(getChat, { chat, user: ctx.user });
+    const chosenModel = model ?? row.model;
+    if (model) ctx.runQuery(checkModelQuery, { workerId: row.worker_id, model });
+    const runtime = ctx.services.chat;
+    const { messageId, title } = ctx.runMutation(beginTurn, { chatId: row.id, text, model: chosenModel });
+    runtime.startTurn(row.id, row.worker_id, row.opencode_session_id, messageId);
+    try {
+      const link = ctx.services.fleet.linkForWorker(row.worker_id);
+      let sessionId = row.opencode_session_id;
+      let prompt = text;
+      const exists = sessionId && row.state === "inactive" ? (await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists : Boolean(sessionId);
+      if (!sessionId || !exists) {
+        const summary = sessionId ? ctx.runQuery(transcriptSummary, { chatId: row.id, before: messageId }) : "";
+        sessionId = (await link.command("session.create", { workerId: row.worker_id, title })).sessionId;
+        ctx.runMutation(setSession, { chatId: row.id, sessionId });
+        if (summary) prompt = `(This conversation continues from an earlier session that is gone. What was said so far:)\n${summary}\n\n(New message:)\n${text}`;
+      } else if (row.state === "inactive") {
+        ctx.runMutation(setActive, { chatId: row.id });
+      }
+      runtime.registerSession(row.id, row.worker_id, sessionId);
+      await link.command("session.prompt", { workerId: row.worker_id, sessionId, text: prompt, model: parseModel(chosenModel) });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      runtime.failTurn(row.id, { name: "SendFailed", message: `could not send: ${message}` });
+      throw err instanceof FleetError ? err : new FleetError("unavailable", `could not send to the worker: ${message}`);
+    }
+    return { messageId };
+  },
+});
+
+const checkModelQuery = defineInternalQuery((ctx, args: { workerId: string; model: string }) => checkModel(ctx, args.workerId, args.model));
+
+export const abort = defineAction(api.chat.abort, {
+  access: "user",
+  args: z.strictObject(chatRef),
+  handler: async (ctx, { chat }) => {
+    const row = ctx.runQuery(getChat, { chat, user: ctx.user });
+    if (!ctx.services.chat.isRunning(row.id) || !row.opencode_session_id) return { aborted: false };
+    await ctx.services.fleet.linkForWorker(row.worker_id).command("session.abort", { workerId: row.worker_id, sessionId: row.opencode_session_id });
+    return { aborted: true };
+  },
+});
+
+const renameChat = defineInternalMutation((ctx, args: { chatId: string; title: string }) => {
+  ctx.db.prepare("UPDATE chats SET title = ?, title_source = 'user', updated_at = ? WHERE id = ?").run(args.title, ctx.now, args.chatId);
+  ctx.writes(CHATS, args.chatId);
+  ctx.writes(REQUESTS, args.chatId);
+});
+
+const viewChat = defineInternalQuery((ctx, args: { chatId: string }) => toChatView(ctx, loadChat(ctx, args.chatId)));
+
+export const rename = defineAction(api.chat.rename, {
+  access: "user",
+  args: z.strictObject({ ...chatRef, title: z.string().trim().min(1, "must not be empty").max(200) }),
+  handler: async (ctx, { chat, title }) => {
+    const row = ctx.runQuery(getChat, { chat, user: ctx.user });
+    ctx.runMutation(renameChat, { chatId: row.id, title });
+    if (row.opencode_session_id) {
+      // Best effort: the name is ours; OpenCode's copy follows when the worker can be reached.
+      await ctx.services.fleet
+        .linkForWorker(row.worker_id)
+        .command("session.rename", { workerId: row.worker_id, sessionId: row.opencode_session_id, title })
+        .catch((err: unknown) => ctx.services.log.warn("could not rename the OpenCode session", { chat: row.id, error: String(err) }));
+    }
+    return ctx.runQuery(viewChat, { chatId: row.id });
+  },
+});
+
+export const archive = defineMutation(api.chat.archive, {
+  access: "user",
+  args: z.strictObject({ ...chatRef, archived: z.boolean().optional() }),
+  handler: (ctx, { chat, archived }) => {
+    const row = accessibleChat(ctx, chat);
+    const archive = archived ?? true;
+    if (archive && row.busy === 1) throw new FleetError("failed_precondition", `chat '${row.title}' is answering; stop it first with: ocfleet chat abort ${row.id}`);
+    ctx.db.prepare("UPDATE chats SET archived_at = ?, updated_at = ? WHERE id = ?").run(archive ? ctx.now : null, ctx.now, row.id);
+    ctx.writes(CHATS, row.id);
+    return toChatView(ctx, loadChat(ctx, row.id));
+  },
+});
+
+export const pending = defineQuery(api.chat.pending, {
+  access: "user",
+  args: z.strictObject({}),
+  handler: (ctx) => {
+    ctx.reads(REQUESTS);
+    ctx.reads(CHATS);
+    const mine = ctx.user.level === "system_admin" ? "" : " AND c.owner_id = ?";
+    const rows = ctx.db.prepare(`${SELECT_REQUEST} WHERE r.status = 'pending'${mine} ORDER BY r.created_at`).all(...(mine ? [ctx.user.id] : []));
+    return (rows as Parameters<typeof toRequestView>[0][]).map(toRequestView);
+  },
+});
+
+interface RequestTarget {
+  view: RequestView;
+  opencodeRequestId: string;
+  workerId: string;
+}
+
+/** A pending request by id (or unique prefix) in a chat the user may use. */
+const findRequest = defineInternalQuery((ctx, args: { request: string; user: CallerUser }): RequestTarget => {
+  const rows = ctx.db
+    .prepare(`${SELECT_REQUEST.replace("SELECT r.*", "SELECT r.*, c.owner_id, c.worker_id")} WHERE r.id LIKE ? ESCAPE '\\' LIMIT 50`)
+    .all(`${args.request.replace(/[\\%_]/g, "\\$&")}%`) as Array<Parameters<typeof toRequestView>[0] & { owner_id: string; worker_id: string; opencode_request_id: string }>;
+  const visible = rows.filter((r) => canSee(args.user, r.owner_id));
+  if (visible.length === 0) throw new FleetError("not_found", `no request '${args.request}' (see: ocfleet chat pending)`, { request: args.request });
+  if (visible.length > 1) throw new FleetError("invalid_argument", `'${args.request}' matches ${visible.length} requests; give more of the id`, { field: "request" });
+  const row = visible[0]!;
+  const view = toRequestView(row);
+  if (view.status !== "pending") throw new FleetError("failed_precondition", `request ${view.id} is already ${view.status}`);
+  return { view, opencodeRequestId: row.opencode_request_id, workerId: row.worker_id };
+});
+
+export const permit = defineAction(api.chat.permit, {
+  access: "user",
+  args: z.strictObject({ request: z.string().trim().min(4, "must name a request (req_…)"), reply: z.enum(["once", "always", "reject"]) }),
+  handler: async (ctx, { request, reply }) => {
+    const target = ctx.runQuery(findRequest, { request, user: ctx.user });
+    if (target.view.kind !== "permission") throw new FleetError("invalid_argument", `request ${target.view.id} is a question; answer it with: ocfleet chat answer`, { field: "request" });
+    await ctx.services.fleet.linkForWorker(target.workerId).command("permission.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, reply });
+    const status: RequestView["status"] = reply === "reject" ? "rejected" : "answered";
+    ctx.runMutation(resolveRequest, { chatId: target.view.chatId, opencodeRequestId: target.opencodeRequestId, status, answer: reply, userId: ctx.user.id });
+    return { ...target.view, status, answer: reply, answeredAt: ctx.now };
+  },
+});
+
+/** Maps what a person typed to a question's options: a label (any case) or its number; else free text. */
+function matchAnswers(view: RequestView, answers: string[][]): string[][] {
+  const questions = view.questions ?? [];
+  if (answers.length !== questions.length) {
+    throw new FleetError("invalid_argument", `request ${view.id} asks ${questions.length} question(s); give ${questions.length} answer(s)`, { field: "answers" });
+  }
+  return answers.map((choices, i) => {
+    const q = questions[i]!;
+    if (choices.length === 0) throw new FleetError("invalid_argument", `question ${i + 1} needs an answer`, { field: "answers" });
+    if (choices.length > 1 && !q.multiple) throw new FleetError("invalid_argument", `question ${i + 1} takes one answer`, { field: "answers" });
+    return choices.map((choice) => {
+      const byNumber = /^\d+$/.test(choice) ? q.options[Number(choice) - 1] : undefined;
+      const byLabel = q.options.find((o) => o.label.toLowerCase() === choice.trim().toLowerCase());
+      const option = byLabel ?? byNumber;
+      if (option) return option.label;
+      if (!q.custom) throw new FleetError("invalid_argument", `'${choice}' is not one of: ${q.options.map((o) => o.label).join(", ")}`, { field: "answers" });
+      return choice;
+    });
+  });
+}
+
+export const answer = defineAction(api.chat.answer, {
+  access: "user",
+  args: z
+    .strictObject({ request: z.string().trim().min(4, "must name a request (req_…)"), answers: z.array(z.array(z.string().min(1))).optional(), reject: z.boolean().optional() })
+    .refine((a) => (a.answers !== undefined) !== (a.reject === true), { message: "give either answers or reject, not both", path: ["answers"] }),
+  handler: async (ctx, { request, answers, reject }) => {
+    const target = ctx.runQuery(findRequest, { request, user: ctx.user });
+    if (target.view.kind !== "question") throw new FleetError("invalid_argument", `request ${target.view.id} is a permission; answer it with: ocfleet chat permit`, { field: "request" });
+    const chosen = reject ? null : matchAnswers(target.view, answers!);
+    await ctx.services.fleet.linkForWorker(target.workerId).command("question.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, answers: chosen });
+    const status: RequestView["status"] = chosen ? "answered" : "rejected";
+    ctx.runMutation(resolveRequest, { chatId: target.view.chatId, opencodeRequestId: target.opencodeRequestId, status, answer: chosen, userId: ctx.user.id });
+    return { ...target.view, status, answer: chosen, answeredAt: ctx.now };
+  },
+});

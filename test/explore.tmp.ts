@@ -1,0 +1,15 @@
+import { OpencodeServer, resolveOpencodeBinary } from "../src/daemon/agent/opencode.js";
+import { createOpencodeSandbox } from "./helpers/opencode.js";
+import { createOpencodeClient } from "@opencode-ai/sdk/v2";
+const sb = await createOpencodeSandbox();
+const dir = sb.project("p");
+const events: any[] = [];
+const server = await OpencodeServer.start({ binary: resolveOpencodeBinary(), directory: dir, env: { ...process.env, ...sb.env("p", (process.argv[3] as any) ?? "allow") }, onOutput: () => {}, onEvent: (e) => { events.push(e); const s = JSON.stringify(e); console.log(process.env.FULL ? s : s.length > 500 ? s.slice(0, 500) + "…" : s); }, readyTimeoutMs: 30000 });
+const client = (server as any).client;
+const session = await client.session.create({ title: "x" });
+const sid = session.data.id;
+await client.session.promptAsync({ sessionID: sid, parts: [{ type: "text", text: process.argv[2] }] });
+await new Promise((r) => setTimeout(r, Number(process.argv[4] ?? 4000)));
+server.subprocess.kill("SIGKILL");
+await sb.close();
+process.exit(0);
