@@ -1,10 +1,11 @@
 // npm run bench: every benchmark, each against a baseline measured in the same run,
 // printed as a table of ratios. Machines here are noisy; ratios travel, absolute numbers don't.
+import * as chat from "./suites/chat.js";
 import * as protocol from "./suites/protocol.js";
 import * as workers from "./suites/workers.js";
 import type { BenchRow } from "./measure.js";
 
-const suites: Record<string, { run(): Promise<BenchRow[]> }> = { protocol, workers };
+const suites: Record<string, { run(): Promise<BenchRow[]> }> = { protocol, workers, chat };
 
 function format(value: number, unit: BenchRow["unit"]): string {
   if (unit === "ms") return value < 10 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`;
