@@ -11,6 +11,7 @@ export const ID_PREFIXES = {
   message: "msg",
   checklist: "ckl",
   checklistItem: "cki",
+  loginRequest: "lrq",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -24,6 +25,8 @@ export type ChatId = Id<"cht">;
 export type MessageId = Id<"msg">;
 export type ChecklistId = Id<"ckl">;
 export type ChecklistItemId = Id<"cki">;
+/** A sign-in with an external provider (Google) in progress. */
+export type LoginRequestId = Id<"lrq">;
 
 /** The random part: lowercase Crockford-style base32, 16 characters (80 bits). */
 export const ID_BODY_PATTERN = "[0-9a-hjkmnp-tv-z]{16}";

@@ -1,10 +1,13 @@
 // The registry: every function the daemon serves, by wire name.
 import type { FunctionDef } from "./define.js";
+import * as admin from "./admin.js";
 import * as appinfo from "./appinfo.js";
+import * as auth from "./auth.js";
 import * as checklists from "./checklists.js";
 import * as daemon from "./daemon.js";
+import * as serviceDesk from "./serviceDesk.js";
 
-const modules: Record<string, Record<string, unknown>> = { appinfo, checklists, daemon };
+const modules: Record<string, Record<string, unknown>> = { admin, appinfo, auth, checklists, daemon, serviceDesk };
 
 function isFunctionDef(value: unknown): value is FunctionDef {
   return typeof value === "object" && value !== null && "kind" in value && "handler" in value && "access" in value;

@@ -1,5 +1,6 @@
 // Every migration, in order. Add a file NNNN-name.ts and append it here; never edit a released one.
 import type { Migration } from "../migrate.js";
 import { initial } from "./0001-initial.js";
+import { auth } from "./0002-auth.js";
 
-export const migrations: readonly Migration[] = [initial];
+export const migrations: readonly Migration[] = [initial, auth];
