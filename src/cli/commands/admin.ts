@@ -68,14 +68,16 @@ export function registerAdminCommands(program: Command): void {
     .command("set-level <user> <level>")
     .description("make a user (id, name or email) a `user` or a `system_admin`; the last admin cannot be demoted")
     .option("--json", "print JSON")
-    .action((user: string, level: string, options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
+    // `admin users` has a --json of its own, which commander gives the parent: take either.
+    .action((user: string, level: string, _options: CommandOptions, command: Command) => {
+      const options = command.optsWithGlobals<CommandOptions>();
+      return withDaemon(options, async (connection) => {
         if (level !== "user" && level !== "system_admin") throw new CliError(`<level> must be user or system_admin, not '${level}'`, 2);
         const updated = await connection.call(api.admin.setUserLevel, { user, level });
         if (options.json) printJson(updated);
         else print(`${updated.name} is now ${updated.level}`);
-      }),
-    );
+      });
+    });
 
   const google = admin.command("google").description("Google sign-in: set up, show, enable, disable");
 
