@@ -229,8 +229,14 @@ export async function probeKeyring(env: NodeJS.ProcessEnv = process.env): Promis
     child.on("error", (error) => finish({ backend: "file", reason: error.message, probedAt }));
     child.on("close", (code) => {
       if (code === 0 && out === "ok") return finish({ backend: "keyring", reason: "the keychain works", probedAt });
-      const firstLine = (out || err).split("\n").find((line) => /error/i.test(line)) ?? (out || err).split("\n")[0] ?? "";
-      finish({ backend: "file", reason: firstLine.trim().slice(0, 200) || `the probe exited with code ${code}`, probedAt });
+      finish({ backend: "file", reason: probeFailure(out || err) || `the probe exited with code ${code}`, probedAt });
     });
   });
+}
+
+/** The probe's error in a few words: the native module's messages are long and nested. */
+function probeFailure(output: string): string {
+  const line = output.split("\n").find((l) => /error|failure/i.test(l)) ?? output.split("\n")[0] ?? "";
+  if (/dbus|d-bus/i.test(line)) return "no Secret Service reachable on the D-Bus session bus";
+  return line.replace(/^\s*(Error: )+/, "").trim().slice(0, 200);
 }
