@@ -128,7 +128,8 @@ function loadKeyring(): KeyringModule {
   return createRequire(import.meta.url)("@napi-rs/keyring") as KeyringModule;
 }
 
-function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, what: string): Promise<T> {
+/** Runs a keychain call with a time bound, turning its failures into one line that says what to do. */
+async function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, what: string): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -137,7 +138,16 @@ function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, what: string)
       reject(new Error(`the OS keychain did not answer (${what}) within ${KEYRING_CALL_TIMEOUT_MS / 1000} s; set OCFLEET_CREDENTIALS=file to use a file instead`));
     }, KEYRING_CALL_TIMEOUT_MS);
   });
-  return Promise.race([work(controller.signal), timeout]).finally(() => clearTimeout(timer));
+  try {
+    // The work starts inside the promise chain, so a synchronous throw is a rejection like any other.
+    return await Promise.race([Promise.resolve().then(() => work(controller.signal)), timeout]);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (reason.startsWith("the OS keychain")) throw err;
+    throw new Error(`the OS keychain failed to ${what} (${probeFailure(reason) || reason}); set OCFLEET_CREDENTIALS=file to use a file instead`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function keyringStore(): CredentialStore {

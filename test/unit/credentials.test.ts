@@ -94,6 +94,21 @@ describe("the credential store", () => {
     expect(existsSync(join(home, "credentials.json"))).toBe(false); // created only when something is saved
   });
 
+  it.runIf(process.platform === "linux")("turns a forced keychain that does not work into one line that says what to do", async () => {
+    const saved = process.env.DBUS_SESSION_BUS_ADDRESS;
+    process.env.DBUS_SESSION_BUS_ADDRESS = "unix:path=/nonexistent/bus"; // read by the native module in this process
+    try {
+      const store = await openCredentialStore(tempHome(), { env: { OCFLEET_CREDENTIALS: "keyring" } });
+      expect(store.backend).toBe("keyring");
+      await expect(store.get("hub")).rejects.toThrow(
+        "the OS keychain failed to read (no Secret Service reachable on the D-Bus session bus); set OCFLEET_CREDENTIALS=file to use a file instead",
+      );
+    } finally {
+      if (saved === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+      else process.env.DBUS_SESSION_BUS_ADDRESS = saved;
+    }
+  });
+
   it("refuses an OCFLEET_CREDENTIALS value it does not know", async () => {
     await expect(openCredentialStore(tempHome(), { env: { OCFLEET_CREDENTIALS: "vault" } })).rejects.toThrow("OCFLEET_CREDENTIALS must be 'file' or 'keyring', not 'vault'");
   });
