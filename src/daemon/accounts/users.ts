@@ -108,6 +108,11 @@ export function toAdminUserView(db: Db, row: UserRow, now: number): AdminUserVie
   };
 }
 
+/** The first account on a hub administers it (normally the owner, created by the first local command). */
+export function levelForNewUser(db: Db): UserLevel {
+  return db.prepare("SELECT 1 FROM users LIMIT 1").get() === undefined ? "system_admin" : "user";
+}
+
 export function countAdmins(db: Db): number {
   return (db.prepare("SELECT COUNT(*) AS n FROM users WHERE level = 'system_admin'").get() as { n: number }).n;
 }

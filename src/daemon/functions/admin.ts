@@ -18,7 +18,7 @@ import {
 import { SESSIONS_TABLE } from "../accounts/sessions.js";
 import { countAdmins, requireUserRow, resolveUserRef, toAdminUserView, USERS_TABLE } from "../accounts/users.js";
 import { userRefArg } from "./args.js";
-import { defineAction, defineMutation, defineQuery, internalMutation } from "./define.js";
+import { defineAction, defineMutation, defineQuery, defineInternalMutation } from "./define.js";
 
 export const users = defineQuery(api.admin.users, {
   access: "admin",
@@ -58,7 +58,7 @@ export const googleShow = defineQuery(api.admin.googleShow, {
   },
 });
 
-const saveGoogle = internalMutation((ctx, args: { clientId: string; clientSecret: string | undefined; endpoints: OidcEndpoints; discoveredFrom: string | null }) => {
+const saveGoogle = defineInternalMutation((ctx, args: { clientId: string; clientSecret: string | undefined; endpoints: OidcEndpoints; discoveredFrom: string | null }) => {
   saveGoogleConfig(ctx.db, ctx.services.secrets, { ...args, updatedBy: ctx.user!.id, now: ctx.now });
   ctx.writes(PROVIDERS_TABLE, PROVIDER);
   // Facts only: whether a secret was given, never the secret.

@@ -23,17 +23,12 @@ import type { AttemptKey } from "../accounts/limiter.js";
 import { generateFriendlyName } from "../accounts/names.js";
 import { activeSessions, loadSession, SESSIONS_TABLE, userSessionsKey, type SessionRow } from "../accounts/sessions.js";
 import { revokeAndAnnounce, signInConnection } from "../accounts/signIn.js";
-import { createUser, requireUserRow, toUserSummary, USERS_TABLE, type UserRow } from "../accounts/users.js";
+import { createUser, levelForNewUser, requireUserRow, toUserSummary, USERS_TABLE, type UserRow } from "../accounts/users.js";
 import { ensureOwnerUser } from "../identity.js";
 import { idArg } from "./args.js";
-import { defineAction, defineMutation, defineQuery, internalMutation, internalQuery, type ActionCtx, type Caller, type MutationCtx } from "./define.js";
+import { defineAction, defineMutation, defineQuery, defineInternalMutation, defineInternalQuery, type ActionCtx, type Caller, type MutationCtx } from "./define.js";
 
 const codeArg = z.string().trim().min(1, "must not be empty").max(64, "must be at most 64 characters");
-
-/** The first account on a hub administers it (normally the owner, created by the first local command). */
-function levelForNewUser(ctx: MutationCtx): "user" | "system_admin" {
-  return ctx.db.prepare("SELECT 1 FROM users LIMIT 1").get() === undefined ? "system_admin" : "user";
-}
 
 function toSessionView(row: SessionRow, caller: Caller): SessionView {
   return {
@@ -61,7 +56,7 @@ export const loginAnonymous = defineMutation(api.auth.loginAnonymous, {
   access: "public",
   args: z.strictObject({}),
   handler: (ctx) => {
-    const user = createUser(ctx.db, { name: generateFriendlyName(ctx.db), level: levelForNewUser(ctx), anonymous: true, now: ctx.now });
+    const user = createUser(ctx.db, { name: generateFriendlyName(ctx.db), level: levelForNewUser(ctx.db), anonymous: true, now: ctx.now });
     ctx.writes(USERS_TABLE, user.id);
     const { recoveryCode } = replaceRecoveryCode(ctx.db, ctx.services.secrets, user.id, ctx.now);
     return signInConnection(ctx, user, { kind: "anonymous", outcome: "created", recoveryCode });
@@ -90,7 +85,7 @@ async function checkCodeLimited(ctx: ActionCtx, check: () => SignInResult | null
   return result;
 }
 
-const signInWithLoginCode = internalMutation((ctx, code: string): SignInResult | null => {
+const signInWithLoginCode = defineInternalMutation((ctx, code: string): SignInResult | null => {
   const redeemed = redeemLoginCode(ctx.db, ctx.services.secrets, code, ctx.now);
   if (!redeemed) return null;
   return signInConnection(ctx, requireUserRow(ctx.db, redeemed.userId), { kind: redeemed.kind === "desk" ? "desk" : "code", outcome: "signed_in" });
@@ -103,7 +98,7 @@ export const loginWithCode = defineAction(api.auth.loginWithCode, {
     checkCodeLimited(ctx, () => ctx.runMutation(signInWithLoginCode, code), "that login code is wrong, used or expired; get a new one with: ocfleet auth code"),
 });
 
-const signInWithRecoveryCode = internalMutation((ctx, code: string): SignInResult | null => {
+const signInWithRecoveryCode = defineInternalMutation((ctx, code: string): SignInResult | null => {
   const userId = findUserByRecoveryCode(ctx.db, ctx.services.secrets, code);
   return userId ? signInConnection(ctx, requireUserRow(ctx.db, userId), { kind: "recovery", outcome: "signed_in" }) : null;
 });
@@ -205,12 +200,12 @@ export const googleStart = defineMutation(api.auth.googleStart, {
     }),
 });
 
-const startLoopbackExchange = internalMutation((ctx, args: { requestId: LoginRequestId; state: string }) => ({
+const startLoopbackExchange = defineInternalMutation((ctx, args: { requestId: LoginRequestId; state: string }) => ({
   client: requireGoogleClient(ctx.db, ctx.services.secrets),
   ...consumeLoopbackRequest(ctx.db, ctx.services.secrets, { ...args, callerUserId: ctx.user?.id ?? null, now: ctx.now }),
 }));
 
-const completeGoogleSignIn = internalMutation((ctx, args: { profile: VerifiedProfile; linkTo: UserId | null }) =>
+const completeGoogleSignIn = defineInternalMutation((ctx, args: { profile: VerifiedProfile; linkTo: UserId | null }) =>
   signInWithGoogleProfile(ctx, args.profile, args.linkTo),
 );
 
@@ -228,9 +223,9 @@ export const googleFinish = defineAction(api.auth.googleFinish, {
   },
 });
 
-const googleClientForAction = internalQuery((ctx) => requireGoogleClient(ctx.db, ctx.services.secrets));
+const googleClientForAction = defineInternalQuery((ctx) => requireGoogleClient(ctx.db, ctx.services.secrets));
 
-const saveDeviceRequest = internalMutation((ctx, device: Awaited<ReturnType<typeof startDeviceAuthorization>>) =>
+const saveDeviceRequest = defineInternalMutation((ctx, device: Awaited<ReturnType<typeof startDeviceAuthorization>>) =>
   createDeviceRequest(ctx.db, ctx.services.secrets, device, { userId: ctx.user?.id ?? null, now: ctx.now }),
 );
 
@@ -240,16 +235,16 @@ export const googleDeviceStart = defineAction(api.auth.googleDeviceStart, {
   handler: async (ctx) => ctx.runMutation(saveDeviceRequest, await startDeviceAuthorization(ctx.runQuery(googleClientForAction, {}))),
 });
 
-const deviceRequestState = internalQuery((ctx, requestId: LoginRequestId) => ({
+const deviceRequestState = defineInternalQuery((ctx, requestId: LoginRequestId) => ({
   client: requireGoogleClient(ctx.db, ctx.services.secrets),
   ...loadDeviceRequest(ctx.db, ctx.services.secrets, { requestId, callerUserId: ctx.user?.id ?? null, now: ctx.now }),
 }));
 
-const saveDevicePoll = internalMutation((ctx, args: { requestId: LoginRequestId; intervalMs: number; nextPollAt: number }) =>
+const saveDevicePoll = defineInternalMutation((ctx, args: { requestId: LoginRequestId; intervalMs: number; nextPollAt: number }) =>
   recordDevicePoll(ctx.db, args.requestId, args),
 );
 
-const finishDeviceRequest = internalMutation((ctx, args: { requestId: LoginRequestId; profile: VerifiedProfile | null; linkTo: UserId | null }) => {
+const finishDeviceRequest = defineInternalMutation((ctx, args: { requestId: LoginRequestId; profile: VerifiedProfile | null; linkTo: UserId | null }) => {
   markConsumed(ctx.db, args.requestId, ctx.now);
   return args.profile ? signInWithGoogleProfile(ctx, args.profile, args.linkTo) : null;
 });

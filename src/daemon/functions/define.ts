@@ -1,7 +1,7 @@
 // How a daemon function is declared: its contract (from protocol/api), its access level,
 // its zod argument schema and its handler. Dispatch enforces access and validates arguments;
 // handlers never repeat either check.
-import { z } from "zod";
+import type { z } from "zod";
 import type { ActionRef, ArgsOf, MutationRef, QueryRef, ResultOf } from "../../protocol/api/define.js";
 import type { SessionProblem } from "../../protocol/frames.js";
 import type { SessionId, UserId } from "../../protocol/ids.js";
@@ -160,15 +160,12 @@ export function defineAction<M extends ActionRef, A extends Access>(
   return { kind: "action", name: ref.name, ...spec } as ActionDef<ArgsOf<M>, ResultOf<M>>;
 }
 
-/**
- * A query that only actions run (ctx.runQuery). It is never dispatched, so it has no wire name,
- * and the access level of the action that runs it applies.
- */
-export function internalQuery<Args, R>(handler: (ctx: QueryCtx, args: Args) => R): QueryDef<Args, R> {
-  return { kind: "query", name: "", access: "public", args: z.custom<Args>(), handler };
+/** A mutation only the daemon itself runs (agent reports, timers); never reachable from a client. */
+export function defineInternalMutation<Args, R>(handler: (ctx: MutationCtx, args: Args) => R): MutationDef<Args, R> {
+  return { kind: "mutation", name: "", access: "machine", args: undefined as never, handler };
 }
 
-/** A mutation that only actions run (ctx.runMutation), in its own transaction. */
-export function internalMutation<Args, R>(handler: (ctx: MutationCtx, args: Args) => R): MutationDef<Args, R> {
-  return { kind: "mutation", name: "", access: "public", args: z.custom<Args>(), handler };
+/** A query only the daemon itself runs. */
+export function defineInternalQuery<Args, R>(handler: (ctx: QueryCtx, args: Args) => R): QueryDef<Args, R> {
+  return { kind: "query", name: "", access: "machine", args: undefined as never, handler };
 }

@@ -6,7 +6,7 @@ import { FleetError } from "../../../protocol/errors.js";
 import type { UserId } from "../../../protocol/ids.js";
 import type { MutationCtx } from "../../functions/define.js";
 import { signInConnection } from "../signIn.js";
-import { createUser, requireUserRow, USERS_TABLE } from "../users.js";
+import { createUser, levelForNewUser, requireUserRow, USERS_TABLE } from "../users.js";
 import { generateFriendlyName } from "../names.js";
 import { PROVIDER } from "./config.js";
 import type { VerifiedProfile } from "./oidc.js";
@@ -49,7 +49,7 @@ export function signInWithGoogleProfile(ctx: MutationCtx, profile: VerifiedProfi
     }
   } else {
     const name = profile.name ?? profile.email?.split("@")[0] ?? generateFriendlyName(db);
-    userId = createUser(db, { name, level: "user", anonymous: false, email: verifiedEmail, now }).id;
+    userId = createUser(db, { name, level: levelForNewUser(db), anonymous: false, email: verifiedEmail, now }).id;
     outcome = "created";
   }
   db.prepare(
