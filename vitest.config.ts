@@ -9,5 +9,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     restoreMocks: true,
+    // Inherited by every CLI and daemon the tests spawn: sign-in tokens go to a file in the
+    // test's state directory (never the developer's keychain), and no real browser is opened.
+    env: {
+      OCFLEET_CREDENTIALS: "file",
+      OCFLEET_BROWSER: "none",
+    },
   },
 });

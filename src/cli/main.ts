@@ -1,6 +1,8 @@
 // The ocfleet command: a commander program with one file per command group.
 import { Command, CommanderError } from "./commander.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
+import { registerAdminCommands } from "./commands/admin.js";
+import { registerAuthCommands } from "./commands/auth.js";
 import { registerChatCommands } from "./commands/chat.js";
 import { registerChecklistCommands } from "./commands/checklist.js";
 import { registerDaemonCommands } from "./commands/daemon.js";
@@ -16,9 +18,11 @@ export function buildProgram(): Command {
     .exitOverride();
   registerVersionCommand(program);
   registerDaemonCommands(program);
+  registerAuthCommands(program);
   registerWorkerCommands(program);
   registerChatCommands(program);
   registerMachineCommands(program);
+  registerAdminCommands(program);
   registerChecklistCommands(program);
   return program;
 }

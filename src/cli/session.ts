@@ -1,10 +1,8 @@
 // Running a command against the daemon: connect (starting it if needed, with progress),
 // run, close, and turn any error into one line and an exit code.
-import { connectToDaemon } from "../client/daemon.js";
+import { connectToDaemon, type DaemonConnectOptions } from "../client/daemon.js";
 import type { FleetConnection } from "../client/connection.js";
 import { FleetClient } from "../client/client.js";
-import { connectToRunningDaemon } from "../client/daemon.js";
-import { FleetError } from "../protocol/errors.js";
 import { resolveStateDir } from "../protocol/statefile.js";
 import { reportError } from "./output.js";
 import { startProgress } from "./progress.js";
@@ -38,7 +36,13 @@ export async function withDaemon(options: CommandOptions, body: (connection: Fle
   });
 }
 
-export async function openDaemonConnection(options: CommandOptions): Promise<FleetConnection> {
+/** Notes for the user that are not the command's output (stderr, so --json stays clean). */
+export function notice(message: string): void {
+  process.stderr.write(`ocfleet: ${message}\n`);
+}
+
+/** Connects, starting the daemon if needed and (by default) signing in as described in client/daemon.ts. */
+export async function openDaemonConnection(options: CommandOptions, signIn: DaemonConnectOptions["signIn"] = "auto"): Promise<FleetConnection> {
   const progress = startProgress(options.json !== true);
   const delayed = setTimeout(() => progress.update("connecting to the ocfleet daemon…"), 300);
   try {
@@ -46,7 +50,12 @@ export async function openDaemonConnection(options: CommandOptions): Promise<Fle
       home: stateDir(),
       autoStart: true,
       clientName: "ocfleet-cli",
+      signIn,
       onProgress: (message) => progress.update(message),
+      onNotice: (message) => {
+        progress.stop();
+        notice(message);
+      },
     });
   } finally {
     clearTimeout(delayed);
@@ -65,11 +74,8 @@ export async function watchWithDaemon(
   await runCommand(options, async () => {
     const home = stateDir();
     const connection = await openDaemonConnection(options);
-    const client = new FleetClient(connection, async () => {
-      const next = await connectToRunningDaemon(home, "ocfleet-cli");
-      if (!next) throw new FleetError("unavailable", "the daemon is not running");
-      return next;
-    });
+    // Reconnects present the saved credential too: a restarted daemon still knows the session.
+    const client = new FleetClient(connection, () => connectToDaemon({ home, autoStart: false, clientName: "ocfleet-cli", onNotice: notice }));
     const status = (line: string) => {
       if (!options.json) process.stderr.write(`${line}\n`);
     };

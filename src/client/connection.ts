@@ -1,7 +1,7 @@
 // One WebSocket connection to a daemon: hello, typed calls, and live subscriptions.
 import type { ArgsOf, MethodRef, QueryRef, ResultOf } from "../protocol/api/define.js";
 import { FleetError } from "../protocol/errors.js";
-import type { ClientFrame, ServerFrame, WelcomeFrame } from "../protocol/frames.js";
+import type { ClientFrame, HelloFrame, ServerFrame, WelcomeFrame } from "../protocol/frames.js";
 import { applyPatch } from "../protocol/patch.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
 import { MiniWebSocket, UpgradeError } from "./websocket.js";
@@ -10,6 +10,8 @@ export interface ConnectOptions {
   host: string;
   port: number;
   token: string;
+  /** A session token from an earlier sign-in; the welcome says whether it still works. */
+  session?: string;
   /** Shown in the daemon's log; e.g. "ocfleet-cli". */
   clientName?: string;
   /** For the TCP connect and the hello together. */
@@ -88,12 +90,13 @@ export class FleetConnection {
         ws.removeAllListeners();
         resolve(new FleetConnection(ws, frame));
       });
-      const hello: ClientFrame = {
+      const hello: HelloFrame = {
         type: "hello",
         protocol: PROTOCOL_VERSION,
         client: { name: options.clientName ?? "ocfleet", version: PACKAGE_VERSION },
         token: options.token,
       };
+      if (options.session !== undefined) hello.session = options.session;
       ws.send(JSON.stringify(hello));
     });
   }

@@ -1,5 +1,5 @@
 // Finding the daemon for a state directory: connect to it, start it detached if none runs,
-// replace one of another version, and stop it.
+// replace one of another version, sign the connection in, and stop the daemon.
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { api } from "../protocol/api/index.js";
@@ -9,6 +9,7 @@ import { PACKAGE_VERSION } from "../protocol/version.js";
 import { ensurePrivateDir } from "../platform/files.js";
 import { PACKAGE_ROOT } from "../platform/package-root.js";
 import { readCommandLine, waitForExit } from "../platform/processes.js";
+import { localHubKey, openCredentialStore, type CredentialStore } from "../auth/credentials.js";
 import { FleetConnection } from "./connection.js";
 
 export interface DaemonConnectOptions {
@@ -18,6 +19,14 @@ export interface DaemonConnectOptions {
   /** Called with short human messages while waiting ("starting the daemon…"). */
   onProgress?: (message: string) => void;
   clientName?: string;
+  /**
+   * auto (the default): present the stored credential; if there is none or it no longer works,
+   * sign in as the machine's owner and store the new one. stored: present the stored credential
+   * only. none: no session (the caller signs in itself).
+   */
+  signIn?: "auto" | "stored" | "none";
+  /** Things the user should hear once: a credential that stopped working, a plain-text store. */
+  onNotice?: (message: string) => void;
 }
 
 /** The exit code `ocfleet daemon run` uses when another daemon already holds the state directory. */
@@ -47,8 +56,8 @@ export function tailDaemonLog(home: string, lines = 20): string {
   }
 }
 
-async function openWith(state: DaemonStateFile, clientName?: string): Promise<FleetConnection> {
-  return FleetConnection.open({ host: state.host, port: state.port, token: state.token, clientName });
+async function openWith(state: DaemonStateFile, clientName?: string, session?: string): Promise<FleetConnection> {
+  return FleetConnection.open({ host: state.host, port: state.port, token: state.token, clientName, session });
 }
 
 /** Connects to the daemon that is running now, or returns null. Never starts one. */
@@ -67,10 +76,48 @@ export async function connectToRunningDaemon(home: string, clientName?: string):
  * Throws a FleetError whose message carries the tail of the daemon log when it cannot come up.
  */
 export async function connectToDaemon(options: DaemonConnectOptions): Promise<FleetConnection> {
+  const signIn = options.signIn ?? "auto";
+  const store = signIn === "none" ? null : await openCredentialStore(options.home, { onNotice: options.onNotice });
+  const hub = localHubKey(options.home);
+  const stored = store ? await store.get(hub) : null;
+  const connection = await reachDaemon(options, stored?.token);
+  if (signIn === "auto" && store) {
+    try {
+      await signInAsOwnerIfNeeded(connection, store, hub, stored !== null, options.onNotice);
+    } catch (err) {
+      connection.close();
+      throw err;
+    }
+  }
+  return connection;
+}
+
+/**
+ * The local first-use path: no credential, or one that stopped working, on a connection that
+ * proved it is this machine's OS user, signs in as the owner. The user never types anything.
+ */
+async function signInAsOwnerIfNeeded(
+  connection: FleetConnection,
+  store: CredentialStore,
+  hub: string,
+  hadCredential: boolean,
+  onNotice?: (message: string) => void,
+): Promise<void> {
+  const { caller } = connection.welcome;
+  if (caller.user) return;
+  const result = await connection.call(api.auth.signInAsOwner, {});
+  await store.set(hub, { sessionId: result.session.id, token: result.session.token, userName: result.user.name, savedAt: Date.now() });
+  if (hadCredential && caller.sessionProblem) {
+    const why = caller.sessionProblem === "unknown" ? "is not known to the daemon" : `was ${caller.sessionProblem === "expired" ? "expired" : "revoked"}`;
+    onNotice?.(`your saved session ${why}; signed in as this machine's owner, ${result.user.name}`);
+  }
+}
+
+async function reachDaemon(options: DaemonConnectOptions, session: string | undefined): Promise<FleetConnection> {
   const paths = statePaths(options.home);
   const state = readStateFile(paths.stateFile);
   if (state) {
-    const connection = await openWith(state, options.clientName).catch(() => null);
+    const connection = await openWith(state, options.clientName, session).catch(() => null);
     if (connection && connection.welcome.server.version === PACKAGE_VERSION) return connection;
     if (connection) {
       if (!options.autoStart) return connection;
@@ -79,7 +126,7 @@ export async function connectToDaemon(options: DaemonConnectOptions): Promise<Fl
     } else if (isOcfleetDaemon(state.pid)) {
       // Alive but not answering: it is starting or stopping. Give it the start timeout to settle.
       options.onProgress?.("waiting for the daemon to answer…");
-      const settled = await waitForDaemon(options.home, startTimeoutMs(), options.clientName, null);
+      const settled = await waitForDaemon(options.home, startTimeoutMs(), options.clientName, session, null);
       if (settled) return settled;
       throw new FleetError("unavailable", `the daemon (pid ${state.pid}) is running but does not answer.\n${tailDaemonLog(options.home)}`);
     }
@@ -87,11 +134,11 @@ export async function connectToDaemon(options: DaemonConnectOptions): Promise<Fl
   }
   if (!options.autoStart) throw new FleetError("unavailable", `no ocfleet daemon is running for ${options.home}`);
   options.onProgress?.("starting the ocfleet daemon…");
-  return startDaemon(options.home, options.clientName);
+  return startDaemon(options.home, options.clientName, session);
 }
 
 /** Starts a detached daemon and waits until it answers. */
-async function startDaemon(home: string, clientName?: string): Promise<FleetConnection> {
+async function startDaemon(home: string, clientName: string | undefined, session: string | undefined): Promise<FleetConnection> {
   const paths = statePaths(home);
   ensurePrivateDir(home);
   const { spawn } = await import("node:child_process");
@@ -109,7 +156,7 @@ async function startDaemon(home: string, clientName?: string): Promise<FleetConn
   child.unref();
 
   const deadline = Date.now() + startTimeoutMs();
-  const connection = await waitForDaemon(home, deadline - Date.now(), clientName, () => {
+  const connection = await waitForDaemon(home, deadline - Date.now(), clientName, session, () => {
     // Losing the race to another daemon that started at the same moment is fine: use that one.
     if (exit && exit.code !== EXIT_ALREADY_RUNNING) return `the daemon exited during start (${exit.signal ?? `code ${exit.code}`})`;
     return null;
@@ -129,6 +176,7 @@ async function waitForDaemon(
   home: string,
   timeoutMs: number,
   clientName: string | undefined,
+  session: string | undefined,
   failed: (() => string | null) | null,
 ): Promise<FleetConnection | null> {
   const paths = statePaths(home);
@@ -136,7 +184,7 @@ async function waitForDaemon(
   while (Date.now() < deadline) {
     const state = readStateFile(paths.stateFile);
     if (state && state.version === PACKAGE_VERSION) {
-      const connection = await openWith(state, clientName).catch(() => null);
+      const connection = await openWith(state, clientName, session).catch(() => null);
       if (connection) return connection;
     }
     const reason = failed?.();

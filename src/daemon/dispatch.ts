@@ -2,6 +2,7 @@
 // validated, and its handler run in the right way for its kind.
 import type { z } from "zod";
 import { FleetError, type ErrorPayload } from "../protocol/errors.js";
+import type { SessionId } from "../protocol/ids.js";
 import type { Db } from "./db/open.js";
 import type {
   ActionCtx,
@@ -34,7 +35,16 @@ export function toErrorPayload(err: unknown, log?: Logger, context?: Record<stri
 }
 
 /** The daemon acting on its own behalf. */
-const SYSTEM_CALLER: Caller = { connectionId: 0, user: null, identity: "system" };
+const SYSTEM_CALLER: Caller = {
+  connectionId: 0,
+  local: false,
+  source: "daemon",
+  user: null,
+  session: null,
+  identity: "system",
+  dependencies: [],
+  connection: { id: 0, clientName: "daemon", bindSession: () => {} },
+};
 
 export class Dispatcher {
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -70,15 +80,27 @@ export class Dispatcher {
    * Starts a live query. `currentCaller` is asked again at every evaluation, so a caller who
    * loses access stops getting data at once. Bad method or arguments throw synchronously.
    */
-  subscribe(currentCaller: () => Caller, method: string, rawArgs: unknown, deliver: (d: Delivery) => void): LiveQuery {
+  subscribe(
+    currentCaller: () => Caller,
+    method: string,
+    rawArgs: unknown,
+    deliver: (d: Delivery) => void,
+    options: { authorizeNow?: boolean } = {},
+  ): LiveQuery {
     const def = this.resolve(method);
     if (def.kind !== "query") throw new FleetError("invalid_argument", `${method} is a ${def.kind}; only queries can be subscribed to`);
-    authorize(def, currentCaller());
+    const subscriber = currentCaller();
+    // A new subscription is refused outright; one that moves to a new identity stays open and
+    // reports the refusal as an error delivery instead, recovering when access returns.
+    if (options.authorizeNow !== false) authorize(def, subscriber);
     const args = validate(def, rawArgs);
     const query: LiveQuery = {
-      key: `${def.name}\u0000${JSON.stringify(args)}\u0000${currentCaller().identity}`,
+      key: `${def.name}\u0000${JSON.stringify(args)}\u0000${subscriber.identity}`,
       evaluate: (reads) => {
         const caller = currentCaller();
+        // Who the caller is depends on its session and user rows: revoking the session or changing
+        // the user's level re-evaluates the query, so a revoked caller gets an error at once.
+        for (const [table, key] of caller.dependencies) reads.add(table, key);
         authorize(def, caller);
         return this.runQuery(def, caller, args, reads);
       },
@@ -119,7 +141,7 @@ export class Dispatcher {
   }
 
   private baseCtx(caller: Caller) {
-    return { caller, user: caller.user, services: this.deps.services, now: this.clock() };
+    return { caller, user: caller.user, connection: caller.connection, services: this.deps.services, now: this.clock() };
   }
 
   private runQuery(def: QueryDef, caller: Caller, args: unknown, reads: DependencySet): unknown {
@@ -133,8 +155,15 @@ export class Dispatcher {
 
   private runMutation(def: MutationDef, caller: Caller, args: unknown): unknown {
     const writes = new DependencySet();
+    // A session bound during the transaction applies only once it has committed.
+    let binding: { sessionId: SessionId | null } | undefined;
     const ctx: MutationCtx = {
       ...this.baseCtx(caller),
+      connection: {
+        id: caller.connection.id,
+        clientName: caller.connection.clientName,
+        bindSession: (sessionId) => (binding = { sessionId }),
+      },
       db: this.deps.db,
       reads: () => {},
       writes: (table, key) => writes.add(table, key),
@@ -146,6 +175,7 @@ export class Dispatcher {
         return value;
       })
       .immediate();
+    if (binding) caller.connection.bindSession(binding.sessionId);
     this.deps.live.changed(writes.entries());
     return result;
   }
@@ -160,16 +190,37 @@ export class Dispatcher {
   }
 }
 
-function authorize(def: FunctionDef, caller: Caller): void {
+/** Why a caller is not signed in, in words that say what to do next. */
+function notSignedIn(def: Pick<FunctionDef, "name">, caller: Caller): FleetError {
+  const why =
+    caller.sessionProblem === "revoked"
+      ? "your session was revoked"
+      : caller.sessionProblem === "expired"
+        ? "your session has expired"
+        : caller.sessionProblem === "unknown"
+          ? "your session is not known to this daemon"
+          : "you are not signed in";
+  return new FleetError("unauthenticated", `${def.name} needs a signed-in user: ${why}; sign in with: ocfleet login`, {
+    sessionProblem: caller.sessionProblem ?? null,
+  });
+}
+
+/** The one place where access levels are enforced. Handlers never repeat these checks. */
+export function authorize(def: Pick<FunctionDef, "name" | "access">, caller: Caller): void {
   switch (def.access) {
     case "public":
       return;
+    case "local":
+      if (!caller.local) throw new FleetError("permission_denied", `${def.name} can only be called on this machine, by the OS user who runs the daemon`);
+      return;
     case "user":
-      if (!caller.user) throw new FleetError("unauthenticated", `${def.name} needs a signed-in user`);
+      if (!caller.user) throw notSignedIn(def, caller);
       return;
     case "admin":
-      if (!caller.user) throw new FleetError("unauthenticated", `${def.name} needs a signed-in user`);
-      if (caller.user.level !== "system_admin") throw new FleetError("permission_denied", `${def.name} is for admins only`);
+      if (!caller.user) throw notSignedIn(def, caller);
+      if (caller.user.level !== "system_admin") {
+        throw new FleetError("permission_denied", `${def.name} is for admins only; an admin can make you one with: ocfleet admin users set-level ${caller.user.name} system_admin`);
+      }
       return;
     case "machine":
       throw new FleetError("permission_denied", `${def.name} is for linked machines only`);

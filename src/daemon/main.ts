@@ -5,6 +5,9 @@ import { FleetError } from "../protocol/errors.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
 import { ensurePrivateDir, writePrivateFileAtomic } from "../platform/files.js";
+import { AttemptLimiter } from "./accounts/limiter.js";
+import { readAuthPolicy } from "./accounts/policy.js";
+import { findSessionByToken, resolveSession, SESSIONS_TABLE, userSessionsKey } from "./accounts/sessions.js";
 import { randomToken, SecretKeeper } from "./crypto.js";
 import { migrate } from "./db/migrate.js";
 import { migrations } from "./db/migrations/index.js";
@@ -12,7 +15,6 @@ import { openDatabase, type Db } from "./db/open.js";
 import { Dispatcher } from "./dispatch.js";
 import type { DaemonServices } from "./functions/define.js";
 import { buildRegistry } from "./functions/index.js";
-import { ensureOwnerUser, loadUser } from "./identity.js";
 import { LiveQueries } from "./live.js";
 import { createLogger, type Logger } from "./log.js";
 import { FleetServer } from "./server.js";
@@ -80,7 +82,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   }
 
   const secrets = SecretKeeper.loadOrCreate(paths.secretKey);
-  const owner = ensureOwnerUser(db, startedAt);
+  const authPolicy = readAuthPolicy();
   const token = randomToken();
   let server: FleetServer | undefined;
   let stopping: Promise<void> | undefined;
@@ -107,6 +109,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     secrets,
     fleet,
     chat,
+    authPolicy,
+    codeAttempts: new AttemptLimiter(authPolicy),
     listenAddress: () => server?.address ?? { host: "127.0.0.1", port: 0 },
     connectionStats: () => server?.stats() ?? { connections: 0, subscriptions: 0 },
     requestStop: (reason) => setImmediate(() => void stop(reason, 0)),
@@ -137,7 +141,13 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     token,
     dispatcher,
     log,
-    localUser: () => loadUser(db, owner.id) ?? owner,
+    findSession: (sessionToken) => findSessionByToken(db, secrets, sessionToken, Date.now()),
+    resolveSession: (id) => {
+      const resolved = resolveSession(db, authPolicy, id, Date.now());
+      // A slid expiry shows in the user's session list; who the caller is did not change.
+      if ("touched" in resolved && resolved.touched) live.changed([[SESSIONS_TABLE, userSessionsKey(resolved.user.id)]]);
+      return resolved;
+    },
   });
 
   const state: DaemonStateFile = {

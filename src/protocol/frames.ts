@@ -25,6 +25,8 @@ export interface HelloFrame {
   client: { name: string; version: string };
   /** The token from daemon.json: proves the caller is the local OS user. */
   token?: string;
+  /** A session bearer token from an earlier sign-in: says which user the caller is. */
+  session?: string;
 }
 
 export interface CallFrame {
@@ -48,11 +50,16 @@ export interface UnsubscribeFrame {
 
 export type ClientFrame = HelloFrame | CallFrame | SubscribeFrame | UnsubscribeFrame;
 
+/** Why a presented session did not sign the connection in. */
+export type SessionProblem = "expired" | "revoked" | "unknown";
+
 export interface CallerInfo {
   kind: "local";
-  userId: string;
-  userName: string;
-  level: "user" | "system_admin";
+  /** null when no valid session was presented: the client should sign in. */
+  user: { id: string; name: string; level: "user" | "system_admin" } | null;
+  session: { id: string; expiresAt: number } | null;
+  /** Set when a session was presented but refused; the hello itself still succeeds. */
+  sessionProblem?: SessionProblem;
 }
 
 export interface WelcomeFrame {

@@ -12,6 +12,7 @@ export const ID_PREFIXES = {
   checklist: "ckl",
   checklistItem: "cki",
   chatRequest: "req",
+  loginRequest: "lrq",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -29,6 +30,8 @@ export type ChecklistItemId = Id<"cki">;
 export type ChatRequestId = Id<"req">;
 /** OpenCode's own session id (ses_… in OpenCode's format): never our login session or chat. */
 export type OpencodeSessionId = string & { readonly opencodeSession: true };
+/** A sign-in with an external provider (Google) in progress. */
+export type LoginRequestId = Id<"lrq">;
 
 /** The random part: lowercase Crockford-style base32, 16 characters (80 bits). */
 export const ID_BODY_PATTERN = "[0-9a-hjkmnp-tv-z]{16}";

@@ -1,5 +1,8 @@
 // npm run bench: every benchmark, each against a baseline measured in the same run,
 // printed as a table of ratios. Machines here are noisy; ratios travel, absolute numbers don't.
+// Benchmarks run against throwaway state directories: keep their sessions out of the real keychain.
+process.env.OCFLEET_CREDENTIALS ??= "file";
+
 import * as chat from "./suites/chat.js";
 import * as protocol from "./suites/protocol.js";
 import * as workers from "./suites/workers.js";

@@ -6,7 +6,7 @@ import type { FleetConnection } from "../../src/client/connection.js";
 import { descendantsOf, isPidAlive, listProcesses, readCommandLine, waitForExit } from "../../src/platform/processes.js";
 import { api, type ChatView, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
 import { FakeModel } from "../fixtures/fake-model.js";
-import { cleanupHomes, cliJson, connect, createHome, killDaemon, runCli, waitFor } from "../helpers/daemon.js";
+import { cleanupHomes, cliJson, connect, connectWithSession, createHome, killDaemon, runCli, waitFor } from "../helpers/daemon.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -92,17 +92,20 @@ afterAll(async () => {
 describe("chat on a real OpenCode", () => {
   it("streams the reply in several ordered pieces, and names the chat from the first prompt", async () => {
     const chatId = await newChat(worker);
-    const prompt = "tell me a story about a lighthouse keeper who counted every wave";
+    // Twelve pieces, 20 ms apart at the fake model: far enough apart to arrive as separate deltas.
+    const prompt = "stream timed 12 pieces for the lighthouse keeper who counted every wave";
     const { reply, streamed } = await sendAndFollow(chatId, prompt);
     expect(reply.status).toBe("completed");
-    expect(textOf(reply)).toBe(`echo: ${prompt}`);
+    const markers = [...textOf(reply).matchAll(/\[(\d+):/g)].map((m) => Number(m[1]));
+    expect(markers).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     const distinct = [...new Set(streamed)];
     expect(distinct.length).toBeGreaterThanOrEqual(3);
     distinct.forEach((text, i) => i > 0 && expect(text.startsWith(distinct[i - 1]!), `piece ${i}`).toBe(true));
+    expect(textOf(reply).startsWith(distinct.at(-1)!)).toBe(true);
     expect(reply).toMatchObject({ role: "assistant", model: "fake/fake-model", tokens: { input: 12, output: 7 } });
     expect(reply.completedAt).toBeGreaterThanOrEqual(reply.createdAt);
     const chat = await client.call(api.chat.get, { chat: chatId });
-    expect(chat.title).toBe("tell me a story about a lighthouse keeper who…");
+    expect(chat.title).toBe("stream timed 12 pieces for the lighthouse keeper…");
     expect(chat).toMatchObject({ busy: false, state: "active" });
     expect(chat.opencodeSessionId).toMatch(/^ses_/);
     expect(chat.opencodeSessionId).not.toBe(chat.id);
@@ -174,6 +177,35 @@ describe("chat on a real OpenCode", () => {
     expect(reply.status).toBe("completed");
     expect(textOf(reply)).toContain("you answered:");
     expect(textOf(reply)).toContain("blue");
+  });
+
+  it("lets only a chat's owner (or an admin) read or write it", async () => {
+    const bob = await connectWithSession(home);
+    await bob.call(api.auth.loginAnonymous, {});
+    const eve = await connectWithSession(home);
+    await eve.call(api.auth.loginAnonymous, {});
+    const chatId = (await bob.call(api.chat.create, { worker: "main" })).id;
+    const { messageId } = await bob.call(api.chat.send, { chat: chatId, text: "bob's private words" });
+    await waitForReply(chatId, messageId); // the admin (this test's client) may read it
+    const refused = [
+      eve.call(api.chat.get, { chat: chatId }),
+      eve.call(api.chat.messages, { chat: chatId }),
+      eve.call(api.chat.stream, { chat: chatId }),
+      eve.call(api.chat.send, { chat: chatId, text: "let me in" }),
+      eve.call(api.chat.abort, { chat: chatId }),
+      eve.call(api.chat.rename, { chat: chatId, title: "mine now" }),
+      eve.call(api.chat.archive, { chat: chatId }),
+      eve.call(api.chat.get, { chat: chatId.slice(0, 8) }), // nor by a prefix
+    ];
+    for (const attempt of refused) await expect(attempt).rejects.toMatchObject({ code: "not_found" });
+    expect(await eve.call(api.chat.list, { all: true })).toEqual([]);
+    const eveSees = await new Promise<unknown>((resolve) => eve.subscribe(api.chat.messages, { chat: chatId }, { onValue: resolve, onError: resolve }));
+    expect(eveSees).toMatchObject({ code: "not_found" });
+    expect((await bob.call(api.chat.messages, { chat: chatId })).map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect((await client.call(api.chat.list, { all: true })).map((c) => c.id)).toContain(chatId);
+    expect((await client.call(api.chat.list, {})).map((c) => c.id)).not.toContain(chatId); // by default: your own
+    bob.close();
+    eve.close();
   });
 
   it("keeps the partial text when a reply is aborted mid-stream", async () => {

@@ -1,11 +1,12 @@
 // Test helpers: a temporary OCFLEET_HOME, the real CLI binary, and the real daemon it starts.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectToDaemon } from "../../src/client/daemon.js";
-import type { FleetConnection } from "../../src/client/connection.js";
+import { api } from "../../src/protocol/api/index.js";
+import { FleetConnection } from "../../src/client/connection.js";
 import { isPidAlive, waitForExit } from "../../src/platform/processes.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../../src/protocol/statefile.js";
 
@@ -82,7 +83,7 @@ export async function cliJson<T = any>(home: string, args: string[]): Promise<T>
   return JSON.parse(result.stdout) as T;
 }
 
-/** A client connection through the client library, starting the daemon if needed. */
+/** A client connection through the client library, starting the daemon if needed and signed in as the owner. */
 export function connect(home: string): Promise<FleetConnection> {
   return connectToDaemon({ home, autoStart: true, clientName: "test" });
 }
@@ -96,4 +97,53 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | null
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A connection that signs in with exactly the given session token, or with none: for tests that
+ * sign in themselves (anonymous users, codes) or present stale tokens. Starts the daemon if needed.
+ */
+export async function connectWithSession(home: string, session?: string): Promise<FleetConnection> {
+  if (!daemonState(home)) (await connect(home)).close();
+  const state = daemonState(home)!;
+  return FleetConnection.open({ host: state.host, port: state.port, token: state.token, clientName: "test", session });
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Resolves with the first match of `pattern` in stdout+stderr, waiting for more output if needed. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  done: Promise<CliResult>;
+}
+
+/** Starts the real `ocfleet` binary and lets the test read its output while it runs (interactive flows). */
+export function startCli(home: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, NO_COLOR: "1", ...options.env, OCFLEET_HOME: home },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk) => (stdout += chunk));
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  child.stdin!.end(options.stdin ?? "");
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  return {
+    child,
+    done,
+    waitForOutput: (pattern, timeoutMs = 15_000) =>
+      waitFor(`ocfleet ${args.join(" ")} to print ${pattern}`, () => (stdout + stderr).match(pattern), timeoutMs).catch((err: Error) => {
+        throw new Error(`${err.message}\nstdout: ${stdout}\nstderr: ${stderr}`);
+      }),
+  };
+}
+
+/** A connection of its own signed in as the machine's owner (an admin), leaving the saved credential alone. */
+export async function connectAsOwner(home: string): Promise<FleetConnection> {
+  const connection = await connectWithSession(home);
+  await connection.call(api.auth.signInAsOwner, {});
+  return connection;
 }

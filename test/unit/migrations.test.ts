@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { checkMigrationList, migrate, type Migration } from "../../src/daemon/db/migrate.js";
 import { migrations } from "../../src/daemon/db/migrations/index.js";
 import { openDatabase, schemaVersion, type Db } from "../../src/daemon/db/open.js";
+import { ensureOwnerUser } from "../../src/daemon/identity.js";
 import { FleetError } from "../../src/protocol/errors.js";
 
 const dirs: string[] = [];
@@ -29,8 +30,21 @@ describe("migrations", () => {
     expect(outcome).toEqual({ from: 0, to: migrations.length, backup: null });
     expect(schemaVersion(db)).toBe(migrations.length);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-    expect(tables).toEqual(expect.arrayContaining(["users", "checklists", "checklist_items"]));
+    expect(tables).toEqual(
+      expect.arrayContaining(["users", "checklists", "checklist_items", "sessions", "identities", "recovery_codes", "login_codes", "login_requests", "provider_configs", "audit_log"]),
+    );
     expect(migrate(db, migrations, { dbPath: path })).toEqual({ from: migrations.length, to: migrations.length, backup: null });
+  });
+
+  it("keep the owner of a foundation-era database: it becomes the anonymous owner that local sign-in uses", () => {
+    const { db, path } = tempDb();
+    migrate(db, migrations.slice(0, 1), { dbPath: path });
+    db.prepare("INSERT INTO users (id, name, level, is_owner, created_at, updated_at) VALUES ('usr_0000000000000001', 'alice', 'system_admin', 1, 1, 1)").run();
+    migrate(db, migrations, { dbPath: path });
+    expect(db.prepare("SELECT name, level, is_anonymous FROM users").all()).toEqual([{ name: "alice", level: "system_admin", is_anonymous: 1 }]);
+    const { owner, created } = db.transaction(() => ensureOwnerUser(db, Date.now())).immediate();
+    expect(created).toBe(false);
+    expect(owner).toMatchObject({ id: "usr_0000000000000001", name: "alice" });
   });
 
   it("back up the database before upgrading it, and keep the data", () => {

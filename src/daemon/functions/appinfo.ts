@@ -2,17 +2,24 @@
 import { z } from "zod";
 import { api } from "../../protocol/api/index.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../protocol/version.js";
+import { isGoogleAvailable, PROVIDER, PROVIDERS_TABLE } from "../accounts/google/config.js";
 import { defineQuery } from "./define.js";
 
 export const get = defineQuery(api.appinfo.get, {
   access: "public",
   args: z.strictObject({}),
-  handler: (ctx) => ({
-    version: PACKAGE_VERSION,
-    protocol: PROTOCOL_VERSION,
-    stateDir: ctx.services.paths.home,
-    pid: process.pid,
-    startedAt: ctx.services.startedAt,
-    signInMethods: ["local"],
-  }),
+  handler: (ctx) => {
+    ctx.reads(PROVIDERS_TABLE, PROVIDER);
+    // What really works here: Google only once an admin has configured and enabled it.
+    const signInMethods = ["local", "anonymous", "code", "recovery"];
+    if (isGoogleAvailable(ctx.db)) signInMethods.push("google");
+    return {
+      version: PACKAGE_VERSION,
+      protocol: PROTOCOL_VERSION,
+      stateDir: ctx.services.paths.home,
+      pid: process.pid,
+      startedAt: ctx.services.startedAt,
+      signInMethods,
+    };
+  },
 });

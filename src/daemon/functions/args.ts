@@ -21,3 +21,6 @@ export function idArg<K extends IdKind>(kind: K) {
     .refine((value) => looksLikeId(kind, value), `must be a ${ID_PREFIXES[kind]}_… id`)
     .transform((value) => value as Id<(typeof ID_PREFIXES)[K]>);
 }
+
+/** A user as an admin names one: an id (usr_…), a name or an email. */
+export const userRefArg = z.string().trim().min(1, "must name a user (an id, a name or an email)").max(320);

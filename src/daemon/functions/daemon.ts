@@ -1,4 +1,5 @@
-// daemon: the process's own health, and a graceful stop on request.
+// daemon: the process's own health, and a graceful stop on request. Both are for the machine's
+// OS user (access "local"), signed in or not: that user could signal the process anyway.
 import { statSync } from "node:fs";
 import { z } from "zod";
 import { api } from "../../protocol/api/index.js";
@@ -15,7 +16,7 @@ function fileSize(path: string): number {
 }
 
 export const status = defineQuery(api.daemon.status, {
-  access: "user",
+  access: "local",
   args: z.strictObject({}),
   handler: (ctx) => {
     const { paths } = ctx.services;
@@ -41,10 +42,10 @@ export const status = defineQuery(api.daemon.status, {
 });
 
 export const stop = defineAction(api.daemon.stop, {
-  access: "admin",
+  access: "local",
   args: z.strictObject({}),
   handler: async (ctx) => {
-    ctx.services.requestStop(`requested by ${ctx.user.name}`);
+    ctx.services.requestStop(`requested by ${ctx.user?.name ?? "the local OS user"}`);
     return { stopping: true as const, pid: process.pid };
   },
 });

@@ -3,19 +3,26 @@
 // handlers never repeat either check.
 import type { z } from "zod";
 import type { ActionRef, ArgsOf, MutationRef, QueryRef, ResultOf } from "../../protocol/api/define.js";
-import type { UserId } from "../../protocol/ids.js";
+import type { SessionProblem } from "../../protocol/frames.js";
+import type { SessionId, UserId } from "../../protocol/ids.js";
 import type { StatePaths } from "../../protocol/statefile.js";
+import type { AttemptLimiter } from "../accounts/limiter.js";
+import type { AuthPolicy } from "../accounts/policy.js";
 import type { SecretKeeper } from "../crypto.js";
 import type { Db } from "../db/open.js";
 import type { ChatRuntime } from "../chat/runtime.js";
 import type { Fleet } from "../fleet.js";
+import type { Dependency } from "../live.js";
 import type { Logger } from "../log.js";
 
 /**
- * public: anyone who completed the hello. user: a signed-in user. admin: a system_admin.
+ * public: anyone who completed the hello. local: a connection that proved it is this machine's
+ * OS user (the daemon token), signed in or not. user: a signed-in user. admin: a system_admin.
  * machine: a machine agent linked to this hub.
  */
-export type Access = "public" | "user" | "admin" | "machine";
+export type Access = "public" | "local" | "user" | "admin" | "machine";
+
+export const ACCESS_LEVELS: readonly Access[] = ["public", "local", "user", "admin", "machine"];
 
 export type UserLevel = "user" | "system_admin";
 
@@ -25,15 +32,37 @@ export interface CallerUser {
   level: UserLevel;
 }
 
-/** Who is calling, resolved by dispatch before every call. */
+/** What a function may do to the connection it was called on. */
+export interface ConnectionHandle {
+  readonly id: number;
+  /** The client's name from its hello ("ocfleet-cli", …), recorded on sessions it creates. */
+  readonly clientName: string;
+  /**
+   * Signs the connection in with a session (or out, with null). In a mutation it takes effect
+   * when the transaction commits; the connection's subscriptions then follow the new identity.
+   */
+  bindSession(sessionId: SessionId | null): void;
+}
+
+/** Who is calling, resolved again before every call and every live-query evaluation. */
 export interface Caller {
   connectionId: number;
+  /** Proved with the daemon token that it is this machine's OS user. */
+  local: boolean;
+  /** Where the connection comes from (an IP address), for rate limits. */
+  source: string;
   user: CallerUser | null;
+  session: { id: SessionId; expiresAt: number } | null;
+  /** Why a session bound to this connection no longer signs it in. */
+  sessionProblem?: SessionProblem;
   /**
-   * Who this caller is for the purpose of what it may see (e.g. "local:usr_…"). Live queries of
-   * callers with the same identity share one evaluation.
+   * Who this caller is for the purpose of what it may see ("session:ses_…", "local", "anonymous").
+   * Live queries of callers with the same identity share one evaluation.
    */
   identity: string;
+  /** Rows whose change alters who this caller is (its session, its user): live queries depend on them. */
+  dependencies: readonly Dependency[];
+  connection: ConnectionHandle;
 }
 
 /** Daemon-wide facilities that functions may use. */
@@ -46,6 +75,9 @@ export interface DaemonServices {
   readonly fleet: Fleet;
   /** Turns in progress: the streaming replies. */
   readonly chat: ChatRuntime;
+  readonly authPolicy: AuthPolicy;
+  /** Slows down and then refuses repeated wrong codes. */
+  readonly codeAttempts: AttemptLimiter;
   listenAddress(): { host: string; port: number };
   connectionStats(): { connections: number; subscriptions: number };
   /** Begins a graceful shutdown after the current call has replied. */
@@ -58,6 +90,8 @@ interface BaseCtx<A extends Access> {
   caller: Caller;
   /** The caller's user; never null for user and admin functions. */
   user: UserFor<A>;
+  /** The connection the call came on. */
+  connection: ConnectionHandle;
   services: DaemonServices;
   /** One clock reading per call, in ms since the epoch, so a call sees one consistent "now". */
   now: number;

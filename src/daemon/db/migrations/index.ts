@@ -3,5 +3,6 @@ import type { Migration } from "../migrate.js";
 import { initial } from "./0001-initial.js";
 import { fleet } from "./0002-fleet.js";
 import { chat } from "./0003-chat.js";
+import { auth } from "./0004-auth.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth];

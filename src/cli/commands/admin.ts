@@ -1,0 +1,185 @@
+// ocfleet admin users|google|desk|audit: what system_admins do. The daemon refuses everyone else.
+import type { Command } from "commander";
+import { api, type AdminUserView, type AuditEntry, type GoogleConfigView } from "../../protocol/api/index.js";
+import { CliError, formatAge, formatTable, print, printJson, style } from "../output.js";
+import { withDaemon, type CommandOptions } from "../session.js";
+
+function userKind(user: AdminUserView): string {
+  return [user.isOwner ? "owner" : null, user.anonymous ? "anonymous" : user.identities.map((i) => i.provider).join("+")].filter(Boolean).join(", ");
+}
+
+function renderUsers(users: AdminUserView[]): string {
+  if (users.length === 0) return style.dim("no users match");
+  return formatTable([
+    ["ID", "NAME", "LEVEL", "KIND", "EMAIL", "SESSIONS", "LAST SEEN"].map(style.dim),
+    ...users.map((u) => [u.id, u.name, u.level, userKind(u), u.email ?? "", String(u.activeSessions), u.lastSeenAt ? formatAge(u.lastSeenAt) : "never"]),
+  ]);
+}
+
+function renderGoogle(config: GoogleConfigView): string {
+  if (!config.configured) return "Google sign-in is not set up. Set it up with: ocfleet admin google set --client-id … --client-secret …";
+  return [
+    `Google sign-in: ${config.enabled ? style.green("enabled") : style.yellow("disabled")}`,
+    `  client id:     ${config.clientId}`,
+    `  client secret: ${config.clientSecretSet ? "set (never shown)" : style.dim("not set")}`,
+    `  issuer:        ${config.issuer}`,
+    `  authorization: ${config.endpoints.authorization}`,
+    `  token:         ${config.endpoints.token}`,
+    `  device:        ${config.endpoints.deviceAuthorization ?? style.dim("none (no --device sign-in)")}`,
+    `  keys (JWKS):   ${config.endpoints.jwks}`,
+    `  updated:       ${config.updatedAt ? `${formatAge(config.updatedAt)} by ${config.updatedBy ?? "(deleted user)"}` : ""}`,
+  ].join("\n");
+}
+
+function renderAudit(entries: AuditEntry[]): string {
+  if (entries.length === 0) return style.dim("the audit log is empty");
+  return formatTable([
+    ["WHEN", "WHO", "ACTION", "TARGET", "DETAILS"].map(style.dim),
+    ...entries.map((e) => [new Date(e.at).toISOString(), e.actor, e.action, e.target ?? "", JSON.stringify(e.details)]),
+  ]);
+}
+
+/** `--client-secret -` reads the secret from stdin, so it stays out of shell history and `ps`. */
+async function readSecretArg(value: string | undefined): Promise<string | undefined> {
+  if (value !== "-") return value;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const secret = Buffer.concat(chunks).toString("utf8").trim();
+  if (!secret) throw new CliError("--client-secret -: nothing was read from stdin", 2);
+  return secret;
+}
+
+export function registerAdminCommands(program: Command): void {
+  const admin = program.command("admin").description("for admins: users and access levels, Google sign-in, service desk, audit log");
+
+  const users = admin
+    .command("users")
+    .description("list users; `set-level` changes one's access level")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        const all = await connection.call(api.admin.users, {});
+        if (options.json) printJson(all);
+        else print(renderUsers(all));
+      }),
+    );
+
+  users
+    .command("set-level <user> <level>")
+    .description("make a user (id, name or email) a `user` or a `system_admin`; the last admin cannot be demoted")
+    .option("--json", "print JSON")
+    // `admin users` has a --json of its own, which commander gives the parent: take either.
+    .action((user: string, level: string, _options: CommandOptions, command: Command) => {
+      const options = command.optsWithGlobals<CommandOptions>();
+      return withDaemon(options, async (connection) => {
+        if (level !== "user" && level !== "system_admin") throw new CliError(`<level> must be user or system_admin, not '${level}'`, 2);
+        const updated = await connection.call(api.admin.setUserLevel, { user, level });
+        if (options.json) printJson(updated);
+        else print(`${updated.name} is now ${updated.level}`);
+      });
+    });
+
+  const google = admin.command("google").description("Google sign-in: set up, show, enable, disable");
+
+  google
+    .command("set")
+    .description("set the OAuth client (Google's endpoints, or those of --issuer via its discovery document)")
+    .requiredOption("--client-id <id>", "the OAuth client id")
+    .option("--client-secret <secret>", "the client secret, or - to read it from stdin (kept encrypted, never shown)")
+    .option("--issuer <url>", "an OpenID issuer other than Google (its /.well-known/openid-configuration is read)")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions & { clientId: string; clientSecret?: string; issuer?: string }) =>
+      withDaemon(options, async (connection) => {
+        const clientSecret = await readSecretArg(options.clientSecret);
+        const args: { clientId: string; clientSecret?: string; issuer?: string } = { clientId: options.clientId };
+        if (clientSecret !== undefined) args.clientSecret = clientSecret;
+        if (options.issuer !== undefined) args.issuer = options.issuer;
+        const config = await connection.call(api.admin.googleSet, args);
+        if (options.json) printJson(config);
+        else print(renderGoogle(config));
+      }),
+    );
+
+  google
+    .command("show")
+    .description("show the Google sign-in configuration (never the client secret)")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        const config = await connection.call(api.admin.googleShow, {});
+        if (options.json) printJson(config);
+        else print(renderGoogle(config));
+      }),
+    );
+
+  for (const [name, ref, description] of [
+    ["enable", api.admin.googleEnable, "let users sign in with Google"],
+    ["disable", api.admin.googleDisable, "stop Google sign-in (linked accounts keep their other ways in)"],
+  ] as const) {
+    google
+      .command(name)
+      .description(description)
+      .option("--json", "print JSON")
+      .action((options: CommandOptions) =>
+        withDaemon(options, async (connection) => {
+          const config = await connection.call(ref, {});
+          if (options.json) printJson(config);
+          else print(`Google sign-in is ${config.enabled ? "enabled" : "disabled"}`);
+        }),
+      );
+  }
+
+  const desk = admin.command("desk").description("service desk: find a user, give them a login code, sign them out everywhere");
+
+  desk
+    .command("find <query>")
+    .description("find users by id, or by part of a name or email")
+    .option("--json", "print JSON")
+    .action((query: string, options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        const found = await connection.call(api.serviceDesk.findUser, { query });
+        if (options.json) printJson(found);
+        else print(renderUsers(found));
+      }),
+    );
+
+  desk
+    .command("login-code <user>")
+    .description("issue a 10-minute single-use code the user signs in with (ocfleet login --code)")
+    .option("--json", "print JSON")
+    .action((user: string, options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        const grant = await connection.call(api.serviceDesk.issueLoginCode, { user });
+        if (options.json) return printJson(grant);
+        print(`${style.bold(grant.code)}  ${style.dim(`for ${grant.user.name}, valid until ${new Date(grant.expiresAt).toLocaleTimeString()}, once`)}`);
+        print(style.dim(`They sign in with: ocfleet login --code ${grant.code}`));
+      }),
+    );
+
+  desk
+    .command("revoke-sessions <user>")
+    .description("revoke every session of a user; their open clients are signed out at once")
+    .option("--json", "print JSON")
+    .action((user: string, options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        const outcome = await connection.call(api.serviceDesk.revokeSessions, { user });
+        if (options.json) printJson(outcome);
+        else print(`revoked ${outcome.revoked} session${outcome.revoked === 1 ? "" : "s"} of ${outcome.user.name}`);
+      }),
+    );
+
+  admin
+    .command("audit")
+    .description("the audit log of admin actions, newest first")
+    .option("-n, --limit <count>", "how many entries", "50")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions & { limit: string }) =>
+      withDaemon(options, async (connection) => {
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit must be a whole number from 1 to 1000, not '${options.limit}'`, 2);
+        const entries = await connection.call(api.admin.audit, { limit });
+        if (options.json) printJson(entries);
+        else print(renderAudit(entries));
+      }),
+    );
+}

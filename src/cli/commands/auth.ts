@@ -1,0 +1,248 @@
+// ocfleet login|logout|whoami and ocfleet auth code|recovery-code|sessions|revoke: signing in and
+// out, and the signed-in user's codes and sessions. The browser and device flows are loaded only
+// when used (they pull in node:http), so other commands start no slower.
+import type { Command } from "commander";
+import { localHubKey, openCredentialStore } from "../../auth/credentials.js";
+import type { FleetConnection } from "../../client/connection.js";
+import { api, type SessionView, type SignInResult, type WhoAmI } from "../../protocol/api/index.js";
+import { isFleetError } from "../../protocol/errors.js";
+import { CliError, formatAge, formatDuration, formatTable, print, printJson, style } from "../output.js";
+import { notice, openDaemonConnection, runCommand, stateDir, withDaemon, type CommandOptions } from "../session.js";
+
+interface LoginOptions extends CommandOptions {
+  anonymous?: boolean;
+  google?: boolean;
+  device?: boolean;
+  code?: string | true;
+  recovery?: string | true;
+}
+
+/** Reads one line from stdin (a prompt on a terminal), for codes that should not sit in shell history. */
+async function readSecretLine(prompt: string): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write(prompt);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  const line = Buffer.concat(chunks).toString("utf8").split("\n")[0]!.trim();
+  if (!line) throw new CliError("no code given", 2);
+  return line;
+}
+
+async function saveCredential(result: SignInResult): Promise<void> {
+  const home = stateDir();
+  const store = await openCredentialStore(home, { onNotice: notice });
+  await store.set(localHubKey(home), { sessionId: result.session.id, token: result.session.token, userName: result.user.name, savedAt: Date.now() });
+}
+
+/** What login prints as JSON: everything but the bearer token, which only the credential store keeps. */
+function publicSignIn(result: SignInResult) {
+  const { token: _token, ...session } = result.session;
+  return { ...result, session };
+}
+
+function describeLevel(user: SignInResult["user"]): string {
+  return [user.level, user.isOwner ? "owner" : null, user.anonymous ? "anonymous" : null].filter(Boolean).join(", ");
+}
+
+async function runLogin(connection: FleetConnection, options: LoginOptions): Promise<SignInResult> {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  if (options.anonymous) return connection.call(api.auth.loginAnonymous, {});
+  if (options.code !== undefined) {
+    const code = options.code === true ? await readSecretLine("login code: ") : options.code;
+    return connection.call(api.auth.loginWithCode, { code });
+  }
+  if (options.recovery !== undefined) {
+    const code = options.recovery === true ? await readSecretLine("recovery code: ") : options.recovery;
+    return connection.call(api.auth.loginWithRecoveryCode, { code });
+  }
+  if (options.device) {
+    const { signInWithDevice } = await import("../../auth/device.js");
+    return signInWithDevice(connection, { say });
+  }
+  const { signInWithBrowser } = await import("../../auth/loopback.js");
+  return signInWithBrowser(connection, { say });
+}
+
+function printSignIn(result: SignInResult): void {
+  const verb = { created: "created and signed in as", signed_in: "signed in as", linked: "linked Google to", upgraded: "upgraded your anonymous account, now" }[result.outcome];
+  print(`${verb} ${style.bold(result.user.name)} (${describeLevel(result.user)})`);
+  if (result.recoveryCode) {
+    print("");
+    print(`Your recovery code, shown only this once: ${style.bold(result.recoveryCode)}`);
+    print(style.dim("Keep it somewhere safe. It signs you back in on any client: ocfleet login --recovery"));
+  }
+}
+
+function renderWhoAmI(me: WhoAmI): string {
+  const lines = [`${style.bold(me.user.name)} (${describeLevel(me.user)})`, `  id:            ${me.user.id}`];
+  if (me.user.email) lines.push(`  email:         ${me.user.email}`);
+  if (me.identities.length === 0) {
+    lines.push(`  linked:        ${style.dim("nothing: keep a recovery code, or link Google with: ocfleet login --google")}`);
+  }
+  for (const identity of me.identities) {
+    lines.push(`  linked:        ${identity.provider} ${identity.email ?? ""}${identity.emailVerified ? "" : style.dim(" (email not verified)")}, since ${new Date(identity.linkedAt).toLocaleDateString()}`);
+  }
+  const left = Math.max(0, me.session.expiresAt - Date.now());
+  lines.push(`  session:       ${me.session.id} (${me.session.kind}), expires in ${formatDuration(left)} unless used`);
+  lines.push(`  recovery code: ${me.hasRecoveryCode ? "set" : style.dim("none (ocfleet auth recovery-code --regenerate)")}`);
+  return lines.join("\n");
+}
+
+function renderSessions(sessions: SessionView[]): string {
+  return formatTable([
+    ["", "SESSION", "KIND", "CLIENT", "CREATED", "LAST USED", "EXPIRES IN"].map(style.dim),
+    ...sessions.map((s) => [
+      s.current ? "*" : "",
+      s.id,
+      s.kind,
+      s.clientName,
+      formatAge(s.createdAt),
+      formatAge(s.lastUsedAt),
+      formatDuration(Math.max(0, s.expiresAt - Date.now())),
+    ]),
+  ]);
+}
+
+export function registerAuthCommands(program: Command): void {
+  program
+    .command("whoami")
+    .description("show who you are signed in as: user, access level, linked identities, session expiry")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        const me = await connection.call(api.auth.whoami, {});
+        if (options.json) printJson(me);
+        else print(renderWhoAmI(me));
+      }),
+    );
+
+  program
+    .command("login")
+    .description("sign in: anonymously, with Google, or with a login or recovery code")
+    .option("--anonymous", "create a new anonymous account (shows its recovery code once)")
+    .option("--google", "sign in with Google in a browser (links Google to the account you are signed in as)")
+    .option("--device", "with --google: sign in on another device (for SSH sessions and machines without a browser)")
+    .option("--code [code]", "sign in with a code from `ocfleet auth code` or an admin (read from stdin if not given)")
+    .option("--recovery [code]", "sign in with your recovery code (read from stdin if not given)")
+    .option("--json", "print JSON")
+    .action((options: LoginOptions) =>
+      runCommand(options, async () => {
+        const chosen = [options.anonymous, options.google, options.code !== undefined, options.recovery !== undefined].filter(Boolean).length;
+        if (chosen !== 1) throw new CliError("choose one way to sign in: --anonymous, --google [--device], --code or --recovery", 2);
+        if (options.device && !options.google) throw new CliError("--device goes with --google", 2);
+        const connection = await openDaemonConnection(options);
+        try {
+          const result = await runLogin(connection, options);
+          await saveCredential(result);
+          if (options.json) printJson(publicSignIn(result));
+          else printSignIn(result);
+        } finally {
+          connection.close();
+        }
+      }),
+    );
+
+  program
+    .command("logout")
+    .description("sign out here (or everywhere with --all); on this machine the next command signs in as its owner")
+    .option("--all", "revoke every session of your account, on every client")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions & { all?: boolean }) =>
+      runCommand(options, async () => {
+        const home = stateDir();
+        const store = await openCredentialStore(home, { onNotice: notice });
+        const connection = await openDaemonConnection(options, "stored");
+        let revoked = 0;
+        let who: string | null = null;
+        try {
+          const { user } = connection.welcome.caller;
+          if (user) {
+            who = user.name;
+            revoked = (await connection.call(api.auth.logout, { all: options.all === true })).revoked;
+          }
+        } finally {
+          connection.close();
+        }
+        const removed = await store.delete(localHubKey(home));
+        if (options.json) return printJson({ signedOut: who, revoked, credentialRemoved: removed });
+        if (!who) return print(removed ? "your saved session no longer worked; removed it" : "you were not signed in");
+        print(`signed out ${who}${options.all ? ` everywhere (${revoked} session${revoked === 1 ? "" : "s"} revoked)` : ""}`);
+        print(style.dim("The next ocfleet command on this machine signs you in again as the machine's owner."));
+      }),
+    );
+
+  const auth = program.command("auth").description("your login codes, recovery code and sessions");
+
+  auth
+    .command("code")
+    .description("print a code (valid 60 s, usable once) to sign in as you on another client: ocfleet login --code")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        const grant = await connection.call(api.auth.createLoginCode, {});
+        if (options.json) return printJson(grant);
+        const seconds = Math.round((grant.expiresAt - Date.now()) / 1000);
+        print(`${style.bold(grant.code)}  ${style.dim(`valid for ${seconds} s, once`)}`);
+        print(style.dim(`On the other client: ocfleet login --code ${grant.code}`));
+      }),
+    );
+
+  auth
+    .command("recovery-code")
+    .description("say whether you have a recovery code; --regenerate issues a new one and voids the old")
+    .option("--regenerate", "issue a new recovery code (shown once); the old one stops working")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions & { regenerate?: boolean }) =>
+      withDaemon(options, async (connection) => {
+        if (!options.regenerate) {
+          const me = await connection.call(api.auth.whoami, {});
+          if (options.json) return printJson({ hasRecoveryCode: me.hasRecoveryCode });
+          return print(
+            me.hasRecoveryCode
+              ? "you have a recovery code (it is shown only when issued); replace it with: ocfleet auth recovery-code --regenerate"
+              : "you have no recovery code; issue one with: ocfleet auth recovery-code --regenerate",
+          );
+        }
+        const grant = await connection.call(api.auth.regenerateRecoveryCode, {});
+        if (options.json) return printJson(grant);
+        print(`Your new recovery code, shown only this once: ${style.bold(grant.recoveryCode)}`);
+        print(style.dim("The old one no longer works. Sign in with it on any client: ocfleet login --recovery"));
+      }),
+    );
+
+  auth
+    .command("sessions")
+    .description("list your sessions that are still valid (* marks this one)")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        const sessions = await connection.call(api.auth.sessions, {});
+        if (options.json) printJson(sessions);
+        else print(renderSessions(sessions));
+      }),
+    );
+
+  auth
+    .command("revoke <session>")
+    .description("revoke one of your sessions (ses_…); clients using it are signed out at once")
+    .option("--json", "print JSON")
+    .action((session: string, options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        let outcome;
+        try {
+          outcome = await connection.call(api.auth.revokeSession, { sessionId: session as never });
+        } catch (err) {
+          if (isFleetError(err, "invalid_argument")) throw new CliError(`<session> must be a session id (ses_…), not '${session}'`, 2);
+          throw err;
+        }
+        if (outcome.current) {
+          const home = stateDir();
+          await (await openCredentialStore(home, { onNotice: notice })).delete(localHubKey(home));
+        }
+        if (options.json) return printJson({ sessionId: session, ...outcome });
+        print(`revoked ${session}${outcome.current ? " (this client's own session: the next command signs in again)" : ""}`);
+      }),
+    );
+}

@@ -1,0 +1,286 @@
+// One client connection: the hello (daemon token, then an optional session), frames in and out,
+// who the caller is (resolved again at every call and evaluation), and its subscriptions.
+import type { RawData, WebSocket } from "ws";
+import type { ErrorPayload } from "../protocol/errors.js";
+import {
+  CLOSE,
+  HELLO_TIMEOUT_MS,
+  MAX_FRAME_BYTES,
+  type CallerInfo,
+  type ClientFrame,
+  type HelloFrame,
+  type ServerFrame,
+  type SessionProblem,
+} from "../protocol/frames.js";
+import type { SessionId } from "../protocol/ids.js";
+import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
+import type { ResolvedSession } from "./accounts/sessions.js";
+import { SESSIONS_TABLE } from "./accounts/sessions.js";
+import { USERS_TABLE } from "./accounts/users.js";
+import { constantTimeEqual } from "./crypto.js";
+import { toErrorPayload, type Dispatcher } from "./dispatch.js";
+import type { Caller, ConnectionHandle } from "./functions/define.js";
+import type { Delivery, Dependency, LiveQuery } from "./live.js";
+import type { Logger } from "./log.js";
+
+export interface ConnectionOptions {
+  /** The daemon token from daemon.json. */
+  token: string;
+  dispatcher: Dispatcher;
+  log: Logger;
+  /** Which session a bearer token belongs to. */
+  findSession(token: string): { id: SessionId } | { problem: SessionProblem };
+  /** The user behind a session id, now (it may have been revoked or expired since). */
+  resolveSession(id: SessionId): ResolvedSession;
+}
+
+/** Subscriptions one connection may hold; more is a bug or abuse. */
+const MAX_SUBSCRIPTIONS_PER_CONNECTION = 1000;
+/** A client this far behind in reading is dropped rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+const MAX_SESSION_TOKEN_LENGTH = 200;
+
+interface ActiveSubscription {
+  method: string;
+  args: unknown;
+  deliver: (delivery: Delivery) => void;
+  query: LiveQuery;
+}
+
+export class Connection {
+  private helloDone = false;
+  /** Proved with the daemon token that it is this machine's OS user. */
+  private local = false;
+  private clientName = "unknown";
+  private sessionId: SessionId | null = null;
+  /** Why the session presented at hello was refused; cleared by the next sign-in. */
+  private helloProblem: SessionProblem | undefined;
+  private readonly subscriptions = new Map<number, ActiveSubscription>();
+  private readonly handle: ConnectionHandle;
+  private helloTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly ws: WebSocket,
+    private readonly source: string,
+    private readonly options: ConnectionOptions,
+  ) {
+    const connection = this;
+    this.handle = {
+      id,
+      get clientName() {
+        return connection.clientName;
+      },
+      bindSession: (sessionId) => this.bindSession(sessionId),
+    };
+    this.helloTimer = setTimeout(() => this.refuse("unauthenticated", "no hello in time", CLOSE.helloTimeout), HELLO_TIMEOUT_MS);
+    ws.on("message", (data, isBinary) => this.receive(data, isBinary));
+    ws.on("error", (err) => options.log.warn("websocket error", { connection: id, error: err.message }));
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  dispose(): void {
+    clearTimeout(this.helloTimer);
+    for (const sub of this.subscriptions.values()) this.options.dispatcher.unsubscribe(sub.query);
+    this.subscriptions.clear();
+  }
+
+  /** Who is calling, resolved now: a revoked or expired session signs the connection out at once. */
+  private caller(): Caller {
+    let user: Caller["user"] = null;
+    let session: Caller["session"] = null;
+    let sessionProblem = this.helloProblem;
+    const dependencies: Dependency[] = [];
+    if (this.sessionId) {
+      const resolved = this.options.resolveSession(this.sessionId);
+      dependencies.push([SESSIONS_TABLE, this.sessionId]);
+      if ("problem" in resolved) {
+        sessionProblem = resolved.problem;
+      } else {
+        ({ user, session } = resolved);
+        sessionProblem = undefined;
+        dependencies.push([USERS_TABLE, user.id]);
+      }
+    }
+    return {
+      connectionId: this.id,
+      local: this.local,
+      source: this.source,
+      user,
+      session,
+      sessionProblem,
+      identity: this.sessionId ? `session:${this.sessionId}` : this.local ? "local" : "anonymous",
+      dependencies,
+      connection: this.handle,
+    };
+  }
+
+  /**
+   * Signs the connection in or out. Its subscriptions move to the new identity (a group shared
+   * with other connections of the old session must not be evaluated as someone else), and each
+   * gets the current value, or an error, under the new caller.
+   */
+  private bindSession(sessionId: SessionId | null): void {
+    this.sessionId = sessionId;
+    this.helloProblem = undefined;
+    for (const [id, sub] of this.subscriptions) {
+      this.options.dispatcher.unsubscribe(sub.query);
+      try {
+        sub.query = this.options.dispatcher.subscribe(() => this.caller(), sub.method, sub.args, sub.deliver, { authorizeNow: false });
+      } catch (err) {
+        this.subscriptions.delete(id);
+        this.sendError(id, toErrorPayload(err, this.options.log, { method: sub.method }));
+      }
+    }
+  }
+
+  private send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  private sendRaw(json: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.options.log.warn("dropping a client that does not read", { connection: this.id });
+      this.ws.terminate();
+      return;
+    }
+    this.ws.send(json);
+  }
+
+  private sendError(id: number | null, error: ErrorPayload): void {
+    this.send({ type: "error", id, error });
+  }
+
+  private refuse(code: ErrorPayload["code"], message: string, closeCode: number): void {
+    this.sendError(null, { code, message });
+    this.ws.close(closeCode, message.slice(0, 120));
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    if (isBinary) return this.sendError(null, { code: "bad_frame", message: "binary frames are not supported; send JSON text" });
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+    if (size > MAX_FRAME_BYTES) {
+      return this.sendError(null, { code: "frame_too_large", message: `frame of ${size} bytes exceeds the limit of ${MAX_FRAME_BYTES}` });
+    }
+    let frame: ClientFrame;
+    try {
+      frame = JSON.parse(data.toString()) as ClientFrame;
+    } catch {
+      return this.sendError(null, { code: "bad_frame", message: "frame is not valid JSON" });
+    }
+    if (typeof frame !== "object" || frame === null || typeof frame.type !== "string") {
+      return this.sendError(null, { code: "bad_frame", message: "frame must be an object with a string 'type'" });
+    }
+    if (!this.helloDone) {
+      if (frame.type !== "hello") return this.refuse("unauthenticated", "the first frame must be a hello", CLOSE.unauthenticated);
+      return this.hello(frame);
+    }
+    switch (frame.type) {
+      case "call":
+        return this.call(frame.id, frame.method, frame.args);
+      case "subscribe":
+        return this.subscribe(frame.id, frame.method, frame.args);
+      case "unsubscribe":
+        return this.unsubscribe(frame.id);
+      case "hello":
+        return this.sendError(null, { code: "bad_frame", message: "hello was already received" });
+      default:
+        return this.sendError(null, { code: "bad_frame", message: `unknown frame type '${(frame as { type: string }).type}'` });
+    }
+  }
+
+  private hello(frame: HelloFrame): void {
+    clearTimeout(this.helloTimer);
+    if (frame.protocol !== PROTOCOL_VERSION) {
+      return this.refuse("protocol_mismatch", `protocol ${String(frame.protocol)} is not supported; this daemon speaks ${PROTOCOL_VERSION}`, CLOSE.protocolMismatch);
+    }
+    if (typeof frame.token !== "string" || !constantTimeEqual(frame.token, this.options.token)) {
+      this.options.log.warn("refused a hello with a wrong or missing token", { connection: this.id });
+      return this.refuse("unauthenticated", "wrong or missing daemon token", CLOSE.unauthenticated);
+    }
+    if (frame.session !== undefined && (typeof frame.session !== "string" || frame.session.length > MAX_SESSION_TOKEN_LENGTH)) {
+      return this.refuse("bad_frame", "the hello's session must be a session token string", CLOSE.unauthenticated);
+    }
+    this.helloDone = true;
+    this.local = true;
+    const name = frame.client?.name;
+    if (typeof name === "string" && name !== "") this.clientName = name.slice(0, 100);
+    // A session that no longer works does not refuse the hello: the client learns why and signs in again.
+    if (typeof frame.session === "string") {
+      const found = this.options.findSession(frame.session);
+      if ("id" in found) this.sessionId = found.id;
+      else this.helloProblem = found.problem;
+    }
+    const caller = this.caller();
+    const info: CallerInfo = {
+      kind: "local",
+      user: caller.user ? { id: caller.user.id, name: caller.user.name, level: caller.user.level } : null,
+      session: caller.session,
+    };
+    if (caller.sessionProblem) info.sessionProblem = caller.sessionProblem;
+    this.send({ type: "welcome", protocol: PROTOCOL_VERSION, server: { version: PACKAGE_VERSION, pid: process.pid }, caller: info });
+  }
+
+  private call(id: unknown, method: unknown, args: unknown): void {
+    if (!isFrameId(id) || typeof method !== "string") {
+      return this.sendError(isFrameId(id) ? id : null, { code: "bad_frame", message: "a call needs an integer 'id' and a string 'method'" });
+    }
+    this.options.dispatcher.call(this.caller(), method, args).then(
+      (result) => this.send({ type: "result", id, result: result ?? null }),
+      (err: unknown) => this.sendError(id, toErrorPayload(err, this.options.log, { method })),
+    );
+  }
+
+  private subscribe(id: unknown, method: unknown, args: unknown): void {
+    if (!isFrameId(id) || typeof method !== "string") {
+      return this.sendError(isFrameId(id) ? id : null, { code: "bad_frame", message: "a subscribe needs an integer 'id' and a string 'method'" });
+    }
+    if (this.subscriptions.has(id)) return this.sendError(id, { code: "bad_frame", message: `subscription id ${id} is already in use` });
+    if (this.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+      return this.sendError(id, { code: "rate_limited", message: `at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection` });
+    }
+    const deliver = (delivery: Delivery) => {
+      if (delivery.kind === "error") return this.sendError(id, toErrorPayload(delivery.error, this.options.log, { method }));
+      // One delivery goes to every subscriber of a shared query: serialize its body once.
+      const body = payloadJson(delivery);
+      this.sendRaw(delivery.kind === "value" ? `{"type":"value","id":${id},"value":${body}}` : `{"type":"patch","id":${id},"ops":${body}}`);
+    };
+    try {
+      const query = this.options.dispatcher.subscribe(() => this.caller(), method, args, deliver);
+      this.subscriptions.set(id, { method, args, deliver, query });
+    } catch (err) {
+      this.sendError(id, toErrorPayload(err, this.options.log, { method }));
+    }
+  }
+
+  private unsubscribe(id: unknown): void {
+    if (!isFrameId(id)) return this.sendError(null, { code: "bad_frame", message: "an unsubscribe needs an integer 'id'" });
+    const sub = this.subscriptions.get(id);
+    if (!sub) return;
+    this.options.dispatcher.unsubscribe(sub.query);
+    this.subscriptions.delete(id);
+  }
+}
+
+const serialized = new WeakMap<Delivery, string>();
+
+function payloadJson(delivery: Exclude<Delivery, { kind: "error" }>): string {
+  let json = serialized.get(delivery);
+  if (json === undefined) {
+    json = JSON.stringify(delivery.kind === "value" ? (delivery.value ?? null) : delivery.ops);
+    serialized.set(delivery, json);
+  }
+  return json;
+}
+
+function isFrameId(id: unknown): id is number {
+  return typeof id === "number" && Number.isSafeInteger(id) && id >= 0;
+}

@@ -1,0 +1,118 @@
+// admin: users and their access levels, Google sign-in configuration, and the audit log. Every
+// function here is for system_admins (enforced in dispatch), and every change is audited.
+import { z } from "zod";
+import { api } from "../../protocol/api/index.js";
+import { FleetError } from "../../protocol/errors.js";
+import { AUDIT_TABLE, readAudit, writeAudit } from "../accounts/audit.js";
+import {
+  checkEndpointUrl,
+  discoverEndpoints,
+  GOOGLE_ENDPOINTS,
+  googleConfigView,
+  PROVIDER,
+  PROVIDERS_TABLE,
+  saveGoogleConfig,
+  setGoogleEnabled,
+  type OidcEndpoints,
+} from "../accounts/google/config.js";
+import { SESSIONS_TABLE } from "../accounts/sessions.js";
+import { countAdmins, requireUserRow, resolveUserRef, toAdminUserView, USERS_TABLE } from "../accounts/users.js";
+import { userRefArg } from "./args.js";
+import { defineAction, defineMutation, defineQuery, defineInternalMutation } from "./define.js";
+
+export const users = defineQuery(api.admin.users, {
+  access: "admin",
+  args: z.strictObject({}),
+  handler: (ctx) => {
+    ctx.reads(USERS_TABLE);
+    ctx.reads(SESSIONS_TABLE);
+    const rows = ctx.db.prepare("SELECT * FROM users ORDER BY created_at").all() as Parameters<typeof toAdminUserView>[1][];
+    return rows.map((row) => toAdminUserView(ctx.db, row, ctx.now));
+  },
+});
+
+export const setUserLevel = defineMutation(api.admin.setUserLevel, {
+  access: "admin",
+  args: z.strictObject({ user: userRefArg, level: z.enum(["user", "system_admin"]) }),
+  handler: (ctx, { user, level }) => {
+    const target = resolveUserRef(ctx.db, user);
+    if (target.level === "system_admin" && level === "user" && countAdmins(ctx.db) <= 1) {
+      throw new FleetError("failed_precondition", `${target.name} is the last admin; make someone else an admin first (ocfleet admin users set-level <user> system_admin)`);
+    }
+    if (target.level !== level) {
+      ctx.db.prepare("UPDATE users SET level = ?, updated_at = ? WHERE id = ?").run(level, ctx.now, target.id);
+      ctx.writes(USERS_TABLE, target.id);
+    }
+    writeAudit(ctx.db, ctx.user, ctx.now, { action: "admin.setUserLevel", target: target.id, details: { name: target.name, from: target.level, to: level } });
+    ctx.writes(AUDIT_TABLE);
+    return toAdminUserView(ctx.db, requireUserRow(ctx.db, target.id), ctx.now);
+  },
+});
+
+export const googleShow = defineQuery(api.admin.googleShow, {
+  access: "admin",
+  args: z.strictObject({}),
+  handler: (ctx) => {
+    ctx.reads(PROVIDERS_TABLE, PROVIDER);
+    return googleConfigView(ctx.db);
+  },
+});
+
+const saveGoogle = defineInternalMutation((ctx, args: { clientId: string; clientSecret: string | undefined; endpoints: OidcEndpoints; discoveredFrom: string | null }) => {
+  saveGoogleConfig(ctx.db, ctx.services.secrets, { ...args, updatedBy: ctx.user!.id, now: ctx.now });
+  ctx.writes(PROVIDERS_TABLE, PROVIDER);
+  // Facts only: whether a secret was given, never the secret.
+  writeAudit(ctx.db, ctx.user!, ctx.now, {
+    action: "admin.googleSet",
+    target: PROVIDER,
+    details: { clientId: args.clientId, clientSecretChanged: args.clientSecret !== undefined, issuer: args.endpoints.issuer, discoveredFrom: args.discoveredFrom },
+  });
+  ctx.writes(AUDIT_TABLE);
+  return googleConfigView(ctx.db);
+});
+
+export const googleSet = defineAction(api.admin.googleSet, {
+  access: "admin",
+  args: z.strictObject({
+    clientId: z.string().trim().min(1, "must not be empty").max(300),
+    clientSecret: z.string().min(1, "must not be empty").max(500).optional(),
+    issuer: z.string().trim().max(500).optional(),
+  }),
+  handler: async (ctx, { clientId, clientSecret, issuer }) => {
+    const endpoints = issuer === undefined ? GOOGLE_ENDPOINTS : await discoverEndpoints(checkEndpointUrl("issuer", issuer));
+    return ctx.runMutation(saveGoogle, { clientId, clientSecret, endpoints, discoveredFrom: issuer ?? null });
+  },
+});
+
+export const googleEnable = defineMutation(api.admin.googleEnable, {
+  access: "admin",
+  args: z.strictObject({}),
+  handler: (ctx) => {
+    setGoogleEnabled(ctx.db, true, ctx.user.id, ctx.now);
+    ctx.writes(PROVIDERS_TABLE, PROVIDER);
+    writeAudit(ctx.db, ctx.user, ctx.now, { action: "admin.googleEnable", target: PROVIDER });
+    ctx.writes(AUDIT_TABLE);
+    return googleConfigView(ctx.db);
+  },
+});
+
+export const googleDisable = defineMutation(api.admin.googleDisable, {
+  access: "admin",
+  args: z.strictObject({}),
+  handler: (ctx) => {
+    setGoogleEnabled(ctx.db, false, ctx.user.id, ctx.now);
+    ctx.writes(PROVIDERS_TABLE, PROVIDER);
+    writeAudit(ctx.db, ctx.user, ctx.now, { action: "admin.googleDisable", target: PROVIDER });
+    ctx.writes(AUDIT_TABLE);
+    return googleConfigView(ctx.db);
+  },
+});
+
+export const audit = defineQuery(api.admin.audit, {
+  access: "admin",
+  args: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }),
+  handler: (ctx, { limit }) => {
+    ctx.reads(AUDIT_TABLE);
+    return readAudit(ctx.db, limit ?? 50);
+  },
+});

@@ -1,0 +1,199 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FleetConnection } from "../../src/client/connection.js";
+import { buildRegistry } from "../../src/daemon/functions/index.js";
+import { api } from "../../src/protocol/api/index.js";
+import type { ArgsOf, QueryRef, ResultOf } from "../../src/protocol/api/index.js";
+import { FakeOidc } from "../fixtures/fake-oidc.js";
+import { createOpencodeSandbox } from "../helpers/opencode.js";
+import { cleanupHomes, connectAsOwner, connectWithSession, createHome, daemonState, runCli, waitFor } from "../helpers/daemon.js";
+
+const registry = buildRegistry();
+let home: string;
+let fake: FakeOidc;
+
+beforeAll(async () => {
+  home = createHome();
+  fake = await FakeOidc.start();
+  fake.deviceInterval = 0.05;
+});
+afterAll(async () => {
+  await cleanupHomes();
+  await fake.close();
+});
+
+describe("access levels", () => {
+  it("refuse every admin function to a plain user, and every user or admin function to a caller who is not signed in", async () => {
+    const plain = await connectWithSession(home);
+    await plain.call(api.auth.loginAnonymous, {});
+    const nobody = await connectWithSession(home);
+    const adminFunctions = [...registry.values()].filter((def) => def.access === "admin");
+    expect(adminFunctions.map((def) => def.name)).toEqual(expect.arrayContaining(["admin.users", "admin.googleSet", "admin.googleShow", "serviceDesk.issueLoginCode"]));
+    for (const def of adminFunctions) {
+      // Access is checked before the arguments, so no valid arguments are needed to be refused.
+      await expect(plain.callMethod(def.name, {}), def.name).rejects.toMatchObject({ code: "permission_denied", message: expect.stringContaining(`${def.name} is for admins only`) });
+      await expect(nobody.callMethod(def.name, {}), def.name).rejects.toMatchObject({ code: "unauthenticated" });
+    }
+    for (const def of [...registry.values()].filter((d) => d.access === "user")) {
+      await expect(nobody.callMethod(def.name, {}), def.name).rejects.toMatchObject({ code: "unauthenticated" });
+    }
+    plain.close();
+    nobody.close();
+  });
+});
+
+/** Resolves with a live query's value once `done` holds. */
+function until<Q extends QueryRef>(client: FleetConnection, ref: Q, args: ArgsOf<Q>, done: (value: ResultOf<Q>) => boolean): Promise<ResultOf<Q>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${ref.name} never got there`)), 45_000);
+    const sub = client.subscribe(ref, args, {
+      onValue: (value) => {
+        if (!done(value)) return;
+        clearTimeout(timer);
+        sub.unsubscribe();
+        resolve(value);
+      },
+    });
+  });
+}
+
+describe("the Google client secret", () => {
+  it("is never returned by any function, nor shown by the CLI, nor stored in plain text", async () => {
+    const secret = fake.clientSecret;
+    const admin = await connectAsOwner(home);
+    const outputs = new Map<string, unknown>();
+    const record = async (name: string, call: Promise<unknown>) => outputs.set(name, await call);
+    const fresh = () => connectWithSession(home);
+
+    // Every function, called with valid arguments by an admin (or the client that needs it).
+    await record("admin.googleSet", admin.call(api.admin.googleSet, { clientId: fake.clientId, clientSecret: secret, issuer: fake.issuer }));
+    await record("admin.googleShow", admin.call(api.admin.googleShow, {}));
+    await record("admin.googleDisable", admin.call(api.admin.googleDisable, {}));
+    await record("admin.googleEnable", admin.call(api.admin.googleEnable, {}));
+    await record("appinfo.get", admin.call(api.appinfo.get, {}));
+    await record("daemon.status", admin.call(api.daemon.status, {}));
+
+    await record("checklists.addItem", admin.call(api.checklists.addItem, { key: "scan", text: "first" }));
+    const item = outputs.get("checklists.addItem") as { id: never };
+    await record("checklists.list", admin.call(api.checklists.list, {}));
+    await record("checklists.get", admin.call(api.checklists.get, { key: "scan" }));
+    await record("checklists.toggleItem", admin.call(api.checklists.toggleItem, { key: "scan", itemId: item.id }));
+    await record("checklists.editItem", admin.call(api.checklists.editItem, { key: "scan", itemId: item.id, text: "edited" }));
+    await record("checklists.moveItem", admin.call(api.checklists.moveItem, { key: "scan", itemId: item.id, position: 1 }));
+    await record("checklists.clearCompleted", admin.call(api.checklists.clearCompleted, { key: "scan" }));
+    const second = await admin.call(api.checklists.addItem, { key: "scan", text: "second" });
+    await record("checklists.removeItem", admin.call(api.checklists.removeItem, { key: "scan", itemId: second.id }));
+    await admin.call(api.checklists.addItem, { key: "scan", text: "third" });
+    await record("checklists.conclude", admin.call(api.checklists.conclude, { key: "scan" }));
+    await record("checklists.reopen", admin.call(api.checklists.reopen, { key: "scan" }));
+
+    const anonymousClient = await fresh();
+    await record("auth.loginAnonymous", anonymousClient.call(api.auth.loginAnonymous, {}));
+    const anonymous = outputs.get("auth.loginAnonymous") as { user: { id: string }; recoveryCode: string };
+    await record("auth.signInAsOwner", (await fresh()).call(api.auth.signInAsOwner, {}));
+    await record("auth.createLoginCode", admin.call(api.auth.createLoginCode, {}));
+    await record("auth.loginWithCode", (await fresh()).call(api.auth.loginWithCode, { code: (outputs.get("auth.createLoginCode") as { code: string }).code }));
+    await record("auth.loginWithRecoveryCode", (await fresh()).call(api.auth.loginWithRecoveryCode, { code: anonymous.recoveryCode }));
+    await record("auth.regenerateRecoveryCode", anonymousClient.call(api.auth.regenerateRecoveryCode, {}));
+    await record("auth.whoami", admin.call(api.auth.whoami, {}));
+    await record("auth.sessions", admin.call(api.auth.sessions, {}));
+    const spare = await connectAsOwner(home);
+    await record("auth.revokeSession", admin.call(api.auth.revokeSession, { sessionId: (await spare.call(api.auth.whoami, {})).session.id }));
+    await record("auth.logout", (await connectAsOwner(home)).call(api.auth.logout, {}));
+
+    // Google, both ways, against the fake issuer.
+    const googleClient = await fresh();
+    const start = await googleClient.call(api.auth.googleStart, { redirectUri: "http://127.0.0.1:9/callback" });
+    outputs.set("auth.googleStart", start);
+    const callback = new URL((await fetch(start.authorizationUrl, { redirect: "manual" })).headers.get("location")!);
+    await record("auth.googleFinish", googleClient.call(api.auth.googleFinish, { requestId: start.requestId, state: start.state, code: callback.searchParams.get("code")! }));
+    fake.deviceScript = ["approved"];
+    const deviceClient = await fresh();
+    const device = await deviceClient.call(api.auth.googleDeviceStart, {});
+    outputs.set("auth.googleDeviceStart", device);
+    await new Promise((resolve) => setTimeout(resolve, device.retryInMs + 20));
+    await record("auth.googleDevicePoll", deviceClient.call(api.auth.googleDevicePoll, { requestId: device.requestId }));
+
+    await record("admin.users", admin.call(api.admin.users, {}));
+    await record("admin.setUserLevel", admin.call(api.admin.setUserLevel, { user: anonymous.user.id, level: "system_admin" }));
+    await record("serviceDesk.findUser", admin.call(api.serviceDesk.findUser, { query: "Ada" }));
+    await record("serviceDesk.issueLoginCode", admin.call(api.serviceDesk.issueLoginCode, { user: anonymous.user.id }));
+    await record("serviceDesk.revokeSessions", admin.call(api.serviceDesk.revokeSessions, { user: anonymous.user.id }));
+    // Workers and chat, on a real OpenCode that asks before running commands.
+    const sandbox = await createOpencodeSandbox();
+    try {
+      const idle = (worker: string) => until(admin, api.workers.get, { worker }, (w) => w.runState === "idle");
+      await record("workers.add", admin.call(api.workers.add, { directory: sandbox.project("scan"), name: "scan", env: sandbox.env("scan", "ask") }));
+      await idle("scan");
+      await record("workers.list", admin.call(api.workers.list, {}));
+      await record("workers.get", admin.call(api.workers.get, { worker: "scan" }));
+      await record("workerModels.list", admin.call(api.workerModels.list, { worker: "scan" }));
+      await record("machines.list", admin.call(api.machines.list, {}));
+      await record("workers.readLog", admin.call(api.workers.readLog, { worker: "scan" }));
+      await record("workers.restart", admin.call(api.workers.restart, { worker: "scan" }));
+      await idle("scan");
+      await record("chat.create", admin.call(api.chat.create, { worker: "scan" }));
+      const chatId = (outputs.get("chat.create") as { id: string }).id;
+      const reply = (messageId: string) => until(admin, api.chat.messages, { chat: chatId }, (ms) => ms.some((m) => m.replyTo === messageId));
+      const asked = () => until(admin, api.chat.pending, {}, (rs) => rs.length === 1);
+      await record("chat.send", admin.call(api.chat.send, { chat: chatId, text: "run command echo scanned" }));
+      await record("chat.stream", admin.call(api.chat.stream, { chat: chatId }));
+      await record("chat.pending", asked());
+      await record("chat.permit", admin.call(api.chat.permit, { request: (outputs.get("chat.pending") as { id: string }[])[0]!.id, reply: "once" }));
+      await reply((outputs.get("chat.send") as { messageId: string }).messageId);
+      const question = await admin.call(api.chat.send, { chat: chatId, text: "ask me a question" });
+      await record("chat.answer", admin.call(api.chat.answer, { request: (await asked())[0]!.id, answers: [["red"]] }));
+      await reply(question.messageId);
+      await record("chat.abort", admin.call(api.chat.abort, { chat: chatId }));
+      await record("chat.messages", admin.call(api.chat.messages, { chat: chatId }));
+      await record("chat.get", admin.call(api.chat.get, { chat: chatId }));
+      await record("chat.list", admin.call(api.chat.list, {}));
+      await record("chat.rename", admin.call(api.chat.rename, { chat: chatId, title: "scanned" }));
+      await record("chat.archive", admin.call(api.chat.archive, { chat: chatId }));
+      await record("workers.stop", admin.call(api.workers.stop, { worker: "scan" }));
+      await record("workers.start", admin.call(api.workers.start, { worker: "scan" }));
+      await idle("scan");
+      await record("workers.remove", admin.call(api.workers.remove, { worker: "scan" }));
+    } finally {
+      await sandbox.close();
+    }
+
+    await record("admin.audit", admin.call(api.admin.audit, { limit: 1000 }));
+
+    const cli = await runCli(home, ["admin", "google", "show", "--json"]);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ clientSecretSet: true, clientId: fake.clientId });
+    expect(cli.stdout + cli.stderr).not.toContain(secret);
+    expect((await runCli(home, ["admin", "google", "show"])).stdout).toContain("client secret: set (never shown)");
+
+    // Last, as it ends the daemon.
+    const pid = daemonState(home)!.pid;
+    await record("daemon.stop", admin.call(api.daemon.stop, {}));
+    await waitFor("the daemon to stop", () => daemonState(home) === null);
+
+    expect([...outputs.keys()].sort()).toEqual([...registry.keys()].sort());
+    for (const [name, output] of outputs) {
+      expect(output, name).toBeDefined();
+      expect(JSON.stringify(output), name).not.toContain(secret);
+    }
+    expect(outputs.get("auth.googleFinish")).toMatchObject({ outcome: "created", user: { name: "Ada Lovelace" } });
+    expect(outputs.get("auth.googleDevicePoll")).toMatchObject({ status: "approved" });
+    // At rest it is AES-GCM ciphertext; the log never holds it either.
+    for (const file of ["state.db", "state.db-wal", "daemon.log"]) {
+      let bytes = "";
+      try {
+        bytes = readFileSync(join(home, file)).toString("latin1");
+      } catch {
+        continue; // the WAL is checkpointed away at a clean stop
+      }
+      expect(bytes, file).not.toContain(secret);
+    }
+    expect(readFileSync(join(home, "daemon.log"), "utf8")).toContain(`daemon stopped pid=${pid}`);
+    closeAll([admin, anonymousClient, spare, googleClient, deviceClient]);
+  });
+});
+
+function closeAll(connections: FleetConnection[]): void {
+  for (const c of connections) c.close();
+}
