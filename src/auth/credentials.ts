@@ -250,3 +250,13 @@ function probeFailure(output: string): string {
   if (/dbus|d-bus/i.test(line)) return "no Secret Service reachable on the D-Bus session bus";
   return line.replace(/^\s*(Error: )+/, "").trim().slice(0, 200);
 }
+
+/** Keeps a new sign-in's session for this state directory's hub, replacing the previous one. */
+export async function rememberSignIn(
+  home: string,
+  result: { session: { id: string; token: string }; user: { name: string } },
+  options: CredentialStoreOptions = {},
+): Promise<void> {
+  const store = await openCredentialStore(home, options);
+  await store.set(localHubKey(home), { sessionId: result.session.id, token: result.session.token, userName: result.user.name, savedAt: Date.now() });
+}

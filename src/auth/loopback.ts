@@ -23,7 +23,7 @@ interface Callback {
   respond(status: number, html: string): void;
 }
 
-export async function signInWithBrowser(connection: FleetConnection, options: BrowserSignInOptions): Promise<SignInResult> {
+export async function signInWithBrowser(connection: Pick<FleetConnection, "call">, options: BrowserSignInOptions): Promise<SignInResult> {
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? (Number(env.OCFLEET_LOGIN_TIMEOUT_MS) > 0 ? Number(env.OCFLEET_LOGIN_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS);
   const server = createServer();

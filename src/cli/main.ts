@@ -1,6 +1,7 @@
 // The ocfleet command: a commander program with one file per command group.
 import { Command, CommanderError } from "./commander.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
+import { reportError } from "./output.js";
 import { registerAdminCommands } from "./commands/admin.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerChatCommands } from "./commands/chat.js";
@@ -30,7 +31,16 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   if (argv.length === 0) {
-    // The TUI comes with its own issue; until then, a short help on any terminal.
+    if (process.stdin.isTTY && process.stdout.isTTY) {
+      // Ink and React load only here: every other command starts without them.
+      try {
+        const { runTui } = await import("../tui/main.js");
+        await runTui();
+      } catch (err) {
+        process.exitCode = reportError(err, false);
+      }
+      return;
+    }
     program.outputHelp();
     return;
   }

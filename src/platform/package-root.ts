@@ -19,3 +19,15 @@ const found = findPackageRoot(fileURLToPath(import.meta.url));
 
 export const PACKAGE_ROOT = found.root;
 export const PACKAGE_JSON_VERSION = found.version;
+
+/**
+ * A hash of the built bundle (written by `npm run build`), so two builds of one version are told
+ * apart: a client never keeps talking to a daemon started from older code. Null before a build.
+ */
+export const BUILD_ID: string | null = (() => {
+  try {
+    return readFileSync(join(PACKAGE_ROOT, "dist", "build-id"), "utf8").trim() || null;
+  } catch {
+    return null;
+  }
+})();

@@ -2,7 +2,7 @@
 // out, and the signed-in user's codes and sessions. The browser and device flows are loaded only
 // when used (they pull in node:http), so other commands start no slower.
 import type { Command } from "commander";
-import { localHubKey, openCredentialStore } from "../../auth/credentials.js";
+import { localHubKey, openCredentialStore, rememberSignIn } from "../../auth/credentials.js";
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type SessionView, type SignInResult, type WhoAmI } from "../../protocol/api/index.js";
 import { isFleetError } from "../../protocol/errors.js";
@@ -31,9 +31,7 @@ async function readSecretLine(prompt: string): Promise<string> {
 }
 
 async function saveCredential(result: SignInResult): Promise<void> {
-  const home = stateDir();
-  const store = await openCredentialStore(home, { onNotice: notice });
-  await store.set(localHubKey(home), { sessionId: result.session.id, token: result.session.token, userName: result.user.name, savedAt: Date.now() });
+  await rememberSignIn(stateDir(), result, { onNotice: notice });
 }
 
 /** What login prints as JSON: everything but the bearer token, which only the credential store keeps. */

@@ -1,0 +1,134 @@
+// The TUI's root: screens, dialogs, notices, the connection banner and the status bar.
+import { Box, useApp, useStdout } from "ink";
+import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api } from "../protocol/api/index.js";
+import { ConnectionBanner, Notice } from "./components/Banner.js";
+import { DialogLayer } from "./components/FleetDialogs.js";
+import { StatusBar } from "./components/StatusBar.js";
+import { useConnectionState, useQuery } from "./hooks/client.js";
+import { useTerminalSize } from "./hooks/terminal.js";
+import { PRIORITY, useKeys } from "./keys/dispatcher.js";
+import { isCommand } from "./keys/keymap.js";
+import { NavigationProvider, type DialogSpec, type FleetSelection, type Navigation, type Screen } from "./navigation.js";
+import { ChatScreen } from "./screens/ChatScreen.js";
+import { ChecklistScreen, ChecklistsScreen } from "./screens/ChecklistsScreen.js";
+import { FleetScreen } from "./screens/FleetScreen.js";
+import { LogsScreen, MachinesScreen, WorkersScreen } from "./screens/ListScreens.js";
+
+export interface AppProps {
+  home: string;
+  /** How the status bar names the hub. */
+  hubLabel: string;
+  initialScreen?: Screen;
+}
+
+const HINTS: Record<Screen["name"], string> = {
+  fleet: "↑↓ move · Enter open · n new chat · a add worker · / search · g screens · i sign in · ? help · q quit",
+  chat: "Enter send · Esc stop · Tab fleet · ? help (empty message)",
+  workers: "s start · x stop · r restart · l logs · Tab back",
+  machines: "Tab back",
+  checklists: "Enter open · Tab back",
+  checklist: "Space tick · a add · Esc back",
+  logs: "Esc back",
+};
+
+export function App({ home, hubLabel, initialScreen }: AppProps) {
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const { columns, rows } = useTerminalSize();
+  const connection = useConnectionState();
+  const whoami = useQuery(api.auth.whoami, {});
+  const pending = useQuery(api.chat.pending, {});
+  const [screen, setScreen] = useState<Screen>(initialScreen ?? { name: "fleet" });
+  const [dialog, setDialog] = useState<DialogSpec | null>(null);
+  const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
+  const [fleet, setFleet] = useState<FleetSelection>({ selectedId: null, collapsed: new Set() });
+  const [models, setModels] = useState<Record<string, string | null>>({});
+  const noticeTimer = useRef<NodeJS.Timeout | undefined>(undefined);
+
+  const go = useCallback(
+    (next: Screen) => {
+      // A chat prints its transcript into the scrollback: entering or leaving one starts a clean page
+      // (before the next render, so nothing the new screen prints is wiped).
+      if (screen.name === "chat" || next.name === "chat") stdout.write("\x1b[2J\x1b[3J\x1b[H");
+      setScreen(next);
+    },
+    [screen.name, stdout],
+  );
+  const notify = useCallback((text: string, error = false) => {
+    clearTimeout(noticeTimer.current);
+    setNotice({ text, error });
+    noticeTimer.current = setTimeout(() => setNotice(null), error ? 8000 : 4000);
+  }, []);
+  useEffect(() => () => clearTimeout(noticeTimer.current), []);
+
+  const navigation = useMemo<Navigation>(
+    () => ({
+      screen,
+      go,
+      dialog,
+      open: setDialog,
+      close: () => setDialog(null),
+      notify,
+      fleet,
+      setFleet,
+      modelFor: (chatId) => models[chatId] ?? null,
+      setModel: (chatId, model) => setModels((m) => ({ ...m, [chatId]: model })),
+      quit: () => exit(),
+      home,
+    }),
+    [screen, go, dialog, notify, fleet, models, exit, home],
+  );
+
+  useKeys((event) => {
+    if (isCommand("forceQuit", event)) exit();
+    else if (isCommand("help", event) && screen.name !== "chat") setDialog({ kind: "help" });
+    else if (isCommand("quit", event) && screen.name !== "chat" && screen.name !== "logs") exit();
+    else return false;
+    return true;
+  }, PRIORITY.global);
+
+  const me = whoami.data?.user ?? null;
+  const chrome = 1 + (connection.status === "open" ? 0 : 1) + (notice ? 1 : 0);
+  const bodyRows = Math.max(6, rows - chrome - 1);
+  const dialogRows = dialog ? 14 : 0;
+  const body = (() => {
+    switch (screen.name) {
+      case "fleet":
+        return <FleetScreen height={bodyRows} width={columns} />;
+      case "chat":
+        return <ChatScreen key={screen.chatId} chatId={screen.chatId} width={columns} rows={rows - chrome - dialogRows} />;
+      case "workers":
+        return <WorkersScreen width={columns} />;
+      case "machines":
+        return <MachinesScreen width={columns} />;
+      case "checklists":
+        return <ChecklistsScreen width={columns} />;
+      case "checklist":
+        return <ChecklistScreen checklistKey={screen.key} width={columns} />;
+      case "logs":
+        return <LogsScreen worker={screen.worker} back={screen.back} rows={bodyRows} width={columns} />;
+    }
+  })();
+  // A chat keeps its transcript on screen under a dialog; other screens give the dialog their space.
+  const showBody = !dialog || screen.name === "chat";
+  return (
+    <NavigationProvider value={navigation}>
+      <Box flexDirection="column" width={columns}>
+        <ConnectionBanner state={connection} />
+        {showBody ? body : null}
+        {dialog ? <DialogLayer dialog={dialog} width={columns} /> : null}
+        <Notice text={notice?.text ?? null} error={notice?.error} />
+        <StatusBar
+          userName={me?.name ?? null}
+          admin={me?.level === "system_admin"}
+          hub={hubLabel}
+          connection={connection}
+          waiting={pending.data?.length ?? 0}
+          hint={HINTS[screen.name]}
+          width={columns}
+        />
+      </Box>
+    </NavigationProvider>
+  );
+}

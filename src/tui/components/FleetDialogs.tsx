@@ -1,0 +1,241 @@
+// The dialogs of the TUI, by kind: add a worker, search chats, go to a screen, sign in, pick a
+// model, add a checklist item, and messages.
+import { Box, Text } from "ink";
+import React, { useState } from "react";
+import { resolve } from "node:path";
+import { rememberSignIn } from "../../auth/credentials.js";
+import { api, type SignInResult } from "../../protocol/api/index.js";
+import { useClient, useQuery } from "../hooks/client.js";
+import { PRIORITY, useKeys } from "../keys/dispatcher.js";
+import { isCommand } from "../keys/keymap.js";
+import { useNavigation, type DialogSpec, type Screen } from "../navigation.js";
+import { ChoiceDialog, HelpDialog, TextPromptDialog } from "./Dialogs.js";
+
+function AddWorkerDialog({ machine, width }: { machine?: string; width: number }) {
+  const nav = useNavigation();
+  const client = useClient();
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  return (
+    <TextPromptDialog
+      title="Add a worker: an OpenCode server for a directory"
+      label="Directory:"
+      initial={process.cwd()}
+      busy={state.busy}
+      error={state.error}
+      width={width}
+      onCancel={nav.close}
+      onSubmit={(value) => {
+        setState({ busy: true, error: null });
+        client.call(api.workers.add, { directory: resolve(value.trim() || "."), ...(machine ? { machine } : {}) }).then(
+          (worker) => {
+            nav.close();
+            nav.setFleet((f) => ({ ...f, selectedId: worker.id }));
+            nav.notify(`added ${worker.name}; it is starting`);
+          },
+          (err: Error) => setState({ busy: false, error: err.message }),
+        );
+      }}
+    />
+  );
+}
+
+function SearchDialog({ width }: { width: number }) {
+  const nav = useNavigation();
+  const chats = useQuery(api.chat.list, { all: true }).data ?? [];
+  const [query, setQuery] = useState("");
+  const [index, setIndex] = useState(0);
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const found = chats.filter((c) => words.every((w) => `${c.title} ${c.workerName}`.toLowerCase().includes(w))).slice(0, 12);
+  useKeys((event) => {
+    if (isCommand("cancel", event)) nav.close();
+    else if (event.name === "up") setIndex((i) => Math.max(0, i - 1));
+    else if (event.name === "down") setIndex((i) => Math.min(found.length - 1, i + 1));
+    else if (event.name === "return" && found[index]) {
+      nav.close();
+      nav.go({ name: "chat", chatId: found[index]!.id });
+    } else if (event.name === "backspace") setQuery((q) => q.slice(0, -1));
+    else if (event.name === "text") {
+      setQuery((q) => q + event.text);
+      setIndex(0);
+    }
+    return true;
+  }, PRIORITY.dialog);
+  return (
+    <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={width} paddingX={1}>
+      <Text bold>Search chats</Text>
+      <Text>
+        / {query}
+        <Text inverse> </Text>
+      </Text>
+      {found.length === 0 ? <Text dimColor>no chat matches</Text> : null}
+      {found.map((c, i) => (
+        <Text key={c.id} inverse={i === index} wrap="truncate-end">
+          {c.title} <Text dimColor>· {c.workerName}{c.archived ? " · archived" : ""}</Text>
+        </Text>
+      ))}
+      <Text dimColor>type to filter · ↑↓ · Enter opens · Esc closes</Text>
+    </Box>
+  );
+}
+
+const SCREENS: Array<{ label: string; screen: Screen }> = [
+  { label: "Fleet: machines, workers and chats", screen: { name: "fleet" } },
+  { label: "Workers", screen: { name: "workers" } },
+  { label: "Machines", screen: { name: "machines" } },
+  { label: "Checklists", screen: { name: "checklists" } },
+];
+
+function SignInDialog({ width }: { width: number }) {
+  const nav = useNavigation();
+  const client = useClient();
+  const [step, setStep] = useState<"choose" | "code" | "google">("choose");
+  const [lines, setLines] = useState<string[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const done = async (result: SignInResult) => {
+    await rememberSignIn(nav.home, result);
+    nav.close();
+    if (result.recoveryCode) {
+      nav.open({ kind: "message", title: `Signed in as ${result.user.name}`, body: `Your recovery code (shown only now; keep it safe):\n\n  ${result.recoveryCode}\n\nSign back in with it: ocfleet login --recovery` });
+    } else nav.notify(`signed in as ${result.user.name}`);
+  };
+  if (step === "code") {
+    return (
+      <TextPromptDialog
+        title="Sign in with a login code (from `ocfleet auth code` on a signed-in client)"
+        label="Code:"
+        error={error}
+        width={width}
+        onCancel={nav.close}
+        onSubmit={(code) => client.call(api.auth.loginWithCode, { code }).then(done, (err: Error) => setError(err.message))}
+      />
+    );
+  }
+  if (step === "google") {
+    return (
+      <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={width} paddingX={1}>
+        <Text bold>Sign in with Google</Text>
+        {lines.map((line, i) => (
+          <Text key={i} wrap="wrap">
+            {line}
+          </Text>
+        ))}
+        {error ? <Text color="red">✗ {error}</Text> : <Text color="yellow">waiting for the browser…</Text>}
+        <GoogleEsc />
+      </Box>
+    );
+  }
+  return (
+    <ChoiceDialog
+      title="Sign in"
+      width={width}
+      onCancel={nav.close}
+      choices={[
+        { label: "As a new anonymous user", hint: "(a recovery code is shown once)", value: "anonymous" as const },
+        { label: "With Google", hint: "(opens your browser)", value: "google" as const },
+        { label: "With a login code", value: "code" as const },
+      ]}
+      onChoose={(choice) => {
+        if (choice === "anonymous") client.call(api.auth.loginAnonymous, {}).then(done, (err: Error) => nav.notify(err.message, true));
+        else if (choice === "code") setStep("code");
+        else {
+          setStep("google");
+          import("../../auth/loopback.js")
+            .then(({ signInWithBrowser }) => signInWithBrowser(client, { say: (line) => setLines((l) => [...l, line]) }))
+            .then(done, (err: Error) => setError(err.message));
+        }
+      }}
+    />
+  );
+}
+
+function GoogleEsc() {
+  const nav = useNavigation();
+  useKeys((event) => {
+    if (isCommand("cancel", event)) nav.close();
+    return true;
+  }, PRIORITY.dialog);
+  return <Text dimColor>Esc closes (the sign-in stops waiting after 5 minutes)</Text>;
+}
+
+function MessageDialog({ title, body, width }: { title: string; body: string; width: number }) {
+  const nav = useNavigation();
+  useKeys((event) => {
+    if (isCommand("cancel", event) || isCommand("open", event)) nav.close();
+    return true;
+  }, PRIORITY.dialog);
+  return (
+    <Box borderStyle="round" borderColor="green" flexDirection="column" width={width} paddingX={1}>
+      <Text bold>{title}</Text>
+      <Text>{body}</Text>
+      <Text dimColor>Enter or Esc closes</Text>
+    </Box>
+  );
+}
+
+function PickModelDialog({ chatId, worker, width }: { chatId: string; worker: string; width: number }) {
+  const nav = useNavigation();
+  const models = useQuery(api.workerModels.list, { worker }).data ?? [];
+  return (
+    <ChoiceDialog
+      title="Model for new messages in this chat"
+      width={width}
+      onCancel={nav.close}
+      choices={[{ label: "the worker's default", value: null as string | null }, ...models.map((m) => ({ label: m.id, hint: `${m.name}${m.isDefault ? " (default)" : ""}`, value: m.id as string | null }))]}
+      onChoose={(model) => {
+        nav.setModel(chatId, model);
+        nav.close();
+        nav.notify(model ? `new messages use ${model}` : "new messages use the worker's default model");
+      }}
+    />
+  );
+}
+
+function AddChecklistItemDialog({ checklistKey, width }: { checklistKey: string; width: number }) {
+  const nav = useNavigation();
+  const client = useClient();
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <TextPromptDialog
+      title={`Add an item to ${checklistKey}`}
+      label="Item:"
+      error={error}
+      width={width}
+      onCancel={nav.close}
+      onSubmit={(text) => client.call(api.checklists.addItem, { key: checklistKey, text }).then(nav.close, (err: Error) => setError(err.message))}
+    />
+  );
+}
+
+export function DialogLayer({ dialog, width }: { dialog: DialogSpec; width: number }) {
+  const nav = useNavigation();
+  const w = Math.min(width, 100);
+  switch (dialog.kind) {
+    case "help":
+      return <HelpDialog onClose={nav.close} width={w} />;
+    case "addWorker":
+      return <AddWorkerDialog machine={dialog.machine} width={w} />;
+    case "search":
+      return <SearchDialog width={w} />;
+    case "goto":
+      return (
+        <ChoiceDialog
+          title="Go to"
+          width={w}
+          onCancel={nav.close}
+          choices={SCREENS.map((s) => ({ label: s.label, value: s.screen }))}
+          onChoose={(screen) => {
+            nav.close();
+            nav.go(screen);
+          }}
+        />
+      );
+    case "signIn":
+      return <SignInDialog width={w} />;
+    case "pickModel":
+      return <PickModelDialog chatId={dialog.chatId} worker={dialog.worker} width={w} />;
+    case "addChecklistItem":
+      return <AddChecklistItemDialog checklistKey={dialog.key} width={w} />;
+    case "message":
+      return <MessageDialog title={dialog.title} body={dialog.body} width={w} />;
+  }
+}

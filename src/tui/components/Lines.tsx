@@ -1,0 +1,22 @@
+// Draws pre-wrapped styled lines (see render/lines.ts); one Ink <Text> per line, never wrapped again.
+import { Text } from "ink";
+import React from "react";
+import type { Line } from "../render/lines.js";
+
+export function Lines({ lines }: { lines: Line[] }) {
+  return (
+    <>
+      {lines.map((line, i) => (
+        <Text key={i} wrap="truncate-end">
+          {line.length === 0
+            ? " "
+            : line.map((s, j) => (
+                <Text key={j} color={s.color} bold={s.bold} dimColor={s.dim} italic={s.italic}>
+                  {s.text}
+                </Text>
+              ))}
+        </Text>
+      ))}
+    </>
+  );
+}

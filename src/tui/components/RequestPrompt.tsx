@@ -1,0 +1,72 @@
+// A pending permission or question, answered with keys: y once, a always, n reject; for a
+// question, the number of an option (or n to dismiss).
+import { Box, Text } from "ink";
+import React from "react";
+import type { RequestView } from "../../protocol/api/index.js";
+import { PRIORITY, useKeys } from "../keys/dispatcher.js";
+import { isCommand } from "../keys/keymap.js";
+
+export interface RequestPromptProps {
+  request: RequestView;
+  onPermit(reply: "once" | "always" | "reject"): void;
+  onAnswer(answers: string[][] | null): void;
+  active: boolean;
+  width: number;
+}
+
+export function RequestPrompt({ request, onPermit, onAnswer, active, width }: RequestPromptProps) {
+  const question = request.questions?.[0];
+  useKeys(
+    (event) => {
+      if (request.kind === "permission") {
+        if (isCommand("permitOnce", event)) onPermit("once");
+        else if (isCommand("permitAlways", event)) onPermit("always");
+        else if (isCommand("reject", event)) onPermit("reject");
+        else return event.name === "text"; // swallow other typing while the prompt waits
+        return true;
+      }
+      if (isCommand("reject", event)) {
+        onAnswer(null);
+        return true;
+      }
+      const choice = event.name === "text" ? Number(event.text) : NaN;
+      if (question && choice >= 1 && choice <= question.options.length && (request.questions?.length ?? 0) === 1) {
+        onAnswer([[question.options[choice - 1]!.label]]);
+        return true;
+      }
+      return event.name === "text";
+    },
+    PRIORITY.prompt,
+    active,
+  );
+
+  if (request.kind === "permission") {
+    const p = request.permission;
+    return (
+      <Box borderStyle="double" borderColor="yellow" flexDirection="column" width={width}>
+        <Text color="yellow" bold wrap="truncate-end">
+          ⏸ OpenCode asks to use {p?.name ?? "a tool"}
+        </Text>
+        {p?.detail || p?.patterns.length ? <Text wrap="truncate-end">{p?.detail ?? p?.patterns.join(", ")}</Text> : null}
+        <Text>
+          <Text color="green" bold>[y]</Text> once  <Text color="green" bold>[a]</Text> always  <Text color="red" bold>[n]</Text> reject
+        </Text>
+      </Box>
+    );
+  }
+  return (
+    <Box borderStyle="double" borderColor="yellow" flexDirection="column" width={width}>
+      <Text color="yellow" bold wrap="truncate-end">
+        ? {question?.question ?? "OpenCode has a question"}
+      </Text>
+      {(question?.options ?? []).map((option, i) => (
+        <Text key={option.label} wrap="truncate-end">
+          <Text bold>[{i + 1}]</Text> {option.label} <Text dimColor>{option.description}</Text>
+        </Text>
+      ))}
+      <Text dimColor>
+        {(request.questions?.length ?? 0) > 1 ? `${request.questions!.length} questions: answer with ocfleet chat answer ${request.id} …; ` : ""}[n] dismiss
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,78 @@
+// The fleet as a tree: machines → workers → chats, each with a live status badge.
+import { Box, Text } from "ink";
+import React from "react";
+import type { ChatSummary, MachineView, WorkerView } from "../../protocol/api/index.js";
+import { truncate } from "../render/lines.js";
+
+export type TreeItem =
+  | { kind: "machine"; id: string; machine: MachineView }
+  | { kind: "worker"; id: string; worker: WorkerView }
+  | { kind: "chat"; id: string; chat: ChatSummary };
+
+/** The visible rows of the tree, in order; collapsed machines and workers hide their children. */
+export function buildTree(machines: MachineView[], workers: WorkerView[], chats: ChatSummary[], collapsed: ReadonlySet<string>): TreeItem[] {
+  const items: TreeItem[] = [];
+  for (const machine of machines) {
+    items.push({ kind: "machine", id: machine.id, machine });
+    if (collapsed.has(machine.id)) continue;
+    for (const worker of workers.filter((w) => w.machineId === machine.id)) {
+      items.push({ kind: "worker", id: worker.id, worker });
+      if (collapsed.has(worker.id)) continue;
+      for (const chat of chats.filter((c) => c.workerId === worker.id && !c.archived)) items.push({ kind: "chat", id: chat.id, chat });
+    }
+  }
+  return items;
+}
+
+export const RUN_STATE_COLOR: Record<WorkerView["runState"], string> = {
+  starting: "yellow",
+  idle: "green",
+  active: "cyan",
+  offline: "gray",
+  error: "red",
+};
+
+function Row({ item, selected, width }: { item: TreeItem; selected: boolean; width: number }) {
+  if (item.kind === "machine") {
+    const m = item.machine;
+    const badge = m.approval !== "approved" ? <Text color="yellow">◐ {m.approval}</Text> : m.online ? <Text color="green">●</Text> : <Text color="gray">○ offline</Text>;
+    return (
+      <Text inverse={selected} wrap="truncate-end">
+        {badge} <Text bold>{truncate(m.name, width - 14)}</Text>
+        {m.isLocal ? <Text dimColor> (here)</Text> : null}
+      </Text>
+    );
+  }
+  if (item.kind === "worker") {
+    const w = item.worker;
+    return (
+      <Text inverse={selected} wrap="truncate-end">
+        {"  "}
+        <Text color={RUN_STATE_COLOR[w.runState]}>■</Text> {truncate(w.name, Math.max(4, width - 14))} <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState}</Text>
+      </Text>
+    );
+  }
+  const c = item.chat;
+  const badge = c.pendingRequests > 0 ? <Text color="yellow"> ⏸{c.pendingRequests}</Text> : c.busy ? <Text color="cyan"> ⏵</Text> : null;
+  return (
+    <Text inverse={selected} wrap="truncate-end">
+      {"    "}
+      <Text dimColor={c.state === "inactive"}>{truncate(c.title, Math.max(4, width - 8 - (badge ? 3 : 0)))}</Text>
+      {badge}
+    </Text>
+  );
+}
+
+export function Sidebar({ items, selectedId, height, width, focused }: { items: TreeItem[]; selectedId: string | null; height: number; width: number; focused: boolean }) {
+  const index = Math.max(0, items.findIndex((i) => i.id === selectedId));
+  const visible = Math.max(1, height - 2);
+  const first = Math.max(0, Math.min(index - Math.floor(visible / 2), items.length - visible));
+  return (
+    <Box borderStyle="round" borderColor={focused ? "cyan" : "gray"} flexDirection="column" width={width} height={height}>
+      {items.length === 0 ? <Text dimColor>no machines yet</Text> : null}
+      {items.slice(first, first + visible).map((item) => (
+        <Row key={item.id} item={item} selected={item.id === selectedId} width={width - 2} />
+      ))}
+    </Box>
+  );
+}

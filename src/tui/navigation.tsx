@@ -1,0 +1,56 @@
+// Where the TUI is: the screen, an open dialog, a passing notice, and the fleet's selection
+// (kept here so it survives a visit to a chat).
+import React, { createContext, useContext, type ReactNode } from "react";
+
+export type Screen =
+  | { name: "fleet" }
+  | { name: "chat"; chatId: string }
+  | { name: "workers" }
+  | { name: "machines" }
+  | { name: "checklists" }
+  | { name: "checklist"; key: string }
+  | { name: "logs"; worker: string; back: Screen };
+
+export type DialogSpec =
+  | { kind: "help" }
+  | { kind: "addWorker"; machine?: string }
+  | { kind: "search" }
+  | { kind: "goto" }
+  | { kind: "signIn" }
+  | { kind: "pickModel"; chatId: string; worker: string }
+  | { kind: "addChecklistItem"; key: string }
+  | { kind: "message"; title: string; body: string };
+
+export interface FleetSelection {
+  selectedId: string | null;
+  collapsed: ReadonlySet<string>;
+}
+
+export interface Navigation {
+  screen: Screen;
+  go(screen: Screen): void;
+  dialog: DialogSpec | null;
+  open(dialog: DialogSpec): void;
+  close(): void;
+  notify(text: string, error?: boolean): void;
+  fleet: FleetSelection;
+  setFleet(update: (previous: FleetSelection) => FleetSelection): void;
+  /** Per chat: the model to use for new messages, when picked in the TUI. */
+  modelFor(chatId: string): string | null;
+  setModel(chatId: string, model: string | null): void;
+  quit(): void;
+  /** The state directory of the hub this TUI talks to (for the credential store). */
+  home: string;
+}
+
+const NavigationContext = createContext<Navigation | null>(null);
+
+export function NavigationProvider({ value, children }: { value: Navigation; children: ReactNode }) {
+  return <NavigationContext.Provider value={value}>{children}</NavigationContext.Provider>;
+}
+
+export function useNavigation(): Navigation {
+  const navigation = useContext(NavigationContext);
+  if (!navigation) throw new Error("useNavigation needs a NavigationProvider above it");
+  return navigation;
+}

@@ -1,0 +1,161 @@
+// The home screen: the fleet tree on the left, and on the right what is selected: a chat's
+// latest lines (live, streaming included), a worker's state, or a machine's.
+import { Box, Text } from "ink";
+import React, { useEffect, useMemo } from "react";
+import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
+import { Lines } from "../components/Lines.js";
+import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem } from "../components/Sidebar.js";
+import { useClient, useQuery } from "../hooks/client.js";
+import { PRIORITY, useKeys } from "../keys/dispatcher.js";
+import { isCommand } from "../keys/keymap.js";
+import { useNavigation } from "../navigation.js";
+import { splitTranscript } from "../render/blocks.js";
+
+const SIDEBAR_WIDTH = 36;
+
+function ago(at: number | null): string {
+  if (at === null) return "-";
+  const s = Math.max(0, Math.round((Date.now() - at) / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+function WorkerDetails({ worker }: { worker: WorkerView }) {
+  return (
+    <Box flexDirection="column">
+      <Text bold>{worker.name}</Text>
+      <Text>
+        state: <Text color={RUN_STATE_COLOR[worker.runState]}>{worker.runState}</Text>
+        {worker.reason && worker.runState !== "idle" && worker.runState !== "active" ? <Text dimColor> ({worker.reason.split("\n")[0]})</Text> : null}
+      </Text>
+      <Text wrap="truncate-middle">directory: {worker.directory}</Text>
+      <Text>machine: {worker.machineName}</Text>
+      <Text>
+        pid: {worker.pid ?? "-"} · up {worker.startedAt ? ago(worker.startedAt) : "-"} · restarts {worker.restartCount}
+      </Text>
+      <Text>OpenCode: {worker.opencodeVersion ?? "?"}</Text>
+      <Text dimColor>{"\n"}n new chat · s start · x stop · r restart · l logs</Text>
+    </Box>
+  );
+}
+
+function MachineDetails({ machine }: { machine: MachineView }) {
+  return (
+    <Box flexDirection="column">
+      <Text bold>{machine.name}{machine.isLocal ? " (this machine)" : ""}</Text>
+      <Text>status: {machine.online ? <Text color="green">online</Text> : <Text color="gray">offline</Text>} · approval {machine.approval}</Text>
+      <Text>host: {machine.hostname} · {[machine.platform, machine.release, machine.arch].filter(Boolean).join(" ")}</Text>
+      <Text>last heartbeat: {ago(machine.lastHeartbeatAt)} ago</Text>
+      <Text>
+        workers: {machine.workers.total} ({machine.workers.running} running, {machine.workers.active} active, {machine.workers.error} error)
+      </Text>
+      <Text dimColor>{"\n"}a add a worker on this machine</Text>
+    </Box>
+  );
+}
+
+function ChatPreview({ chatId, height, width }: { chatId: string; height: number; width: number }) {
+  const chat = useQuery(api.chat.get, { chat: chatId });
+  const messages = useQuery(api.chat.messages, { chat: chatId });
+  const stream = useQuery(api.chat.stream, { chat: chatId });
+  const lines = useMemo(() => {
+    const { all } = splitTranscript(messages.data ?? [], stream.data ?? null, { showReasoning: false, showToolOutput: false });
+    return all.flatMap((b) => b.lines(width));
+  }, [messages.data, stream.data, width]);
+  const c = chat.data;
+  return (
+    <Box flexDirection="column" height={height}>
+      <Text bold wrap="truncate-end">
+        {c?.title ?? "…"} <Text dimColor>{c ? `· ${c.workerName} · ${c.state}${c.busy ? " · answering" : ""}` : ""}</Text>
+      </Text>
+      {c && c.requests.length > 0 ? <Text color="yellow">⏸ waiting for your answer: Enter to open</Text> : null}
+      <Lines lines={lines.slice(-Math.max(1, height - 3))} />
+    </Box>
+  );
+}
+
+export function FleetScreen({ height, width }: { height: number; width: number }) {
+  const nav = useNavigation();
+  const client = useClient();
+  const machines = useQuery(api.machines.list, {});
+  const workers = useQuery(api.workers.list, {});
+  const chats = useQuery(api.chat.list, {});
+  const items = useMemo(
+    () => buildTree(machines.data ?? [], workers.data ?? [], chats.data ?? [], nav.fleet.collapsed),
+    [machines.data, workers.data, chats.data, nav.fleet.collapsed],
+  );
+  const selectedIndex = items.findIndex((i) => i.id === nav.fleet.selectedId);
+  const selected: TreeItem | undefined = items[selectedIndex] ?? items[0];
+  useEffect(() => {
+    if (selected && selected.id !== nav.fleet.selectedId) nav.setFleet((f) => ({ ...f, selectedId: selected.id }));
+  }, [selected?.id]);
+
+  const workerOf = (item: TreeItem | undefined): WorkerView | undefined =>
+    item?.kind === "worker" ? item.worker : item?.kind === "chat" ? workers.data?.find((w) => w.id === item.chat.workerId) : undefined;
+
+  const act = (label: string, run: () => Promise<unknown>) =>
+    run().then(
+      () => nav.notify(label),
+      (err: Error) => nav.notify(err.message, true),
+    );
+
+  useKeys((event) => {
+    const move = (delta: number) => {
+      const next = items[Math.max(0, Math.min(items.length - 1, (selectedIndex < 0 ? 0 : selectedIndex) + delta))];
+      if (next) nav.setFleet((f) => ({ ...f, selectedId: next.id }));
+    };
+    if (isCommand("up", event)) move(-1);
+    else if (isCommand("down", event)) move(1);
+    else if (isCommand("open", event)) {
+      if (selected?.kind === "chat") nav.go({ name: "chat", chatId: selected.id });
+      else if (selected)
+        nav.setFleet((f) => {
+          const collapsed = new Set(f.collapsed);
+          if (collapsed.has(selected.id)) collapsed.delete(selected.id);
+          else collapsed.add(selected.id);
+          return { ...f, collapsed };
+        });
+    } else if (isCommand("newChat", event)) {
+      const worker = workerOf(selected);
+      if (!worker) nav.notify("select a worker (or one of its chats) first", true);
+      else
+        client.call(api.chat.create, { worker: worker.id }).then(
+          (chat) => nav.go({ name: "chat", chatId: chat.id }),
+          (err: Error) => nav.notify(err.message, true),
+        );
+    } else if (isCommand("addWorker", event)) {
+      nav.open({ kind: "addWorker", machine: selected?.kind === "machine" ? selected.id : workerOf(selected)?.machineId });
+    } else if (isCommand("startWorker", event) || isCommand("stopWorker", event) || isCommand("restartWorker", event)) {
+      const worker = workerOf(selected);
+      if (!worker) nav.notify("select a worker first", true);
+      else if (isCommand("startWorker", event)) void act(`starting ${worker.name}`, () => client.call(api.workers.start, { worker: worker.id }));
+      else if (isCommand("stopWorker", event)) void act(`stopped ${worker.name}`, () => client.call(api.workers.stop, { worker: worker.id }));
+      else void act(`restarting ${worker.name}`, () => client.call(api.workers.restart, { worker: worker.id }));
+    } else if (isCommand("workerLogs", event)) {
+      const worker = workerOf(selected);
+      if (worker) nav.go({ name: "logs", worker: worker.id, back: { name: "fleet" } });
+    } else if (isCommand("search", event)) nav.open({ kind: "search" });
+    else if (isCommand("goTo", event)) nav.open({ kind: "goto" });
+    else if (isCommand("signIn", event)) nav.open({ kind: "signIn" });
+    else return false;
+    return true;
+  }, PRIORITY.screen);
+
+  const previewWidth = Math.max(20, width - SIDEBAR_WIDTH - 2);
+  const loading = machines.loading && !machines.data;
+  return (
+    <Box height={height}>
+      <Sidebar items={items} selectedId={selected?.id ?? null} height={height} width={SIDEBAR_WIDTH} focused />
+      <Box borderStyle="round" borderColor="gray" flexDirection="column" width={previewWidth + 2} height={height} paddingX={1}>
+        {loading ? <Text dimColor>loading the fleet…</Text> : null}
+        {!loading && items.length > 0 && workers.data?.length === 0 ? (
+          <Text>
+            No workers yet. Press <Text bold>a</Text> to add one: an OpenCode server for a directory.
+          </Text>
+        ) : null}
+        {selected?.kind === "chat" ? <ChatPreview key={selected.id} chatId={selected.id} height={height - 2} width={previewWidth - 2} /> : null}
+        {selected?.kind === "worker" ? <WorkerDetails worker={selected.worker} /> : null}
+        {selected?.kind === "machine" ? <MachineDetails machine={selected.machine} /> : null}
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,118 @@
+// The table screens reachable from the menu (g): workers with their actions, and machines.
+import { Box, Text } from "ink";
+import React, { useState } from "react";
+import { api } from "../../protocol/api/index.js";
+import { RUN_STATE_COLOR } from "../components/Sidebar.js";
+import { useClient, useQuery } from "../hooks/client.js";
+import { PRIORITY, useKeys } from "../keys/dispatcher.js";
+import { isCommand } from "../keys/keymap.js";
+import { useNavigation } from "../navigation.js";
+import { truncate } from "../render/lines.js";
+
+function useListKeys(count: number, extra: (index: number, event: Parameters<Parameters<typeof useKeys>[0]>[0]) => boolean): number {
+  const nav = useNavigation();
+  const [index, setIndex] = useState(0);
+  useKeys((event) => {
+    if (isCommand("up", event)) setIndex((i) => Math.max(0, i - 1));
+    else if (isCommand("down", event)) setIndex((i) => Math.min(Math.max(0, count - 1), i + 1));
+    else if (isCommand("back", event) || isCommand("cancel", event)) nav.go({ name: "fleet" });
+    else if (isCommand("goTo", event)) nav.open({ kind: "goto" });
+    else if (!extra(Math.min(index, Math.max(0, count - 1)), event)) return false;
+    return true;
+  }, PRIORITY.screen);
+  return Math.min(index, Math.max(0, count - 1));
+}
+
+function uptime(startedAt: number | null): string {
+  if (startedAt === null) return "-";
+  const s = Math.round((Date.now() - startedAt) / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
+}
+
+export function WorkersScreen({ width }: { width: number }) {
+  const nav = useNavigation();
+  const client = useClient();
+  const workers = useQuery(api.workers.list, {}).data ?? [];
+  const act = (label: string, run: () => Promise<unknown>) => run().then(() => nav.notify(label), (err: Error) => nav.notify(err.message, true));
+  const index = useListKeys(workers.length, (i, event) => {
+    const w = workers[i];
+    if (!w) return false;
+    if (isCommand("startWorker", event)) void act(`starting ${w.name}`, () => client.call(api.workers.start, { worker: w.id }));
+    else if (isCommand("stopWorker", event)) void act(`stopped ${w.name}`, () => client.call(api.workers.stop, { worker: w.id }));
+    else if (isCommand("restartWorker", event)) void act(`restarting ${w.name}`, () => client.call(api.workers.restart, { worker: w.id }));
+    else if (isCommand("workerLogs", event) || isCommand("open", event)) nav.go({ name: "logs", worker: w.id, back: { name: "workers" } });
+    else if (isCommand("addWorker", event)) nav.open({ kind: "addWorker" });
+    else return false;
+    return true;
+  });
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold>Workers</Text>
+      <Text dimColor>{"NAME".padEnd(16)} {"MACHINE".padEnd(12)} {"STATE".padEnd(9)} {"PID".padEnd(8)} {"UP".padEnd(6)} {"RESTARTS".padEnd(8)} DIRECTORY</Text>
+      {workers.length === 0 ? <Text dimColor>no workers; press a to add one</Text> : null}
+      {workers.map((w, i) => (
+        <Box key={w.id} flexDirection="column">
+          <Text inverse={i === index} wrap="truncate-end">
+            {truncate(w.name, 16).padEnd(16)} {truncate(w.machineName, 12).padEnd(12)} <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState.padEnd(9)}</Text> {String(w.pid ?? "-").padEnd(8)} {uptime(w.startedAt).padEnd(6)} {String(w.restartCount).padEnd(8)} {w.directory}
+          </Text>
+          {w.reason && (w.runState === "error" || w.runState === "starting") ? <Text dimColor wrap="truncate-end">  ↳ {w.reason.split("\n")[0]}</Text> : null}
+        </Box>
+      ))}
+      <Text dimColor>{"\n"}↑↓ select · s start · x stop · r restart · Enter/l logs · a add · Tab back</Text>
+    </Box>
+  );
+}
+
+export function MachinesScreen({ width }: { width: number }) {
+  const machines = useQuery(api.machines.list, {}).data ?? [];
+  const index = useListKeys(machines.length, () => false);
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold>Machines</Text>
+      {machines.map((m, i) => (
+        <Text key={m.id} inverse={i === index} wrap="truncate-end">
+          {m.online ? <Text color="green">● online </Text> : <Text color="gray">○ offline</Text>} {m.name}
+          {m.isLocal ? " (this machine)" : ""} <Text dimColor>{[m.hostname, m.platform, m.arch].filter(Boolean).join(" · ")} · {m.workers.total} workers, {m.workers.running} running, {m.workers.error} in error</Text>
+        </Text>
+      ))}
+      <Text dimColor>{"\n"}Tab back · g screens</Text>
+    </Box>
+  );
+}
+
+/** A worker's OpenCode output, followed live (polled every second). */
+export function LogsScreen({ worker, back, rows, width }: { worker: string; back: Parameters<ReturnType<typeof useNavigation>["go"]>[0]; rows: number; width: number }) {
+  const nav = useNavigation();
+  const client = useClient();
+  const [text, setText] = useState("");
+  React.useEffect(() => {
+    let stopped = false;
+    const read = () =>
+      client.call(api.workers.readLog, { worker, maxBytes: 64 * 1024 }).then(
+        (slice) => !stopped && setText(slice.text),
+        (err: Error) => !stopped && setText(`(cannot read the log: ${err.message})`),
+      );
+    void read();
+    const timer = setInterval(read, 1000);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [client, worker]);
+  useKeys((event) => {
+    if (isCommand("back", event) || isCommand("cancel", event) || isCommand("quit", event)) nav.go(back);
+    else return false;
+    return true;
+  }, PRIORITY.screen);
+  const lines = text.replace(/\n$/, "").split("\n").slice(-(rows - 4));
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold>Logs of {worker} <Text dimColor>(live · Esc back)</Text></Text>
+      {lines.map((line, i) => (
+        <Text key={i} wrap="truncate-end" dimColor={line.startsWith("--- ocfleet")}>
+          {line || " "}
+        </Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WorkerView } from "../../src/protocol/api/index.js";
+import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
+import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+import { startPty } from "../helpers/pty.js";
+
+let home: string;
+let sandbox: OpencodeSandbox;
+let worker: WorkerView;
+
+beforeAll(async () => {
+  sandbox = await createOpencodeSandbox();
+  home = createHome();
+  expect((await runCli(home, ["daemon", "start"])).code).toBe(0);
+  worker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("tui"), "--name", "main", "--env-file", sandbox.envFile("tui", "ask")]);
+}, 90_000);
+
+afterAll(async () => {
+  await cleanupHomes();
+  await sandbox?.close();
+});
+
+describe("the TUI in a real terminal", () => {
+  it("opens a chat by keys, streams a reply, answers a permission by key, and quits with the terminal restored", async () => {
+    const term = startPty([], { env: { ...process.env, OCFLEET_HOME: home }, cols: 110, rows: 30 });
+    try {
+      await term.waitFor("● connected");
+      await term.waitFor(/■ main\s+idle/);
+      term.write("j"); // from the machine to its worker
+      await term.waitFor(/state: idle/);
+      term.write("n"); // a new chat on it
+      await term.waitFor("Enter sends");
+
+      term.write("hello from the tui");
+      await term.waitFor("hello from the tui");
+      term.write("\r");
+      await term.waitFor("echo: hello from the tui");
+      await term.waitFor(/fake\/fake-model · 12 in \/ 7 out/);
+
+      term.write("run command echo tui > tui.txt");
+      term.write("\r");
+      await term.waitFor("OpenCode asks to use bash");
+      await term.waitFor("[y] once");
+      term.write("y");
+      await term.waitFor("ran it");
+      expect(readFileSync(join(worker.directory, "tui.txt"), "utf8")).toBe("tui\n");
+      await term.waitFor(/✓ bash/);
+
+      // The transcript went to the scrollback once: no line printed twice.
+      const transcript = term.buffer().filter((line) => line.includes("echo: hello from the tui"));
+      expect(transcript).toHaveLength(1);
+
+      term.write("\t"); // back to the fleet
+      await term.waitFor(/hello from the tui/);
+      await term.waitFor(/↑↓ move/);
+      term.write("q");
+      const exit = await term.exited;
+      expect(exit.exitCode).toBe(0);
+      const raw = term.raw();
+      // The cursor is shown again after the last time it was hidden.
+      expect(raw.lastIndexOf("\x1b[?25h")).toBeGreaterThan(raw.lastIndexOf("\x1b[?25l"));
+    } finally {
+      term.kill();
+    }
+  }, 90_000);
+
+  it("prints a short help and exits 0 without a terminal", async () => {
+    const result = await runCli(home, []);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Usage: ocfleet");
+  });
+});
