@@ -34,8 +34,12 @@ export async function main(argv: string[]): Promise<void> {
     if (process.stdin.isTTY && process.stdout.isTTY) {
       // Ink and React load only here: every other command starts without them.
       try {
-        const { runTui } = await import("../tui/main.js");
-        await runTui();
+        // Load the TUI while connecting to the daemon: the two waits overlap.
+        const tui = import("../tui/main.js");
+        const { connectForTui } = await import("../tui/connect.js");
+        const connection = connectForTui();
+        const { runTui } = await tui;
+        await runTui(await connection);
       } catch (err) {
         process.exitCode = reportError(err, false);
       }

@@ -28,6 +28,8 @@ export class FleetClient {
   private readonly subscriptions = new Set<LiveSubscription>();
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private state: ConnectionState = { status: "open", attempt: 0 };
+  /** Latest values of prefetched queries, by method and arguments. */
+  private readonly cache = new Map<string, unknown>();
   private retryTimer: NodeJS.Timeout | undefined;
 
   /** `reconnect` opens a new connection to the same daemon; it should not start one. */
@@ -65,6 +67,22 @@ export class FleetClient {
         live.current?.unsubscribe();
       },
     };
+  }
+
+  /**
+   * Subscribes now and keeps the latest value, so a screen that asks for the same query later
+   * (peek) has data on its first render. Used while a UI's code is still loading.
+   */
+  prefetch<M extends QueryRef>(ref: M, args: ArgsOf<M>): void {
+    const key = `${ref.name}\u0000${JSON.stringify(args)}`;
+    if (this.cache.has(key)) return;
+    this.cache.set(key, undefined);
+    this.subscribe(ref, args, { onValue: (value) => this.cache.set(key, value) });
+  }
+
+  /** The latest value of a prefetched query, or undefined. */
+  peek<M extends QueryRef>(ref: M, args: ArgsOf<M>): ResultOf<M> | undefined {
+    return this.cache.get(`${ref.name}\u0000${JSON.stringify(args)}`) as ResultOf<M> | undefined;
   }
 
   onStateChange(listener: (state: ConnectionState) => void): () => void {

@@ -2,29 +2,15 @@
 // machine's owner on first use), then run the Ink app until the user quits.
 import { render } from "ink";
 import React from "react";
-import { FleetClient } from "../client/client.js";
-import { connectToDaemon } from "../client/daemon.js";
-import { resolveStateDir } from "../protocol/statefile.js";
+import type { TuiConnection } from "./connect.js";
 import { App } from "./app.js";
 import { ClientProvider } from "./hooks/client.js";
 import { KeyProvider } from "./keys/dispatcher.js";
 
-export async function runTui(): Promise<void> {
-  const home = resolveStateDir();
-  const notices: string[] = [];
-  const connect = (autoStart: boolean) => connectToDaemon({ home, autoStart, clientName: "ocfleet-tui", onNotice: (message) => notices.push(message) });
-  let connection;
-  try {
-    process.stderr.write("connecting to the ocfleet daemon…");
-    connection = await connect(true);
-  } finally {
-    process.stderr.write("\r\x1b[2K");
-  }
-  if (notices.length > 0) process.stderr.write(`${notices.map((n) => `ocfleet: ${n}`).join("\n")}\n`);
+export async function runTui({ home, client }: TuiConnection): Promise<void> {
   // Start on a clean page (Ink measures its output from where the cursor is), and ask the
   // terminal to bracket pastes, so a pasted newline is text rather than Enter.
   process.stdout.write("\x1b[2J\x1b[H\x1b[?2004h");
-  const client = new FleetClient(connection, () => connect(false));
   const instance = render(
     <ClientProvider client={client}>
       <KeyProvider>
@@ -33,7 +19,7 @@ export async function runTui(): Promise<void> {
     </ClientProvider>,
     {
       exitOnCtrlC: false,
-      maxFps: 30,
+      maxFps: 60,
       incrementalRendering: false,
       kittyKeyboard: { mode: "auto", flags: ["disambiguateEscapeCodes"] },
     },

@@ -92,9 +92,9 @@ afterAll(async () => {
 describe("chat on a real OpenCode", () => {
   it("streams the reply in several ordered pieces, and names the chat from the first prompt", async () => {
     const chatId = await newChat(worker);
-    // Twelve pieces, 80 ms apart at the fake model: far enough apart to arrive as separate deltas
-    // even on a loaded machine (closer ones may rightly be coalesced into one update).
-    const prompt = "stream timed 12 every 80 ms for the lighthouse keeper who counted every wave";
+    // Twelve pieces, 250 ms apart at the fake model: far enough apart to arrive as separate deltas
+    // even while other tests load the machine (closer ones may rightly be coalesced into one update).
+    const prompt = "stream timed 12 every 250 ms for the lighthouse keeper who counted every wave";
     const { reply, streamed } = await sendAndFollow(chatId, prompt);
     expect(reply.status).toBe("completed");
     const markers = [...textOf(reply).matchAll(/\[(\d+):/g)].map((m) => Number(m[1]));
@@ -106,7 +106,7 @@ describe("chat on a real OpenCode", () => {
     expect(reply).toMatchObject({ role: "assistant", model: "fake/fake-model", tokens: { input: 12, output: 7 } });
     expect(reply.completedAt).toBeGreaterThanOrEqual(reply.createdAt);
     const chat = await client.call(api.chat.get, { chat: chatId });
-    expect(chat.title).toBe("stream timed 12 every 80 ms for the lighthouse…");
+    expect(chat.title).toBe("stream timed 12 every 250 ms for the lighthouse…");
     expect(chat).toMatchObject({ busy: false, state: "active" });
     expect(chat.opencodeSessionId).toMatch(/^ses_/);
     expect(chat.opencodeSessionId).not.toBe(chat.id);

@@ -66,6 +66,23 @@ describe("the TUI in a real terminal", () => {
     }
   }, 90_000);
 
+  it("shows a banner when the daemon goes away, and comes back by itself with its screens", async () => {
+    const term = startPty([], { env: { ...process.env, OCFLEET_HOME: home }, cols: 110, rows: 30 });
+    try {
+      await term.waitFor(/■ main\s+idle/);
+      expect((await runCli(home, ["daemon", "stop"])).code).toBe(0);
+      await term.waitFor("Lost the daemon");
+      expect((await runCli(home, ["daemon", "start"])).code).toBe(0);
+      await term.waitFor("● connected", 20_000);
+      await term.waitFor(/■ main\s+(starting|idle)/);
+      expect(term.screen().join("\n")).not.toContain("Lost the daemon");
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 60_000);
+
   it("prints a short help and exits 0 without a terminal", async () => {
     const result = await runCli(home, []);
     expect(result.code).toBe(0);

@@ -28,14 +28,17 @@ export interface QueryState<T> {
  */
 export function useQuery<Q extends QueryRef>(ref: Q, args: ArgsOf<Q> | null): QueryState<ResultOf<Q>> {
   const client = useClient();
-  const [state, setState] = useState<QueryState<ResultOf<Q>>>({ data: undefined, error: undefined, loading: args !== null });
+  const [state, setState] = useState<QueryState<ResultOf<Q>>>(() => {
+    const cached = args === null ? undefined : client.peek(ref, args);
+    return { data: cached, error: undefined, loading: args !== null && cached === undefined };
+  });
   const key = args === null ? null : JSON.stringify(args);
   useEffect(() => {
     if (key === null) {
       setState({ data: undefined, error: undefined, loading: false });
       return;
     }
-    setState((previous) => ({ ...previous, loading: true }));
+    setState((previous) => ({ ...previous, loading: previous.data === undefined }));
     const sub = client.subscribe(ref, JSON.parse(key) as ArgsOf<Q>, {
       onValue: (data) => setState({ data, error: undefined, loading: false }),
       onError: (error) => setState((previous) => ({ data: previous.data, error, loading: false })),

@@ -1,7 +1,7 @@
 // The one place that reads keys. Components subscribe with a priority; the highest-priority
 // handler sees a key first and returns true to swallow it (dialogs take keys before the screen).
 import { useStdin } from "ink";
-import React, { createContext, useContext, useEffect, useRef, type ReactNode } from "react";
+import React, { createContext, useContext, useEffect, useLayoutEffect, useRef, type ReactNode } from "react";
 import { parseKeys, PASTE_END, PASTE_START, pastedText, type KeyEvent } from "./parse.js";
 
 /** Priorities: higher wins. */
@@ -82,7 +82,9 @@ export function useKeys(handler: Handler, priority: number, active = true): void
   if (!dispatcher) throw new Error("useKeys needs a KeyProvider above it");
   const current = useRef(handler);
   current.current = handler;
-  useEffect(() => {
+  // A layout effect: registered within the commit that draws the component, so a key that
+  // arrives right after the screen shows a prompt already goes to that prompt.
+  useLayoutEffect(() => {
     if (!active) return;
     // Later registrations of the same priority win: the newest dialog is on top.
     return dispatcher.register({ handler: current, priority, order: nextOrder++ });

@@ -1,0 +1,34 @@
+// Connecting the TUI to its daemon, kept apart from the Ink app so it can run while the app's
+// code loads. Starts the daemon if needed and signs in as the machine's owner on first use.
+import { FleetClient } from "../client/client.js";
+import type { FleetConnection } from "../client/connection.js";
+import { connectToDaemon } from "../client/daemon.js";
+import { api } from "../protocol/api/index.js";
+import { resolveStateDir } from "../protocol/statefile.js";
+
+export interface TuiConnection {
+  home: string;
+  client: FleetClient;
+}
+
+export async function connectForTui(): Promise<TuiConnection> {
+  const home = resolveStateDir();
+  const notices: string[] = [];
+  const open = (autoStart: boolean) => connectToDaemon({ home, autoStart, clientName: "ocfleet-tui", onNotice: (message) => notices.push(message) });
+  let connection: FleetConnection;
+  try {
+    process.stderr.write("connecting to the ocfleet daemon…");
+    connection = await open(true);
+  } finally {
+    process.stderr.write("\r\x1b[2K");
+  }
+  if (notices.length > 0) process.stderr.write(`${notices.map((n) => `ocfleet: ${n}`).join("\n")}\n`);
+  const client = new FleetClient(connection, () => open(false));
+  // What the first screen shows, asked for now, so it is there when the app's first frame draws.
+  client.prefetch(api.auth.whoami, {});
+  client.prefetch(api.chat.pending, {});
+  client.prefetch(api.machines.list, {});
+  client.prefetch(api.workers.list, {});
+  client.prefetch(api.chat.list, {});
+  return { home, client };
+}
