@@ -6,7 +6,7 @@ export default defineConfig({
     // Integration and end-to-end tests start real daemons and OpenCode servers; CI has 2 cores.
     pool: "forks",
     maxWorkers: 2,
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     restoreMocks: true,
     // Inherited by every CLI and daemon the tests spawn: sign-in tokens go to a file in the

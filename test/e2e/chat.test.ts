@@ -189,16 +189,16 @@ describe("chat on a real OpenCode", () => {
     const { messageId } = await bob.call(api.chat.send, { chat: chatId, text: "bob's private words" });
     await waitForReply(chatId, messageId); // the admin (this test's client) may read it
     const refused = [
-      eve.call(api.chat.get, { chat: chatId }),
-      eve.call(api.chat.messages, { chat: chatId }),
-      eve.call(api.chat.stream, { chat: chatId }),
-      eve.call(api.chat.send, { chat: chatId, text: "let me in" }),
-      eve.call(api.chat.abort, { chat: chatId }),
-      eve.call(api.chat.rename, { chat: chatId, title: "mine now" }),
-      eve.call(api.chat.archive, { chat: chatId }),
-      eve.call(api.chat.get, { chat: chatId.slice(0, 8) }), // nor by a prefix
+      () => eve.call(api.chat.get, { chat: chatId }),
+      () => eve.call(api.chat.messages, { chat: chatId }),
+      () => eve.call(api.chat.stream, { chat: chatId }),
+      () => eve.call(api.chat.send, { chat: chatId, text: "let me in" }),
+      () => eve.call(api.chat.abort, { chat: chatId }),
+      () => eve.call(api.chat.rename, { chat: chatId, title: "mine now" }),
+      () => eve.call(api.chat.archive, { chat: chatId }),
+      () => eve.call(api.chat.get, { chat: chatId.slice(0, 8) }), // nor by a prefix
     ];
-    for (const attempt of refused) await expect(attempt).rejects.toMatchObject({ code: "not_found" });
+    for (const attempt of refused) await expect(attempt()).rejects.toMatchObject({ code: "not_found" });
     expect(await eve.call(api.chat.list, { all: true })).toEqual([]);
     const eveSees = await new Promise<unknown>((resolve) => eve.subscribe(api.chat.messages, { chat: chatId }, { onValue: resolve, onError: resolve }));
     expect(eveSees).toMatchObject({ code: "not_found" });

@@ -191,7 +191,7 @@ describe("the Google client secret", () => {
     }
     expect(readFileSync(join(home, "daemon.log"), "utf8")).toContain(`daemon stopped pid=${pid}`);
     closeAll([admin, anonymousClient, spare, googleClient, deviceClient]);
-  });
+  }, 120_000); // it starts a real OpenCode worker and chats with it
 });
 
 function closeAll(connections: FleetConnection[]): void {
