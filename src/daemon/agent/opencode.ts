@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
 import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2";
 import { execa, type ResultPromise } from "execa";
-import type { PartView, QuestionView, TokenCounts, ToolStatus } from "../../protocol/api/index.js";
+import type { ModelView, PartView, QuestionView, TokenCounts, ToolStatus } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
 import { PACKAGE_ROOT } from "../../platform/package-root.js";
 
@@ -89,17 +89,8 @@ export function resolveOpencodeBinary(explicit?: string | null): OpencodeBinary 
   );
 }
 
-/** A model a worker's OpenCode offers. */
-export interface OpencodeModel {
-  providerId: string;
-  providerName: string;
-  modelId: string;
-  name: string;
-  contextLimit: number | null;
-  outputLimit: number | null;
-  toolCall: boolean;
-  isDefault: boolean;
-}
+/** A model a worker's OpenCode offers: the API's view of it, less the combined id. */
+export type OpencodeModel = Omit<ModelView, "id">;
 
 export type OpencodeSessionStatus =
   | { type: "idle" }
