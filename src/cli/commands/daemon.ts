@@ -98,6 +98,38 @@ export function registerDaemonCommands(program: Command): void {
     );
 
   daemon
+    .command("install")
+    .description("start the daemon at login, surviving reboots (systemd user unit or launchd agent)")
+    .option("--print", "only show the service file and where it would go")
+    .option("--json", "print JSON")
+    .action((options: { print?: boolean; json?: boolean }) =>
+      runCommand(options, async () => {
+        const { installService, serviceFile } = await import("./service.js");
+        if (options.print) {
+          const service = serviceFile(stateDir());
+          if (options.json) return printJson({ kind: service.kind, name: service.name, path: service.path, content: service.content });
+          return print(`# ${service.path}\n${service.content}`);
+        }
+        const service = await installService(stateDir());
+        if (options.json) return printJson({ installed: true, kind: service.kind, name: service.name, path: service.path });
+        print(`installed ${service.name} (${service.path}); the daemon now starts at login`);
+      }),
+    );
+
+  daemon
+    .command("uninstall")
+    .description("stop starting the daemon at login")
+    .option("--json", "print JSON")
+    .action((options: { json?: boolean }) =>
+      runCommand(options, async () => {
+        const { uninstallService } = await import("./service.js");
+        const { service, removed } = uninstallService(stateDir());
+        if (options.json) return printJson({ removed, name: service.name, path: service.path });
+        print(removed ? `removed ${service.name}` : `${service.name} was not installed`);
+      }),
+    );
+
+  daemon
     .command("run")
     .description("run the daemon in the foreground (what `start` runs in the background)")
     .option("--background", "log only to the file; used when started detached")
