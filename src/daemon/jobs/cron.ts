@@ -24,7 +24,11 @@ export function timeZoneProblem(timezone: string): string | null {
     parse("0 0 * * *", timezone).nextRun(new Date(0));
     return null;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    // croner wraps the cause twice ("… Original error: toTZ: Invalid timezone 'X' … Original error: …");
+    // its middle message is the one that says what to do.
+    const message = err instanceof Error ? err.message : String(err);
+    const layers = message.split(" Original error: ");
+    return layers[1] ?? layers[0]!;
   }
 }
 

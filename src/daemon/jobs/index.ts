@@ -45,11 +45,19 @@ export class BackgroundJobs implements JobsHandle {
     this.runner = new ScheduleRunner({ now: this.now, log: deps.log, runQuery: deps.runQuery, runMutation: deps.runMutation, send: deps.send });
   }
 
-  start(): void {
-    this.stopped = false;
+  /**
+   * Readies the runner without timers: closes runs the last stop left open, and records how each
+   * run's turn ends. start() does this first; tests that drive tick() by hand call only this.
+   */
+  attach(): void {
     const recovered = this.runner.recover();
     if (recovered > 0) this.deps.log.info("scheduled runs interrupted by the last stop marked failed", { count: recovered });
     this.deps.chat.onTurnFinished((turn) => this.runner.turnFinished(turn));
+  }
+
+  start(): void {
+    this.attach();
+    this.stopped = false;
     this.armScheduler();
     this.cleanupTimer = setTimeout(() => this.cleanupLoop(), Math.min(FIRST_CLEANUP_DELAY_MS, this.cleanup.everyMs));
     this.cleanupTimer.unref();
