@@ -92,9 +92,15 @@ describe("schedules between two users", () => {
 
 describe("the daemon's timer", () => {
   it("fires at the second a 6-field expression names, and records why the run failed", async () => {
-    // Every minute, at a second just ahead: a real schedule, due in about two seconds.
-    const second = new Date(Date.now() + 2500).getUTCSeconds();
-    const added = await owner.call(api.schedules.add, { worker: "w", cron: `${second} * * * * *`, timezone: "UTC", prompt: "are you there?", name: "soon" });
+    // Every minute, at a second just ahead: a real schedule, due in about two seconds. (If the
+    // machine is so loaded that the second passed before the add arrived, try again.)
+    let added: ScheduleView;
+    for (let attempt = 0; ; attempt++) {
+      const second = new Date(Date.now() + 2500).getUTCSeconds();
+      added = await owner.call(api.schedules.add, { worker: "w", cron: `${second} * * * * *`, timezone: "UTC", prompt: "are you there?", name: "soon" });
+      if (added.nextRunAt! - Date.now() < 10_000 || attempt === 2) break;
+      await owner.call(api.schedules.remove, { schedule: "soon" });
+    }
     const runs = await new Promise<ScheduleRunView[]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the run never finished")), 15_000);
       const sub = owner.subscribe(api.schedules.runs, { schedule: "soon" }, {

@@ -44,7 +44,7 @@ function renderJobs(jobs: JobStatusView[]): string {
     ["JOB", "EVERY", "LAST RUN", "REMOVED", "OUTCOME", "WHAT IT DELETES"].map(style.dim),
     ...jobs.map((j) => [
       j.job,
-      formatDuration(j.everyMs),
+      j.everyMs < 1000 ? `${j.everyMs}ms` : formatDuration(j.everyMs),
       j.lastRun ? formatAge(j.lastRun.startedAt) : style.dim("not yet"),
       j.lastRun ? String(j.lastRun.removed) : "",
       j.lastRun ? (j.lastRun.error ? style.red(`failed: ${j.lastRun.error}`) : style.green("ok")) : "",
