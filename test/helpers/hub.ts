@@ -19,7 +19,7 @@ import { sendPrompt } from "../../src/daemon/functions/chat.js";
 import type { Caller, CallerUser, DaemonServices } from "../../src/daemon/functions/define.js";
 import { buildRegistry } from "../../src/daemon/functions/index.js";
 import { registerLocalMachine } from "../../src/daemon/functions/machines.js";
-import { BackgroundJobs, DEFAULT_CLEANUP } from "../../src/daemon/jobs/index.js";
+import { BackgroundJobs, DEFAULT_CLEANUP, type CleanupSettings } from "../../src/daemon/jobs/index.js";
 import { LiveQueries } from "../../src/daemon/live.js";
 import { createLogger } from "../../src/daemon/log.js";
 import { statePaths } from "../../src/protocol/statefile.js";
@@ -40,7 +40,7 @@ export interface TestHub {
   close(): void;
 }
 
-export function createTestHub(startAt: number): TestHub {
+export function createTestHub(startAt: number, options: { cleanup?: Partial<CleanupSettings> } = {}): TestHub {
   const home = mkdtempSync(join(tmpdir(), "ocf-hub-"));
   const paths = statePaths(home);
   const db = openDatabase(paths.db);
@@ -60,7 +60,7 @@ export function createTestHub(startAt: number): TestHub {
     runMutation,
     runQuery,
     send: (args) => sendPrompt({ runQuery, runMutation, services }, args),
-    cleanup: DEFAULT_CLEANUP,
+    cleanup: { ...DEFAULT_CLEANUP, ...options.cleanup },
     now,
   });
   const authPolicy = readAuthPolicy({});

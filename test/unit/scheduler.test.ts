@@ -113,6 +113,30 @@ describe("the schedule runner", () => {
     expect(list.at(-1)!.reason).toMatch(/; 170 earlier missed runs since 2026-01-05T07:01:00\.000Z are not listed one by one$/);
   });
 
+  it("closes runs a stop left open, and the cleanup job keeps only each schedule's newest runs", async () => {
+    hub.close();
+    hub = createTestHub(at("2026-01-05T07:00:00Z"), { cleanup: { scheduleRunsKept: 4 } });
+    owner = hub.user("olga");
+    hub.worker("api");
+    await hub.call(owner, api.schedules.add, { worker: "api", cron: "* * * * *", timezone: "UTC", prompt: "tick", name: "minutely" });
+    await tickAt("2026-01-05T07:10:20Z"); // 07:10 fired, 07:01–07:09 missed
+    expect(await runs("minutely")).toHaveLength(10);
+    // As if the daemon had died while the 07:10 run's reply was streaming.
+    hub.db.prepare("UPDATE schedule_runs SET status = 'sent', reason = NULL WHERE scheduled_for = ?").run(at("2026-01-05T07:10:00Z"));
+    expect(hub.jobs.runner.recover()).toBe(1);
+    expect((await runs("minutely"))[0]).toMatchObject({ status: "failed", reason: "the daemon stopped before the reply finished" });
+
+    await hub.jobs.runCleanup();
+    expect(brief(await runs("minutely"))).toEqual([
+      ["2026-01-05T07:10:00.000Z", "failed"],
+      ["2026-01-05T07:09:00.000Z", "missed"],
+      ["2026-01-05T07:08:00.000Z", "missed"],
+      ["2026-01-05T07:07:00.000Z", "missed"],
+    ]);
+    const job = (await hub.call(hub.user("ada", "system_admin"), api.admin.jobs, {})).find((j) => j.job === "schedule-runs");
+    expect(job).toMatchObject({ lastRun: { removed: 6, error: null }, removedRecently: 6 });
+  });
+
   it("lets only the owner (or an admin) see and change a schedule", async () => {
     const other = hub.user("pete");
     const admin = hub.user("ada", "system_admin");

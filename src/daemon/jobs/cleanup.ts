@@ -62,10 +62,10 @@ export const CLEANUP_JOBS: readonly CleanupJob[] = [
     description: "login and service-desk codes that expired or were used",
     deleteBatch: (ctx, now, _settings, limit) => {
       // A used code is refused like an unknown one, so deleting it changes nothing a user sees.
-      const rows = ctx.db
-        .prepare("SELECT rowid FROM login_codes WHERE expires_at <= ? UNION SELECT rowid FROM login_codes WHERE used_at IS NOT NULL LIMIT ?")
-        .all(now, limit) as { rowid: number }[];
-      return deleteRowids(ctx.db, "login_codes", rows.map((r) => r.rowid));
+      const expired = ctx.db.prepare("SELECT rowid FROM login_codes WHERE expires_at <= ? LIMIT ?").all(now, limit) as { rowid: number }[];
+      const used = ctx.db.prepare("SELECT rowid FROM login_codes WHERE used_at IS NOT NULL LIMIT ?").all(limit) as { rowid: number }[];
+      const rowids = [...new Set([...expired, ...used].map((r) => r.rowid))].slice(0, limit);
+      return deleteRowids(ctx.db, "login_codes", rowids);
     },
   },
   {
@@ -73,9 +73,9 @@ export const CLEANUP_JOBS: readonly CleanupJob[] = [
     description: "sessions that expired or were revoked longer ago than the grace period",
     deleteBatch: (ctx, now, settings, limit) => {
       const before = now - settings.sessionGraceMs;
-      const rows = ctx.db
-        .prepare("SELECT id, user_id FROM sessions WHERE expires_at <= ? UNION SELECT id, user_id FROM sessions WHERE revoked_at <= ? LIMIT ?")
-        .all(before, before, limit) as { id: string; user_id: string }[];
+      const expired = ctx.db.prepare("SELECT id, user_id FROM sessions WHERE expires_at <= ? LIMIT ?").all(before, limit) as { id: string; user_id: string }[];
+      const revoked = ctx.db.prepare("SELECT id, user_id FROM sessions WHERE revoked_at <= ? LIMIT ?").all(before, limit) as { id: string; user_id: string }[];
+      const rows = [...new Map([...expired, ...revoked].map((r) => [r.id, r])).values()].slice(0, limit);
       const del = ctx.db.prepare("DELETE FROM sessions WHERE id = ?");
       for (const row of rows) {
         del.run(row.id);
@@ -106,19 +106,19 @@ export const CLEANUP_JOBS: readonly CleanupJob[] = [
     name: "schedule-runs",
     description: "runs of each schedule beyond its newest ones",
     deleteBatch: (ctx, _now, settings, limit) => {
-      const rows = ctx.db
-        .prepare(
-          `SELECT id, schedule_id FROM (
-             SELECT id, schedule_id, ROW_NUMBER() OVER (PARTITION BY schedule_id ORDER BY scheduled_for DESC) AS newer
-             FROM schedule_runs) WHERE newer > ? LIMIT ?`,
-        )
-        .all(settings.scheduleRunsKept, limit) as { id: string; schedule_id: string }[];
+      const crowded = ctx.db.prepare("SELECT schedule_id FROM schedule_runs GROUP BY schedule_id HAVING COUNT(*) > ?").all(settings.scheduleRunsKept) as { schedule_id: string }[];
+      const firstToGo = ctx.db.prepare("SELECT scheduled_for FROM schedule_runs WHERE schedule_id = ? ORDER BY scheduled_for DESC LIMIT 1 OFFSET ?");
+      const older = ctx.db.prepare("SELECT id FROM schedule_runs WHERE schedule_id = ? AND scheduled_for <= ? LIMIT ?");
       const del = ctx.db.prepare("DELETE FROM schedule_runs WHERE id = ?");
-      for (const row of rows) {
-        del.run(row.id);
-        ctx.writes(SCHEDULE_RUNS, row.schedule_id);
+      let removed = 0;
+      for (const { schedule_id: scheduleId } of crowded) {
+        if (removed >= limit) break;
+        const cutoff = firstToGo.get(scheduleId, settings.scheduleRunsKept) as { scheduled_for: number } | undefined;
+        if (!cutoff) continue;
+        for (const { id } of older.all(scheduleId, cutoff.scheduled_for, limit - removed) as { id: string }[]) removed += del.run(id).changes;
+        ctx.writes(SCHEDULE_RUNS, scheduleId);
       }
-      return rows.length;
+      return removed;
     },
   },
 ];

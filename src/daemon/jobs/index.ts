@@ -36,7 +36,10 @@ export class BackgroundJobs implements JobsHandle {
   private readonly now: () => number;
   private schedulerTimer: NodeJS.Timeout | undefined;
   private cleanupTimer: NodeJS.Timeout | undefined;
-  private stopped = true;
+  /** Timers are armed (between start and stop). */
+  private running = false;
+  /** stop() was called: background work ends at the next step. */
+  private stopped = false;
   private cleaning: Promise<void> | undefined;
 
   constructor(private readonly deps: BackgroundJobsDeps) {
@@ -57,7 +60,7 @@ export class BackgroundJobs implements JobsHandle {
 
   start(): void {
     this.attach();
-    this.stopped = false;
+    this.running = true;
     this.armScheduler();
     this.cleanupTimer = setTimeout(() => this.cleanupLoop(), Math.min(FIRST_CLEANUP_DELAY_MS, this.cleanup.everyMs));
     this.cleanupTimer.unref();
@@ -68,13 +71,14 @@ export class BackgroundJobs implements JobsHandle {
    * this, and their runs should say so.
    */
   stop(): void {
+    this.running = false;
     this.stopped = true;
     clearTimeout(this.schedulerTimer);
     clearTimeout(this.cleanupTimer);
   }
 
   wakeScheduler(): void {
-    if (!this.stopped) this.armScheduler();
+    if (this.running) this.armScheduler();
   }
 
   /** Runs every cleanup job once, now; resolves when all have been recorded. */
@@ -101,16 +105,16 @@ export class BackgroundJobs implements JobsHandle {
   }
 
   private schedulerTick(): void {
-    if (this.stopped) return;
+    if (!this.running) return;
     // Claims happen synchronously inside tick(); the sends go on without holding up the timer.
     this.runner.tick().catch((err: unknown) => this.deps.log.error("schedule tick failed", { error: err }));
     this.armScheduler();
   }
 
   private cleanupLoop(): void {
-    if (this.stopped) return;
+    if (!this.running) return;
     void this.runCleanup().finally(() => {
-      if (this.stopped) return;
+      if (!this.running) return;
       this.cleanupTimer = setTimeout(() => this.cleanupLoop(), this.cleanup.everyMs);
       this.cleanupTimer.unref();
     });
