@@ -218,7 +218,7 @@ describe("the Google client secret", () => {
     }
     expect(readFileSync(join(home, "daemon.log"), "utf8")).toContain(`daemon stopped pid=${pid}`);
     closeAll([admin, anonymousClient, spare, googleClient, deviceClient]);
-  });
+  }, 120_000); // a real OpenCode's whole lifecycle, and every function of the API
 });
 
 function closeAll(connections: FleetConnection[]): void {
