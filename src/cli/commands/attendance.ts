@@ -1,13 +1,12 @@
 // ocfleet attendance …: who is present, absent or remote under a key, live for everyone.
 import type { Command } from "../commander.js";
+import { ATTENDANCE_STATUSES as STATUSES } from "../../protocol/api/attendance.js";
 import { api, type AttendanceStatus, type AttendanceView } from "../../protocol/api/index.js";
 import { CliError, formatAge, formatTable, print, printJson, style } from "../output.js";
 import { withDaemon } from "../session.js";
 import { watchQuery } from "../watch.js";
 
 type JsonOption = { json?: boolean };
-
-const STATUSES: readonly AttendanceStatus[] = ["present", "absent", "remote"];
 
 function paintStatus(status: AttendanceStatus): string {
   return status === "present" ? style.green(status) : status === "remote" ? style.cyan(status) : style.yellow(status);

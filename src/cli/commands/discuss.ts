@@ -1,13 +1,12 @@
 // ocfleet discuss …: discussions under a key; the opener (or an admin) concludes them with tags.
 import type { Command } from "../commander.js";
+import { CONCLUSION_TAGS as TAGS } from "../../protocol/api/discussions.js";
 import { api, type ConclusionTag, type DiscussionView } from "../../protocol/api/index.js";
 import { CliError, formatAge, formatTable, print, printJson, style } from "../output.js";
 import { withDaemon } from "../session.js";
 import { watchQuery } from "../watch.js";
 
 type JsonOption = { json?: boolean };
-
-const TAGS: readonly ConclusionTag[] = ["decision", "action", "note"];
 
 export function renderDiscussion(view: DiscussionView, now = Date.now()): string {
   const state = view.concluded ? style.yellow("concluded") : style.green("open");

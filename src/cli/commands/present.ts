@@ -101,8 +101,7 @@ export function registerPresentCommands(program: Command): void {
     .action((file: string, options: JsonOption & { title?: string }) =>
       withDaemon(options, async (connection) => {
         const markdown = await readDeck(file);
-        const title = options.title ?? undefined;
-        const view = await connection.call(api.presentations.start, { markdown, ...(title ? { title } : {}) });
+        const view = await connection.call(api.presentations.start, { markdown, ...(options.title ? { title: options.title } : {}) });
         if (options.json) return printJson(view);
         print(`presenting '${view.title}' (${view.slideCount} slides from ${basename(file)}) as ${view.id}`);
         print(style.dim(`others follow with: ocfleet present follow ${view.id}   · you move with: ocfleet present next|prev|goto N|stop`));

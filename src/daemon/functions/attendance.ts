@@ -2,6 +2,7 @@
 // removing someone else's entry is for admins.
 import { z } from "zod";
 import { api, type AttendanceEntryView, type AttendanceStatus, type AttendanceSummary, type AttendanceView } from "../../protocol/api/index.js";
+import { ATTENDANCE_STATUSES } from "../../protocol/api/attendance.js";
 import { FleetError } from "../../protocol/errors.js";
 import type { UserId } from "../../protocol/ids.js";
 import { resolveUserRef } from "../accounts/users.js";
@@ -11,7 +12,7 @@ import { defineMutation, defineQuery, type MutationCtx, type QueryCtx } from "./
 /** Live-query table: keyed by the attendance key. */
 const TABLE = "attendance";
 
-const statusArg = z.enum(["present", "absent", "remote"], { error: "must be present, absent or remote" });
+const statusArg = z.enum(ATTENDANCE_STATUSES, { error: "must be present, absent or remote" });
 const reasonArg = z.string().trim().max(500, "must be at most 500 characters");
 
 interface SheetRow {
@@ -43,7 +44,7 @@ function toEntryView(row: EntryRow): AttendanceEntryView {
 }
 
 function countByStatus(statuses: Iterable<AttendanceStatus>): Record<AttendanceStatus, number> {
-  const counts: Record<AttendanceStatus, number> = { present: 0, absent: 0, remote: 0 };
+  const counts = Object.fromEntries(ATTENDANCE_STATUSES.map((s) => [s, 0])) as Record<AttendanceStatus, number>;
   for (const status of statuses) counts[status]++;
   return counts;
 }

@@ -9,6 +9,7 @@ import {
   type DiscussionSummary,
   type DiscussionView,
 } from "../../protocol/api/index.js";
+import { CONCLUSION_TAGS } from "../../protocol/api/discussions.js";
 import { FleetError } from "../../protocol/errors.js";
 import type { DiscussionId, DiscussionMessageId, UserId } from "../../protocol/ids.js";
 import { newId } from "../crypto.js";
@@ -18,7 +19,7 @@ import { defineMutation, defineQuery, type MutationCtx, type QueryCtx } from "./
 /** Live-query table: keyed by the discussion's key, covering its messages and conclusions. */
 const TABLE = "discussions";
 
-const tagArg = z.enum(["decision", "action", "note"], { error: "must be decision, action or note" });
+const tagArg = z.enum(CONCLUSION_TAGS, { error: "must be decision, action or note" });
 
 interface DiscussionRow {
   id: DiscussionId;

@@ -7,6 +7,7 @@ import { FleetError } from "../../protocol/errors.js";
 import type { ChatId, ScheduleId } from "../../protocol/ids.js";
 import { newId } from "../crypto.js";
 import { CronTimes, cronProblem, localTimeZone } from "../jobs/cron.js";
+import { CHATS } from "../chat/store.js";
 import { accessibleChat, insertChat } from "./chat.js";
 import { defineMutation, defineQuery, type CallerUser, type MutationCtx, type QueryCtx } from "./define.js";
 import { findWorker } from "./workers.js";
@@ -64,6 +65,8 @@ function toRunView(row: RunRow): ScheduleRunView {
 
 function toView(ctx: QueryCtx, row: ScheduleRow): ScheduleView {
   ctx.reads(SCHEDULE_RUNS, row.id);
+  ctx.reads(CHATS, row.chat_id); // its title shows
+
   const last = ctx.db.prepare("SELECT scheduled_for, status, reason FROM schedule_runs WHERE schedule_id = ? ORDER BY scheduled_for DESC LIMIT 1").get(row.id) as
     | Pick<RunRow, "scheduled_for" | "status" | "reason">
     | undefined;

@@ -4,7 +4,7 @@ import { defineModule, mutation, query, type NoArgs } from "./define.js";
 
 export type AttendanceStatus = "present" | "absent" | "remote";
 
-export const ATTENDANCE_STATUSES: readonly AttendanceStatus[] = ["present", "absent", "remote"];
+export const ATTENDANCE_STATUSES = ["present", "absent", "remote"] as const satisfies readonly AttendanceStatus[];
 
 export interface AttendanceEntryView {
   userId: UserId;

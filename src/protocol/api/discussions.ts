@@ -4,7 +4,7 @@ import { defineModule, mutation, query, type NoArgs } from "./define.js";
 
 export type ConclusionTag = "decision" | "action" | "note";
 
-export const CONCLUSION_TAGS: readonly ConclusionTag[] = ["decision", "action", "note"];
+export const CONCLUSION_TAGS = ["decision", "action", "note"] as const satisfies readonly ConclusionTag[];
 
 export interface DiscussionMessageView {
   id: DiscussionMessageId;
