@@ -3,11 +3,15 @@ import { Command, CommanderError } from "./commander.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
 import { reportError } from "./output.js";
 import { registerAdminCommands } from "./commands/admin.js";
+import { registerAttendanceCommands } from "./commands/attendance.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerChatCommands } from "./commands/chat.js";
 import { registerChecklistCommands } from "./commands/checklist.js";
 import { registerDaemonCommands } from "./commands/daemon.js";
+import { registerDiscussCommands } from "./commands/discuss.js";
 import { registerMachineCommands } from "./commands/machine.js";
+import { registerPresentCommands } from "./commands/present.js";
+import { registerScheduleCommands } from "./commands/schedule.js";
 import { registerVersionCommand } from "./commands/version.js";
 import { registerWorkerCommands } from "./commands/worker.js";
 
@@ -25,6 +29,10 @@ export function buildProgram(): Command {
   registerMachineCommands(program);
   registerAdminCommands(program);
   registerChecklistCommands(program);
+  registerAttendanceCommands(program);
+  registerDiscussCommands(program);
+  registerPresentCommands(program);
+  registerScheduleCommands(program);
   return program;
 }
 

@@ -24,6 +24,8 @@ import { Fleet } from "./fleet.js";
 import { ChatRuntime } from "./chat/runtime.js";
 import { markOffline, registerLocalMachine } from "./functions/machines.js";
 import { resetRuntimes } from "./functions/workers.js";
+import { sendPrompt } from "./functions/chat.js";
+import { BackgroundJobs, DEFAULT_CLEANUP, type CleanupSettings } from "./jobs/index.js";
 
 export interface DaemonOptions {
   home: string;
@@ -102,6 +104,21 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     maxRetries: envNumber("OCFLEET_CHAT_MAX_RETRIES", 3),
     inactiveAfterMs: envNumber("OCFLEET_CHAT_INACTIVE_AFTER_MS", 5 * 60_000),
   });
+  const cleanup: CleanupSettings = {
+    ...DEFAULT_CLEANUP,
+    everyMs: envNumber("OCFLEET_CLEANUP_EVERY_MS", DEFAULT_CLEANUP.everyMs),
+    sessionGraceMs: envNumber("OCFLEET_SESSION_CLEANUP_GRACE_MS", DEFAULT_CLEANUP.sessionGraceMs),
+    streamChunkRetentionMs: envNumber("OCFLEET_STREAM_CHUNK_RETENTION_MS", DEFAULT_CLEANUP.streamChunkRetentionMs),
+  };
+  // Scheduled prompts are sent as their owner, through the same path as chat.send.
+  const jobs: BackgroundJobs = new BackgroundJobs({
+    log,
+    chat,
+    runMutation: (def, args) => dispatcher.runInternalMutation(def, args),
+    runQuery: (def, args) => dispatcher.runInternalQuery(def, args),
+    send: (args) => sendPrompt({ runQuery: (def, a) => dispatcher.runInternalQuery(def, a), runMutation: (def, a) => dispatcher.runInternalMutation(def, a), services }, args),
+    cleanup,
+  });
   const services: DaemonServices = {
     paths,
     startedAt,
@@ -109,6 +126,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     secrets,
     fleet,
     chat,
+    jobs,
     authPolicy,
     codeAttempts: new AttemptLimiter(authPolicy),
     listenAddress: () => server?.address ?? { host: "127.0.0.1", port: 0 },
@@ -134,6 +152,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   });
   agent.start();
   fleet.startOfflineSweep();
+  jobs.start();
 
   server = await FleetServer.start({
     host: "127.0.0.1",
@@ -175,6 +194,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       const drained = await dispatcher.drain(DRAIN_MS);
       if (!drained) log.warn("some calls were still running at shutdown");
       fleet.stop();
+      jobs.stop();
       chat.interruptAll("the daemon stopped during the reply");
       chat.stop();
       await agent.shutdown(WORKERS_STOP_MS);

@@ -13,6 +13,11 @@ export const ID_PREFIXES = {
   checklistItem: "cki",
   chatRequest: "req",
   loginRequest: "lrq",
+  discussion: "dsc",
+  discussionMessage: "dsm",
+  presentation: "prs",
+  schedule: "sch",
+  scheduleRun: "run",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -32,6 +37,12 @@ export type ChatRequestId = Id<"req">;
 export type OpencodeSessionId = string & { readonly opencodeSession: true };
 /** A sign-in with an external provider (Google) in progress. */
 export type LoginRequestId = Id<"lrq">;
+
+export type DiscussionId = Id<"dsc">;
+export type DiscussionMessageId = Id<"dsm">;
+export type PresentationId = Id<"prs">;
+export type ScheduleId = Id<"sch">;
+export type ScheduleRunId = Id<"run">;
 
 /** The random part: lowercase Crockford-style base32, 16 characters (80 bits). */
 export const ID_BODY_PATTERN = "[0-9a-hjkmnp-tv-z]{16}";

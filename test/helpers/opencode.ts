@@ -38,7 +38,8 @@ export async function createOpencodeSandbox(): Promise<OpencodeSandbox> {
     },
     async close() {
       await model.close();
-      rmSync(root, { recursive: true, force: true });
+      // An OpenCode that was just stopped may still be flushing into its data directory.
+      rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
   return sandbox;

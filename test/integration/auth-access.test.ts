@@ -88,6 +88,25 @@ describe("the Google client secret", () => {
     await record("checklists.conclude", admin.call(api.checklists.conclude, { key: "scan" }));
     await record("checklists.reopen", admin.call(api.checklists.reopen, { key: "scan" }));
 
+    await record("attendance.mark", admin.call(api.attendance.mark, { key: "scan", status: "remote", reason: "home" }));
+    await record("attendance.get", admin.call(api.attendance.get, { key: "scan" }));
+    await record("attendance.list", admin.call(api.attendance.list, {}));
+    await record("attendance.remove", admin.call(api.attendance.remove, { key: "scan" }));
+    await record("discussions.open", admin.call(api.discussions.open, { key: "scan", title: "scan" }));
+    await record("discussions.post", admin.call(api.discussions.post, { key: "scan", text: "hello" }));
+    await record("discussions.get", admin.call(api.discussions.get, { key: "scan" }));
+    await record("discussions.list", admin.call(api.discussions.list, {}));
+    await record("discussions.conclude", admin.call(api.discussions.conclude, { key: "scan", conclusion: "done", tags: ["note"] }));
+    await record("discussions.reopen", admin.call(api.discussions.reopen, { key: "scan" }));
+    await record("presentations.start", admin.call(api.presentations.start, { markdown: "# A\n---\n# B" }));
+    const deck = (outputs.get("presentations.start") as { id: string }).id;
+    await record("presentations.get", admin.call(api.presentations.get, { id: deck }));
+    await record("presentations.list", admin.call(api.presentations.list, {}));
+    await record("presentations.next", admin.call(api.presentations.next, { id: deck, at: Date.now() }));
+    await record("presentations.prev", admin.call(api.presentations.prev, { id: deck, at: Date.now() + 1 }));
+    await record("presentations.goto", admin.call(api.presentations.goto, { id: deck, slide: 2, at: Date.now() + 2 }));
+    await record("presentations.stop", admin.call(api.presentations.stop, { id: deck, at: Date.now() + 3 }));
+
     const anonymousClient = await fresh();
     await record("auth.loginAnonymous", anonymousClient.call(api.auth.loginAnonymous, {}));
     const anonymous = outputs.get("auth.loginAnonymous") as { user: { id: string }; recoveryCode: string };
@@ -131,6 +150,13 @@ describe("the Google client secret", () => {
       await record("workerModels.list", admin.call(api.workerModels.list, { worker: "scan" }));
       await record("machines.list", admin.call(api.machines.list, {}));
       await record("workers.readLog", admin.call(api.workers.readLog, { worker: "scan" }));
+      await record("schedules.add", admin.call(api.schedules.add, { worker: "scan", cron: "0 9 * * 1-5", timezone: "UTC", prompt: "scan", name: "scan" }));
+      await record("schedules.list", admin.call(api.schedules.list, { all: true }));
+      await record("schedules.get", admin.call(api.schedules.get, { schedule: "scan" }));
+      await record("schedules.pause", admin.call(api.schedules.pause, { schedule: "scan" }));
+      await record("schedules.resume", admin.call(api.schedules.resume, { schedule: "scan" }));
+      await record("schedules.runs", admin.call(api.schedules.runs, { schedule: "scan" }));
+      await record("schedules.remove", admin.call(api.schedules.remove, { schedule: "scan" }));
       await record("workers.restart", admin.call(api.workers.restart, { worker: "scan" }));
       await idle("scan");
       await record("chat.create", admin.call(api.chat.create, { worker: "scan" }));
@@ -160,6 +186,7 @@ describe("the Google client secret", () => {
     }
 
     await record("admin.audit", admin.call(api.admin.audit, { limit: 1000 }));
+    await record("admin.jobs", admin.call(api.admin.jobs, {}));
 
     const cli = await runCli(home, ["admin", "google", "show", "--json"]);
     expect(cli.code, cli.stderr).toBe(0);
@@ -191,7 +218,7 @@ describe("the Google client secret", () => {
     }
     expect(readFileSync(join(home, "daemon.log"), "utf8")).toContain(`daemon stopped pid=${pid}`);
     closeAll([admin, anonymousClient, spare, googleClient, deviceClient]);
-  }, 120_000); // it starts a real OpenCode worker and chats with it
+  }, 120_000); // a real OpenCode's whole lifecycle, and every function of the API
 });
 
 function closeAll(connections: FleetConnection[]): void {

@@ -33,6 +33,9 @@ describe("migrations", () => {
     expect(tables).toEqual(
       expect.arrayContaining(["users", "checklists", "checklist_items", "sessions", "identities", "recovery_codes", "login_codes", "login_requests", "provider_configs", "audit_log"]),
     );
+    expect(tables).toEqual(
+      expect.arrayContaining(["attendance_sheets", "attendance_entries", "discussions", "discussion_messages", "discussion_conclusions", "presentations", "presentation_slides", "schedules", "schedule_runs", "job_runs"]),
+    );
     expect(migrate(db, migrations, { dbPath: path })).toEqual({ from: migrations.length, to: migrations.length, backup: null });
   });
 

@@ -1,7 +1,7 @@
-// ocfleet admin users|google|desk|audit: what system_admins do. The daemon refuses everyone else.
+// ocfleet admin users|google|desk|audit|jobs: what system_admins do. The daemon refuses everyone else.
 import type { Command } from "commander";
-import { api, type AdminUserView, type AuditEntry, type GoogleConfigView } from "../../protocol/api/index.js";
-import { CliError, formatAge, formatTable, print, printJson, style } from "../output.js";
+import { api, type AdminUserView, type AuditEntry, type GoogleConfigView, type JobStatusView } from "../../protocol/api/index.js";
+import { CliError, formatAge, formatDuration, formatTable, print, printJson, style } from "../output.js";
 import { withDaemon, type CommandOptions } from "../session.js";
 
 function userKind(user: AdminUserView): string {
@@ -36,6 +36,20 @@ function renderAudit(entries: AuditEntry[]): string {
   return formatTable([
     ["WHEN", "WHO", "ACTION", "TARGET", "DETAILS"].map(style.dim),
     ...entries.map((e) => [new Date(e.at).toISOString(), e.actor, e.action, e.target ?? "", JSON.stringify(e.details)]),
+  ]);
+}
+
+function renderJobs(jobs: JobStatusView[]): string {
+  return formatTable([
+    ["JOB", "EVERY", "LAST RUN", "REMOVED", "OUTCOME", "WHAT IT DELETES"].map(style.dim),
+    ...jobs.map((j) => [
+      j.job,
+      j.everyMs < 1000 ? `${j.everyMs}ms` : formatDuration(j.everyMs),
+      j.lastRun ? formatAge(j.lastRun.startedAt) : style.dim("not yet"),
+      j.lastRun ? String(j.lastRun.removed) : "",
+      j.lastRun ? (j.lastRun.error ? style.red(`failed: ${j.lastRun.error}`) : style.green("ok")) : "",
+      j.description,
+    ]),
   ]);
 }
 
@@ -165,6 +179,18 @@ export function registerAdminCommands(program: Command): void {
         const outcome = await connection.call(api.serviceDesk.revokeSessions, { user });
         if (options.json) printJson(outcome);
         else print(`revoked ${outcome.revoked} session${outcome.revoked === 1 ? "" : "s"} of ${outcome.user.name}`);
+      }),
+    );
+
+  admin
+    .command("jobs")
+    .description("the daemon's cleanup jobs: when each last ran and how many rows it removed")
+    .option("--json", "print JSON")
+    .action((options: CommandOptions) =>
+      withDaemon(options, async (connection) => {
+        const jobs = await connection.call(api.admin.jobs, {});
+        if (options.json) printJson(jobs);
+        else print(renderJobs(jobs));
       }),
     );
 

@@ -38,6 +38,16 @@ export interface ChatRuntimeOptions {
   flushMs?: number;
 }
 
+/** How a turn ended, for modules that act on it (scheduled prompts record their runs' outcome). */
+export interface FinishedTurn {
+  chatId: ChatId;
+  /** The user message that started the turn. */
+  userMessageId: MessageId;
+  replyId: MessageId;
+  status: ReplyOutcome["status"];
+  error: { name: string; message: string } | null;
+}
+
 /** Pending text past this size is written at once rather than at the next timer. */
 const FLUSH_BYTES = 16 * 1024;
 
@@ -67,6 +77,7 @@ export class ChatRuntime {
   private readonly sessions = new Map<string, ChatId>();
   private sweep: NodeJS.Timeout | undefined;
   private readonly flushMs: number;
+  private readonly finishedListeners = new Set<(turn: FinishedTurn) => void>();
 
   constructor(private readonly options: ChatRuntimeOptions) {
     this.flushMs = options.flushMs ?? 50;
@@ -98,6 +109,12 @@ export class ChatRuntime {
     this.sessions.set(`${workerId} ${sessionId}`, chatId);
     const turn = this.turns.get(chatId);
     if (turn) turn.sessionId = sessionId;
+  }
+
+  /** Calls `listener` after each turn ends and its reply is written; returns a function that stops it. */
+  onTurnFinished(listener: (turn: FinishedTurn) => void): () => void {
+    this.finishedListeners.add(listener);
+    return () => this.finishedListeners.delete(listener);
   }
 
   isRunning(chatId: ChatId): boolean {
@@ -346,6 +363,7 @@ export class ChatRuntime {
     if (!turn.reply) turn.reply = this.options.runMutation(startReply, { chatId: turn.chatId, replyTo: turn.userMessageId, model: null });
     const status: ReplyOutcome["status"] = forced ?? (turn.error ? "error" : turn.aborted ? "aborted" : "completed");
     const { tokens, cost, model } = this.figures(turn);
+    const error = turn.error ?? (turn.aborted ? { name: "Aborted", message: "stopped on request" } : null);
     this.options.runMutation(finishReply, {
       chatId: turn.chatId,
       messageId: turn.reply.id,
@@ -354,9 +372,17 @@ export class ChatRuntime {
       model,
       tokens,
       cost,
-      error: turn.error ?? (turn.aborted ? { name: "Aborted", message: "stopped on request" } : null),
+      error,
       opencodeMessageIds: [...turn.opencodeMessages.keys()],
     });
     this.options.changed(STREAM, turn.chatId);
+    const finished: FinishedTurn = { chatId: turn.chatId, userMessageId: turn.userMessageId, replyId: turn.reply.id, status, error };
+    for (const listener of this.finishedListeners) {
+      try {
+        listener(finished);
+      } catch (err) {
+        this.options.log.error("a turn-finished listener failed", { chat: turn.chatId, error: err });
+      }
+    }
   }
 }

@@ -1,5 +1,6 @@
-// admin: users and their access levels, Google sign-in configuration, and the audit log. Every
-// function here is for system_admins (enforced in dispatch), and every change is audited.
+// admin: users and their access levels, Google sign-in configuration, the audit log, and how the
+// cleanup jobs went. Every function here is for system_admins (enforced in dispatch), and every
+// change is audited.
 import { z } from "zod";
 import { api } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
@@ -17,6 +18,7 @@ import {
 } from "../accounts/google/config.js";
 import { SESSIONS_TABLE } from "../accounts/sessions.js";
 import { countAdmins, requireUserRow, resolveUserRef, toAdminUserView, USERS_TABLE } from "../accounts/users.js";
+import { jobStatuses, JOB_RUNS } from "../jobs/index.js";
 import { userRefArg } from "./args.js";
 import { defineAction, defineMutation, defineQuery, defineInternalMutation } from "./define.js";
 
@@ -114,5 +116,14 @@ export const audit = defineQuery(api.admin.audit, {
   handler: (ctx, { limit }) => {
     ctx.reads(AUDIT_TABLE);
     return readAudit(ctx.db, limit ?? 50);
+  },
+});
+
+export const jobs = defineQuery(api.admin.jobs, {
+  access: "admin",
+  args: z.strictObject({}),
+  handler: (ctx) => {
+    ctx.reads(JOB_RUNS);
+    return jobStatuses(ctx.db, ctx.services.jobs.cleanup);
   },
 });

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { api, type RequestView } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
-import type { ChatId } from "../../protocol/ids.js";
+import type { ChatId, MessageId, UserId } from "../../protocol/ids.js";
 import { newId } from "../crypto.js";
 import {
   beginTurn,
@@ -22,7 +22,17 @@ import {
   toRequestView,
   type ChatRow,
 } from "../chat/store.js";
-import { defineAction, defineInternalMutation, defineInternalQuery, defineMutation, defineQuery, type CallerUser, type QueryCtx } from "./define.js";
+import {
+  defineAction,
+  defineInternalMutation,
+  defineInternalQuery,
+  defineMutation,
+  defineQuery,
+  type ActionCtx,
+  type CallerUser,
+  type MutationCtx,
+  type QueryCtx,
+} from "./define.js";
 import { findWorker } from "./workers.js";
 
 const chatRef = { chat: z.string().trim().min(1, "must name a chat (cht_…)") };
@@ -33,7 +43,7 @@ function canSee(user: CallerUser, ownerId: string): boolean {
 }
 
 /** A chat by id (or a unique id prefix) that the user may use; others' chats look like missing ones. */
-function accessibleChat(ctx: QueryCtx<"user">, ref: string): ChatRow {
+export function accessibleChat(ctx: QueryCtx & { user: CallerUser }, ref: string): ChatRow {
   let id = ref;
   if (!/^cht_[0-9a-z]{16}$/.test(ref)) {
     ctx.reads(CHATS);
@@ -75,20 +85,26 @@ const transcriptSummary = defineInternalQuery((ctx, args: { chatId: ChatId; befo
   return summary;
 });
 
+/** Creates a chat row; its OpenCode session is made at the first send. A title given here is kept (not replaced by the first prompt's). */
+export function insertChat(ctx: MutationCtx, options: { workerId: string; ownerId: UserId; title?: string; model?: string }): ChatId {
+  const id = newId("chat");
+  ctx.db
+    .prepare(
+      `INSERT INTO chats (id, worker_id, owner_id, title, title_source, model, state, last_activity_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
+    )
+    .run(id, options.workerId, options.ownerId, options.title ?? "New chat", options.title ? "user" : "pending", options.model ?? null, ctx.now, ctx.now, ctx.now);
+  ctx.writes(CHATS, id);
+  return id;
+}
+
 export const create = defineMutation(api.chat.create, {
   access: "user",
   args: z.strictObject({ worker: z.string().trim().min(1), model: modelArg.optional(), title: z.string().trim().min(1).max(200).optional() }),
   handler: (ctx, { worker, model, title }) => {
     const row = findWorker(ctx, worker);
     if (model) checkModel(ctx, row.id, model);
-    const id = newId("chat");
-    ctx.db
-      .prepare(
-        `INSERT INTO chats (id, worker_id, owner_id, title, title_source, model, state, last_activity_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
-      )
-      .run(id, row.id, ctx.user.id, title ?? "New chat", title ? "user" : "pending", model ?? null, ctx.now, ctx.now, ctx.now);
-    ctx.writes(CHATS, id);
+    const id = insertChat(ctx, { workerId: row.id, ownerId: ctx.user.id, title, model });
     return toChatView(ctx, loadChat(ctx, id));
   },
 });
@@ -140,38 +156,54 @@ export const stream = defineQuery(api.chat.stream, {
   },
 });
 
+/** What sending needs: internal queries and mutations, and the daemon's services. */
+export type SendContext = Pick<ActionCtx, "runQuery" | "runMutation" | "services">;
+
+/**
+ * Sends a prompt into a chat as `user`: records the message, starts the turn, (re)creates the
+ * OpenCode session if needed and hands the prompt to the worker. The one path for chat.send and
+ * for scheduled prompts. `onRecorded` runs as soon as the message is recorded, before the turn can
+ * end. Refuses a busy or archived chat (failed_precondition) and writes nothing then.
+ */
+export async function sendPrompt(
+  ctx: SendContext,
+  args: { chat: string; user: CallerUser; text: string; model?: string; onRecorded?: (messageId: MessageId) => void },
+): Promise<{ messageId: MessageId }> {
+  const { text, model } = args;
+  const row = ctx.runQuery(getChat, { chat: args.chat, user: args.user });
+  const chosenModel = model ?? row.model;
+  if (model) ctx.runQuery(checkModelQuery, { workerId: row.worker_id, model });
+  const runtime = ctx.services.chat;
+  const { messageId, title } = ctx.runMutation(beginTurn, { chatId: row.id, text, model: chosenModel });
+  args.onRecorded?.(messageId as MessageId);
+  runtime.startTurn(row.id, row.worker_id, row.opencode_session_id, messageId);
+  try {
+    const link = ctx.services.fleet.linkForWorker(row.worker_id);
+    let sessionId = row.opencode_session_id;
+    let prompt = text;
+    const exists = sessionId && row.state === "inactive" ? (await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists : Boolean(sessionId);
+    if (!sessionId || !exists) {
+      const summary = sessionId ? ctx.runQuery(transcriptSummary, { chatId: row.id, before: messageId }) : "";
+      sessionId = (await link.command("session.create", { workerId: row.worker_id, title })).sessionId;
+      ctx.runMutation(setSession, { chatId: row.id, sessionId });
+      if (summary) prompt = `(This conversation continues from an earlier session that is gone. What was said so far:)\n${summary}\n\n(New message:)\n${text}`;
+    } else if (row.state === "inactive") {
+      ctx.runMutation(setActive, { chatId: row.id });
+    }
+    runtime.registerSession(row.id, row.worker_id, sessionId);
+    await link.command("session.prompt", { workerId: row.worker_id, sessionId, text: prompt, model: parseModel(chosenModel) });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    runtime.failTurn(row.id, { name: "SendFailed", message: `could not send: ${message}` });
+    throw err instanceof FleetError ? err : new FleetError("unavailable", `could not send to the worker: ${message}`);
+  }
+  return { messageId: messageId as MessageId };
+}
+
 export const send = defineAction(api.chat.send, {
   access: "user",
   args: z.strictObject({ ...chatRef, text: z.string().refine((t) => t.trim().length > 0, "must not be empty").pipe(z.string().max(200_000)), model: modelArg.optional() }),
-  handler: async (ctx, { chat, text, model }) => {
-    const row = ctx.runQuery(getChat, { chat, user: ctx.user });
-    const chosenModel = model ?? row.model;
-    if (model) ctx.runQuery(checkModelQuery, { workerId: row.worker_id, model });
-    const runtime = ctx.services.chat;
-    const { messageId, title } = ctx.runMutation(beginTurn, { chatId: row.id, text, model: chosenModel });
-    runtime.startTurn(row.id, row.worker_id, row.opencode_session_id, messageId);
-    try {
-      const link = ctx.services.fleet.linkForWorker(row.worker_id);
-      let sessionId = row.opencode_session_id;
-      let prompt = text;
-      const exists = sessionId && row.state === "inactive" ? (await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists : Boolean(sessionId);
-      if (!sessionId || !exists) {
-        const summary = sessionId ? ctx.runQuery(transcriptSummary, { chatId: row.id, before: messageId }) : "";
-        sessionId = (await link.command("session.create", { workerId: row.worker_id, title })).sessionId;
-        ctx.runMutation(setSession, { chatId: row.id, sessionId });
-        if (summary) prompt = `(This conversation continues from an earlier session that is gone. What was said so far:)\n${summary}\n\n(New message:)\n${text}`;
-      } else if (row.state === "inactive") {
-        ctx.runMutation(setActive, { chatId: row.id });
-      }
-      runtime.registerSession(row.id, row.worker_id, sessionId);
-      await link.command("session.prompt", { workerId: row.worker_id, sessionId, text: prompt, model: parseModel(chosenModel) });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      runtime.failTurn(row.id, { name: "SendFailed", message: `could not send: ${message}` });
-      throw err instanceof FleetError ? err : new FleetError("unavailable", `could not send to the worker: ${message}`);
-    }
-    return { messageId };
-  },
+  handler: (ctx, { chat, text, model }) => sendPrompt(ctx, { chat, user: ctx.user, text, ...(model ? { model } : {}) }),
 });
 
 const checkModelQuery = defineInternalQuery((ctx, args: { workerId: string; model: string }) => checkModel(ctx, args.workerId, args.model));

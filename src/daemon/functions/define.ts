@@ -12,6 +12,7 @@ import type { SecretKeeper } from "../crypto.js";
 import type { Db } from "../db/open.js";
 import type { ChatRuntime } from "../chat/runtime.js";
 import type { Fleet } from "../fleet.js";
+import type { JobsHandle } from "../jobs/index.js";
 import type { Dependency } from "../live.js";
 import type { Logger } from "../log.js";
 
@@ -75,6 +76,8 @@ export interface DaemonServices {
   readonly fleet: Fleet;
   /** Turns in progress: the streaming replies. */
   readonly chat: ChatRuntime;
+  /** Background work: the schedule runner and the cleanup jobs. */
+  readonly jobs: JobsHandle;
   readonly authPolicy: AuthPolicy;
   /** Slows down and then refuses repeated wrong codes. */
   readonly codeAttempts: AttemptLimiter;

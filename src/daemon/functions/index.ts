@@ -2,16 +2,35 @@
 import type { FunctionDef } from "./define.js";
 import * as admin from "./admin.js";
 import * as appinfo from "./appinfo.js";
+import * as attendance from "./attendance.js";
 import * as auth from "./auth.js";
 import * as chat from "./chat.js";
 import * as checklists from "./checklists.js";
 import * as daemon from "./daemon.js";
+import * as discussions from "./discussions.js";
 import * as machines from "./machines.js";
+import * as presentations from "./presentations.js";
+import * as schedules from "./schedules.js";
 import * as serviceDesk from "./serviceDesk.js";
 import * as workerModels from "./workerModels.js";
 import * as workers from "./workers.js";
 
-const modules: Record<string, Record<string, unknown>> = { admin, appinfo, auth, chat, checklists, daemon, machines, serviceDesk, workers, workerModels };
+const modules: Record<string, Record<string, unknown>> = {
+  admin,
+  appinfo,
+  attendance,
+  auth,
+  chat,
+  checklists,
+  daemon,
+  discussions,
+  machines,
+  presentations,
+  schedules,
+  serviceDesk,
+  workers,
+  workerModels,
+};
 
 function isFunctionDef(value: unknown): value is FunctionDef {
   return typeof value === "object" && value !== null && "kind" in value && "handler" in value && "access" in value;

@@ -33,6 +33,26 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
+/** A cleanup job of the daemon and what its last run did. */
+export interface JobStatusView {
+  job: string;
+  description: string;
+  /** How often it runs. */
+  everyMs: number;
+  lastRun: JobRunView | null;
+  /** Rows removed over the runs still on record (the last 50 per job). */
+  removedRecently: number;
+}
+
+export interface JobRunView {
+  startedAt: number;
+  finishedAt: number;
+  /** Rows deleted. */
+  removed: number;
+  /** Why the run failed, or null. */
+  error: string | null;
+}
+
 /** `user` arguments accept an id (usr_…), a name or an email. */
 type UserRef = { user: string };
 
@@ -46,4 +66,6 @@ export const admin = defineModule("admin", {
   googleDisable: mutation<NoArgs, GoogleConfigView>(),
   /** Newest first. */
   audit: query<{ limit?: number }, AuditEntry[]>(),
+  /** The daemon's cleanup jobs, each with its last run. */
+  jobs: query<NoArgs, JobStatusView[]>(),
 });

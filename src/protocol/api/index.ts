@@ -1,24 +1,47 @@
 // The whole API: every method a client can call, by module.
 import { admin } from "./admin.js";
 import { appinfo } from "./appinfo.js";
+import { attendance } from "./attendance.js";
 import { auth } from "./auth.js";
 import { chat } from "./chat.js";
 import { checklists } from "./checklists.js";
 import { daemon } from "./daemon.js";
+import { discussions } from "./discussions.js";
 import { machines } from "./machines.js";
+import { presentations } from "./presentations.js";
+import { schedules } from "./schedules.js";
 import { serviceDesk } from "./serviceDesk.js";
 import { workerModels } from "./workerModels.js";
 import { workers } from "./workers.js";
 
-export const api = { admin, appinfo, auth, chat, checklists, daemon, machines, serviceDesk, workers, workerModels };
+export const api = {
+  admin,
+  appinfo,
+  attendance,
+  auth,
+  chat,
+  checklists,
+  daemon,
+  discussions,
+  machines,
+  presentations,
+  schedules,
+  serviceDesk,
+  workers,
+  workerModels,
+};
 
 export type * from "./admin.js";
 export type * from "./appinfo.js";
+export type * from "./attendance.js";
 export type * from "./auth.js";
 export type * from "./chat.js";
 export type * from "./checklists.js";
 export type * from "./daemon.js";
+export type * from "./discussions.js";
 export type * from "./machines.js";
+export type * from "./presentations.js";
+export type * from "./schedules.js";
 export type * from "./serviceDesk.js";
 export type * from "./workerModels.js";
 export type * from "./workers.js";

@@ -4,5 +4,6 @@ import { initial } from "./0001-initial.js";
 import { fleet } from "./0002-fleet.js";
 import { chat } from "./0003-chat.js";
 import { auth } from "./0004-auth.js";
+import { modules } from "./0005-modules.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules];

@@ -1,0 +1,97 @@
+// ocfleet attendance …: who is present, absent or remote under a key, live for everyone.
+import type { Command } from "../commander.js";
+import { ATTENDANCE_STATUSES as STATUSES } from "../../protocol/api/attendance.js";
+import { api, type AttendanceStatus, type AttendanceView } from "../../protocol/api/index.js";
+import { CliError, formatAge, formatTable, print, printJson, style } from "../output.js";
+import { withDaemon } from "../session.js";
+import { watchQuery } from "../watch.js";
+
+type JsonOption = { json?: boolean };
+
+function paintStatus(status: AttendanceStatus): string {
+  return status === "present" ? style.green(status) : status === "remote" ? style.cyan(status) : style.yellow(status);
+}
+
+function countsLine(counts: Record<AttendanceStatus, number>): string {
+  return STATUSES.map((s) => `${counts[s]} ${s}`).join(" · ");
+}
+
+export function renderAttendance(view: AttendanceView, now = Date.now()): string {
+  const lines = [`${style.bold(view.key)}  ${style.dim(countsLine(view.counts))}`];
+  if (view.entries.length === 0) return [...lines, style.dim("  (nobody yet)")].join("\n");
+  const table = formatTable([
+    ["WHO", "STATUS", "REASON", "MARKED"].map(style.dim),
+    ...view.entries.map((e) => [e.userName, paintStatus(e.status), e.reason ?? "", formatAge(e.updatedAt, now)]),
+  ]);
+  return [...lines, table].join("\n");
+}
+
+function parseStatus(value: string | undefined): AttendanceStatus | undefined {
+  if (value === undefined) return undefined;
+  if (!(STATUSES as readonly string[]).includes(value)) throw new CliError(`--status must be present, absent or remote, not '${value}'`, 2);
+  return value as AttendanceStatus;
+}
+
+export function registerAttendanceCommands(program: Command): void {
+  const attendance = program.command("attendance").description("attendance under a key (a meeting, a day): present, absent or remote");
+
+  attendance
+    .command("mark <key>")
+    .description("mark yourself (present unless --status says otherwise); marking again updates your entry")
+    .option("--status <status>", "present, absent or remote")
+    .option("--reason <text>", "why (e.g. for an absence)")
+    .option("--json", "print JSON")
+    .action((key: string, options: JsonOption & { status?: string; reason?: string }) =>
+      withDaemon(options, async (connection) => {
+        const status = parseStatus(options.status);
+        const entry = await connection.call(api.attendance.mark, { key, ...(status ? { status } : {}), ...(options.reason !== undefined ? { reason: options.reason } : {}) });
+        if (options.json) printJson(entry);
+        else print(`${entry.userName} is ${entry.status} at ${key}${entry.reason ? ` (${entry.reason})` : ""}`);
+      }),
+    );
+
+  attendance
+    .command("list [key]")
+    .description("who is present under a key, or every key when none is given")
+    .option("--json", "print JSON")
+    .action((key: string | undefined, options: JsonOption) =>
+      withDaemon(options, async (connection) => {
+        if (key === undefined) {
+          const all = await connection.call(api.attendance.list, {});
+          if (options.json) return printJson(all);
+          if (all.length === 0) return print(style.dim("no attendance yet; mark yourself with: ocfleet attendance mark <key>"));
+          return print(formatTable([["KEY", "PRESENT", "REMOTE", "ABSENT", "UPDATED"].map(style.dim), ...all.map((a) => [a.key, String(a.counts.present), String(a.counts.remote), String(a.counts.absent), formatAge(a.updatedAt)])]));
+        }
+        const view = await connection.call(api.attendance.get, { key });
+        if (options.json) return printJson(view);
+        if (!view) throw new CliError(`no attendance under '${key}'; mark yourself with: ocfleet attendance mark ${key}`);
+        print(renderAttendance(view));
+      }),
+    );
+
+  attendance
+    .command("remove <key>")
+    .description("remove your entry; admins may remove anyone's with --user")
+    .option("--user <user>", "whose entry (an id, a name or an email); admins only, unless it is you")
+    .option("--json", "print JSON")
+    .action((key: string, options: JsonOption & { user?: string }) =>
+      withDaemon(options, async (connection) => {
+        const outcome = await connection.call(api.attendance.remove, { key, ...(options.user !== undefined ? { user: options.user } : {}) });
+        if (options.json) printJson(outcome);
+        else print(`removed ${outcome.userName}'s attendance at ${key}`);
+      }),
+    );
+
+  attendance
+    .command("watch <key>")
+    .description("print the attendance again each time anyone marks or changes it (Ctrl-C to stop)")
+    .option("--json", "print one JSON line per change")
+    .action((key: string, options: JsonOption) =>
+      watchQuery(options, {
+        query: api.attendance.get,
+        args: { key },
+        label: key,
+        render: (view) => (view ? renderAttendance(view) : style.dim(`nobody has marked attendance at '${key}' yet; waiting…`)),
+      }),
+    );
+}

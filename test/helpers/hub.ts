@@ -1,0 +1,124 @@
+// An in-process hub for tests that drive the daemon's background work by hand: the real database
+// with the real migrations, the real dispatcher, fleet, chat runtime and background jobs, and a
+// clock the test moves. Nothing is faked; there is just no agent linked, so workers are offline.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createUser } from "../../src/daemon/accounts/users.js";
+import { AttemptLimiter } from "../../src/daemon/accounts/limiter.js";
+import { readAuthPolicy } from "../../src/daemon/accounts/policy.js";
+import { machineFacts } from "../../src/daemon/agent/agent.js";
+import { ChatRuntime } from "../../src/daemon/chat/runtime.js";
+import { newId, SecretKeeper } from "../../src/daemon/crypto.js";
+import { migrate } from "../../src/daemon/db/migrate.js";
+import { migrations } from "../../src/daemon/db/migrations/index.js";
+import { openDatabase, type Db } from "../../src/daemon/db/open.js";
+import { Dispatcher } from "../../src/daemon/dispatch.js";
+import { Fleet } from "../../src/daemon/fleet.js";
+import { sendPrompt } from "../../src/daemon/functions/chat.js";
+import type { Caller, CallerUser, DaemonServices } from "../../src/daemon/functions/define.js";
+import { buildRegistry } from "../../src/daemon/functions/index.js";
+import { registerLocalMachine } from "../../src/daemon/functions/machines.js";
+import { BackgroundJobs, DEFAULT_CLEANUP, type CleanupSettings } from "../../src/daemon/jobs/index.js";
+import { LiveQueries } from "../../src/daemon/live.js";
+import { createLogger } from "../../src/daemon/log.js";
+import { statePaths } from "../../src/protocol/statefile.js";
+import type { MethodRef, ArgsOf, ResultOf } from "../../src/protocol/api/index.js";
+
+export interface TestHub {
+  db: Db;
+  dispatcher: Dispatcher;
+  jobs: BackgroundJobs;
+  chat: ChatRuntime;
+  /** The clock every part of the hub reads. */
+  clock: { now: number };
+  /** A new user and a caller signed in as them. */
+  user(name: string, level?: CallerUser["level"]): Caller & { user: CallerUser };
+  /** A worker on this machine (offline: no agent is linked). */
+  worker(name: string): string;
+  call<M extends MethodRef>(caller: Caller, ref: M, args: ArgsOf<M>): Promise<ResultOf<M>>;
+  close(): void;
+}
+
+export function createTestHub(startAt: number, options: { cleanup?: Partial<CleanupSettings> } = {}): TestHub {
+  const home = mkdtempSync(join(tmpdir(), "ocf-hub-"));
+  const paths = statePaths(home);
+  const db = openDatabase(paths.db);
+  migrate(db, migrations, { dbPath: paths.db });
+  const log = createLogger({ file: paths.log, echo: false });
+  const secrets = SecretKeeper.loadOrCreate(paths.secretKey);
+  const clock = { now: startAt };
+  const now = () => clock.now;
+  const live = new LiveQueries();
+  const runMutation = <A, R>(def: Parameters<Dispatcher["runInternalMutation"]>[0], args: A) => dispatcher.runInternalMutation(def as never, args) as R;
+  const runQuery = <A, R>(def: Parameters<Dispatcher["runInternalQuery"]>[0], args: A) => dispatcher.runInternalQuery(def as never, args) as R;
+  const fleet = new Fleet({ log, secrets, runMutation, runQuery });
+  const chat = new ChatRuntime({ log, fleet, runMutation, runQuery, changed: (table, key) => live.changed([[table, key]]), maxRetries: 1, inactiveAfterMs: 60_000 });
+  const jobs: BackgroundJobs = new BackgroundJobs({
+    log,
+    chat,
+    runMutation,
+    runQuery,
+    send: (args) => sendPrompt({ runQuery, runMutation, services }, args),
+    cleanup: { ...DEFAULT_CLEANUP, ...options.cleanup },
+    now,
+  });
+  const authPolicy = readAuthPolicy({});
+  const services: DaemonServices = {
+    paths,
+    startedAt: startAt,
+    log,
+    secrets,
+    fleet,
+    chat,
+    jobs,
+    authPolicy,
+    codeAttempts: new AttemptLimiter(authPolicy),
+    listenAddress: () => ({ host: "127.0.0.1", port: 0 }),
+    connectionStats: () => ({ connections: 0, subscriptions: 0 }),
+    requestStop: () => {},
+  };
+  const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log, clock: now });
+  const machineId = dispatcher.runInternalMutation(registerLocalMachine, machineFacts());
+  jobs.attach(); // no timers: the test ticks
+  let connectionId = 0;
+
+  return {
+    db,
+    dispatcher,
+    jobs,
+    chat,
+    clock,
+    user(name, level = "user") {
+      const row = createUser(db, { name, level, anonymous: true, now: clock.now });
+      const user: CallerUser = { id: row.id, name: row.name, level: row.level };
+      const id = ++connectionId;
+      return {
+        connectionId: id,
+        local: false,
+        source: "127.0.0.1",
+        user,
+        session: null,
+        identity: `test:${row.id}`,
+        dependencies: [],
+        connection: { id, clientName: "test", bindSession: () => {} },
+      };
+    },
+    worker(name) {
+      const id = newId("worker");
+      db.prepare(
+        `INSERT INTO workers (id, machine_id, name, directory, approval, desired_state, run_state, state_changed_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'approved', 'stopped', 'offline', ?, ?, ?)`,
+      ).run(id, machineId, name, join(home, name), clock.now, clock.now, clock.now);
+      return id;
+    },
+    call: (caller, ref, args) => dispatcher.call(caller, ref.name, args) as Promise<ResultOf<typeof ref>>,
+    close() {
+      jobs.stop();
+      chat.stop();
+      db.close();
+      log.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// Scheduled prompts through the real daemon, on a worker whose OpenCode cannot start (so no
+// OpenCode is needed here): the API, rights, validation, and the daemon's own timer firing a run
+// at the second a 6-field expression names. test/e2e/schedules.test.ts sends to a real OpenCode.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FleetConnection } from "../../src/client/connection.js";
+import { api, type ScheduleRunView, type ScheduleView } from "../../src/protocol/api/index.js";
+import { cleanupHomes, cliJson, connectAsOwner, connectWithSession, createHome, runCli, waitFor } from "../helpers/daemon.js";
+
+let home: string;
+let owner: FleetConnection;
+let plain: FleetConnection;
+let plainName: string;
+
+beforeAll(async () => {
+  home = createHome();
+  await cliJson(home, ["worker", "add", home, "--name", "w", "--opencode-bin", "/nonexistent/opencode", "--no-wait"]);
+  owner = await connectAsOwner(home);
+  plain = await connectWithSession(home);
+  plainName = (await plain.call(api.auth.loginAnonymous, {})).user.name;
+});
+afterAll(async () => {
+  owner?.close();
+  plain?.close();
+  await cleanupHomes();
+});
+
+describe("ocfleet schedule", () => {
+  it("rejects an invalid cron expression or time zone with croner's message, and writes nothing", async () => {
+    const badCron = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "61 * * * *", "--prompt", "hi"]);
+    expect(badCron).toMatchObject({ code: 1, stderr: "ocfleet: schedules.add: cron: CronPattern: Invalid value for minute: 61\n" });
+    const fields = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "* * *", "--prompt", "hi"]);
+    expect(fields.stderr).toBe("ocfleet: schedules.add: cron: CronPattern: invalid configuration format ('* * *'), exactly five, six, or seven space separated parts are required.\n");
+    const badZone = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "0 9 * * *", "--tz", "Mars/Olympus", "--prompt", "hi"]);
+    expect(badZone.stderr).toBe(
+      "ocfleet: schedules.add: timezone: toTZ: Invalid timezone 'Mars/Olympus' or date. Please provide a valid IANA timezone (e.g., 'America/New_York', 'Europe/Stockholm').\n",
+    );
+    const never = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "0 9 31 2 *", "--prompt", "hi"]);
+    expect(never.stderr).toBe("ocfleet: schedules.add: cron: '0 9 31 2 *' never matches a date from now on\n");
+    await expect(owner.call(api.schedules.add, { worker: "w", cron: "0 9 * * *", prompt: "  " })).rejects.toMatchObject({ code: "invalid_argument", data: { field: "prompt" } });
+    await expect(owner.call(api.schedules.add, { worker: "nope", cron: "0 9 * * *", prompt: "hi" })).rejects.toMatchObject({ code: "not_found", message: "no worker 'nope' (see: ocfleet worker list)" });
+    expect(await cliJson(home, ["schedule", "list"])).toEqual([]);
+    expect(await cliJson(home, ["chat", "list"])).toEqual([]); // no chat was made for a refused schedule
+  });
+
+  it("adds a schedule with its own chat named after it, in this terminal's time zone; lists, pauses, resumes and removes it", async () => {
+    const added = await cliJson<ScheduleView>(home, ["schedule", "add", "--worker", "w", "--cron", "0 9 * * 1-5", "--prompt", "Summarize the open pull requests"]);
+    expect(added).toMatchObject({ name: "summarize-the-open-pull", cron: "0 9 * * 1-5", timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, workerName: "w", paused: false, lastRun: null });
+    expect(added.chatTitle).toBe("summarize-the-open-pull");
+    expect(await cliJson(home, ["chat", "list"])).toEqual([expect.objectContaining({ id: added.chatId, title: "summarize-the-open-pull" })]);
+    const again = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "0 10 * * *", "--prompt", "x", "--name", "summarize-the-open-pull"]);
+    expect(again).toMatchObject({ code: 1, stderr: "ocfleet: a schedule named 'summarize-the-open-pull' exists; choose another --name\n" });
+
+    // Into an existing chat: its worker is implied.
+    const chat = await cliJson(home, ["chat", "new", "--worker", "w", "--title", "ops"]);
+    const intoChat = await cliJson<ScheduleView>(home, ["schedule", "add", "--chat", chat.id, "--cron", "30 8 * * *", "--tz", "Asia/Tokyo", "--prompt", "status", "--name", "ops-status"]);
+    expect(intoChat).toMatchObject({ chatId: chat.id, workerName: "w", timezone: "Asia/Tokyo" });
+    expect(new Date(intoChat.nextRunAt!).getUTCHours()).toBe(23); // 08:30 in Tokyo
+
+    const table = await runCli(home, ["schedule", "list"]);
+    expect(table.stdout).toMatch(/ops-status\s+30 8 \* \* \*\s+Asia\/Tokyo\s+w\s+/);
+    expect(await cliJson(home, ["schedule", "pause", "ops-status"])).toMatchObject({ paused: true, nextRunAt: null });
+    expect(await runCli(home, ["schedule", "pause", "ops-status"])).toMatchObject({ code: 1, stderr: "ocfleet: schedule 'ops-status' is already paused; resume it with: ocfleet schedule resume ops-status\n" });
+    expect(await cliJson(home, ["schedule", "resume", intoChat.id])).toMatchObject({ paused: false, nextRunAt: intoChat.nextRunAt });
+    expect(await cliJson(home, ["schedule", "runs", "ops-status"])).toEqual([]);
+    expect(await cliJson(home, ["schedule", "remove", "ops-status"])).toEqual({ removed: true, name: "ops-status" });
+    expect(await runCli(home, ["schedule", "runs", "ops-status"])).toMatchObject({ code: 1, stderr: "ocfleet: no schedule 'ops-status' (see: ocfleet schedule list)\n" });
+    expect((await cliJson(home, ["chat", "list"])).map((c: { id: string }) => c.id)).toContain(chat.id); // its chat stays
+  });
+});
+
+describe("schedules between two users", () => {
+  it("an admin sees a user's schedule appear live; the user cannot see or touch the admin's", async () => {
+    const seen: ScheduleView[][] = [];
+    const sub = owner.subscribe(api.schedules.list, { all: true }, { onValue: (v) => seen.push(v) });
+    await waitFor("the first value", () => seen.length === 1);
+    const mine = await plain.call(api.schedules.add, { worker: "w", cron: "0 7 * * *", timezone: "UTC", prompt: "wake up", name: "plain-morning" });
+    await waitFor("the admin to see it", () => seen.at(-1)!.some((s) => s.id === mine.id));
+    expect(seen.at(-1)!.find((s) => s.id === mine.id)).toMatchObject({ ownerName: plainName });
+    await owner.call(api.schedules.pause, { schedule: "plain-morning" }); // admins may manage anyone's
+    await waitFor("the pause to show", () => seen.at(-1)!.find((s) => s.id === mine.id)?.paused === true);
+
+    const admins = await owner.call(api.schedules.add, { worker: "w", cron: "0 7 * * *", timezone: "UTC", prompt: "admin things", name: "admin-morning" });
+    expect((await plain.call(api.schedules.list, { all: true })).map((s) => s.name)).toEqual(["plain-morning"]);
+    for (const attempt of [api.schedules.get, api.schedules.pause, api.schedules.remove, api.schedules.runs]) {
+      await expect(plain.call(attempt, { schedule: admins.id } as never)).rejects.toMatchObject({ code: "not_found" });
+    }
+    // Nor can a user aim a schedule at someone else's chat.
+    await expect(plain.call(api.schedules.add, { chat: admins.chatId, cron: "0 7 * * *", prompt: "sneak" })).rejects.toMatchObject({ code: "not_found" });
+    sub.unsubscribe();
+  });
+});
+
+describe("the daemon's timer", () => {
+  it("fires at the second a 6-field expression names, and records why the run failed", async () => {
+    // Every minute, at a second just ahead: a real schedule, due in about two seconds. (If the
+    // machine is so loaded that the second passed before the add arrived, try again.)
+    let added: ScheduleView;
+    for (let attempt = 0; ; attempt++) {
+      const second = new Date(Date.now() + 2500).getUTCSeconds();
+      added = await owner.call(api.schedules.add, { worker: "w", cron: `${second} * * * * *`, timezone: "UTC", prompt: "are you there?", name: "soon" });
+      if (added.nextRunAt! - Date.now() < 10_000 || attempt === 2) break;
+      await owner.call(api.schedules.remove, { schedule: "soon" });
+    }
+    const runs = await new Promise<ScheduleRunView[]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the run never finished")), 15_000);
+      const sub = owner.subscribe(api.schedules.runs, { schedule: "soon" }, {
+        onValue: (list) => {
+          if (list.some((r) => r.status !== "sent")) {
+            clearTimeout(timer);
+            sub.unsubscribe();
+            resolve(list);
+          }
+        },
+      });
+    });
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ scheduledFor: added.nextRunAt, status: "failed", chatId: added.chatId });
+    expect(runs[0]!.recordedAt - runs[0]!.scheduledFor).toBeLessThan(1000);
+    expect(runs[0]!.reason).toBe("could not send: the worker is error (the OpenCode binary /nonexistent/opencode does not exist); it cannot take requests now");
+    await owner.call(api.schedules.remove, { schedule: "soon" });
+  });
+});
