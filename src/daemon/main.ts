@@ -58,6 +58,16 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const log = createLogger({ file: paths.log, echo: options.echoLog, debug: process.env.OCFLEET_DEBUG === "1" });
   const startedAt = Date.now();
 
+  // Signals are caught from the first moment: one that arrives while the daemon is still starting
+  // (a client may already see daemon.json) is held, and acted on once it has started.
+  let onSignal: (reason: string) => void = (reason) => {
+    earlySignal ??= reason;
+  };
+  let earlySignal: string | undefined;
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGHUP", () => log.info("ignoring SIGHUP"));
+
   // The single-instance lock is state.db itself, held in SQLite's exclusive locking mode.
   let db: Db;
   try {
@@ -209,9 +219,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     return stopping;
   };
 
-  process.on("SIGTERM", () => void stop("SIGTERM", 0));
-  process.on("SIGINT", () => void stop("SIGINT", 0));
-  process.on("SIGHUP", () => log.info("ignoring SIGHUP"));
+  onSignal = (reason) => void stop(reason, 0);
+  if (earlySignal) onSignal(earlySignal);
   process.on("uncaughtException", (err) => {
     log.error("uncaught exception", { error: err });
     void stop("uncaught exception", 1);

@@ -14,6 +14,8 @@ import { ChatScreen } from "./screens/ChatScreen.js";
 import { ChecklistScreen, ChecklistsScreen } from "./screens/ChecklistsScreen.js";
 import { FleetScreen } from "./screens/FleetScreen.js";
 import { LogsScreen, MachinesScreen, WorkersScreen } from "./screens/ListScreens.js";
+import { AdminScreen, SchedulesScreen } from "./screens/AutomationScreens.js";
+import { AttendanceScreen, DiscussionsScreen, PresentationsScreen } from "./screens/CollaborationScreens.js";
 
 export interface AppProps {
   home: string;
@@ -30,6 +32,11 @@ const HINTS: Record<Screen["name"], string> = {
   checklists: "Enter open · Tab back",
   checklist: "Space tick · a add · Esc back",
   logs: "Esc back",
+  attendance: "Enter open · p/r/x mark · Tab back",
+  discussions: "Enter open · w write · c conclude · Tab back",
+  presentations: "Enter follow · →/← move (presenter) · Tab back",
+  schedules: "Enter runs · p pause/resume · Tab back",
+  admin: "Tab back",
 };
 
 export function App({ home, hubLabel, initialScreen }: AppProps) {
@@ -108,6 +115,16 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
         return <ChecklistScreen checklistKey={screen.key} width={columns} />;
       case "logs":
         return <LogsScreen worker={screen.worker} back={screen.back} rows={bodyRows} width={columns} />;
+      case "attendance":
+        return <AttendanceScreen attendanceKey={screen.key} width={columns} />;
+      case "discussions":
+        return <DiscussionsScreen discussionKey={screen.key} width={columns} rows={bodyRows} />;
+      case "presentations":
+        return <PresentationsScreen id={screen.id} width={columns} rows={bodyRows} />;
+      case "schedules":
+        return <SchedulesScreen id={screen.id} width={columns} />;
+      case "admin":
+        return <AdminScreen width={columns} />;
     }
   })();
   // A chat keeps its transcript on screen under a dialog; other screens give the dialog their space.

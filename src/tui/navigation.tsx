@@ -9,7 +9,12 @@ export type Screen =
   | { name: "machines" }
   | { name: "checklists" }
   | { name: "checklist"; key: string }
-  | { name: "logs"; worker: string; back: Screen };
+  | { name: "logs"; worker: string; back: Screen }
+  | { name: "attendance"; key?: string }
+  | { name: "discussions"; key?: string }
+  | { name: "presentations"; id?: string }
+  | { name: "schedules"; id?: string }
+  | { name: "admin" };
 
 export type DialogSpec =
   | { kind: "help" }
@@ -19,6 +24,8 @@ export type DialogSpec =
   | { kind: "signIn" }
   | { kind: "pickModel"; chatId: string; worker: string }
   | { kind: "addChecklistItem"; key: string }
+  /** A one-line question; `submit` resolves to close the dialog or rejects to show the error. */
+  | { kind: "prompt"; title: string; label: string; submit(value: string): Promise<unknown> }
   | { kind: "message"; title: string; body: string };
 
 export interface FleetSelection {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerView } from "../../src/protocol/api/index.js";
@@ -76,6 +76,36 @@ describe("the TUI in a real terminal", () => {
       await term.waitFor("● connected", 20_000);
       await term.waitFor(/■ main\s+(starting|idle)/);
       expect(term.screen().join("\n")).not.toContain("Lost the daemon");
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 60_000);
+
+  it("follows a presentation on the follow screen as the presenter moves", async () => {
+    const deck = join(sandbox.root, "deck.md");
+    writeFileSync(deck, "# Welcome\n\nfirst slide text\n\n---\n\n# Second\n\nsecond slide text\n\n---\n\n# Third\n\nthird slide text\n");
+    const started = await cliJson(home, ["present", "start", deck]);
+    const term = startPty([], { env: { ...process.env, OCFLEET_HOME: home }, cols: 110, rows: 30 });
+    try {
+      await term.waitFor("● connected");
+      term.write("g");
+      await term.waitFor("Presentations: follow one");
+      term.write("7");
+      await term.waitFor("Welcome");
+      term.write("\r");
+      await term.waitFor("first slide text");
+      await term.waitFor("slide 1/3");
+      expect((await runCli(home, ["present", "next", started.id])).code).toBe(0); // from another terminal
+      await term.waitFor("second slide text");
+      term.write("\x1b[C"); // → : this user started it, so they present from here too
+      await term.waitFor("third slide text");
+      await term.waitFor("slide 3/3");
+      term.write("\x1b");
+      await term.waitFor("Presentations");
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
       term.write("q");
       expect((await term.exited).exitCode).toBe(0);
     } finally {

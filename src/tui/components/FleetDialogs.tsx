@@ -83,6 +83,11 @@ const SCREENS: Array<{ label: string; screen: Screen }> = [
   { label: "Workers", screen: { name: "workers" } },
   { label: "Machines", screen: { name: "machines" } },
   { label: "Checklists", screen: { name: "checklists" } },
+  { label: "Attendance", screen: { name: "attendance" } },
+  { label: "Discussions", screen: { name: "discussions" } },
+  { label: "Presentations: follow one", screen: { name: "presentations" } },
+  { label: "Scheduled prompts", screen: { name: "schedules" } },
+  { label: "Admin: users and cleanup jobs", screen: { name: "admin" } },
 ];
 
 function SignInDialog({ width }: { width: number }) {
@@ -190,6 +195,25 @@ function PickModelDialog({ chatId, worker, width }: { chatId: string; worker: st
   );
 }
 
+function PromptDialog({ spec, width }: { spec: Extract<DialogSpec, { kind: "prompt" }>; width: number }) {
+  const nav = useNavigation();
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  return (
+    <TextPromptDialog
+      title={spec.title}
+      label={spec.label}
+      busy={state.busy}
+      error={state.error}
+      width={width}
+      onCancel={nav.close}
+      onSubmit={(value) => {
+        setState({ busy: true, error: null });
+        spec.submit(value).then(nav.close, (err: Error) => setState({ busy: false, error: err.message }));
+      }}
+    />
+  );
+}
+
 function AddChecklistItemDialog({ checklistKey, width }: { checklistKey: string; width: number }) {
   const nav = useNavigation();
   const client = useClient();
@@ -237,5 +261,7 @@ export function DialogLayer({ dialog, width }: { dialog: DialogSpec; width: numb
       return <AddChecklistItemDialog checklistKey={dialog.key} width={w} />;
     case "message":
       return <MessageDialog title={dialog.title} body={dialog.body} width={w} />;
+    case "prompt":
+      return <PromptDialog spec={dialog} width={w} />;
   }
 }

@@ -6,16 +6,18 @@ import { RUN_STATE_COLOR } from "../components/Sidebar.js";
 import { useClient, useQuery } from "../hooks/client.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
-import { useNavigation } from "../navigation.js";
+import type { KeyEvent } from "../keys/parse.js";
+import { useNavigation, type Screen } from "../navigation.js";
 import { truncate } from "../render/lines.js";
 
-function useListKeys(count: number, extra: (index: number, event: Parameters<Parameters<typeof useKeys>[0]>[0]) => boolean): number {
+/** Selection and the keys every list screen shares; `extra` handles the screen's own keys. */
+export function useListKeys(count: number, extra: (index: number, event: KeyEvent) => boolean, back: Screen = { name: "fleet" }): number {
   const nav = useNavigation();
   const [index, setIndex] = useState(0);
   useKeys((event) => {
     if (isCommand("up", event)) setIndex((i) => Math.max(0, i - 1));
     else if (isCommand("down", event)) setIndex((i) => Math.min(Math.max(0, count - 1), i + 1));
-    else if (isCommand("back", event) || isCommand("cancel", event)) nav.go({ name: "fleet" });
+    else if (isCommand("back", event) || isCommand("cancel", event)) nav.go(back);
     else if (isCommand("goTo", event)) nav.open({ kind: "goto" });
     else if (!extra(Math.min(index, Math.max(0, count - 1)), event)) return false;
     return true;

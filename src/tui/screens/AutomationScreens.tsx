@@ -1,0 +1,97 @@
+// Screens for scheduled prompts and, for admins, users and the cleanup jobs.
+import { Box, Text } from "ink";
+import React from "react";
+import { api, type ScheduleRunStatus } from "../../protocol/api/index.js";
+import { useClient, useQuery } from "../hooks/client.js";
+import { useNavigation } from "../navigation.js";
+import { useListKeys } from "./ListScreens.js";
+
+const RUN_COLOR: Record<ScheduleRunStatus, string> = { sent: "cyan", completed: "green", failed: "red", missed: "yellow" };
+
+const when = (at: number | null) => (at === null ? "-" : new Date(at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }));
+
+export function SchedulesScreen({ id, width }: { id?: string; width: number }) {
+  const nav = useNavigation();
+  const client = useClient();
+  const schedules = useQuery(api.schedules.list, {}).data ?? [];
+  const runs = useQuery(api.schedules.runs, id ? { schedule: id, limit: 20 } : null).data ?? [];
+  const index = useListKeys(
+    id ? 0 : schedules.length,
+    (i, event) => {
+      const s = schedules[i];
+      if (!id && isOpen(event) && s) nav.go({ name: "schedules", id: s.id });
+      else if (!id && s && event.name === "text" && event.text === "p")
+        void (s.paused ? client.call(api.schedules.resume, { schedule: s.id }) : client.call(api.schedules.pause, { schedule: s.id })).then(
+          (v) => nav.notify(`${v.name} ${v.paused ? "paused" : "resumed"}`),
+          (err: Error) => nav.notify(err.message, true),
+        );
+      else return false;
+      return true;
+    },
+    id ? { name: "schedules" } : { name: "fleet" },
+  );
+  if (id) {
+    const schedule = schedules.find((s) => s.id === id);
+    return (
+      <Box flexDirection="column" width={width}>
+        <Text bold>
+          {schedule?.name ?? id} <Text dimColor>{schedule ? `· ${schedule.cron} (${schedule.timezone}) · into ${schedule.chatTitle}` : ""}</Text>
+        </Text>
+        {schedule ? <Text wrap="truncate-end">prompt: {schedule.prompt}</Text> : null}
+        {runs.length === 0 ? <Text dimColor>no runs yet; next {when(schedule?.nextRunAt ?? null)}</Text> : null}
+        {runs.map((r) => (
+          <Text key={r.id} wrap="truncate-end">
+            {when(r.scheduledFor)} <Text color={RUN_COLOR[r.status]}>{r.status.padEnd(9)}</Text>
+            <Text dimColor>{r.reason ?? ""}</Text>
+          </Text>
+        ))}
+        <Text dimColor>{"\n"}Esc back</Text>
+      </Box>
+    );
+  }
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold>Scheduled prompts</Text>
+      {schedules.length === 0 ? <Text dimColor>none; add one with: ocfleet schedule add --worker W --cron "0 9 * * 1-5" --prompt "…"</Text> : null}
+      {schedules.map((s, i) => (
+        <Text key={s.id} inverse={i === index} wrap="truncate-end">
+          {s.name} <Text dimColor>· {s.cron} · {s.workerName} · </Text>
+          {s.paused ? <Text color="yellow">paused</Text> : <Text>next {when(s.nextRunAt)}</Text>}
+          {s.lastRun ? <Text color={RUN_COLOR[s.lastRun.status]}> · last {s.lastRun.status}</Text> : null}
+        </Text>
+      ))}
+      <Text dimColor>{"\n"}Enter shows runs · p pause/resume · Tab back</Text>
+    </Box>
+  );
+}
+
+function isOpen(event: { name: string }): boolean {
+  return event.name === "return";
+}
+
+export function AdminScreen({ width }: { width: number }) {
+  const users = useQuery(api.admin.users, {});
+  const jobs = useQuery(api.admin.jobs, {});
+  useListKeys(0, () => false);
+  if (users.error) return <Text color="red">{users.error.message}</Text>;
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold>Users</Text>
+      {(users.data ?? []).map((u) => (
+        <Text key={u.id} wrap="truncate-end">
+          {u.name.padEnd(24)} <Text color={u.level === "system_admin" ? "magenta" : undefined}>{u.level.padEnd(12)}</Text>
+          <Text dimColor>
+            {u.identities.map((i) => i.email ?? i.provider).join(", ") || "anonymous"} · {u.activeSessions} sessions · last seen {when(u.lastSeenAt)}
+          </Text>
+        </Text>
+      ))}
+      <Text bold>{"\n"}Cleanup jobs</Text>
+      {(jobs.data ?? []).map((j) => (
+        <Text key={j.job} wrap="truncate-end">
+          {j.job.padEnd(24)} <Text dimColor>{j.description} · every {Math.round(j.everyMs / 60_000)} min · last {when(j.lastRun?.finishedAt ?? null)} · removed {j.removedRecently} lately</Text>
+        </Text>
+      ))}
+      <Text dimColor>{"\n"}admin changes: ocfleet admin … (see ocfleet admin --help) · Tab back</Text>
+    </Box>
+  );
+}
