@@ -2,42 +2,42 @@
 import { Command, CommanderError } from "./commander.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
 import { reportError } from "./output.js";
-import { registerAdminCommands } from "./commands/admin.js";
-import { registerAttendanceCommands } from "./commands/attendance.js";
-import { registerAuthCommands } from "./commands/auth.js";
-import { registerChatCommands } from "./commands/chat.js";
-import { registerChecklistCommands } from "./commands/checklist.js";
-import { registerDaemonCommands } from "./commands/daemon.js";
-import { registerDiscussCommands } from "./commands/discuss.js";
-import { registerMachineCommands } from "./commands/machine.js";
-import { registerPresentCommands } from "./commands/present.js";
-import { registerScheduleCommands } from "./commands/schedule.js";
-import { registerVersionCommand } from "./commands/version.js";
-import { registerWorkerCommands } from "./commands/worker.js";
 
-export function buildProgram(): Command {
+type Registrar = (program: Command) => void;
+
+/**
+ * The command groups, by the top-level words they own, loaded on demand: a command loads only
+ * its own group (each is a separate chunk); help, and a word nobody owns, load them all.
+ */
+const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
+  { words: ["version"], load: async () => (await import("./commands/version.js")).registerVersionCommand },
+  { words: ["daemon"], load: async () => (await import("./commands/daemon.js")).registerDaemonCommands },
+  { words: ["whoami", "login", "logout", "auth"], load: async () => (await import("./commands/auth.js")).registerAuthCommands },
+  { words: ["worker"], load: async () => (await import("./commands/worker.js")).registerWorkerCommands },
+  { words: ["chat"], load: async () => (await import("./commands/chat.js")).registerChatCommands },
+  { words: ["machine"], load: async () => (await import("./commands/machine.js")).registerMachineCommands },
+  { words: ["admin"], load: async () => (await import("./commands/admin.js")).registerAdminCommands },
+  { words: ["checklist"], load: async () => (await import("./commands/checklist.js")).registerChecklistCommands },
+  { words: ["attendance"], load: async () => (await import("./commands/attendance.js")).registerAttendanceCommands },
+  { words: ["discuss"], load: async () => (await import("./commands/discuss.js")).registerDiscussCommands },
+  { words: ["present"], load: async () => (await import("./commands/present.js")).registerPresentCommands },
+  { words: ["schedule"], load: async () => (await import("./commands/schedule.js")).registerScheduleCommands },
+];
+
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("ocfleet")
     .description("Run and steer OpenCode coding agents on all your machines")
     .version(PACKAGE_VERSION, "-V, --version-number", "print the version number")
     .showSuggestionAfterError(true)
     .exitOverride();
-  registerVersionCommand(program);
-  registerDaemonCommands(program);
-  registerAuthCommands(program);
-  registerWorkerCommands(program);
-  registerChatCommands(program);
-  registerMachineCommands(program);
-  registerAdminCommands(program);
-  registerChecklistCommands(program);
-  registerAttendanceCommands(program);
-  registerDiscussCommands(program);
-  registerPresentCommands(program);
-  registerScheduleCommands(program);
+  const word = argv.find((arg) => !arg.startsWith("-"));
+  const own = GROUPS.filter((group) => word !== undefined && group.words.includes(word));
+  const registrars = await Promise.all((own.length > 0 ? own : GROUPS).map((group) => group.load()));
+  for (const register of registrars) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
   if (argv.length === 0) {
     if (process.stdin.isTTY && process.stdout.isTTY) {
       // Ink and React load only here: every other command starts without them.
@@ -53,9 +53,10 @@ export async function main(argv: string[]): Promise<void> {
       }
       return;
     }
-    program.outputHelp();
+    (await buildProgram()).outputHelp();
     return;
   }
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {

@@ -1,10 +1,10 @@
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
-import { isPidAlive, readCommandLine, waitForExit } from "../../src/platform/processes.js";
+import { isPidAlive, listProcesses, readCommandLine, waitForExit } from "../../src/platform/processes.js";
 import { api, type WorkerView } from "../../src/protocol/api/index.js";
-import { cleanupHomes, cliJson, connect, createHome, daemonState, killDaemon, runCli } from "../helpers/daemon.js";
+import { cleanupHomes, cliJson, connect, createHome, daemonState, killDaemon, runCli, waitFor } from "../helpers/daemon.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -37,6 +37,19 @@ function waitForWorker(worker: string, done: (w: WorkerView) => boolean, timeout
       },
     });
   });
+}
+
+/** OpenCode processes running in a directory, found through /proc (the test knows no pid yet). */
+function opencodeIn(dir: string): number[] {
+  return listProcesses()
+    .map((p) => p.pid)
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/cwd`) === dir && isOpencode(pid);
+      } catch {
+        return false;
+      }
+    });
 }
 
 const isOpencode = (pid: number) => readCommandLine(pid)?.some((arg) => arg.includes("opencode")) ?? false;
@@ -172,6 +185,20 @@ describe("workers on a real OpenCode", () => {
     client = await connect(home);
     const back = await waitForWorker("alpha", (w) => w.runState === "idle");
     expect(back.pid).not.toBe(pid);
+  });
+
+  it("leaves no OpenCode behind when the daemon stops while a worker is still starting", async () => {
+    const dir = sandbox.project("early");
+    await client.call(api.workers.add, { directory: dir, name: "early", env: sandbox.env("early") });
+    const spawned = await waitFor("its OpenCode process", () => opencodeIn(dir)[0], 10_000);
+    client.close();
+    expect((await runCli(home, ["daemon", "stop"])).code).toBe(0);
+    expect(await waitForExit(spawned, 3000)).toBe(true);
+    expect(opencodeIn(dir)).toEqual([]);
+    await startDaemon();
+    client = await connect(home);
+    await cliJson(home, ["worker", "remove", "early"]);
+    alpha = await waitForWorker("alpha", (w) => w.runState === "idle");
   });
 
   it("`worker remove` stops the worker and forgets it", async () => {

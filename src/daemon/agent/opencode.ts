@@ -258,6 +258,8 @@ export interface StartOptions {
   /** Every line the server prints goes here (the worker's log file). */
   onOutput(line: string): void;
   onEvent(event: OpencodeEvent): void;
+  /** Called as soon as the process exists, before it is ready: a stop or crash meanwhile must still find it. */
+  onSpawn?(pid: number): void;
   readyTimeoutMs: number;
 }
 
@@ -296,6 +298,7 @@ export class OpencodeServer {
       reject: false,
       cleanup: false,
     });
+    if (subprocess.pid !== undefined) options.onSpawn?.(subprocess.pid);
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no "listening" line within ${options.readyTimeoutMs} ms`)), options.readyTimeoutMs);
       let pending = "";

@@ -35,6 +35,8 @@ const RECENT_LINES = 40;
 
 class ManagedWorker {
   server: OpencodeServer | null = null;
+  /** The OpenCode process while it starts, before `server` exists. */
+  starting: number | null = null;
   runtime: WorkerRuntime = { runState: "offline", reason: "not started", pid: null, startedAt: null, restartCount: 0, opencodeVersion: null };
   wanted = false;
   stopping: Promise<void> | null = null;
@@ -167,7 +169,13 @@ export class Supervisor {
         readyTimeoutMs: this.readyTimeoutMs,
         onOutput: (line) => this.writeLog(worker, line),
         onEvent: (event) => this.handleEvent(worker, event),
+        onSpawn: (pid) => {
+          worker.starting = pid;
+          const startTime = processStartTime(pid);
+          if (startTime) this.options.records.record(worker.spec.id, "opencode", pid, startTime);
+        },
       });
+      worker.starting = null;
       if (!worker.wanted) {
         // Stopped while it was starting; terminate() could not see this server yet.
         await this.killServer(worker, server);
@@ -175,8 +183,6 @@ export class Supervisor {
       }
       worker.server = server;
       const pid = server.pid;
-      const startTime = processStartTime(pid);
-      if (startTime) this.options.records.record(worker.spec.id, "opencode", pid, startTime);
       server.subprocess.once("exit", (code, signal) => void this.exited(worker, server!, startedAt, signal ?? `code ${code}`));
       const health = await server.health();
       if (health.version !== OPENCODE_SDK_VERSION) {
@@ -197,6 +203,7 @@ export class Supervisor {
       worker.healthTimer = setInterval(() => void this.checkHealth(worker, server!), HEALTH_INTERVAL_MS);
       worker.healthTimer.unref();
     } catch (err) {
+      worker.starting = null;
       const message = err instanceof Error ? err.message : String(err);
       this.writeLog(worker, `--- ocfleet: start failed: ${message}`);
       if (server && worker.server === server) {
@@ -295,6 +302,14 @@ export class Supervisor {
     if (worker.stopping) return worker.stopping;
     const server = worker.server;
     if (!server) {
+      // Still starting: no API to be polite to yet, but the process exists and must go.
+      const pid = worker.starting;
+      if (pid !== null) {
+        signalGroup(pid, "SIGTERM");
+        if (!(await waitForExit(pid, 1500))) signalGroup(pid, "SIGKILL");
+        this.options.records.forPid(pid);
+        this.writeLog(worker, "--- ocfleet: OpenCode stopped while it was starting");
+      }
       await this.killTools(worker);
       return;
     }
