@@ -2,6 +2,8 @@
 import { Command, CommanderError } from "./commander.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
 import { reportError } from "./output.js";
+// Bundled with the entry, not loaded on demand: the quickest command should not wait for a chunk.
+import { registerVersionCommand } from "./commands/version.js";
 
 type Registrar = (program: Command) => void;
 
@@ -10,7 +12,7 @@ type Registrar = (program: Command) => void;
  * its own group (each is a separate chunk); help, and a word nobody owns, load them all.
  */
 const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
-  { words: ["version"], load: async () => (await import("./commands/version.js")).registerVersionCommand },
+  { words: ["version"], load: async () => registerVersionCommand },
   { words: ["daemon"], load: async () => (await import("./commands/daemon.js")).registerDaemonCommands },
   { words: ["whoami", "login", "logout", "auth"], load: async () => (await import("./commands/auth.js")).registerAuthCommands },
   { words: ["worker"], load: async () => (await import("./commands/worker.js")).registerWorkerCommands },
