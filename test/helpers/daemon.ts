@@ -147,3 +147,21 @@ export async function connectAsOwner(home: string): Promise<FleetConnection> {
   await connection.call(api.auth.signInAsOwner, {});
   return connection;
 }
+
+export interface TwoUsers {
+  /** The machine's owner, an admin. */
+  owner: FleetConnection;
+  ownerName: string;
+  /** A plain user, signed in anonymously on its own connection. */
+  plain: FleetConnection;
+  plainName: string;
+}
+
+/** Two clients under two different users, for tests of live updates and of rights. */
+export async function twoUsers(home: string): Promise<TwoUsers> {
+  const owner = await connectAsOwner(home);
+  const ownerName = (await owner.call(api.auth.whoami, {})).user.name;
+  const plain = await connectWithSession(home);
+  const plainName = (await plain.call(api.auth.loginAnonymous, {})).user.name;
+  return { owner, ownerName, plain, plainName };
+}

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type AttendanceView } from "../../src/protocol/api/index.js";
-import { BIN, cleanupHomes, cliJson, connectAsOwner, connectWithSession, createHome, runCli, waitFor } from "../helpers/daemon.js";
+import { BIN, cleanupHomes, cliJson, twoUsers, createHome, runCli, waitFor } from "../helpers/daemon.js";
 
 let home: string;
 let owner: FleetConnection;
@@ -12,10 +12,7 @@ let plainName: string;
 
 beforeAll(async () => {
   home = createHome();
-  owner = await connectAsOwner(home);
-  ownerName = (await owner.call(api.auth.whoami, {})).user.name;
-  plain = await connectWithSession(home);
-  plainName = (await plain.call(api.auth.loginAnonymous, {})).user.name;
+  ({ owner, ownerName, plain, plainName } = await twoUsers(home));
 });
 afterAll(async () => {
   owner?.close();

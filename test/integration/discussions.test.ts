@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type DiscussionView } from "../../src/protocol/api/index.js";
-import { cleanupHomes, cliJson, connectAsOwner, connectWithSession, createHome, runCli, waitFor } from "../helpers/daemon.js";
+import { cleanupHomes, cliJson, connectWithSession, twoUsers, createHome, runCli, waitFor } from "../helpers/daemon.js";
 
 let home: string;
 let owner: FleetConnection;
@@ -10,9 +10,7 @@ let plainName: string;
 
 beforeAll(async () => {
   home = createHome();
-  owner = await connectAsOwner(home);
-  plain = await connectWithSession(home);
-  plainName = (await plain.call(api.auth.loginAnonymous, {})).user.name;
+  ({ owner, plain, plainName } = await twoUsers(home));
 });
 afterAll(async () => {
   owner?.close();

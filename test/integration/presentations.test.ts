@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { SlideFollower } from "../../src/client/presentation.js";
 import { api, type PresentationView, type PresenterCommandResult } from "../../src/protocol/api/index.js";
-import { cleanupHomes, connectAsOwner, connectWithSession, createHome, runCli, startCli, waitFor } from "../helpers/daemon.js";
+import { cleanupHomes, connectWithSession, twoUsers, createHome, runCli, startCli, waitFor } from "../helpers/daemon.js";
 
 let home: string;
 let owner: FleetConnection;
@@ -13,9 +13,7 @@ let plainName: string;
 
 beforeAll(async () => {
   home = createHome();
-  owner = await connectAsOwner(home);
-  plain = await connectWithSession(home);
-  plainName = (await plain.call(api.auth.loginAnonymous, {})).user.name;
+  ({ owner, plain, plainName } = await twoUsers(home));
 });
 afterAll(async () => {
   owner?.close();

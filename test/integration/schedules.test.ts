@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type ScheduleRunView, type ScheduleView } from "../../src/protocol/api/index.js";
-import { cleanupHomes, cliJson, connectAsOwner, connectWithSession, createHome, runCli, waitFor } from "../helpers/daemon.js";
+import { cleanupHomes, cliJson, twoUsers, createHome, runCli, waitFor } from "../helpers/daemon.js";
 
 let home: string;
 let owner: FleetConnection;
@@ -14,9 +14,7 @@ let plainName: string;
 beforeAll(async () => {
   home = createHome();
   await cliJson(home, ["worker", "add", home, "--name", "w", "--opencode-bin", "/nonexistent/opencode", "--no-wait"]);
-  owner = await connectAsOwner(home);
-  plain = await connectWithSession(home);
-  plainName = (await plain.call(api.auth.loginAnonymous, {})).user.name;
+  ({ owner, plain, plainName } = await twoUsers(home));
 });
 afterAll(async () => {
   owner?.close();
