@@ -313,6 +313,19 @@ describe("chat on a real OpenCode", () => {
     expect(prompt).toContain("what was the secret word?");
   });
 
+  it("moves an active chat to a new session when its session vanished under it", async () => {
+    const chatId = await newChat(worker);
+    await sendAndFollow(chatId, "remember the word heron");
+    const before = await client.call(api.chat.get, { chat: chatId });
+    expect(before.state).toBe("active");
+    rmSync(join(sandbox.root, "opencode", "main", "data"), { recursive: true, force: true });
+    await cliJson(home, ["worker", "restart", "main"]);
+    const { reply } = await sendAndFollow(chatId, "which word?");
+    expect(reply.status).toBe("completed");
+    expect((await client.call(api.chat.get, { chat: chatId })).opencodeSessionId).not.toBe(before.opencodeSessionId);
+    expect(FakeModel.lastUserText(sandbox.model.requests.at(-1)!)).toContain("User: remember the word heron");
+  });
+
   it("marks a reply interrupted when the daemon is killed mid-stream; a new send works after restart", async () => {
     const chatId = await newChat(worker);
     const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream slowly until the crash" });

@@ -179,19 +179,32 @@ export async function sendPrompt(
   runtime.startTurn(row.id, row.worker_id, row.opencode_session_id, messageId);
   try {
     const link = ctx.services.fleet.linkForWorker(row.worker_id);
+    /** A new OpenCode session for the chat, seeded with what was said when an old one is gone. */
+    const freshSession = async (): Promise<{ sessionId: string; prompt: string }> => {
+      const summary = row.opencode_session_id ? ctx.runQuery(transcriptSummary, { chatId: row.id, before: messageId }) : "";
+      const created = (await link.command("session.create", { workerId: row.worker_id, title })).sessionId;
+      ctx.runMutation(setSession, { chatId: row.id, sessionId: created });
+      runtime.registerSession(row.id, row.worker_id, created);
+      const prompt = summary ? `(This conversation continues from an earlier session that is gone. What was said so far:)\n${summary}\n\n(New message:)\n${text}` : text;
+      return { sessionId: created, prompt };
+    };
+    const send = (to: { sessionId: string; prompt: string }) =>
+      link.command("session.prompt", { workerId: row.worker_id, sessionId: to.sessionId, text: to.prompt, model: parseModel(chosenModel) });
     let sessionId = row.opencode_session_id;
-    let prompt = text;
     const exists = sessionId && row.state === "inactive" ? (await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists : Boolean(sessionId);
     if (!sessionId || !exists) {
-      const summary = sessionId ? ctx.runQuery(transcriptSummary, { chatId: row.id, before: messageId }) : "";
-      sessionId = (await link.command("session.create", { workerId: row.worker_id, title })).sessionId;
-      ctx.runMutation(setSession, { chatId: row.id, sessionId });
-      if (summary) prompt = `(This conversation continues from an earlier session that is gone. What was said so far:)\n${summary}\n\n(New message:)\n${text}`;
-    } else if (row.state === "inactive") {
-      ctx.runMutation(setActive, { chatId: row.id });
+      await send(await freshSession());
+    } else {
+      if (row.state === "inactive") ctx.runMutation(setActive, { chatId: row.id });
+      runtime.registerSession(row.id, row.worker_id, sessionId);
+      try {
+        await send({ sessionId, prompt: text });
+      } catch (err) {
+        // The session may have vanished while the chat was still active (OpenCode's data was reset).
+        if ((await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists) throw err;
+        await send(await freshSession());
+      }
     }
-    runtime.registerSession(row.id, row.worker_id, sessionId);
-    await link.command("session.prompt", { workerId: row.worker_id, sessionId, text: prompt, model: parseModel(chosenModel) });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     runtime.failTurn(row.id, { name: "SendFailed", message: `could not send: ${message}` });
