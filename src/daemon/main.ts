@@ -20,7 +20,7 @@ import { createLogger, type Logger } from "./log.js";
 import { FleetServer } from "./server.js";
 import { Agent, machineFacts } from "./agent/agent.js";
 import { createInProcessLink } from "./agent/link.js";
-import { Fleet } from "./fleet.js";
+import { Fleet, type FleetDeps } from "./fleet.js";
 import { ChatRuntime } from "./chat/runtime.js";
 import { markOffline, registerLocalMachine } from "./functions/machines.js";
 import { resetRuntimes } from "./functions/workers.js";
@@ -99,17 +99,15 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   let server: FleetServer | undefined;
   let stopping: Promise<void> | undefined;
 
-  const fleet = new Fleet({
-    log,
-    secrets,
-    runMutation: (def, args) => dispatcher.runInternalMutation(def, args),
-    runQuery: (def, args) => dispatcher.runInternalQuery(def, args),
-  });
+  // Daemon-side code runs internal functions through the dispatcher, so their writes reach live queries.
+  const runMutation: FleetDeps["runMutation"] = (def, args) => dispatcher.runInternalMutation(def, args);
+  const runQuery: FleetDeps["runQuery"] = (def, args) => dispatcher.runInternalQuery(def, args);
+  const fleet = new Fleet({ log, secrets, runMutation, runQuery });
   const chat = new ChatRuntime({
     log,
     fleet,
-    runMutation: (def, args) => dispatcher.runInternalMutation(def, args),
-    runQuery: (def, args) => dispatcher.runInternalQuery(def, args),
+    runMutation,
+    runQuery,
     changed: (table, key) => live.changed([[table, key]]),
     maxRetries: envNumber("OCFLEET_CHAT_MAX_RETRIES", 3),
     inactiveAfterMs: envNumber("OCFLEET_CHAT_INACTIVE_AFTER_MS", 5 * 60_000),
@@ -124,9 +122,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const jobs: BackgroundJobs = new BackgroundJobs({
     log,
     chat,
-    runMutation: (def, args) => dispatcher.runInternalMutation(def, args),
-    runQuery: (def, args) => dispatcher.runInternalQuery(def, args),
-    send: (args) => sendPrompt({ runQuery: (def, a) => dispatcher.runInternalQuery(def, a), runMutation: (def, a) => dispatcher.runInternalMutation(def, a), services }, args),
+    runMutation,
+    runQuery,
+    send: (args) => sendPrompt({ runQuery, runMutation, services }, args),
     cleanup,
   });
   const services: DaemonServices = {

@@ -20,7 +20,7 @@ import { SESSIONS_TABLE } from "../accounts/sessions.js";
 import { countAdmins, requireUserRow, resolveUserRef, toAdminUserView, USERS_TABLE } from "../accounts/users.js";
 import { jobStatuses, JOB_RUNS } from "../jobs/index.js";
 import { userRefArg } from "./args.js";
-import { defineAction, defineMutation, defineQuery, defineInternalMutation } from "./define.js";
+import { defineAction, defineInternalMutation, defineMutation, defineQuery, type MutationCtx } from "./define.js";
 
 export const users = defineQuery(api.admin.users, {
   access: "admin",
@@ -86,28 +86,25 @@ export const googleSet = defineAction(api.admin.googleSet, {
   },
 });
 
+/** Turns Google sign-in on or off, with an audit row. */
+function setGoogle(ctx: MutationCtx<"admin">, enabled: boolean) {
+  setGoogleEnabled(ctx.db, enabled, ctx.user.id, ctx.now);
+  ctx.writes(PROVIDERS_TABLE, PROVIDER);
+  writeAudit(ctx.db, ctx.user, ctx.now, { action: enabled ? "admin.googleEnable" : "admin.googleDisable", target: PROVIDER });
+  ctx.writes(AUDIT_TABLE);
+  return googleConfigView(ctx.db);
+}
+
 export const googleEnable = defineMutation(api.admin.googleEnable, {
   access: "admin",
   args: z.strictObject({}),
-  handler: (ctx) => {
-    setGoogleEnabled(ctx.db, true, ctx.user.id, ctx.now);
-    ctx.writes(PROVIDERS_TABLE, PROVIDER);
-    writeAudit(ctx.db, ctx.user, ctx.now, { action: "admin.googleEnable", target: PROVIDER });
-    ctx.writes(AUDIT_TABLE);
-    return googleConfigView(ctx.db);
-  },
+  handler: (ctx) => setGoogle(ctx, true),
 });
 
 export const googleDisable = defineMutation(api.admin.googleDisable, {
   access: "admin",
   args: z.strictObject({}),
-  handler: (ctx) => {
-    setGoogleEnabled(ctx.db, false, ctx.user.id, ctx.now);
-    ctx.writes(PROVIDERS_TABLE, PROVIDER);
-    writeAudit(ctx.db, ctx.user, ctx.now, { action: "admin.googleDisable", target: PROVIDER });
-    ctx.writes(AUDIT_TABLE);
-    return googleConfigView(ctx.db);
-  },
+  handler: (ctx) => setGoogle(ctx, false),
 });
 
 export const audit = defineQuery(api.admin.audit, {
