@@ -5,27 +5,20 @@ import { FleetError } from "../protocol/errors.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
 import { ensurePrivateDir, writePrivateFileAtomic } from "../platform/files.js";
-import { AttemptLimiter } from "./accounts/limiter.js";
 import { readAuthPolicy } from "./accounts/policy.js";
 import { findSessionByToken, resolveSession, SESSIONS_TABLE, userSessionsKey } from "./accounts/sessions.js";
 import { randomToken, SecretKeeper } from "./crypto.js";
 import { migrate } from "./db/migrate.js";
 import { migrations } from "./db/migrations/index.js";
 import { openDatabase, type Db } from "./db/open.js";
-import { Dispatcher } from "./dispatch.js";
-import type { DaemonServices } from "./functions/define.js";
-import { buildRegistry } from "./functions/index.js";
-import { LiveQueries } from "./live.js";
-import { createLogger, type Logger } from "./log.js";
+import { createLogger } from "./log.js";
 import { FleetServer } from "./server.js";
 import { Agent, machineFacts } from "./agent/agent.js";
 import { createInProcessLink } from "./agent/link.js";
-import { Fleet, type FleetDeps } from "./fleet.js";
-import { ChatRuntime } from "./chat/runtime.js";
 import { markOffline, registerLocalMachine } from "./functions/machines.js";
 import { resetRuntimes } from "./functions/workers.js";
-import { sendPrompt } from "./functions/chat.js";
-import { BackgroundJobs, DEFAULT_CLEANUP, type CleanupSettings } from "./jobs/index.js";
+import { DEFAULT_CLEANUP, type CleanupSettings } from "./jobs/index.js";
+import { wireDaemonCore } from "./core.js";
 
 export interface DaemonOptions {
   home: string;
@@ -99,50 +92,30 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   let server: FleetServer | undefined;
   let stopping: Promise<void> | undefined;
 
-  // Daemon-side code runs internal functions through the dispatcher, so their writes reach live queries.
-  const runMutation: FleetDeps["runMutation"] = (def, args) => dispatcher.runInternalMutation(def, args);
-  const runQuery: FleetDeps["runQuery"] = (def, args) => dispatcher.runInternalQuery(def, args);
-  const fleet = new Fleet({ log, secrets, runMutation, runQuery });
-  const chat = new ChatRuntime({
-    log,
-    fleet,
-    runMutation,
-    runQuery,
-    changed: (table, key) => live.changed([[table, key]]),
-    maxRetries: envNumber("OCFLEET_CHAT_MAX_RETRIES", 3),
-    inactiveAfterMs: envNumber("OCFLEET_CHAT_INACTIVE_AFTER_MS", 5 * 60_000),
-  });
   const cleanup: CleanupSettings = {
     ...DEFAULT_CLEANUP,
     everyMs: envNumber("OCFLEET_CLEANUP_EVERY_MS", DEFAULT_CLEANUP.everyMs),
     sessionGraceMs: envNumber("OCFLEET_SESSION_CLEANUP_GRACE_MS", DEFAULT_CLEANUP.sessionGraceMs),
     streamChunkRetentionMs: envNumber("OCFLEET_STREAM_CHUNK_RETENTION_MS", DEFAULT_CLEANUP.streamChunkRetentionMs),
   };
-  // Scheduled prompts are sent as their owner, through the same path as chat.send.
-  const jobs: BackgroundJobs = new BackgroundJobs({
-    log,
-    chat,
-    runMutation,
-    runQuery,
-    send: (args) => sendPrompt({ runQuery, runMutation, services }, args),
-    cleanup,
-  });
-  const services: DaemonServices = {
+  const { live, dispatcher, fleet, chat, jobs } = wireDaemonCore({
+    db,
     paths,
-    startedAt,
     log,
     secrets,
-    fleet,
-    chat,
-    jobs,
     authPolicy,
-    codeAttempts: new AttemptLimiter(authPolicy),
-    listenAddress: () => server?.address ?? { host: "127.0.0.1", port: 0 },
-    connectionStats: () => server?.stats() ?? { connections: 0, subscriptions: 0 },
-    requestStop: (reason) => setImmediate(() => void stop(reason, 0)),
-  };
-  const live = new LiveQueries();
-  const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log });
+    startedAt,
+    chat: {
+      maxRetries: envNumber("OCFLEET_CHAT_MAX_RETRIES", 3),
+      inactiveAfterMs: envNumber("OCFLEET_CHAT_INACTIVE_AFTER_MS", 5 * 60_000),
+    },
+    cleanup,
+    process: {
+      listenAddress: () => server?.address ?? { host: "127.0.0.1", port: 0 },
+      connectionStats: () => server?.stats() ?? { connections: 0, subscriptions: 0 },
+      requestStop: (reason) => setImmediate(() => void stop(reason, 0)),
+    },
+  });
   chat.recover();
   chat.startSweeps();
 

@@ -25,7 +25,7 @@ export type DialogSpec =
   | { kind: "pickModel"; chatId: string; worker: string }
   | { kind: "addChecklistItem"; key: string }
   /** A one-line question; `submit` resolves to close the dialog or rejects to show the error. */
-  | { kind: "prompt"; title: string; label: string; submit(value: string): Promise<unknown> }
+  | { kind: "prompt"; title: string; label: string; initial?: string; submit(value: string): Promise<unknown> }
   | { kind: "message"; title: string; body: string };
 
 export interface FleetSelection {

@@ -5,22 +5,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createUser } from "../../src/daemon/accounts/users.js";
-import { AttemptLimiter } from "../../src/daemon/accounts/limiter.js";
 import { readAuthPolicy } from "../../src/daemon/accounts/policy.js";
 import { machineFacts } from "../../src/daemon/agent/agent.js";
-import { ChatRuntime } from "../../src/daemon/chat/runtime.js";
+import type { ChatRuntime } from "../../src/daemon/chat/runtime.js";
 import { newId, SecretKeeper } from "../../src/daemon/crypto.js";
 import { migrate } from "../../src/daemon/db/migrate.js";
 import { migrations } from "../../src/daemon/db/migrations/index.js";
 import { openDatabase, type Db } from "../../src/daemon/db/open.js";
-import { Dispatcher } from "../../src/daemon/dispatch.js";
-import { Fleet } from "../../src/daemon/fleet.js";
-import { sendPrompt } from "../../src/daemon/functions/chat.js";
-import type { Caller, CallerUser, DaemonServices } from "../../src/daemon/functions/define.js";
-import { buildRegistry } from "../../src/daemon/functions/index.js";
+import type { Dispatcher } from "../../src/daemon/dispatch.js";
+import type { Caller, CallerUser } from "../../src/daemon/functions/define.js";
 import { registerLocalMachine } from "../../src/daemon/functions/machines.js";
-import { BackgroundJobs, DEFAULT_CLEANUP, type CleanupSettings } from "../../src/daemon/jobs/index.js";
-import { LiveQueries } from "../../src/daemon/live.js";
+import { DEFAULT_CLEANUP, type BackgroundJobs, type CleanupSettings } from "../../src/daemon/jobs/index.js";
+import { wireDaemonCore } from "../../src/daemon/core.js";
 import { createLogger } from "../../src/daemon/log.js";
 import { statePaths } from "../../src/protocol/statefile.js";
 import type { MethodRef, ArgsOf, ResultOf } from "../../src/protocol/api/index.js";
@@ -49,36 +45,22 @@ export function createTestHub(startAt: number, options: { cleanup?: Partial<Clea
   const secrets = SecretKeeper.loadOrCreate(paths.secretKey);
   const clock = { now: startAt };
   const now = () => clock.now;
-  const live = new LiveQueries();
-  const runMutation = <A, R>(def: Parameters<Dispatcher["runInternalMutation"]>[0], args: A) => dispatcher.runInternalMutation(def as never, args) as R;
-  const runQuery = <A, R>(def: Parameters<Dispatcher["runInternalQuery"]>[0], args: A) => dispatcher.runInternalQuery(def as never, args) as R;
-  const fleet = new Fleet({ log, secrets, runMutation, runQuery });
-  const chat = new ChatRuntime({ log, fleet, runMutation, runQuery, changed: (table, key) => live.changed([[table, key]]), maxRetries: 1, inactiveAfterMs: 60_000 });
-  const jobs: BackgroundJobs = new BackgroundJobs({
-    log,
-    chat,
-    runMutation,
-    runQuery,
-    send: (args) => sendPrompt({ runQuery, runMutation, services }, args),
-    cleanup: { ...DEFAULT_CLEANUP, ...options.cleanup },
-    now,
-  });
-  const authPolicy = readAuthPolicy({});
-  const services: DaemonServices = {
+  const { dispatcher, chat, jobs } = wireDaemonCore({
+    db,
     paths,
-    startedAt: startAt,
     log,
     secrets,
-    fleet,
-    chat,
-    jobs,
-    authPolicy,
-    codeAttempts: new AttemptLimiter(authPolicy),
-    listenAddress: () => ({ host: "127.0.0.1", port: 0 }),
-    connectionStats: () => ({ connections: 0, subscriptions: 0 }),
-    requestStop: () => {},
-  };
-  const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log, clock: now });
+    authPolicy: readAuthPolicy({}),
+    startedAt: startAt,
+    chat: { maxRetries: 1, inactiveAfterMs: 60_000 },
+    cleanup: { ...DEFAULT_CLEANUP, ...options.cleanup },
+    process: {
+      listenAddress: () => ({ host: "127.0.0.1", port: 0 }),
+      connectionStats: () => ({ connections: 0, subscriptions: 0 }),
+      requestStop: () => {},
+    },
+    now,
+  });
   const machineId = dispatcher.runInternalMutation(registerLocalMachine, machineFacts());
   jobs.attach(); // no timers: the test ticks
   let connectionId = 0;

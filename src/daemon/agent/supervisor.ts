@@ -79,16 +79,12 @@ export class Supervisor {
 
   /** Starts a worker. Refuses one that is already running or starting. */
   start(spec: WorkerSpec): WorkerRuntime {
-    const worker = this.workers.get(spec.id) ?? new ManagedWorker(spec);
-    this.workers.set(spec.id, worker);
+    const worker = this.managed(spec);
     if (worker.wanted && worker.runtime.runState !== "error") {
       throw new FleetError("failed_precondition", `the worker is already running (${worker.runtime.runState})`);
     }
     if (worker.stopping) throw new FleetError("failed_precondition", "the worker is still stopping; try again in a moment");
-    worker.spec = spec;
-    worker.wanted = true;
-    worker.failures = 0;
-    void this.launch(worker, "starting OpenCode");
+    this.want(worker, spec, "starting OpenCode");
     return worker.runtime;
   }
 
@@ -97,34 +93,28 @@ export class Supervisor {
     if (!worker || (!worker.wanted && !worker.server)) {
       throw new FleetError("failed_precondition", "the worker is not running");
     }
-    worker.wanted = false;
-    clearTimeout(worker.restartTimer);
+    this.unwant(worker);
     await this.terminate(worker);
     this.setRuntime(worker, { runState: "offline", reason: "stopped", pid: null, startedAt: null });
     return worker.runtime;
   }
 
   async restart(spec: WorkerSpec): Promise<WorkerRuntime> {
-    const worker = this.workers.get(spec.id);
-    if (worker) {
-      worker.wanted = false;
-      clearTimeout(worker.restartTimer);
-      await this.terminate(worker);
+    const running = this.workers.get(spec.id);
+    if (running) {
+      this.unwant(running);
+      await this.terminate(running);
     }
-    const restarted = this.workers.get(spec.id) ?? new ManagedWorker(spec);
-    this.workers.set(spec.id, restarted);
-    restarted.spec = spec;
-    restarted.wanted = true;
-    restarted.failures = 0;
-    void this.launch(restarted, "restarting OpenCode");
-    return restarted.runtime;
+    // Looked up again: the worker may have been removed while it was stopping.
+    const worker = this.managed(spec);
+    this.want(worker, spec, "restarting OpenCode");
+    return worker.runtime;
   }
 
   async remove(workerId: string): Promise<void> {
     const worker = this.workers.get(workerId);
     if (worker) {
-      worker.wanted = false;
-      clearTimeout(worker.restartTimer);
+      this.unwant(worker);
       await this.terminate(worker);
       worker.logStream?.end();
       this.workers.delete(workerId);
@@ -141,15 +131,32 @@ export class Supervisor {
   /** Stops every worker, in parallel, within the time given. Their wanted state is kept for the next start. */
   async shutdown(budgetMs: number): Promise<void> {
     const all = [...this.workers.values()];
-    for (const worker of all) {
-      worker.wanted = false;
-      clearTimeout(worker.restartTimer);
-    }
+    for (const worker of all) this.unwant(worker);
     await Promise.race([Promise.allSettled(all.map((w) => this.terminate(w))), new Promise((resolve) => setTimeout(resolve, budgetMs))]);
     for (const worker of all) {
       this.setRuntime(worker, { runState: "offline", reason: "daemon stopped", pid: null, startedAt: null });
       worker.logStream?.end();
     }
+  }
+
+  private managed(spec: WorkerSpec): ManagedWorker {
+    const worker = this.workers.get(spec.id) ?? new ManagedWorker(spec);
+    this.workers.set(spec.id, worker);
+    return worker;
+  }
+
+  /** Wants the worker running with this spec, counting failures afresh. */
+  private want(worker: ManagedWorker, spec: WorkerSpec, reason: string): void {
+    worker.spec = spec;
+    worker.wanted = true;
+    worker.failures = 0;
+    void this.launch(worker, reason);
+  }
+
+  /** Stops wanting the worker: a pending restart is cancelled and no new one is scheduled. */
+  private unwant(worker: ManagedWorker): void {
+    worker.wanted = false;
+    clearTimeout(worker.restartTimer);
   }
 
   private async launch(worker: ManagedWorker, reason: string): Promise<void> {

@@ -1,6 +1,6 @@
 // The chat tables: rows in and views out. Internal mutations used by the chat runtime and by
 // the chat functions; none of them is reachable from a client directly.
-import type { ChatView, MessageStatus, MessageView, PartView, RequestView, TokenCounts } from "../../protocol/api/index.js";
+import type { ChatSummary, ChatView, MessageStatus, MessageView, PartView, RequestView, TokenCounts } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
 import type { ChatId, MessageId } from "../../protocol/ids.js";
 import { newId } from "../crypto.js";
@@ -157,7 +157,7 @@ export function toChatView(ctx: QueryCtx, row: ChatRow): ChatView {
   };
 }
 
-export function toChatSummary(row: ChatRow): import("../../protocol/api/index.js").ChatSummary {
+export function toChatSummary(row: ChatRow): ChatSummary {
   return {
     id: row.id,
     title: row.title,

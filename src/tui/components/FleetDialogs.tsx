@@ -11,32 +11,23 @@ import { isCommand } from "../keys/keymap.js";
 import { useNavigation, type DialogSpec, type Screen } from "../navigation.js";
 import { ChoiceDialog, HelpDialog, TextPromptDialog } from "./Dialogs.js";
 
+type PromptSpec = Extract<DialogSpec, { kind: "prompt" }>;
+
 function AddWorkerDialog({ machine, width }: { machine?: string; width: number }) {
   const nav = useNavigation();
   const client = useClient();
-  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
-  return (
-    <TextPromptDialog
-      title="Add a worker: an OpenCode server for a directory"
-      label="Directory:"
-      initial={process.cwd()}
-      busy={state.busy}
-      error={state.error}
-      width={width}
-      onCancel={nav.close}
-      onSubmit={(value) => {
-        setState({ busy: true, error: null });
-        client.call(api.workers.add, { directory: resolve(value.trim() || "."), ...(machine ? { machine } : {}) }).then(
-          (worker) => {
-            nav.close();
-            nav.setFleet((f) => ({ ...f, selectedId: worker.id }));
-            nav.notify(`added ${worker.name}; it is starting`);
-          },
-          (err: Error) => setState({ busy: false, error: err.message }),
-        );
-      }}
-    />
-  );
+  const spec: PromptSpec = {
+    kind: "prompt",
+    title: "Add a worker: an OpenCode server for a directory",
+    label: "Directory:",
+    initial: process.cwd(),
+    submit: (value) =>
+      client.call(api.workers.add, { directory: resolve(value.trim() || "."), ...(machine ? { machine } : {}) }).then((worker) => {
+        nav.setFleet((f) => ({ ...f, selectedId: worker.id }));
+        nav.notify(`added ${worker.name}; it is starting`);
+      }),
+  };
+  return <PromptDialog spec={spec} width={width} />;
 }
 
 function SearchDialog({ width }: { width: number }) {
@@ -195,13 +186,14 @@ function PickModelDialog({ chatId, worker, width }: { chatId: string; worker: st
   );
 }
 
-function PromptDialog({ spec, width }: { spec: Extract<DialogSpec, { kind: "prompt" }>; width: number }) {
+function PromptDialog({ spec, width }: { spec: PromptSpec; width: number }) {
   const nav = useNavigation();
   const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   return (
     <TextPromptDialog
       title={spec.title}
       label={spec.label}
+      initial={spec.initial}
       busy={state.busy}
       error={state.error}
       width={width}

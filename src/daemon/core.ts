@@ -1,0 +1,75 @@
+// The daemon's parts wired together: live queries, the dispatcher, the fleet, the chat runtime and
+// the background jobs. One wiring for the daemon process and for the tests that drive it in process,
+// so the two cannot drift apart.
+import type { StatePaths } from "../protocol/statefile.js";
+import { AttemptLimiter } from "./accounts/limiter.js";
+import type { AuthPolicy } from "./accounts/policy.js";
+import { ChatRuntime } from "./chat/runtime.js";
+import type { SecretKeeper } from "./crypto.js";
+import type { Db } from "./db/open.js";
+import { Dispatcher } from "./dispatch.js";
+import { Fleet, type FleetDeps } from "./fleet.js";
+import { sendPrompt } from "./functions/chat.js";
+import type { DaemonServices } from "./functions/define.js";
+import { buildRegistry } from "./functions/index.js";
+import { BackgroundJobs, type CleanupSettings } from "./jobs/index.js";
+import { LiveQueries } from "./live.js";
+import type { Logger } from "./log.js";
+
+export interface DaemonCoreOptions {
+  db: Db;
+  paths: StatePaths;
+  log: Logger;
+  secrets: SecretKeeper;
+  authPolicy: AuthPolicy;
+  startedAt: number;
+  chat: { maxRetries: number; inactiveAfterMs: number };
+  cleanup: CleanupSettings;
+  /** What the daemon knows of its server and how it stops; the server starts after this wiring. */
+  process: Pick<DaemonServices, "listenAddress" | "connectionStats" | "requestStop">;
+  /** The clock for calls and jobs; tests move their own. Defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface DaemonCore {
+  live: LiveQueries;
+  dispatcher: Dispatcher;
+  fleet: Fleet;
+  chat: ChatRuntime;
+  jobs: BackgroundJobs;
+  services: DaemonServices;
+}
+
+export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
+  const { db, log, secrets, authPolicy } = options;
+  // Daemon-side code runs internal functions through the dispatcher, so their writes reach live queries.
+  const runMutation: FleetDeps["runMutation"] = (def, args) => dispatcher.runInternalMutation(def, args);
+  const runQuery: FleetDeps["runQuery"] = (def, args) => dispatcher.runInternalQuery(def, args);
+  const live = new LiveQueries();
+  const fleet = new Fleet({ log, secrets, runMutation, runQuery });
+  const chat = new ChatRuntime({ log, fleet, runMutation, runQuery, changed: (table, key) => live.changed([[table, key]]), ...options.chat });
+  // Scheduled prompts are sent as their owner, through the same path as chat.send.
+  const jobs = new BackgroundJobs({
+    log,
+    chat,
+    runMutation,
+    runQuery,
+    send: (args) => sendPrompt({ runQuery, runMutation, services }, args),
+    cleanup: options.cleanup,
+    now: options.now,
+  });
+  const services: DaemonServices = {
+    paths: options.paths,
+    startedAt: options.startedAt,
+    log,
+    secrets,
+    fleet,
+    chat,
+    jobs,
+    authPolicy,
+    codeAttempts: new AttemptLimiter(authPolicy),
+    ...options.process,
+  };
+  const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log, clock: options.now });
+  return { live, dispatcher, fleet, chat, jobs, services };
+}
