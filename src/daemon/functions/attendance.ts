@@ -50,7 +50,8 @@ function countByStatus(statuses: Iterable<AttendanceStatus>): Record<AttendanceS
 }
 
 function toView(ctx: QueryCtx, sheet: SheetRow): AttendanceView {
-  const entries = (ctx.db.prepare(`${SELECT_ENTRY} WHERE e.sheet_id = ? ORDER BY e.created_at, e.user_id`).all(sheet.id) as EntryRow[]).map(toEntryView);
+  // In marking order; rowid breaks ties between marks in the same millisecond.
+  const entries = (ctx.db.prepare(`${SELECT_ENTRY} WHERE e.sheet_id = ? ORDER BY e.created_at, e.rowid`).all(sheet.id) as EntryRow[]).map(toEntryView);
   return {
     key: sheet.key,
     entries,

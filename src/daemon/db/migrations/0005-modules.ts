@@ -26,7 +26,7 @@ export const modules: Migration = {
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (sheet_id, user_id)
       ) STRICT;
-      CREATE INDEX attendance_entries_by_time ON attendance_entries (sheet_id, created_at, user_id);
+      CREATE INDEX attendance_entries_by_time ON attendance_entries (sheet_id, created_at);
       CREATE INDEX attendance_entries_by_user ON attendance_entries (user_id);
 
       CREATE TABLE discussions (
