@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
 import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2";
 import { execa, type ResultPromise } from "execa";
+import { Agent } from "undici";
 import type { ModelView, PartView, QuestionView, TokenCounts, ToolStatus } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
 import { PACKAGE_ROOT } from "../../platform/package-root.js";
@@ -270,12 +271,19 @@ const LISTENING = /opencode server listening on (http:\/\/[^\s]+)/;
 /** A running `opencode serve`: its process, its URL, and the requests we make of it. */
 export class OpencodeServer {
   private readonly eventsAbort = new AbortController();
+  /** Settles when the event stream delivers its first event (OpenCode's `server.connected`). */
+  private readonly eventsConnected: Promise<void>;
+  private markEventsConnected!: () => void;
 
   private constructor(
     readonly subprocess: ResultPromise,
     readonly url: string,
     private readonly client: OpencodeClient,
-  ) {}
+    /** This process's own connection pool; see `start`. */
+    private readonly dispatcher: Agent,
+  ) {
+    this.eventsConnected = new Promise((resolve) => (this.markEventsConnected = resolve));
+  }
 
   get pid(): number {
     return this.subprocess.pid!;
@@ -330,14 +338,35 @@ export class OpencodeServer {
       subprocess.kill("SIGKILL");
       throw err;
     });
+    // A connection pool per process. OpenCode takes port 4096 whenever it is free, so a restarted
+    // worker usually comes back on the port of the one before it, and a shared pool would hand a
+    // request (the event stream among them) a kept-alive socket to the dead process: ECONNRESET.
+    const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
     const client = createOpencodeClient({
       baseUrl: url,
       directory: options.directory,
       headers: { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` },
+      fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher } as RequestInit),
     });
-    const server = new OpencodeServer(subprocess, url, client);
-    server.followEvents(options.onEvent);
+    const server = new OpencodeServer(subprocess, url, client, dispatcher);
+    server.followEvents(options);
     return server;
+  }
+
+  /**
+   * Resolves once the event stream is connected. Until then a prompt's reply would go unseen,
+   * so a worker is not ready before this.
+   */
+  async waitForEvents(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the event stream did not connect within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.eventsConnected, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Health and version; throws if the server does not answer in time. */
@@ -431,25 +460,48 @@ export class OpencodeServer {
     await this.client.instance.dispose(undefined, { signal: AbortSignal.timeout(timeoutMs) });
   }
 
-  /** Stops following events; the process itself is the supervisor's to stop. */
+  /** Stops following events and drops this process's connections; the process itself is the supervisor's to stop. */
   detach(): void {
     this.eventsAbort.abort();
+    void this.dispatcher.destroy().catch(() => {});
   }
 
-  private followEvents(onEvent: (event: OpencodeEvent) => void): void {
+  /**
+   * Follows the event stream until detached. The SDK retries a failed connection by itself but
+   * stops when the server ends the stream cleanly, so that case reconnects here.
+   */
+  private followEvents(options: Pick<StartOptions, "onEvent" | "onOutput">): void {
+    const signal = this.eventsAbort.signal;
     void (async () => {
-      try {
-        const { stream } = await this.client.event.subscribe(undefined, {
-          signal: this.eventsAbort.signal,
-          sseMaxRetryDelay: 2000,
-        } as never);
-        for await (const raw of stream) {
-          const event = normalizeEvent(raw as { type?: string; properties?: Record<string, unknown> });
-          if (event) onEvent(event);
+      for (let attempt = 1; !signal.aborted; attempt++) {
+        if (attempt > 1) {
+          options.onOutput(`--- ocfleet: the event stream ended; reconnecting`);
+          await new Promise((resolve) => setTimeout(resolve, 250));
         }
-      } catch {
-        // The stream ends when the process goes away or we detach; the supervisor notices the exit.
+        try {
+          const { stream } = await this.client.event.subscribe(undefined, {
+            signal,
+            sseMaxRetryDelay: 2000,
+            onSseError: (err: unknown) => {
+              if (!signal.aborted) options.onOutput(`--- ocfleet: event stream: ${describeFetchError(err)}; retrying`);
+            },
+          } as never);
+          for await (const raw of stream) {
+            this.markEventsConnected();
+            const event = normalizeEvent(raw as { type?: string; properties?: Record<string, unknown> });
+            if (event) options.onEvent(event);
+          }
+        } catch {
+          // Aborted by detach, or the process went away; the supervisor notices an exit.
+        }
       }
     })();
   }
+}
+
+/** "fetch failed" says little; its cause (ECONNRESET, ECONNREFUSED…) says what happened. */
+function describeFetchError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+  return `${err.message}${cause}`;
 }

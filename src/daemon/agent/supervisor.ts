@@ -191,12 +191,13 @@ export class Supervisor {
       worker.server = server;
       const pid = server.pid;
       server.subprocess.once("exit", (code, signal) => void this.exited(worker, server!, startedAt, signal ?? `code ${code}`));
-      const health = await server.health();
+      // Ready means answering requests and streaming events: a reply to a prompt sent before the
+      // event stream connects would never be seen.
+      const [health, models] = await Promise.all([server.health(), server.listModels(), server.waitForEvents(this.readyTimeoutMs)]);
       if (health.version !== OPENCODE_SDK_VERSION) {
         this.options.log.warn("OpenCode version differs from the SDK ocfleet was built with", { worker: worker.spec.id, opencode: health.version, sdk: OPENCODE_SDK_VERSION });
         this.writeLog(worker, `--- ocfleet: warning: OpenCode ${health.version} is not ${OPENCODE_SDK_VERSION}, the version ocfleet was built for`);
       }
-      const models = await server.listModels();
       this.options.onModels(worker.spec.id, models);
       worker.busy = new Set(await server.busySessions());
       if (worker.server !== server) return; // stopped while starting: terminate() took care of it
