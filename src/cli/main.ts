@@ -39,13 +39,28 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   return program;
 }
 
+/**
+ * Ink draws nothing until exit when it believes it runs in CI, and it reads CI and
+ * CONTINUOUS_INTEGRATION once, as it loads. Both ends are terminals here, so the app is
+ * interactive whatever those say: they are hidden while Ink loads, and only then.
+ */
+async function importTuiInteractively(): Promise<typeof import("../tui/main.js")> {
+  const hidden = ["CI", "CONTINUOUS_INTEGRATION"].filter((name) => name in process.env).map((name) => [name, process.env[name]] as const);
+  for (const [name] of hidden) delete process.env[name];
+  try {
+    return await import("../tui/main.js");
+  } finally {
+    for (const [name, value] of hidden) process.env[name] = value;
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   if (argv.length === 0) {
     if (process.stdin.isTTY && process.stdout.isTTY) {
       // Ink and React load only here: every other command starts without them.
       try {
         // Load the TUI while connecting to the daemon: the two waits overlap.
-        const tui = import("../tui/main.js");
+        const tui = importTuiInteractively();
         const { connectForTui } = await import("../tui/connect.js");
         const connection = connectForTui();
         const { runTui } = await tui;

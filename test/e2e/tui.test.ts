@@ -17,6 +17,12 @@ beforeAll(async () => {
   worker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("tui"), "--name", "main", "--env-file", sandbox.envFile("tui", "ask")]);
 }, 90_000);
 
+/**
+ * The terminal's environment. CI is set on purpose: Ink alone would then draw nothing until
+ * exit, and a developer's shell (or a CI job with a terminal) may well have it set.
+ */
+const terminalEnv = () => ({ ...process.env, CI: "true", OCFLEET_HOME: home });
+
 afterAll(async () => {
   await cleanupHomes();
   await sandbox?.close();
@@ -24,7 +30,7 @@ afterAll(async () => {
 
 describe("the TUI in a real terminal", () => {
   it("opens a chat by keys, streams a reply, answers a permission by key, and quits with the terminal restored", async () => {
-    const term = startPty([], { env: { ...process.env, OCFLEET_HOME: home }, cols: 110, rows: 30 });
+    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
     try {
       await term.waitFor("● connected");
       await term.waitFor(/■ main\s+idle/);
@@ -67,7 +73,7 @@ describe("the TUI in a real terminal", () => {
   }, 90_000);
 
   it("shows a banner when the daemon goes away, and comes back by itself with its screens", async () => {
-    const term = startPty([], { env: { ...process.env, OCFLEET_HOME: home }, cols: 110, rows: 30 });
+    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
     try {
       await term.waitFor(/■ main\s+idle/);
       expect((await runCli(home, ["daemon", "stop"])).code).toBe(0);
@@ -87,7 +93,7 @@ describe("the TUI in a real terminal", () => {
     const deck = join(sandbox.root, "deck.md");
     writeFileSync(deck, "# Welcome\n\nfirst slide text\n\n---\n\n# Second\n\nsecond slide text\n\n---\n\n# Third\n\nthird slide text\n");
     const started = await cliJson(home, ["present", "start", deck]);
-    const term = startPty([], { env: { ...process.env, OCFLEET_HOME: home }, cols: 110, rows: 30 });
+    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
     try {
       await term.waitFor("● connected");
       term.write("g");

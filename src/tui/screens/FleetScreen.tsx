@@ -1,7 +1,7 @@
 // The home screen: the fleet tree on the left, and on the right what is selected: a chat's
 // latest lines (live, streaming included), a worker's state, or a machine's.
 import { Box, Text } from "ink";
-import React, { useEffect, useMemo } from "react";
+import React, { useMemo } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
 import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem } from "../components/Sidebar.js";
@@ -83,11 +83,11 @@ export function FleetScreen({ height, width }: { height: number; width: number }
     () => buildTree(machines.data ?? [], workers.data ?? [], chats.data ?? [], nav.fleet.collapsed),
     [machines.data, workers.data, chats.data, nav.fleet.collapsed],
   );
-  const selectedIndex = items.findIndex((i) => i.id === nav.fleet.selectedId);
-  const selected: TreeItem | undefined = items[selectedIndex] ?? items[0];
-  useEffect(() => {
-    if (selected && selected.id !== nav.fleet.selectedId) nav.setFleet((f) => ({ ...f, selectedId: selected.id }));
-  }, [selected?.id]);
+  // Nothing chosen yet (or the chosen item is gone) means the first item. This is derived at
+  // render time, never written back by an effect: an effect that ran after a key arrived
+  // would undo the move that key made.
+  const selectedIndex = Math.max(0, items.findIndex((i) => i.id === nav.fleet.selectedId));
+  const selected: TreeItem | undefined = items[selectedIndex];
 
   const workerOf = (item: TreeItem | undefined): WorkerView | undefined =>
     item?.kind === "worker" ? item.worker : item?.kind === "chat" ? workers.data?.find((w) => w.id === item.chat.workerId) : undefined;
@@ -100,7 +100,7 @@ export function FleetScreen({ height, width }: { height: number; width: number }
 
   useKeys((event) => {
     const move = (delta: number) => {
-      const next = items[Math.max(0, Math.min(items.length - 1, (selectedIndex < 0 ? 0 : selectedIndex) + delta))];
+      const next = items[Math.max(0, Math.min(items.length - 1, selectedIndex + delta))];
       if (next) nav.setFleet((f) => ({ ...f, selectedId: next.id }));
     };
     if (isCommand("up", event)) move(-1);
