@@ -88,6 +88,8 @@ export class Agent {
         return { sessionId: await this.supervisor.serverOf(a.workerId).createSession(a.title) } as never;
       case "session.exists":
         return { exists: await this.supervisor.serverOf(a.workerId).sessionExists(a.sessionId) } as never;
+      case "session.messages":
+        return { messages: await this.supervisor.serverOf(a.workerId).sessionMessages(a.sessionId) } as never;
       case "session.rename":
         await this.supervisor.serverOf(a.workerId).renameSession(a.sessionId, a.title);
         return { ok: true } as never;

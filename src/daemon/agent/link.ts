@@ -1,7 +1,7 @@
 // The link between the hub side of a daemon and an agent (the supervisor of one machine's workers).
 // Routing code talks to a HubLink and never asks whether the agent is in this process or on
 // another machine: the in-process link below and a WebSocket link implement the same messages.
-import type { OpencodeEvent, OpencodeModel } from "./opencode.js";
+import type { OpencodeEvent, OpencodeMessageWithParts, OpencodeModel } from "./opencode.js";
 
 export interface MachineFacts {
   hostname: string;
@@ -44,6 +44,7 @@ export interface HubCommands {
   "worker.readLog": { args: { workerId: string; offset: number | null; maxBytes: number }; result: { text: string; offset: number; size: number } };
   "session.create": { args: { workerId: string; title: string }; result: { sessionId: string } };
   "session.exists": { args: { workerId: string; sessionId: string }; result: { exists: boolean } };
+  "session.messages": { args: { workerId: string; sessionId: string }; result: { messages: OpencodeMessageWithParts[] } };
   "session.rename": { args: { workerId: string; sessionId: string; title: string }; result: { ok: true } };
   "session.prompt": { args: { workerId: string; sessionId: string; text: string; model: { providerId: string; modelId: string } | null }; result: { ok: true } };
   "session.abort": { args: { workerId: string; sessionId: string }; result: { ok: true } };

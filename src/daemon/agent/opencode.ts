@@ -64,7 +64,15 @@ export type OpencodeEvent =
   | { type: "permission.asked"; sessionId: string; request: OpencodePermissionRequest }
   | { type: "permission.replied"; sessionId: string; requestId: string; reply: string }
   | { type: "question.asked"; sessionId: string; request: OpencodeQuestionRequest }
-  | { type: "question.replied"; sessionId: string; requestId: string; rejected: boolean };
+  | { type: "question.replied"; sessionId: string; requestId: string; rejected: boolean }
+  /** The event stream is back after a break: whatever happened meanwhile was not seen. */
+  | { type: "events.resumed"; sessionId: null };
+
+/** One message of a session with its parts, as OpenCode has them now. */
+export interface OpencodeMessageWithParts {
+  message: OpencodeMessage;
+  parts: OpencodePart[];
+}
 
 function errorOf(raw: any): { name: string; message: string } | null {
   if (!raw) return null;
@@ -341,6 +349,14 @@ export class OpencodeServer {
     throw new Error(`looking up session ${sessionId} failed (${response.response?.status ?? "no response"})`);
   }
 
+  /** A session's messages and their parts, oldest first. */
+  async sessionMessages(sessionId: string): Promise<OpencodeMessageWithParts[]> {
+    const response = await this.client.session.messages({ sessionID: sessionId }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const data = response.data as { info: unknown; parts: unknown[] }[] | undefined;
+    if (!data) throw new Error(`reading the messages of session ${sessionId} failed (${response.response?.status ?? "no response"})`);
+    return data.map((entry) => ({ message: toMessage(entry.info), parts: entry.parts.map(toPart) }));
+  }
+
   async renameSession(sessionId: string, title: string): Promise<void> {
     await this.client.session.update({ sessionID: sessionId, title }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   }
@@ -392,6 +408,7 @@ export class OpencodeServer {
    */
   private followEvents(options: Pick<StartOptions, "onEvent" | "onOutput">): void {
     const signal = this.eventsAbort.signal;
+    let connections = 0;
     void (async () => {
       for (let attempt = 1; !signal.aborted; attempt++) {
         if (attempt > 1) {
@@ -407,6 +424,8 @@ export class OpencodeServer {
             },
           } as never);
           for await (const raw of stream) {
+            // OpenCode greets every connection with server.connected; after the first, say so.
+            if ((raw as { type?: string }).type === "server.connected" && connections++ > 0) options.onEvent({ type: "events.resumed", sessionId: null });
             this.markEventsConnected();
             const event = normalizeEvent(raw as { type?: string; properties?: Record<string, unknown> });
             if (event) options.onEvent(event);

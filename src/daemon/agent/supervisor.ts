@@ -276,6 +276,17 @@ export class Supervisor {
     } else if (event.type === "session.idle") {
       worker.busy.delete(event.sessionId);
       this.updateActivity(worker);
+    } else if (event.type === "events.resumed") {
+      // Status changes during the break were missed: ask for the busy sessions again.
+      const server = worker.server;
+      server
+        ?.busySessions()
+        .then((busy) => {
+          if (worker.server !== server) return;
+          worker.busy = new Set(busy);
+          this.updateActivity(worker);
+        })
+        .catch((err: unknown) => this.writeLog(worker, `--- ocfleet: could not re-read busy sessions: ${err instanceof Error ? err.message : String(err)}`));
     }
     this.options.onEvent(worker.spec.id, event);
   }

@@ -194,6 +194,7 @@ export class ChatRuntime {
   }
 
   private handle(workerId: string, event: OpencodeEvent): void {
+    if (event.type === "events.resumed") return void this.catchUp(workerId);
     const chatId = event.sessionId ? this.sessions.get(`${workerId} ${event.sessionId}`) : undefined;
     if (!chatId) return; // a session ocfleet did not create
     try {
@@ -228,6 +229,34 @@ export class ChatRuntime {
       }
     } catch (err) {
       this.options.log.error("could not handle an OpenCode event", { chat: chatId, type: event.type, error: err });
+    }
+  }
+
+  /**
+   * After a break in a worker's event stream, replays each running turn's messages as OpenCode
+   * has them now: text written meanwhile is not lost, and a reply that ended meanwhile ends.
+   */
+  private async catchUp(workerId: string): Promise<void> {
+    for (const turn of [...this.turns.values()]) {
+      if (turn.workerId !== workerId || !turn.sessionId || turn.finished) continue;
+      try {
+        const { messages } = await this.options.fleet.linkForWorker(workerId).command("session.messages", { workerId, sessionId: turn.sessionId });
+        // One turn runs per chat at a time, so ours is the session's last user message.
+        const ours = messages.findLast(({ message }) => message.role === "user" && (message.createdAt ?? Date.now()) >= turn.startedAt - 2000);
+        if (!turn.opencodeUserMessageId && ours) turn.opencodeUserMessageId = ours.message.id;
+        for (const { message, parts } of messages) {
+          if (turn.finished) break;
+          if (message.role === "user" || !turn.opencodeUserMessageId || message.parentId !== turn.opencodeUserMessageId) continue; // not this reply
+          // Parts before the message: the message's completion may end the turn.
+          this.ensureReply(turn, message);
+          turn.opencodeMessages.set(message.id, message);
+          for (const part of parts) this.partUpdated(turn, part);
+          this.messageUpdated(turn, message);
+        }
+        this.options.log.info("caught up a turn after the event stream came back", { chat: turn.chatId, finished: turn.finished });
+      } catch (err) {
+        this.options.log.warn("could not catch up a turn after the event stream came back", { chat: turn.chatId, error: String(err) });
+      }
     }
   }
 

@@ -1,0 +1,83 @@
+// A break in a worker's event stream, made for real: the kernel resets the daemon's connections to
+// OpenCode (`ss -K`) while a reply streams, and the reply ends during the break. The daemon must
+// reconnect, read what it missed from OpenCode, and finish the reply whole.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FleetConnection } from "../../src/client/connection.js";
+import { api, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
+import { cleanupHomes, cliJson, connect, createHome, runCli } from "../helpers/daemon.js";
+import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+
+let home: string;
+let sandbox: OpencodeSandbox;
+let client: FleetConnection;
+let worker: WorkerView;
+
+const textOf = (m: MessageView | null | undefined) => (m?.parts ?? []).filter((p): p is Extract<PartView, { kind: "text" }> => p.kind === "text").map((p) => p.text).join("");
+
+/** The port the worker's current OpenCode listens on, from the last "listening" line of its log. */
+function workerPort(): number {
+  const log = readFileSync(join(home, "workers", `${worker.id}.log`), "utf8");
+  const ports = [...log.matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+  return ports.at(-1)!;
+}
+
+/** Polls an async probe every 100 ms until it gives a value. */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  sandbox = await createOpencodeSandbox();
+  home = createHome();
+  expect((await runCli(home, ["daemon", "start"])).code).toBe(0);
+  client = await connect(home);
+  worker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("main"), "--name", "main", "--env-file", sandbox.envFile("main")]);
+}, 90_000);
+
+afterAll(async () => {
+  client?.close();
+  await cleanupHomes();
+  await sandbox?.close();
+});
+
+describe("a break in a worker's event stream", () => {
+  it("finishes a reply that ended while the stream was down, with all its text, and the worker goes back to idle", async () => {
+    const chatId = (await client.call(api.chat.create, { worker: worker.name })).id;
+    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream slowly past the break" });
+    // 40 pieces 100 ms apart: cut at piece 30, and the last ten and the end come during the
+    // SDK's 2 s wait before it reconnects.
+    await new Promise<void>((resolve) => {
+      const sub = client.subscribe(api.chat.stream, { chat: chatId }, {
+        onValue: (m) => {
+          if (textOf(m).includes("slow 30")) {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
+      });
+    });
+    execFileSync("ss", ["-K", "dst", "127.0.0.1", "dport", "=", `:${workerPort()}`]);
+
+    const reply = await eventually(
+      "the reply to end",
+      async () => (await client.call(api.chat.messages, { chat: chatId })).find((m) => m.replyTo === messageId && m.status !== "streaming"),
+      20_000,
+    );
+    expect(reply.status).toBe("completed");
+    expect(textOf(reply)).toBe(Array.from({ length: 40 }, (_, i) => `slow ${i} `).join(""));
+    expect(reply).toMatchObject({ model: "fake/fake-model" });
+    expect(readFileSync(join(home, "workers", `${worker.id}.log`), "utf8")).toMatch(/--- ocfleet: event stream: .*ECONN\w+; retrying/);
+    expect(readFileSync(join(home, "daemon.log"), "utf8")).toContain("caught up a turn after the event stream came back");
+    await eventually("the worker to be idle", async () => (await cliJson<WorkerView[]>(home, ["worker", "list", "--json"])).find((w) => w.id === worker.id)?.runState === "idle", 10_000);
+    expect((await client.call(api.chat.get, { chat: chatId })).busy).toBe(false);
+  }, 60_000);
+});
