@@ -130,6 +130,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     link: link.agent,
     logDir: join(paths.home, "workers"),
     backoffMs: envNumber("OCFLEET_WORKER_BACKOFF_MS", 1000),
+    eventsRetryMs: envNumber("OCFLEET_EVENTS_RETRY_MS", 2000),
   });
   agent.start();
   fleet.startOfflineSweep();

@@ -1,6 +1,6 @@
 // A break in a worker's event stream, made for real: the kernel resets the daemon's connections to
-// OpenCode (`ss -K`) while a reply streams, and the reply ends during the break. The daemon must
-// reconnect, read what it missed from OpenCode, and finish the reply whole.
+// OpenCode (`ss -K`), and the daemon waits OCFLEET_EVENTS_RETRY_MS (4 s here) before it reconnects.
+// What OpenCode did meanwhile (a reply's end, a permission request) must not be lost.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,14 +14,16 @@ let home: string;
 let sandbox: OpencodeSandbox;
 let client: FleetConnection;
 let worker: WorkerView;
+let asker: WorkerView;
 
 const textOf = (m: MessageView | null | undefined) => (m?.parts ?? []).filter((p): p is Extract<PartView, { kind: "text" }> => p.kind === "text").map((p) => p.text).join("");
 
-/** The port the worker's current OpenCode listens on, from the last "listening" line of its log. */
-function workerPort(): number {
-  const log = readFileSync(join(home, "workers", `${worker.id}.log`), "utf8");
-  const ports = [...log.matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
-  return ports.at(-1)!;
+const workerLog = (w: WorkerView) => readFileSync(join(home, "workers", `${w.id}.log`), "utf8");
+
+/** Resets every connection from the daemon to the worker's OpenCode, found by its "listening" line. */
+function breakEventStream(w: WorkerView): void {
+  const port = [...workerLog(w).matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]).at(-1)!;
+  execFileSync("ss", ["-K", "dst", "127.0.0.1", "dport", "=", `:${port}`]);
 }
 
 /** Polls an async probe every 100 ms until it gives a value. */
@@ -38,9 +40,10 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined | 
 beforeAll(async () => {
   sandbox = await createOpencodeSandbox();
   home = createHome();
-  expect((await runCli(home, ["daemon", "start"])).code).toBe(0);
+  expect((await runCli(home, ["daemon", "start"], { env: { OCFLEET_EVENTS_RETRY_MS: "4000" } })).code).toBe(0);
   client = await connect(home);
   worker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("main"), "--name", "main", "--env-file", sandbox.envFile("main")]);
+  asker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("asker"), "--name", "asker", "--env-file", sandbox.envFile("asker", "ask")]);
 }, 90_000);
 
 afterAll(async () => {
@@ -53,8 +56,7 @@ describe("a break in a worker's event stream", () => {
   it("finishes a reply that ended while the stream was down, with all its text, and the worker goes back to idle", async () => {
     const chatId = (await client.call(api.chat.create, { worker: worker.name })).id;
     const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream slowly past the break" });
-    // 40 pieces 100 ms apart: cut at piece 30, and the last ten and the end come during the
-    // SDK's 2 s wait before it reconnects.
+    // 40 pieces 100 ms apart: cut at piece 30, and the last ten and the end come during the break.
     await new Promise<void>((resolve) => {
       const sub = client.subscribe(api.chat.stream, { chat: chatId }, {
         onValue: (m) => {
@@ -65,7 +67,7 @@ describe("a break in a worker's event stream", () => {
         },
       });
     });
-    execFileSync("ss", ["-K", "dst", "127.0.0.1", "dport", "=", `:${workerPort()}`]);
+    breakEventStream(worker);
 
     const reply = await eventually(
       "the reply to end",
@@ -75,9 +77,27 @@ describe("a break in a worker's event stream", () => {
     expect(reply.status).toBe("completed");
     expect(textOf(reply)).toBe(Array.from({ length: 40 }, (_, i) => `slow ${i} `).join(""));
     expect(reply).toMatchObject({ model: "fake/fake-model" });
-    expect(readFileSync(join(home, "workers", `${worker.id}.log`), "utf8")).toMatch(/--- ocfleet: event stream: .*ECONN\w+; retrying/);
+    expect(workerLog(worker)).toMatch(/--- ocfleet: event stream: .*ECONN\w+; retrying/);
     expect(readFileSync(join(home, "daemon.log"), "utf8")).toContain("caught up a turn after the event stream came back");
     await eventually("the worker to be idle", async () => (await cliJson<WorkerView[]>(home, ["worker", "list", "--json"])).find((w) => w.id === worker.id)?.runState === "idle", 10_000);
     expect((await client.call(api.chat.get, { chat: chatId })).busy).toBe(false);
+  }, 60_000);
+
+  it("shows a permission that was asked while the stream was down, and the turn goes on once it is answered", async () => {
+    const chatId = (await client.call(api.chat.create, { worker: asker.name })).id;
+    breakEventStream(asker);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the daemon sees its sockets reset
+    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "run command echo asked > asked.txt" });
+    const request = await eventually("the pending permission", async () => (await client.call(api.chat.get, { chat: chatId })).requests[0], 20_000);
+    expect(request).toMatchObject({ kind: "permission", status: "pending", permission: { name: "bash", detail: "echo asked > asked.txt" } });
+    await client.call(api.chat.permit, { request: request.id, reply: "once" });
+    const reply = await eventually(
+      "the reply to end",
+      async () => (await client.call(api.chat.messages, { chat: chatId })).find((m) => m.replyTo === messageId && m.status !== "streaming"),
+      20_000,
+    );
+    expect(reply.status).toBe("completed");
+    expect(textOf(reply)).toContain("ran it");
+    expect(readFileSync(join(asker.directory, "asked.txt"), "utf8")).toBe("asked\n");
   }, 60_000);
 });

@@ -19,6 +19,8 @@ export interface AgentOptions {
   logDir: string;
   heartbeatMs?: number;
   backoffMs?: number;
+  /** How long to wait before reconnecting a broken event stream. */
+  eventsRetryMs?: number;
 }
 
 export const HEARTBEAT_MS = 5000;
@@ -48,6 +50,7 @@ export class Agent {
       log: options.log,
       records,
       backoffMs: options.backoffMs,
+      eventsRetryMs: options.eventsRetryMs,
       onRuntime: (workerId, runtime) => options.link.report({ type: "worker.runtime", workerId, runtime, at: Date.now() }),
       onModels: (workerId, models) => options.link.report({ type: "worker.models", workerId, models, at: Date.now() }),
       onEvent: (workerId, event) => options.link.report({ type: "worker.event", workerId, event, at: Date.now() }),
@@ -90,6 +93,8 @@ export class Agent {
         return { exists: await this.supervisor.serverOf(a.workerId).sessionExists(a.sessionId) } as never;
       case "session.messages":
         return { messages: await this.supervisor.serverOf(a.workerId).sessionMessages(a.sessionId) } as never;
+      case "requests.pending":
+        return { events: await this.supervisor.serverOf(a.workerId).pendingRequests() } as never;
       case "session.rename":
         await this.supervisor.serverOf(a.workerId).renameSession(a.sessionId, a.title);
         return { ok: true } as never;

@@ -45,6 +45,8 @@ export interface HubCommands {
   "session.create": { args: { workerId: string; title: string }; result: { sessionId: string } };
   "session.exists": { args: { workerId: string; sessionId: string }; result: { exists: boolean } };
   "session.messages": { args: { workerId: string; sessionId: string }; result: { messages: OpencodeMessageWithParts[] } };
+  /** Permission and question requests that wait for an answer now, as `*.asked` events. */
+  "requests.pending": { args: { workerId: string }; result: { events: OpencodeEvent[] } };
   "session.rename": { args: { workerId: string; sessionId: string; title: string }; result: { ok: true } };
   "session.prompt": { args: { workerId: string; sessionId: string; text: string; model: { providerId: string; modelId: string } | null }; result: { ok: true } };
   "session.abort": { args: { workerId: string; sessionId: string }; result: { ok: true } };

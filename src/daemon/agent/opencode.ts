@@ -190,6 +190,8 @@ export interface StartOptions {
   /** Called as soon as the process exists, before it is ready: a stop or crash meanwhile must still find it. */
   onSpawn?(pid: number): void;
   readyTimeoutMs: number;
+  /** How long to wait before reconnecting a broken event stream (2 s). */
+  eventsRetryMs?: number;
 }
 
 /** How long one HTTP request to a worker may take before we give up on it. */
@@ -357,6 +359,17 @@ export class OpencodeServer {
     return data.map((entry) => ({ message: toMessage(entry.info), parts: entry.parts.map(toPart) }));
   }
 
+  /** The permission and question requests waiting for an answer, as the events that asked them. */
+  async pendingRequests(): Promise<OpencodeEvent[]> {
+    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const [permissions, questions] = await Promise.all([this.client.permission.list(undefined, { signal }), this.client.question.list(undefined, { signal })]);
+    if (!permissions.data || !questions.data) throw new Error("listing pending requests failed");
+    return [
+      ...(permissions.data as Record<string, any>[]).map((properties) => normalizeEvent({ type: "permission.asked", properties })),
+      ...(questions.data as Record<string, any>[]).map((properties) => normalizeEvent({ type: "question.asked", properties })),
+    ].filter((event): event is OpencodeEvent => event !== null);
+  }
+
   async renameSession(sessionId: string, title: string): Promise<void> {
     await this.client.session.update({ sessionID: sessionId, title }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   }
@@ -406,8 +419,9 @@ export class OpencodeServer {
    * Follows the event stream until detached. The SDK retries a failed connection by itself but
    * stops when the server ends the stream cleanly, so that case reconnects here.
    */
-  private followEvents(options: Pick<StartOptions, "onEvent" | "onOutput">): void {
+  private followEvents(options: Pick<StartOptions, "onEvent" | "onOutput" | "eventsRetryMs">): void {
     const signal = this.eventsAbort.signal;
+    const retryMs = options.eventsRetryMs ?? 2000;
     let connections = 0;
     void (async () => {
       for (let attempt = 1; !signal.aborted; attempt++) {
@@ -418,7 +432,8 @@ export class OpencodeServer {
         try {
           const { stream } = await this.client.event.subscribe(undefined, {
             signal,
-            sseMaxRetryDelay: 2000,
+            sseDefaultRetryDelay: retryMs,
+            sseMaxRetryDelay: retryMs,
             onSseError: (err: unknown) => {
               if (!signal.aborted) options.onOutput(`--- ocfleet: event stream: ${describeFetchError(err)}; retrying`);
             },

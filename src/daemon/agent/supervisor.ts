@@ -19,6 +19,7 @@ export interface SupervisorOptions {
   /** First restart delay; doubles per consecutive failure. */
   backoffMs?: number;
   readyTimeoutMs?: number;
+  eventsRetryMs?: number;
 }
 
 /** Consecutive failures after which a worker stays in `error` instead of restarting. */
@@ -174,6 +175,7 @@ export class Supervisor {
         directory: worker.spec.directory,
         env: { ...process.env, OPENCODE_DISABLE_AUTOUPDATE: "1", ...worker.spec.env },
         readyTimeoutMs: this.readyTimeoutMs,
+        eventsRetryMs: this.options.eventsRetryMs,
         onOutput: (line) => this.writeLog(worker, line),
         onEvent: (event) => this.handleEvent(worker, event),
         onSpawn: (pid) => {

@@ -237,10 +237,17 @@ export class ChatRuntime {
    * has them now: text written meanwhile is not lost, and a reply that ended meanwhile ends.
    */
   private async catchUp(workerId: string): Promise<void> {
+    const link = this.options.fleet.linkForWorker(workerId);
+    try {
+      // Recording a request is idempotent, so those seen before the break are no trouble.
+      for (const event of (await link.command("requests.pending", { workerId })).events) this.handle(workerId, event);
+    } catch (err) {
+      this.options.log.warn("could not read pending requests after the event stream came back", { worker: workerId, error: String(err) });
+    }
     for (const turn of [...this.turns.values()]) {
       if (turn.workerId !== workerId || !turn.sessionId || turn.finished) continue;
       try {
-        const { messages } = await this.options.fleet.linkForWorker(workerId).command("session.messages", { workerId, sessionId: turn.sessionId });
+        const { messages } = await link.command("session.messages", { workerId, sessionId: turn.sessionId });
         // One turn runs per chat at a time, so ours is the session's last user message.
         const ours = messages.findLast(({ message }) => message.role === "user" && (message.createdAt ?? Date.now()) >= turn.startedAt - 2000);
         if (!turn.opencodeUserMessageId && ours) turn.opencodeUserMessageId = ours.message.id;
