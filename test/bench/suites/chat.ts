@@ -59,7 +59,7 @@ export async function run(): Promise<BenchRow[]> {
         collectLatencies(event.delta, directSeen, directLatencies);
       },
     });
-    await direct.listModels();
+    await Promise.all([direct.listModels(), direct.waitForEvents(30_000)]);
     step("direct OpenCode ready");
     const directSession = await direct.createSession("bench");
     await direct.prompt(directSession, "warm up", null);
