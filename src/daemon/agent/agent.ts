@@ -92,7 +92,7 @@ export class Agent {
       case "session.exists":
         return { exists: await this.supervisor.serverOf(a.workerId).sessionExists(a.sessionId) } as never;
       case "session.messages":
-        return { messages: await this.supervisor.serverOf(a.workerId).sessionMessages(a.sessionId) } as never;
+        return { messages: await this.supervisor.serverOf(a.workerId).sessionMessages(a.sessionId, a.limit) } as never;
       case "requests.pending":
         return { events: await this.supervisor.serverOf(a.workerId).pendingRequests() } as never;
       case "session.rename":

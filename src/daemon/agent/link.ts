@@ -44,7 +44,8 @@ export interface HubCommands {
   "worker.readLog": { args: { workerId: string; offset: number | null; maxBytes: number }; result: { text: string; offset: number; size: number } };
   "session.create": { args: { workerId: string; title: string }; result: { sessionId: string } };
   "session.exists": { args: { workerId: string; sessionId: string }; result: { exists: boolean } };
-  "session.messages": { args: { workerId: string; sessionId: string }; result: { messages: OpencodeMessageWithParts[] } };
+  /** A session's latest messages (all of them without a limit), oldest first. */
+  "session.messages": { args: { workerId: string; sessionId: string; limit?: number }; result: { messages: OpencodeMessageWithParts[] } };
   /** Permission and question requests that wait for an answer now, as `*.asked` events. */
   "requests.pending": { args: { workerId: string }; result: { events: OpencodeEvent[] } };
   "session.rename": { args: { workerId: string; sessionId: string; title: string }; result: { ok: true } };

@@ -351,9 +351,9 @@ export class OpencodeServer {
     throw new Error(`looking up session ${sessionId} failed (${response.response?.status ?? "no response"})`);
   }
 
-  /** A session's messages and their parts, oldest first. */
-  async sessionMessages(sessionId: string): Promise<OpencodeMessageWithParts[]> {
-    const response = await this.client.session.messages({ sessionID: sessionId }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  /** A session's latest `limit` messages (all without one) and their parts, oldest first. */
+  async sessionMessages(sessionId: string, limit?: number): Promise<OpencodeMessageWithParts[]> {
+    const response = await this.client.session.messages({ sessionID: sessionId, ...(limit ? { limit } : {}) }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const data = response.data as { info: unknown; parts: unknown[] }[] | undefined;
     if (!data) throw new Error(`reading the messages of session ${sessionId} failed (${response.response?.status ?? "no response"})`);
     return data.map((entry) => ({ message: toMessage(entry.info), parts: entry.parts.map(toPart) }));

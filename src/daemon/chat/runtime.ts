@@ -8,6 +8,7 @@ import type { OpencodeEvent, OpencodeMessage, OpencodePart } from "../agent/open
 import type { Fleet } from "../fleet.js";
 import type { MutationDef, QueryDef } from "../functions/define.js";
 import type { Logger } from "../log.js";
+import { mergeReplyRecord } from "./record.js";
 import {
   chatsWithSessions,
   finishReply,
@@ -50,6 +51,9 @@ export interface FinishedTurn {
 
 /** Pending text past this size is written at once rather than at the next timer. */
 const FLUSH_BYTES = 16 * 1024;
+/** How many of a session's latest messages a turn reads back, and how long it waits for them. */
+const READ_BACK_MESSAGES = 100;
+const READ_BACK_TIMEOUT_MS = 3000;
 
 interface Turn {
   chatId: ChatId;
@@ -62,6 +66,8 @@ interface Turn {
   reply: { id: MessageId; createdAt: number } | null;
   opencodeMessages: Map<string, OpencodeMessage>;
   parts: Map<string, PartView>;
+  /** OpenCode says the turn is over; its record is being read back before the turn ends. */
+  settling: boolean;
   pendingChunks: ChunkWrite[];
   pendingBytes: number;
   dirtyParts: Set<string>;
@@ -133,6 +139,7 @@ export class ChatRuntime {
       reply: null,
       opencodeMessages: new Map(),
       parts: new Map(),
+      settling: false,
       pendingChunks: [],
       pendingBytes: 0,
       dirtyParts: new Set(),
@@ -245,25 +252,44 @@ export class ChatRuntime {
       this.options.log.warn("could not read pending requests after the event stream came back", { worker: workerId, error: String(err) });
     }
     for (const turn of [...this.turns.values()]) {
-      if (turn.workerId !== workerId || !turn.sessionId || turn.finished) continue;
-      try {
-        const { messages } = await link.command("session.messages", { workerId, sessionId: turn.sessionId });
-        // One turn runs per chat at a time, so ours is the session's last user message.
-        const ours = messages.findLast(({ message }) => message.role === "user" && (message.createdAt ?? Date.now()) >= turn.startedAt - 2000);
-        if (!turn.opencodeUserMessageId && ours) turn.opencodeUserMessageId = ours.message.id;
-        for (const { message, parts } of messages) {
-          if (turn.finished) break;
-          if (message.role === "user" || !turn.opencodeUserMessageId || message.parentId !== turn.opencodeUserMessageId) continue; // not this reply
-          // Parts before the message: the message's completion may end the turn.
-          this.ensureReply(turn, message);
-          turn.opencodeMessages.set(message.id, message);
-          for (const part of parts) this.partUpdated(turn, part);
-          this.messageUpdated(turn, message);
-        }
-        this.options.log.info("caught up a turn after the event stream came back", { chat: turn.chatId, finished: turn.finished });
-      } catch (err) {
-        this.options.log.warn("could not catch up a turn after the event stream came back", { chat: turn.chatId, error: String(err) });
+      if (turn.workerId === workerId && !turn.finished && !turn.settling) await this.readBack(turn, "after the event stream came back");
+    }
+  }
+
+  /**
+   * Ends a turn that OpenCode says is over, once its record is read back: what is stored is then
+   * OpenCode's own account of the reply, even if an event was lost on the way.
+   */
+  private settle(turn: Turn): void {
+    if (turn.settling || turn.finished) return;
+    turn.settling = true;
+    void this.readBack(turn, "as it ended").finally(() => this.finish(turn));
+  }
+
+  /** Reads the turn's messages from OpenCode and applies what the events missed. */
+  private async readBack(turn: Turn, when: string): Promise<void> {
+    if (!turn.sessionId) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const request = this.options.fleet.linkForWorker(turn.workerId).command("session.messages", { workerId: turn.workerId, sessionId: turn.sessionId, limit: READ_BACK_MESSAGES });
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READ_BACK_TIMEOUT_MS} ms`)), READ_BACK_TIMEOUT_MS)));
+      const { messages } = await Promise.race([request, timeout]);
+      if (turn.finished) return;
+      const record = mergeReplyRecord(turn, messages);
+      turn.opencodeUserMessageId ??= record.userMessageId;
+      if (record.messages[0]) this.ensureReply(turn, record.messages[0]);
+      turn.parts = record.parts;
+      if (record.changed.length > 0) {
+        this.options.log.info(`read back ${record.changed.length} part(s) the events missed ${when}`, { chat: turn.chatId });
+        for (const id of record.changed) turn.dirtyParts.add(id);
+        this.options.changed(STREAM, turn.chatId);
+        this.scheduleFlush(turn);
       }
+      for (const message of record.messages) this.messageUpdated(turn, message);
+    } catch (err) {
+      this.options.log.warn(`could not read a reply back from OpenCode ${when}; keeping what the events gave`, { chat: turn.chatId, error: String(err) });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -292,7 +318,7 @@ export class ChatRuntime {
     }
     this.options.changed(STREAM, turn.chatId);
     // A step that ended in tool calls is followed by another; any other completion ends the turn.
-    if (message.completedAt !== null && (message.finish !== "tool-calls" || message.error)) this.finish(turn);
+    if (message.completedAt !== null && (message.finish !== "tool-calls" || message.error)) this.settle(turn);
   }
 
   private ensureReply(turn: Turn, message?: OpencodeMessage): void {
@@ -356,7 +382,7 @@ export class ChatRuntime {
 
   private idle(turn: Turn): void {
     // An idle before OpenCode recorded our message belongs to the previous turn.
-    if (turn.opencodeUserMessageId) this.finish(turn);
+    if (turn.opencodeUserMessageId) this.settle(turn);
   }
 
   private scheduleFlush(turn: Turn): void {
