@@ -7,7 +7,7 @@ import { descendantsOf, isPidAlive, listProcesses, readCommandLine, waitForExit 
 import { api, type ChatView, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
 import { FakeModel } from "../fixtures/fake-model.js";
 import { cleanupHomes, cliJson, connect, connectWithSession, createHome, killDaemon, runCli, waitFor } from "../helpers/daemon.js";
-import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -79,8 +79,8 @@ beforeAll(async () => {
   sandbox = await createOpencodeSandbox();
   home = createHome();
   await startDaemon();
-  worker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("main"), "--name", "main", "--env-file", sandbox.envFile("main")]);
-  asker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("asker"), "--name", "asker", "--env-file", sandbox.envFile("asker", "ask")]);
+  worker = await addSandboxWorker(home, sandbox, "main");
+  asker = await addSandboxWorker(home, sandbox, "asker", { permission: "ask" });
 }, 90_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, createHome, runCli } from "../helpers/daemon.js";
-import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -43,8 +43,8 @@ beforeAll(async () => {
   home = createHome();
   expect((await runCli(home, ["daemon", "start"], { env: { OCFLEET_EVENTS_RETRY_MS: "4000" } })).code).toBe(0);
   client = await connect(home);
-  worker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("main"), "--name", "main", "--env-file", sandbox.envFile("main")]);
-  asker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("asker"), "--name", "asker", "--env-file", sandbox.envFile("asker", "ask")]);
+  worker = await addSandboxWorker(home, sandbox, "main");
+  asker = await addSandboxWorker(home, sandbox, "asker", { permission: "ask" });
 }, 90_000);
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import type { JobStatusView } from "../../src/protocol/api/index.js";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type MessageView, type ScheduleRunView, type ScheduleView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, createHome, runCli } from "../helpers/daemon.js";
-import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   home = createHome();
   const started = await runCli(home, ["daemon", "start", "--json"], { env: DAEMON_ENV });
   expect(started.code, started.stderr).toBe(0);
-  await cliJson(home, ["worker", "add", sandbox.project("sched"), "--name", "sched", "--env-file", sandbox.envFile("sched")]);
+  await addSandboxWorker(home, sandbox, "sched");
   client = await connect(home);
 }, 90_000);
 

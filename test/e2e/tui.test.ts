@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
-import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 import { startPty } from "../helpers/pty.js";
 
 let home: string;
@@ -14,7 +14,7 @@ beforeAll(async () => {
   sandbox = await createOpencodeSandbox();
   home = createHome();
   expect((await runCli(home, ["daemon", "start"])).code).toBe(0);
-  worker = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("tui"), "--name", "main", "--env-file", sandbox.envFile("tui", "ask")]);
+  worker = await addSandboxWorker(home, sandbox, "main", { project: "tui", permission: "ask" });
 }, 90_000);
 
 /**

@@ -3,7 +3,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { WorkerView } from "../../src/protocol/api/index.js";
 import { FakeModel, fakeOpencodeEnv } from "../fixtures/fake-model.js";
+import { cliJson } from "./daemon.js";
 
 export interface OpencodeSandbox {
   model: FakeModel;
@@ -43,4 +45,13 @@ export async function createOpencodeSandbox(): Promise<OpencodeSandbox> {
     },
   };
   return sandbox;
+}
+
+/**
+ * Adds a worker through the real CLI on a new sandbox project (named like the worker unless
+ * `project` says otherwise), talking to the sandbox's fake model; waits until it is idle.
+ */
+export function addSandboxWorker(home: string, sandbox: OpencodeSandbox, name: string, options: { project?: string; permission?: "allow" | "ask" } = {}): Promise<WorkerView> {
+  const project = options.project ?? name;
+  return cliJson<WorkerView>(home, ["worker", "add", sandbox.project(project), "--name", name, "--env-file", sandbox.envFile(project, options.permission)]);
 }
