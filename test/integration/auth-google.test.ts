@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signInWithBrowser } from "../../src/auth/loopback.js";
 import { api } from "../../src/protocol/api/index.js";
 import { FleetError } from "../../src/protocol/errors.js";
-import { browserVisit, FakeOidc, type TokenTamper } from "../fixtures/fake-oidc.js";
+import { browserVisit, FakeOidc } from "../fixtures/fake-oidc.js";
 import { cleanupHomes, cliJson, connect, connectAsOwner, connectWithSession, createHome, runCli, startCli } from "../helpers/daemon.js";
 
 let home: string;

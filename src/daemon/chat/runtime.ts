@@ -1,7 +1,7 @@
 // The chat runtime: turns in progress. OpenCode's events for a chat's session become a growing
 // reply held in memory and pushed to watchers at once (live queries), while its text is written
 // to SQLite in batches; a turn ends when its final assistant message completes, matched by id.
-import type { MessageView, PartView, TokenCounts } from "../../protocol/api/index.js";
+import type { MessageView, PartView } from "../../protocol/api/index.js";
 import type { ChatId, MessageId } from "../../protocol/ids.js";
 import type { WorkerRuntime } from "../agent/link.js";
 import type { OpencodeEvent, OpencodeMessage, OpencodePart } from "../agent/opencode.js";
@@ -9,6 +9,7 @@ import type { Fleet } from "../fleet.js";
 import type { MutationDef, QueryDef } from "../functions/define.js";
 import type { Logger } from "../log.js";
 import { mergeReplyRecord } from "./record.js";
+import { newTurn, streamingView, turnFigures, type Turn } from "./turn.js";
 import {
   chatsWithSessions,
   finishReply,
@@ -20,7 +21,6 @@ import {
   setRetry,
   startReply,
   STREAM,
-  type ChunkWrite,
   type ReplyOutcome,
 } from "./store.js";
 
@@ -54,28 +54,6 @@ const FLUSH_BYTES = 16 * 1024;
 /** How many of a session's latest messages a turn reads back, and how long it waits for them. */
 const READ_BACK_MESSAGES = 100;
 const READ_BACK_TIMEOUT_MS = 3000;
-
-interface Turn {
-  chatId: ChatId;
-  workerId: string;
-  sessionId: string | null;
-  userMessageId: MessageId;
-  startedAt: number;
-  /** OpenCode's id for our user message, learned from its event: assistant messages answer it. */
-  opencodeUserMessageId: string | null;
-  reply: { id: MessageId; createdAt: number } | null;
-  opencodeMessages: Map<string, OpencodeMessage>;
-  parts: Map<string, PartView>;
-  /** OpenCode says the turn is over; its record is being read back before the turn ends. */
-  settling: boolean;
-  pendingChunks: ChunkWrite[];
-  pendingBytes: number;
-  dirtyParts: Set<string>;
-  flushTimer: NodeJS.Timeout | undefined;
-  error: { name: string; message: string } | null;
-  aborted: boolean;
-  finished: boolean;
-}
 
 export class ChatRuntime {
   private readonly turns = new Map<ChatId, Turn>();
@@ -129,25 +107,7 @@ export class ChatRuntime {
 
   /** A turn begins when the user's message is recorded; its session is known once it exists. */
   startTurn(chatId: ChatId, workerId: string, sessionId: string | null, userMessageId: MessageId): void {
-    this.turns.set(chatId, {
-      chatId,
-      workerId,
-      sessionId,
-      userMessageId,
-      startedAt: Date.now(),
-      opencodeUserMessageId: null,
-      reply: null,
-      opencodeMessages: new Map(),
-      parts: new Map(),
-      settling: false,
-      pendingChunks: [],
-      pendingBytes: 0,
-      dirtyParts: new Set(),
-      flushTimer: undefined,
-      error: null,
-      aborted: false,
-      finished: false,
-    });
+    this.turns.set(chatId, newTurn(chatId, workerId, sessionId, userMessageId));
   }
 
   /** Ends a turn that never reached OpenCode (the prompt could not be sent). */
@@ -161,22 +121,7 @@ export class ChatRuntime {
   /** The reply streaming in a chat now, as the stream query shows it. */
   streaming(chatId: ChatId): MessageView | null {
     const turn = this.turns.get(chatId);
-    if (!turn?.reply) return null;
-    const { tokens, cost, model } = this.figures(turn);
-    return {
-      id: turn.reply.id,
-      chatId,
-      role: "assistant",
-      status: "streaming",
-      replyTo: turn.userMessageId,
-      parts: [...turn.parts.values()],
-      model,
-      tokens,
-      cost,
-      error: null,
-      createdAt: turn.reply.createdAt,
-      completedAt: null,
-    };
+    return turn ? streamingView(turn) : null;
   }
 
   /** Ends every turn as interrupted (the daemon is stopping). */
@@ -404,19 +349,6 @@ export class ChatRuntime {
     this.options.runMutation(saveProgress, { messageId: turn.reply.id, chunks, parts });
   }
 
-  private figures(turn: Turn): { tokens: TokenCounts | null; cost: number | null; model: string | null } {
-    const messages = [...turn.opencodeMessages.values()];
-    if (messages.length === 0) return { tokens: null, cost: null, model: null };
-    const tokens: TokenCounts = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 };
-    let cost = 0;
-    for (const m of messages) {
-      if (m.tokens) for (const key of Object.keys(tokens) as (keyof TokenCounts)[]) tokens[key] += m.tokens[key];
-      cost += m.cost ?? 0;
-    }
-    const last = messages.at(-1)!;
-    return { tokens, cost, model: last.providerId && last.modelId ? `${last.providerId}/${last.modelId}` : null };
-  }
-
   private finish(turn: Turn, forced?: "interrupted"): void {
     if (turn.finished) return;
     turn.finished = true;
@@ -424,7 +356,7 @@ export class ChatRuntime {
     this.turns.delete(turn.chatId);
     if (!turn.reply) turn.reply = this.options.runMutation(startReply, { chatId: turn.chatId, replyTo: turn.userMessageId, model: null });
     const status: ReplyOutcome["status"] = forced ?? (turn.error ? "error" : turn.aborted ? "aborted" : "completed");
-    const { tokens, cost, model } = this.figures(turn);
+    const { tokens, cost, model } = turnFigures(turn);
     const error = turn.error ?? (turn.aborted ? { name: "Aborted", message: "stopped on request" } : null);
     this.options.runMutation(finishReply, {
       chatId: turn.chatId,

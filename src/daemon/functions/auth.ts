@@ -26,7 +26,7 @@ import { revokeAndAnnounce, signInConnection } from "../accounts/signIn.js";
 import { createUser, levelForNewUser, requireUserRow, toUserSummary, USERS_TABLE, type UserRow } from "../accounts/users.js";
 import { ensureOwnerUser } from "../identity.js";
 import { idArg } from "./args.js";
-import { defineAction, defineMutation, defineQuery, defineInternalMutation, defineInternalQuery, type ActionCtx, type Caller, type MutationCtx } from "./define.js";
+import { defineAction, defineMutation, defineQuery, defineInternalMutation, defineInternalQuery, type ActionCtx, type Caller } from "./define.js";
 
 const codeArg = z.string().trim().min(1, "must not be empty").max(64, "must be at most 64 characters");
 
