@@ -6,6 +6,7 @@ import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2";
 import { execa, type ResultPromise } from "execa";
 import { Agent } from "undici";
 import type { ModelView, PartView, QuestionView, TokenCounts, ToolStatus } from "../../protocol/api/index.js";
+import { withDeadline } from "../../platform/deadline.js";
 import type { OpencodeBinary } from "./opencode-binary.js";
 
 export { OPENCODE_SDK_VERSION, resolveOpencodeBinary, type BinarySource, type OpencodeBinary } from "./opencode-binary.js";
@@ -287,16 +288,8 @@ export class OpencodeServer {
    * Resolves once the event stream is connected. Until then a prompt's reply would go unseen,
    * so a worker is not ready before this.
    */
-  async waitForEvents(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the event stream did not connect within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.eventsConnected, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  waitForEvents(timeoutMs: number): Promise<void> {
+    return withDeadline(this.eventsConnected, timeoutMs, `the event stream did not connect within ${timeoutMs} ms`);
   }
 
   /** Health and version; throws if the server does not answer in time. */

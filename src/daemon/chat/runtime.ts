@@ -8,6 +8,7 @@ import type { OpencodeEvent, OpencodeMessage, OpencodePart } from "../agent/open
 import type { Fleet } from "../fleet.js";
 import type { MutationDef, QueryDef } from "../functions/define.js";
 import type { Logger } from "../log.js";
+import { withDeadline } from "../../platform/deadline.js";
 import { mergeReplyRecord } from "./record.js";
 import { newTurn, streamingView, turnFigures, type Turn } from "./turn.js";
 import {
@@ -214,11 +215,9 @@ export class ChatRuntime {
   /** Reads the turn's messages from OpenCode and applies what the events missed. */
   private async readBack(turn: Turn, when: string): Promise<void> {
     if (!turn.sessionId) return;
-    let timer: NodeJS.Timeout | undefined;
     try {
       const request = this.options.fleet.linkForWorker(turn.workerId).command("session.messages", { workerId: turn.workerId, sessionId: turn.sessionId, limit: READ_BACK_MESSAGES });
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READ_BACK_TIMEOUT_MS} ms`)), READ_BACK_TIMEOUT_MS)));
-      const { messages } = await Promise.race([request, timeout]);
+      const { messages } = await withDeadline(request, READ_BACK_TIMEOUT_MS, `no answer within ${READ_BACK_TIMEOUT_MS} ms`);
       if (turn.finished) return;
       const record = mergeReplyRecord(turn, messages);
       turn.opencodeUserMessageId ??= record.userMessageId;
@@ -233,8 +232,6 @@ export class ChatRuntime {
       for (const message of record.messages) this.messageUpdated(turn, message);
     } catch (err) {
       this.options.log.warn(`could not read a reply back from OpenCode ${when}; keeping what the events gave`, { chat: turn.chatId, error: String(err) });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
