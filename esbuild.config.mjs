@@ -43,5 +43,8 @@ await build({
 
 // A hash of the bundle: client and daemon compare it, so code from another build is replaced.
 const hash = createHash("sha256");
-for (const file of readdirSync("dist").filter((f) => f.endsWith(".js")).sort()) hash.update(readFileSync(`dist/${file}`));
+for (const file of readdirSync("dist")
+  .filter((f) => f.endsWith(".js"))
+  .sort())
+  hash.update(readFileSync(`dist/${file}`));
 writeFileSync("dist/build-id", hash.digest("hex").slice(0, 10));

@@ -13,7 +13,7 @@ import("../dist/main.js").then(
       const root = new URL("..", import.meta.url).pathname;
       process.stderr.write(`ocfleet: not built yet (dist/ is missing); run: npm --prefix ${root} run build\n`);
     } else {
-      process.stderr.write(`ocfleet: failed to start: ${err && err.stack ? err.stack : err}\n`);
+      process.stderr.write(`ocfleet: failed to start: ${err?.stack ? err.stack : err}\n`);
     }
     process.exit(1);
   },

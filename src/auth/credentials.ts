@@ -135,7 +135,9 @@ async function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, what: s
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(new Error(`the OS keychain did not answer (${what}) within ${KEYRING_CALL_TIMEOUT_MS / 1000} s; set OCFLEET_CREDENTIALS=file to use a file instead`));
+      reject(
+        new Error(`the OS keychain did not answer (${what}) within ${KEYRING_CALL_TIMEOUT_MS / 1000} s; set OCFLEET_CREDENTIALS=file to use a file instead`),
+      );
     }, KEYRING_CALL_TIMEOUT_MS);
   });
   try {
@@ -248,7 +250,10 @@ export async function probeKeyring(env: NodeJS.ProcessEnv = process.env): Promis
 function probeFailure(output: string): string {
   const line = output.split("\n").find((l) => /error|failure/i.test(l)) ?? output.split("\n")[0] ?? "";
   if (/dbus|d-bus/i.test(line)) return "no Secret Service reachable on the D-Bus session bus";
-  return line.replace(/^\s*(Error: )+/, "").trim().slice(0, 200);
+  return line
+    .replace(/^\s*(Error: )+/, "")
+    .trim()
+    .slice(0, 200);
 }
 
 /** Keeps a new sign-in's session for this state directory's hub, replacing the previous one. */

@@ -95,7 +95,12 @@ function waitForCallback(server: Server, port: number, state: string, timeoutMs:
     const timer = setTimeout(
       () =>
         settle(() =>
-          reject(new FleetError("timeout", `no answer from the browser within ${Math.round(timeoutMs / 1000)} s; nothing was signed in. Run ocfleet login --google again`)),
+          reject(
+            new FleetError(
+              "timeout",
+              `no answer from the browser within ${Math.round(timeoutMs / 1000)} s; nothing was signed in. Run ocfleet login --google again`,
+            ),
+          ),
         ),
       timeoutMs,
     );
@@ -117,7 +122,12 @@ function waitForCallback(server: Server, port: number, state: string, timeoutMs:
       if (!sameSecret(params.get("state") ?? "", state)) {
         reply(400, page("Sign-in refused", "This answer does not belong to the sign-in ocfleet started. Nothing was signed in."));
         return settle(() =>
-          reject(new FleetError("unauthenticated", "the browser came back with a state that does not belong to this sign-in (a forged or stale redirect); nothing was signed in. Run ocfleet login --google again")),
+          reject(
+            new FleetError(
+              "unauthenticated",
+              "the browser came back with a state that does not belong to this sign-in (a forged or stale redirect); nothing was signed in. Run ocfleet login --google again",
+            ),
+          ),
         );
       }
       const code = params.get("code");

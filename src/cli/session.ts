@@ -67,10 +67,7 @@ export async function openDaemonConnection(options: CommandOptions, signIn: Daem
  * For watch commands: a client that reconnects when the daemon restarts. Resolves when the user
  * interrupts (Ctrl-C) or `until` settles.
  */
-export async function watchWithDaemon(
-  options: CommandOptions,
-  body: (client: FleetClient, onStatus: (line: string) => void) => void,
-): Promise<void> {
+export async function watchWithDaemon(options: CommandOptions, body: (client: FleetClient, onStatus: (line: string) => void) => void): Promise<void> {
   await runCommand(options, async () => {
     const home = stateDir();
     const connection = await openDaemonConnection(options);

@@ -71,7 +71,11 @@ export class TranscriptPrinter {
 
   /** Retry states and pending requests, each printed once. */
   notice(chat: ChatView): void {
-    if (chat.retry) this.noticeOnce(`retry ${chat.retry.attempt}`, style.yellow(`↻ provider failed; OpenCode retries (attempt ${chat.retry.attempt}): ${chat.retry.message}`));
+    if (chat.retry)
+      this.noticeOnce(
+        `retry ${chat.retry.attempt}`,
+        style.yellow(`↻ provider failed; OpenCode retries (attempt ${chat.retry.attempt}): ${chat.retry.message}`),
+      );
     for (const request of chat.requests) this.noticeOnce(request.id, style.yellow(`⏸ ${describeRequest(request)}`));
   }
 
@@ -103,7 +107,9 @@ export class TranscriptPrinter {
     if (state.footer) return;
     if (!state.header && this.options.headers) {
       const who = message.role === "user" ? style.bold("you") : style.bold("assistant");
-      this.aside(style.dim(`── ${who}${style.dim(` · ${time(message.createdAt)}${message.role === "user" && message.model ? ` · ${message.model}` : ""}`)} ──`) + "\n");
+      this.aside(
+        style.dim(`── ${who}${style.dim(` · ${time(message.createdAt)}${message.role === "user" && message.model ? ` · ${message.model}` : ""}`)} ──`) + "\n",
+      );
     }
     state.header = true;
     const done = message.status !== "streaming";
@@ -141,7 +147,8 @@ export class TranscriptPrinter {
         return;
       }
       case "tool": {
-        const what = part.title ?? (typeof part.input.command === "string" ? part.input.command : typeof part.input.filePath === "string" ? part.input.filePath : "");
+        const what =
+          part.title ?? (typeof part.input.command === "string" ? part.input.command : typeof part.input.filePath === "string" ? part.input.filePath : "");
         if (!printed.started && part.status !== "pending") {
           this.aside(style.cyan(`⚙ ${part.tool}${what ? ` ${what}` : ""}`) + "\n");
           printed.started = true;

@@ -4,7 +4,7 @@ import { FleetError } from "../protocol/errors.js";
 import type { ClientFrame, HelloFrame, ServerFrame, WelcomeFrame } from "../protocol/frames.js";
 import { applyPatch } from "../protocol/patch.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
-import { MiniWebSocket, UpgradeError } from "./websocket.js";
+import { MiniWebSocket, type UpgradeError } from "./websocket.js";
 
 export interface ConnectOptions {
   host: string;
@@ -75,7 +75,10 @@ export class FleetConnection {
         ws.terminate();
         reject(err);
       };
-      const timer = setTimeout(() => fail(new FleetError("timeout", `the daemon at ${where} did not answer the hello in time`)), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => fail(new FleetError("timeout", `the daemon at ${where} did not answer the hello in time`)),
+        Math.max(0, deadline - Date.now()),
+      );
       ws.once("close", (code, reason) => fail(new FleetError("unavailable", `the daemon closed the connection (${code} ${reason})`)));
       ws.once("message", (text) => {
         let frame: ServerFrame;
@@ -195,7 +198,7 @@ export class FleetConnection {
       }
       case "patch": {
         const sub = this.subscriptions.get(frame.id);
-        if (!sub || !sub.hasValue) return;
+        if (!sub?.hasValue) return;
         sub.value = applyPatch(sub.value, frame.ops);
         sub.handlers.onValue(sub.value);
         return;

@@ -57,7 +57,10 @@ export class MiniWebSocket extends EventEmitter<MiniWebSocketEvents> {
   private closeCode = 1006;
   private closeReason = "";
 
-  private constructor(private readonly socket: Socket, leftover: Buffer) {
+  private constructor(
+    private readonly socket: Socket,
+    leftover: Buffer,
+  ) {
     super();
     socket.on("close", () => this.finish());
     socket.on("error", () => {}); // "close" follows
@@ -106,11 +109,19 @@ export class MiniWebSocket extends EventEmitter<MiniWebSocketEvents> {
         const [statusLine = "", ...headerLines] = head.subarray(0, end).toString("latin1").split("\r\n");
         const status = Number(statusLine.split(" ")[1]);
         if (status !== 101) {
-          const body = head.subarray(end + 4).toString("utf8").trim();
+          const body = head
+            .subarray(end + 4)
+            .toString("utf8")
+            .trim();
           return fail(new UpgradeError(`the server refused the WebSocket: ${statusLine.slice(9)}${body ? ` (${body})` : ""}`, status));
         }
-        const accept = headerLines.find((line) => /^sec-websocket-accept:/i.test(line))?.split(":")[1]?.trim();
-        const expected = createHash("sha1").update(key + ACCEPT_GUID).digest("base64");
+        const accept = headerLines
+          .find((line) => /^sec-websocket-accept:/i.test(line))
+          ?.split(":")[1]
+          ?.trim();
+        const expected = createHash("sha1")
+          .update(key + ACCEPT_GUID)
+          .digest("base64");
         if (accept !== expected) return fail(new UpgradeError("the server's Sec-WebSocket-Accept is wrong", status));
         clearTimeout(timer);
         socket.removeAllListeners("error");
@@ -186,7 +197,7 @@ export class MiniWebSocket extends EventEmitter<MiniWebSocketEvents> {
     if (buf.length < 2) return null;
     const fin = (buf[0]! & 0x80) !== 0;
     const opcode = buf[0]! & 0x0f;
-    if ((buf[1]! & 0x80) !== 0) return this.protocolError("the server sent a masked frame"), null;
+    if ((buf[1]! & 0x80) !== 0) return (this.protocolError("the server sent a masked frame"), null);
     let length = buf[1]! & 0x7f;
     let offset = 2;
     if (length === 126) {
@@ -196,7 +207,7 @@ export class MiniWebSocket extends EventEmitter<MiniWebSocketEvents> {
     } else if (length === 127) {
       if (buf.length < 10) return null;
       const big = buf.readBigUInt64BE(2);
-      if (big > BigInt(MAX_MESSAGE_BYTES)) return this.protocolError("the server sent a frame that is too large", 1009), null;
+      if (big > BigInt(MAX_MESSAGE_BYTES)) return (this.protocolError("the server sent a frame that is too large", 1009), null);
       length = Number(big);
       offset = 10;
     }

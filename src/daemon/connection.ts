@@ -200,7 +200,11 @@ export class Connection {
   private hello(frame: HelloFrame): void {
     clearTimeout(this.helloTimer);
     if (frame.protocol !== PROTOCOL_VERSION) {
-      return this.refuse("protocol_mismatch", `protocol ${String(frame.protocol)} is not supported; this daemon speaks ${PROTOCOL_VERSION}`, CLOSE.protocolMismatch);
+      return this.refuse(
+        "protocol_mismatch",
+        `protocol ${String(frame.protocol)} is not supported; this daemon speaks ${PROTOCOL_VERSION}`,
+        CLOSE.protocolMismatch,
+      );
     }
     if (typeof frame.token !== "string" || !constantTimeEqual(frame.token, this.options.token)) {
       this.options.log.warn("refused a hello with a wrong or missing token", { connection: this.id });

@@ -4,17 +4,7 @@ import type { z } from "zod";
 import { FleetError, type ErrorPayload } from "../protocol/errors.js";
 import type { SessionId } from "../protocol/ids.js";
 import type { Db } from "./db/open.js";
-import type {
-  ActionCtx,
-  ActionDef,
-  Caller,
-  DaemonServices,
-  FunctionDef,
-  MutationCtx,
-  MutationDef,
-  QueryCtx,
-  QueryDef,
-} from "./functions/define.js";
+import type { ActionCtx, ActionDef, Caller, DaemonServices, FunctionDef, MutationCtx, MutationDef, QueryCtx, QueryDef } from "./functions/define.js";
 import { DependencySet, type Delivery, type LiveQueries, type LiveQuery } from "./live.js";
 import type { Logger } from "./log.js";
 
@@ -219,7 +209,10 @@ export function authorize(def: Pick<FunctionDef, "name" | "access">, caller: Cal
     case "admin":
       if (!caller.user) throw notSignedIn(def, caller);
       if (caller.user.level !== "system_admin") {
-        throw new FleetError("permission_denied", `${def.name} is for admins only; an admin can make you one with: ocfleet admin users set-level ${caller.user.name} system_admin`);
+        throw new FleetError(
+          "permission_denied",
+          `${def.name} is for admins only; an admin can make you one with: ocfleet admin users set-level ${caller.user.name} system_admin`,
+        );
       }
       return;
     case "machine":

@@ -30,10 +30,7 @@ export class DependencySet {
 }
 
 /** What a subscriber receives: the whole value, a patch against the last one, or an error. */
-export type Delivery =
-  | { kind: "value"; value: unknown }
-  | { kind: "patch"; ops: PatchOp[] }
-  | { kind: "error"; error: unknown };
+export type Delivery = { kind: "value"; value: unknown } | { kind: "patch"; ops: PatchOp[] } | { kind: "error"; error: unknown };
 
 export interface LiveQuery {
   /**
@@ -90,7 +87,14 @@ export class LiveQueries {
       this.stats.deliveries++;
       return;
     }
-    const group: Group = { key: query.key, members: new Set([query]), deps: new DependencySet(), lastJson: undefined, lastValue: undefined, lastError: undefined };
+    const group: Group = {
+      key: query.key,
+      members: new Set([query]),
+      deps: new DependencySet(),
+      lastJson: undefined,
+      lastValue: undefined,
+      lastError: undefined,
+    };
     this.groups.set(query.key, group);
     this.groupOf.set(query, group);
     this.evaluate(group);

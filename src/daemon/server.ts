@@ -70,7 +70,9 @@ export class FleetServer {
     const reason = this.rejectionReason(req);
     if (reason) {
       this.options.log.warn("refused websocket upgrade", { reason, host: req.headers.host, origin: req.headers.origin });
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason) + 1}\r\nConnection: close\r\n\r\n${reason}\n`);
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason) + 1}\r\nConnection: close\r\n\r\n${reason}\n`,
+      );
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {

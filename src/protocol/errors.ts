@@ -36,9 +36,7 @@ export class FleetError extends Error {
   }
 
   toPayload(): ErrorPayload {
-    return this.data === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, data: this.data };
+    return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
   }
 
   static fromPayload(payload: ErrorPayload): FleetError {

@@ -27,7 +27,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     const keys = Object.keys(a);
     if (keys.length !== Object.keys(b).length) return false;
     for (const key of keys) {
-      if (!Object.prototype.hasOwnProperty.call(b, key) || !jsonEqual(a[key], b[key])) return false;
+      if (!Object.hasOwn(b, key) || !jsonEqual(a[key], b[key])) return false;
     }
     return true;
   }
@@ -60,10 +60,10 @@ function diffInto(before: unknown, after: unknown, path: Path, ops: PatchOp[]): 
   }
   if (isObject(before) && isObject(after)) {
     for (const key of Object.keys(before)) {
-      if (!Object.prototype.hasOwnProperty.call(after, key)) ops.push({ op: "del", path: [...path, key] });
+      if (!Object.hasOwn(after, key)) ops.push({ op: "del", path: [...path, key] });
     }
     for (const key of Object.keys(after)) {
-      if (Object.prototype.hasOwnProperty.call(before, key)) diffInto(before[key], after[key], [...path, key], ops);
+      if (Object.hasOwn(before, key)) diffInto(before[key], after[key], [...path, key], ops);
       else ops.push({ op: "set", path: [...path, key], value: after[key] });
     }
     return;

@@ -1,6 +1,6 @@
 // The TUI's root: screens, dialogs, notices, the connection banner and the status bar.
 import { Box, useApp, useStdout } from "ink";
-import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../protocol/api/index.js";
 import { ConnectionBanner, Notice } from "./components/Banner.js";
 import { DialogLayer } from "./components/FleetDialogs.js";

@@ -1,7 +1,6 @@
 // `ocfleet` with no arguments on a terminal: connect (starting the daemon, signing in as the
 // machine's owner on first use), then run the Ink app until the user quits.
 import { render } from "ink";
-import React from "react";
 import type { TuiConnection } from "./connect.js";
 import { App } from "./app.js";
 import { ClientProvider } from "./hooks/client.js";

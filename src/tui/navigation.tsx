@@ -1,6 +1,6 @@
 // Where the TUI is: the screen, an open dialog, a passing notice, and the fleet's selection
 // (kept here so it survives a visit to a chat).
-import React, { createContext, useContext, type ReactNode } from "react";
+import { createContext, useContext, type ReactNode } from "react";
 
 export type Screen =
   | { name: "fleet" }

@@ -28,7 +28,14 @@ async function main(): Promise<void> {
   }
   const table = [
     ["benchmark", "measured", "baseline", "baseline is", "ratio", "aim"],
-    ...rows.map((r) => [r.name, format(r.measured, r.unit), format(r.baseline, r.unit), r.baselineName, `${(r.measured / r.baseline).toFixed(2)}×`, r.note ? `${r.target} (${r.note})` : r.target]),
+    ...rows.map((r) => [
+      r.name,
+      format(r.measured, r.unit),
+      format(r.baseline, r.unit),
+      r.baselineName,
+      `${(r.measured / r.baseline).toFixed(2)}×`,
+      r.note ? `${r.target} (${r.note})` : r.target,
+    ]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")} |`;

@@ -22,18 +22,26 @@ async function startDaemon(): Promise<void> {
   client = await connect(home);
 }
 
-const textOf = (m: MessageView | null | undefined) => (m?.parts ?? []).filter((p): p is Extract<PartView, { kind: "text" }> => p.kind === "text").map((p) => p.text).join("");
+const textOf = (m: MessageView | null | undefined) =>
+  (m?.parts ?? [])
+    .filter((p): p is Extract<PartView, { kind: "text" }> => p.kind === "text")
+    .map((p) => p.text)
+    .join("");
 
 /** Sends through the client library and records every value of the reply as it streams. */
 async function sendAndFollow(chatId: string, text: string, onStream?: (m: MessageView) => void): Promise<{ reply: MessageView; streamed: string[] }> {
   const streamed: string[] = [];
-  const streamSub = client.subscribe(api.chat.stream, { chat: chatId }, {
-    onValue: (m) => {
-      if (!m) return;
-      streamed.push(textOf(m));
-      onStream?.(m);
+  const streamSub = client.subscribe(
+    api.chat.stream,
+    { chat: chatId },
+    {
+      onValue: (m) => {
+        if (!m) return;
+        streamed.push(textOf(m));
+        onStream?.(m);
+      },
     },
-  });
+  );
   const { messageId } = await client.call(api.chat.send, { chat: chatId, text });
   const reply = await waitForReply(chatId, messageId);
   streamSub.unsubscribe();
@@ -43,31 +51,39 @@ async function sendAndFollow(chatId: string, text: string, onStream?: (m: Messag
 function waitForReply(chatId: string, messageId: string, timeoutMs = 45_000): Promise<MessageView> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no reply to ${messageId}`)), timeoutMs);
-    const sub = client.subscribe(api.chat.messages, { chat: chatId }, {
-      onValue: (messages) => {
-        const reply = messages.find((m) => m.replyTo === messageId);
-        if (reply) {
-          clearTimeout(timer);
-          sub.unsubscribe();
-          resolve(reply);
-        }
+    const sub = client.subscribe(
+      api.chat.messages,
+      { chat: chatId },
+      {
+        onValue: (messages) => {
+          const reply = messages.find((m) => m.replyTo === messageId);
+          if (reply) {
+            clearTimeout(timer);
+            sub.unsubscribe();
+            resolve(reply);
+          }
+        },
       },
-    });
+    );
   });
 }
 
 function watchChat(chatId: string, until: (chat: ChatView) => boolean, timeoutMs = 45_000): Promise<ChatView> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("chat never reached the state")), timeoutMs);
-    const sub = client.subscribe(api.chat.get, { chat: chatId }, {
-      onValue: (chat) => {
-        if (until(chat)) {
-          clearTimeout(timer);
-          sub.unsubscribe();
-          resolve(chat);
-        }
+    const sub = client.subscribe(
+      api.chat.get,
+      { chat: chatId },
+      {
+        onValue: (chat) => {
+          if (until(chat)) {
+            clearTimeout(timer);
+            sub.unsubscribe();
+            resolve(chat);
+          }
+        },
       },
-    });
+    );
   });
 }
 
@@ -249,15 +265,19 @@ describe("chat on a real OpenCode", () => {
     const late = await connect(home);
     const seen: string[] = [];
     await new Promise<void>((resolve) => {
-      const sub = late.subscribe(api.chat.stream, { chat: chatId }, {
-        onValue: (m) => {
-          if (m) seen.push(textOf(m));
-          if (seen.length > 0 && textOf(m).includes("slow 8")) {
-            sub.unsubscribe();
-            resolve();
-          }
+      const sub = late.subscribe(
+        api.chat.stream,
+        { chat: chatId },
+        {
+          onValue: (m) => {
+            if (m) seen.push(textOf(m));
+            if (seen.length > 0 && textOf(m).includes("slow 8")) {
+              sub.unsubscribe();
+              resolve();
+            }
+          },
         },
-      });
+      );
     });
     const watcher = runCli(home, ["chat", "watch", chatId], { timeoutMs: 20_000 });
     const reply = await waitForReply(chatId, messageId);
@@ -364,14 +384,18 @@ describe("chat on a real OpenCode", () => {
 /** Resolves once the streaming reply satisfies `done`. */
 function waitForStream(chatId: string, done: (m: MessageView) => boolean): Promise<void> {
   return new Promise((resolve) => {
-    const sub = client.subscribe(api.chat.stream, { chat: chatId }, {
-      onValue: (m) => {
-        if (m && done(m)) {
-          sub.unsubscribe();
-          resolve();
-        }
+    const sub = client.subscribe(
+      api.chat.stream,
+      { chat: chatId },
+      {
+        onValue: (m) => {
+          if (m && done(m)) {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
       },
-    });
+    );
   });
 }
 

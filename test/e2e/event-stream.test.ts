@@ -16,7 +16,11 @@ let client: FleetConnection;
 let worker: WorkerView;
 let asker: WorkerView;
 
-const textOf = (m: MessageView | null | undefined) => (m?.parts ?? []).filter((p): p is Extract<PartView, { kind: "text" }> => p.kind === "text").map((p) => p.text).join("");
+const textOf = (m: MessageView | null | undefined) =>
+  (m?.parts ?? [])
+    .filter((p): p is Extract<PartView, { kind: "text" }> => p.kind === "text")
+    .map((p) => p.text)
+    .join("");
 
 const workerLog = (w: WorkerView) => readFileSync(join(home, "workers", `${w.id}.log`), "utf8");
 
@@ -59,14 +63,18 @@ describe("a break in a worker's event stream", () => {
     const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream slowly past the break" });
     // 40 pieces 100 ms apart: cut at piece 30, and the last ten and the end come during the break.
     await new Promise<void>((resolve) => {
-      const sub = client.subscribe(api.chat.stream, { chat: chatId }, {
-        onValue: (m) => {
-          if (textOf(m).includes("slow 30")) {
-            sub.unsubscribe();
-            resolve();
-          }
+      const sub = client.subscribe(
+        api.chat.stream,
+        { chat: chatId },
+        {
+          onValue: (m) => {
+            if (textOf(m).includes("slow 30")) {
+              sub.unsubscribe();
+              resolve();
+            }
+          },
         },
-      });
+      );
     });
     breakEventStream(worker);
 
@@ -80,7 +88,11 @@ describe("a break in a worker's event stream", () => {
     expect(reply).toMatchObject({ model: "fake/fake-model" });
     expect(workerLog(worker)).toMatch(/--- ocfleet: event stream: .*ECONN\w+; retrying/);
     expect(readFileSync(join(home, "daemon.log"), "utf8")).toMatch(/read back \d+ part\(s\) the events missed after the event stream came back/);
-    await eventually("the worker to be idle", async () => (await cliJson<WorkerView[]>(home, ["worker", "list", "--json"])).find((w) => w.id === worker.id)?.runState === "idle", 10_000);
+    await eventually(
+      "the worker to be idle",
+      async () => (await cliJson<WorkerView[]>(home, ["worker", "list", "--json"])).find((w) => w.id === worker.id)?.runState === "idle",
+      10_000,
+    );
     expect((await client.call(api.chat.get, { chat: chatId })).busy).toBe(false);
   }, 60_000);
 

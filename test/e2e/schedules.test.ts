@@ -52,15 +52,19 @@ function runsUntil(schedule: string, done: (runs: ScheduleRunView[]) => boolean,
   return new Promise((resolve, reject) => {
     let last: ScheduleRunView[] = [];
     const timer = setTimeout(() => reject(new Error(`runs of ${schedule} never got there: ${JSON.stringify(last)}`)), timeoutMs);
-    const sub = client.subscribe(api.schedules.runs, { schedule }, {
-      onValue: (runs) => {
-        last = runs;
-        if (!done(runs)) return;
-        clearTimeout(timer);
-        sub.unsubscribe();
-        resolve(runs);
+    const sub = client.subscribe(
+      api.schedules.runs,
+      { schedule },
+      {
+        onValue: (runs) => {
+          last = runs;
+          if (!done(runs)) return;
+          clearTimeout(timer);
+          sub.unsubscribe();
+          resolve(runs);
+        },
       },
-    });
+    );
   });
 }
 
@@ -69,7 +73,8 @@ const textOf = (m: MessageView) => m.parts.map((p) => (p.kind === "text" ? p.tex
 describe("scheduled prompts on a real OpenCode", () => {
   it("a run sends the prompt into the schedule's chat at its time, and is completed when the reply ends", async () => {
     const schedule = await addSoon(
-      (cron) => cliJson<ScheduleView>(home, ["schedule", "add", "--worker", "sched", "--cron", cron, "--tz", "UTC", "--prompt", "good morning", "--name", "morning"]),
+      (cron) =>
+        cliJson<ScheduleView>(home, ["schedule", "add", "--worker", "sched", "--cron", cron, "--tz", "UTC", "--prompt", "good morning", "--name", "morning"]),
       3000,
     );
     const seen = new Set<string>();

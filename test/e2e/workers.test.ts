@@ -26,16 +26,20 @@ function waitForWorker(worker: string, done: (w: WorkerView) => boolean, timeout
       sub.unsubscribe();
       reject(new Error(`timed out; last state: ${JSON.stringify(last)}`));
     }, timeoutMs);
-    const sub = client.subscribe(api.workers.get, { worker }, {
-      onValue: (view) => {
-        last = view;
-        if (done(view)) {
-          clearTimeout(timer);
-          sub.unsubscribe();
-          resolve(view);
-        }
+    const sub = client.subscribe(
+      api.workers.get,
+      { worker },
+      {
+        onValue: (view) => {
+          last = view;
+          if (done(view)) {
+            clearTimeout(timer);
+            sub.unsubscribe();
+            resolve(view);
+          }
+        },
       },
-    });
+    );
   });
 }
 

@@ -35,7 +35,12 @@ export async function createOpencodeSandbox(): Promise<OpencodeSandbox> {
     },
     envFile(name, permission = "allow") {
       const path = join(root, `${name}.env`);
-      writeFileSync(path, Object.entries(sandbox.env(name, permission)).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+      writeFileSync(
+        path,
+        Object.entries(sandbox.env(name, permission))
+          .map(([k, v]) => `${k}=${v}`)
+          .join("\n") + "\n",
+      );
       return path;
     },
     async close() {
@@ -51,7 +56,12 @@ export async function createOpencodeSandbox(): Promise<OpencodeSandbox> {
  * Adds a worker through the real CLI on a new sandbox project (named like the worker unless
  * `project` says otherwise), talking to the sandbox's fake model; waits until it is idle.
  */
-export function addSandboxWorker(home: string, sandbox: OpencodeSandbox, name: string, options: { project?: string; permission?: "allow" | "ask" } = {}): Promise<WorkerView> {
+export function addSandboxWorker(
+  home: string,
+  sandbox: OpencodeSandbox,
+  name: string,
+  options: { project?: string; permission?: "allow" | "ask" } = {},
+): Promise<WorkerView> {
   const project = options.project ?? name;
   return cliJson<WorkerView>(home, ["worker", "add", sandbox.project(project), "--name", name, "--env-file", sandbox.envFile(project, options.permission)]);
 }

@@ -45,7 +45,9 @@ describe("ocfleet admin", () => {
 
     const last = await runCli(home, ["admin", "users", "set-level", owner.id, "user"]);
     expect(last.code).toBe(1);
-    expect(last.stderr).toBe(`ocfleet: ${owner.name} is the last admin; make someone else an admin first (ocfleet admin users set-level <user> system_admin)\n`);
+    expect(last.stderr).toBe(
+      `ocfleet: ${owner.name} is the last admin; make someone else an admin first (ocfleet admin users set-level <user> system_admin)\n`,
+    );
     const badLevel = await runCli(home, ["admin", "users", "set-level", user.id, "root"]);
     expect(badLevel.code).toBe(2);
     const nobody = await runCli(home, ["admin", "users", "set-level", "no-such-person", "user"]);
@@ -76,7 +78,12 @@ describe("ocfleet admin", () => {
     await waitFor("the user's subscription to be refused", () => seen.at(-1) === "unauthenticated");
 
     const audit = await cliJson(home, ["admin", "audit", "--limit", "4"]);
-    expect(audit.map((e: { action: string }) => e.action)).toEqual(["serviceDesk.revokeSessions", "serviceDesk.findUser", "serviceDesk.findUser", "serviceDesk.findUser"]);
+    expect(audit.map((e: { action: string }) => e.action)).toEqual([
+      "serviceDesk.revokeSessions",
+      "serviceDesk.findUser",
+      "serviceDesk.findUser",
+      "serviceDesk.findUser",
+    ]);
     expect(audit[0].details).toEqual({ name: user.name, revoked: 1 });
     connection.close();
   });
@@ -87,7 +94,12 @@ describe("ocfleet admin", () => {
       const before = await connectWithSession(home);
       expect((await before.call(api.appinfo.get, {})).signInMethods).toEqual(["local", "anonymous", "code", "recovery"]);
       before.close();
-      expect(await cliJson(home, ["admin", "google", "show"])).toMatchObject({ configured: false, enabled: false, clientSecretSet: false, issuer: "https://accounts.google.com" });
+      expect(await cliJson(home, ["admin", "google", "show"])).toMatchObject({
+        configured: false,
+        enabled: false,
+        clientSecretSet: false,
+        issuer: "https://accounts.google.com",
+      });
 
       const set = await cliJson(home, ["admin", "google", "set", "--client-id", fake.clientId, "--client-secret", fake.clientSecret, "--issuer", fake.issuer]);
       expect(set).toEqual({
@@ -96,7 +108,12 @@ describe("ocfleet admin", () => {
         clientId: fake.clientId,
         clientSecretSet: true,
         issuer: fake.issuer,
-        endpoints: { authorization: `${fake.issuer}/authorize`, token: `${fake.issuer}/token`, deviceAuthorization: `${fake.issuer}/device/code`, jwks: `${fake.issuer}/jwks` },
+        endpoints: {
+          authorization: `${fake.issuer}/authorize`,
+          token: `${fake.issuer}/token`,
+          deviceAuthorization: `${fake.issuer}/device/code`,
+          jwks: `${fake.issuer}/jwks`,
+        },
         updatedAt: expect.any(Number),
         updatedBy: owner.name,
       });

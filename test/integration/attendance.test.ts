@@ -61,7 +61,10 @@ describe("attendance between two users", () => {
     await plain.call(api.attendance.mark, { key: "retro" });
     expect(await owner.call(api.attendance.remove, { key: "retro", user: plainName })).toEqual({ removed: true, userName: plainName });
     expect(who(await plain.call(api.attendance.get, { key: "retro" }))).toEqual([`${ownerName}:present`]);
-    await expect(plain.call(api.attendance.remove, { key: "retro" })).rejects.toMatchObject({ code: "not_found", message: "you have no attendance entry under 'retro'" });
+    await expect(plain.call(api.attendance.remove, { key: "retro" })).rejects.toMatchObject({
+      code: "not_found",
+      message: "you have no attendance entry under 'retro'",
+    });
   });
 
   it("refuses bad input with a clear error and writes nothing", async () => {
@@ -70,14 +73,20 @@ describe("attendance between two users", () => {
       code: "invalid_argument",
       message: "attendance.mark: status: must be present, absent or remote",
     });
-    await expect(plain.call(api.attendance.remove, { key: "nope" })).rejects.toMatchObject({ code: "not_found", message: "no attendance under 'nope' (see: ocfleet attendance list)" });
+    await expect(plain.call(api.attendance.remove, { key: "nope" })).rejects.toMatchObject({
+      code: "not_found",
+      message: "no attendance under 'nope' (see: ocfleet attendance list)",
+    });
     expect((await plain.call(api.attendance.list, {})).map((a) => a.key).sort()).toEqual(["retro", "standup"]);
   });
 });
 
 describe("ocfleet attendance", () => {
   it("marks, lists and removes from the command line, and explains mistakes", async () => {
-    expect(await cliJson(home, ["attendance", "mark", "planning", "--status", "remote", "--reason", "home office"])).toMatchObject({ status: "remote", reason: "home office" });
+    expect(await cliJson(home, ["attendance", "mark", "planning", "--status", "remote", "--reason", "home office"])).toMatchObject({
+      status: "remote",
+      reason: "home office",
+    });
     const human = await runCli(home, ["attendance", "list", "planning"]);
     expect(human.stdout).toMatch(new RegExp(`${ownerName}\\s+remote\\s+home office`));
     expect(await cliJson(home, ["attendance", "remove", "planning"])).toEqual({ removed: true, userName: ownerName });
@@ -95,7 +104,10 @@ describe("ocfleet attendance", () => {
       await waitFor("the first line", () => output.includes("\n"), 15_000);
       await plain.call(api.attendance.mark, { key: "demo", status: "remote" });
       await waitFor("the watcher to print the change", () => output.trim().split("\n").length === 2, 15_000);
-      const lines = output.trim().split("\n").map((l) => JSON.parse(l) as AttendanceView | null);
+      const lines = output
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as AttendanceView | null);
       expect(lines[0]).toBeNull();
       expect(who(lines[1]!)).toEqual([`${plainName}:remote`]);
     } finally {

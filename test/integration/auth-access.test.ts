@@ -29,10 +29,15 @@ describe("access levels", () => {
     await plain.call(api.auth.loginAnonymous, {});
     const nobody = await connectWithSession(home);
     const adminFunctions = [...registry.values()].filter((def) => def.access === "admin");
-    expect(adminFunctions.map((def) => def.name)).toEqual(expect.arrayContaining(["admin.users", "admin.googleSet", "admin.googleShow", "serviceDesk.issueLoginCode"]));
+    expect(adminFunctions.map((def) => def.name)).toEqual(
+      expect.arrayContaining(["admin.users", "admin.googleSet", "admin.googleShow", "serviceDesk.issueLoginCode"]),
+    );
     for (const def of adminFunctions) {
       // Access is checked before the arguments, so no valid arguments are needed to be refused.
-      await expect(plain.callMethod(def.name, {}), def.name).rejects.toMatchObject({ code: "permission_denied", message: expect.stringContaining(`${def.name} is for admins only`) });
+      await expect(plain.callMethod(def.name, {}), def.name).rejects.toMatchObject({
+        code: "permission_denied",
+        message: expect.stringContaining(`${def.name} is for admins only`),
+      });
       await expect(nobody.callMethod(def.name, {}), def.name).rejects.toMatchObject({ code: "unauthenticated" });
     }
     for (const def of [...registry.values()].filter((d) => d.access === "user")) {
@@ -126,7 +131,10 @@ describe("the Google client secret", () => {
     const start = await googleClient.call(api.auth.googleStart, { redirectUri: "http://127.0.0.1:9/callback" });
     outputs.set("auth.googleStart", start);
     const callback = new URL((await fetch(start.authorizationUrl, { redirect: "manual" })).headers.get("location")!);
-    await record("auth.googleFinish", googleClient.call(api.auth.googleFinish, { requestId: start.requestId, state: start.state, code: callback.searchParams.get("code")! }));
+    await record(
+      "auth.googleFinish",
+      googleClient.call(api.auth.googleFinish, { requestId: start.requestId, state: start.state, code: callback.searchParams.get("code")! }),
+    );
     fake.deviceScript = ["approved"];
     const deviceClient = await fresh();
     const device = await deviceClient.call(api.auth.googleDeviceStart, {});

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api } from "../../src/protocol/api/index.js";
-import { FleetError } from "../../src/protocol/errors.js";
+import type { FleetError } from "../../src/protocol/errors.js";
 import { cleanupHomes, cliJson, connectAsOwner, connectWithSession, createHome, runCli } from "../helpers/daemon.js";
 
 // Short lifetimes and penalties for this file's daemon, so nothing here sleeps for a minute.
@@ -93,7 +93,6 @@ describe("login codes (ocfleet auth code, ocfleet login --code)", () => {
     expect(login.stdout).toContain(`signed in as ${owner.user.name}`);
     expect((await cliJson(home, ["whoami"])).user.id).toBe(owner.user.id);
   });
-
 });
 
 // All local connections come from 127.0.0.1, one source: each rate-limit test gets a daemon of its own.

@@ -39,7 +39,13 @@ describe("Google sign-in with the device flow (ocfleet login --google --device)"
     expect(result.stderr).toContain("Google asked to check less often");
 
     const polls = fake.devicePolls;
-    expect(polls.map((p) => p.status)).toEqual([GOOGLE_DEVICE_STATUS.pending, GOOGLE_DEVICE_STATUS.pending, GOOGLE_DEVICE_STATUS.slow_down, GOOGLE_DEVICE_STATUS.pending, 200]);
+    expect(polls.map((p) => p.status)).toEqual([
+      GOOGLE_DEVICE_STATUS.pending,
+      GOOGLE_DEVICE_STATUS.pending,
+      GOOGLE_DEVICE_STATUS.slow_down,
+      GOOGLE_DEVICE_STATUS.pending,
+      200,
+    ]);
     expect(polls.map((p) => p.status)).toEqual([428, 428, 403, 428, 200]);
     // The daemon keeps the pace: at least the interval between polls, and the interval plus the step after slow_down.
     const gaps = polls.slice(1).map((p, i) => p.at - polls[i]!.at);

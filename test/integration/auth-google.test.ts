@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signInWithBrowser } from "../../src/auth/loopback.js";
 import { api } from "../../src/protocol/api/index.js";
-import { FleetError } from "../../src/protocol/errors.js";
+import type { FleetError } from "../../src/protocol/errors.js";
 import { browserVisit, FakeOidc } from "../fixtures/fake-oidc.js";
 import { cleanupHomes, cliJson, connect, connectAsOwner, connectWithSession, createHome, runCli, startCli } from "../helpers/daemon.js";
 
@@ -156,7 +156,10 @@ describe("Google sign-in through the browser loopback", () => {
       const callback = new URL(redirect.headers.get("location")!);
       const args = { requestId: start.requestId, state: callback.searchParams.get("state")!, code: callback.searchParams.get("code")! };
       await client.call(api.auth.googleFinish, args);
-      await expect(client.call(api.auth.googleFinish, args)).rejects.toMatchObject({ code: "failed_precondition", message: expect.stringContaining("already used") });
+      await expect(client.call(api.auth.googleFinish, args)).rejects.toMatchObject({
+        code: "failed_precondition",
+        message: expect.stringContaining("already used"),
+      });
 
       const other = await client.call(api.auth.googleStart, { redirectUri: "http://127.0.0.1:9/callback" });
       await expect(client.call(api.auth.googleFinish, { requestId: other.requestId, state: "forged", code: "4/whatever" })).rejects.toMatchObject({

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type WhoAmI } from "../../src/protocol/api/index.js";
-import { FleetError } from "../../src/protocol/errors.js";
+import type { FleetError } from "../../src/protocol/errors.js";
 import { cleanupHomes, cliJson, connect, connectAsOwner, connectWithSession, createHome, runCli, waitFor } from "../helpers/daemon.js";
 
 let home: string;
@@ -43,7 +43,10 @@ describe("sessions", () => {
     // Nothing else was written: the revocation alone reaches the subscribers.
     await waitFor("unauthenticated on both subscriptions", () => first.errors.length === 1 && second.errors.length === 1);
     for (const seen of [first, second]) {
-      expect(seen.errors[0]).toMatchObject({ code: "unauthenticated", message: "checklists.get needs a signed-in user: your session was revoked; sign in with: ocfleet login" });
+      expect(seen.errors[0]).toMatchObject({
+        code: "unauthenticated",
+        message: "checklists.get needs a signed-in user: your session was revoked; sign in with: ocfleet login",
+      });
     }
     await expect(victim.connection.call(api.checklists.list, {})).rejects.toMatchObject({ code: "unauthenticated", data: { sessionProblem: "revoked" } });
     await expect(sameSession.call(api.auth.whoami, {})).rejects.toMatchObject({ code: "unauthenticated" });
@@ -140,7 +143,9 @@ describe("sessions", () => {
     const third = await connectAsOwner(home);
     const out = await runCli(home, ["logout", "--all"]);
     expect(out.code, out.stderr).toBe(0);
-    expect(out.stdout).toMatch(/^signed out \S+ everywhere \(\d+ sessions revoked\)\nThe next ocfleet command on this machine signs you in again as the machine's owner\.\n$/);
+    expect(out.stdout).toMatch(
+      /^signed out \S+ everywhere \(\d+ sessions revoked\)\nThe next ocfleet command on this machine signs you in again as the machine's owner\.\n$/,
+    );
     await expect(third.call(api.auth.whoami, {})).rejects.toMatchObject({ code: "unauthenticated" });
     // …and it does: a new owner session, without anyone typing anything.
     const next = await cliJson(home, ["whoami"]);

@@ -47,7 +47,12 @@ describe("checklists from the CLI", () => {
     await cliJson(home, ["checklist", "add", "retro", "went well"]);
     const concluded = await cliJson<ChecklistView>(home, ["checklist", "conclude", "retro"]);
     expect(concluded.concluded).toBe(true);
-    for (const args of [["add", "retro", "late"], ["toggle", "retro", "1"], ["edit", "retro", "1", "x"], ["clear-completed", "retro"]]) {
+    for (const args of [
+      ["add", "retro", "late"],
+      ["toggle", "retro", "1"],
+      ["edit", "retro", "1", "x"],
+      ["clear-completed", "retro"],
+    ]) {
       const refused = await runCli(home, ["checklist", ...args]);
       expect(refused.code, args.join(" ")).toBe(1);
       expect(refused.stderr).toContain("checklist 'retro' is concluded; reopen it to change it");
@@ -76,7 +81,9 @@ describe("live checklists", () => {
 
   it("keeps two subscribed clients in sync with a change made by a third, within milliseconds", async () => {
     const seen: Array<Array<{ at: number; view: ChecklistView | null }>> = [[], []];
-    const subs = watchers.map((c, i) => c.subscribe(api.checklists.get, { key: "sync" }, { onValue: (view) => seen[i]!.push({ at: performance.now(), view }) }));
+    const subs = watchers.map((c, i) =>
+      c.subscribe(api.checklists.get, { key: "sync" }, { onValue: (view) => seen[i]!.push({ at: performance.now(), view }) }),
+    );
     await waitFor("first values", () => seen.every((s) => s.length === 1));
     expect(seen[0]![0]!.view).toBeNull();
 

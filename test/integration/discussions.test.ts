@@ -68,9 +68,15 @@ describe("discussions between two users", () => {
   });
 
   it("refuses bad input with a clear error and writes nothing", async () => {
-    await expect(plain.call(api.discussions.post, { key: "nope", text: "hi" })).rejects.toMatchObject({ code: "not_found", message: "no discussion 'nope'; open it with: ocfleet discuss open nope" });
+    await expect(plain.call(api.discussions.post, { key: "nope", text: "hi" })).rejects.toMatchObject({
+      code: "not_found",
+      message: "no discussion 'nope'; open it with: ocfleet discuss open nope",
+    });
     await plain.call(api.discussions.open, { key: "empty" });
-    await expect(plain.call(api.discussions.post, { key: "empty", text: "   " })).rejects.toMatchObject({ code: "invalid_argument", message: "discussions.post: text: must not be empty" });
+    await expect(plain.call(api.discussions.post, { key: "empty", text: "   " })).rejects.toMatchObject({
+      code: "invalid_argument",
+      message: "discussions.post: text: must not be empty",
+    });
     await expect(plain.call(api.discussions.conclude, { key: "empty", conclusion: "x", tags: ["decree" as never] })).rejects.toMatchObject({
       code: "invalid_argument",
       data: { field: "tags.0" },
@@ -85,13 +91,26 @@ describe("ocfleet discuss", () => {
   it("opens, posts, concludes with repeated tags and shows a discussion", async () => {
     await cliJson(home, ["discuss", "open", "release", "--title", "Release 1.0"]);
     await cliJson(home, ["discuss", "post", "release", "ship on Friday?"]);
-    const concluded = await cliJson<DiscussionView>(home, ["discuss", "conclude", "release", "--conclusion", "ship Friday", "--tag", "decision", "--tag", "note"]);
+    const concluded = await cliJson<DiscussionView>(home, [
+      "discuss",
+      "conclude",
+      "release",
+      "--conclusion",
+      "ship Friday",
+      "--tag",
+      "decision",
+      "--tag",
+      "note",
+    ]);
     expect(concluded.conclusions[0]).toMatchObject({ text: "ship Friday", tags: ["decision", "note"] });
     const shown = await runCli(home, ["discuss", "show", "release"]);
     expect(shown.stdout).toContain("Release 1.0 (release)  concluded");
     expect(shown.stdout).toContain("[decision, note] ship Friday");
     const refused = await runCli(home, ["discuss", "post", "release", "one more thing"]);
-    expect(refused).toMatchObject({ code: 1, stderr: "ocfleet: discussion 'release' is concluded; its owner or an admin can reopen it with: ocfleet discuss reopen release\n" });
+    expect(refused).toMatchObject({
+      code: 1,
+      stderr: "ocfleet: discussion 'release' is concluded; its owner or an admin can reopen it with: ocfleet discuss reopen release\n",
+    });
     const badTag = await runCli(home, ["discuss", "conclude", "release", "--conclusion", "x", "--tag", "whim"]);
     expect(badTag).toMatchObject({ code: 2, stderr: "ocfleet: --tag must be decision, action or note, not 'whim'\n" });
     expect((await cliJson(home, ["discuss", "list"])).map((d: { key: string }) => d.key)).toContain("release");

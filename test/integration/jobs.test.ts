@@ -47,7 +47,10 @@ describe("cleanup jobs", () => {
     const plain = await connectWithSession(home);
     const signedIn = await plain.call(api.auth.loginAnonymous, {});
     await plain.call(api.auth.createLoginCode, {});
-    await expect(plain.call(api.admin.jobs, {})).rejects.toMatchObject({ code: "permission_denied", message: expect.stringContaining("admin.jobs is for admins only") });
+    await expect(plain.call(api.admin.jobs, {})).rejects.toMatchObject({
+      code: "permission_denied",
+      message: expect.stringContaining("admin.jobs is for admins only"),
+    });
     await plain.call(api.auth.logout, {});
     plain.close();
     // A Google sign-in that is started and never finished.

@@ -33,7 +33,15 @@ function follow(client: FleetConnection, id: string): { views: PresentationView[
 describe("presentations between two users", () => {
   it("the presenter moves the slides and a follower sees each move live; anyone else is refused", async () => {
     const started = await plain.call(api.presentations.start, { markdown: deck(3) });
-    expect(started).toMatchObject({ title: "Slide 1", presenterName: plainName, state: "running", slideCount: 3, current: 1, slide: "# Slide 1\n\ntext 1", version: 1 });
+    expect(started).toMatchObject({
+      title: "Slide 1",
+      presenterName: plainName,
+      state: "running",
+      slideCount: 3,
+      current: 1,
+      slide: "# Slide 1\n\ntext 1",
+      version: 1,
+    });
     const watcher = follow(owner, started.id);
     await waitFor("the first view", () => watcher.views.length === 1);
 
@@ -47,7 +55,12 @@ describe("presentations between two users", () => {
       () => owner.call(api.presentations.goto, { id: started.id, slide: 1, at: Date.now() }),
       () => owner.call(api.presentations.stop, { id: started.id, at: Date.now() }),
     ]) {
-      await expect(attempt()).rejects.toMatchObject({ code: "permission_denied", message: expect.stringMatching(new RegExp(`^only ${plainName} \\(the presenter\\) can .* 'Slide 1'; to watch it: ocfleet present follow ${started.id}$`)) });
+      await expect(attempt()).rejects.toMatchObject({
+        code: "permission_denied",
+        message: expect.stringMatching(
+          new RegExp(`^only ${plainName} \\(the presenter\\) can .* 'Slide 1'; to watch it: ocfleet present follow ${started.id}$`),
+        ),
+      });
     }
     await expect(owner.call(api.presentations.prev, { at: Date.now() })).rejects.toMatchObject({
       code: "not_found",
@@ -65,7 +78,10 @@ describe("presentations between two users", () => {
     const stopped = await plain.call(api.presentations.stop, { at: Date.now() }); // no id: the caller's newest running one
     expect(stopped.presentation).toMatchObject({ id: started.id, state: "stopped" });
     await waitFor("the follower to see the end", () => watcher.views.at(-1)?.state === "stopped");
-    await expect(plain.call(api.presentations.next, { id: started.id, at: Date.now() })).rejects.toMatchObject({ code: "failed_precondition", message: "presentation 'Slide 1' has ended" });
+    await expect(plain.call(api.presentations.next, { id: started.id, at: Date.now() })).rejects.toMatchObject({
+      code: "failed_precondition",
+      message: "presentation 'Slide 1' has ended",
+    });
     expect((await owner.call(api.presentations.list, {})).map((p) => p.id)).not.toContain(started.id);
     expect((await owner.call(api.presentations.list, { all: true })).map((p) => p.id)).toContain(started.id);
     expect(watcher.views.map((v) => v.version)).toEqual([1, 2, 3]);
@@ -75,12 +91,18 @@ describe("presentations between two users", () => {
   it("out-of-order presenter commands: the newest timestamp wins, and a late one changes nothing", async () => {
     const { id } = await plain.call(api.presentations.start, { markdown: deck(10), title: "Races" });
     const base = Date.now();
-    expect(await plain.call(api.presentations.goto, { id, slide: 5, at: base + 300 })).toMatchObject({ applied: true, presentation: { current: 5, version: 2 } });
+    expect(await plain.call(api.presentations.goto, { id, slide: 5, at: base + 300 })).toMatchObject({
+      applied: true,
+      presentation: { current: 5, version: 2 },
+    });
     // Sent earlier by the presenter (another terminal), delivered later: both lose.
     const late = await plain.call(api.presentations.goto, { id, slide: 2, at: base + 100 });
     expect(late).toMatchObject({ applied: false, reason: "a newer command from the presenter was applied first", presentation: { current: 5, version: 2 } });
     expect(await plain.call(api.presentations.next, { id, at: base + 200 })).toMatchObject({ applied: false, presentation: { current: 5 } });
-    expect(await plain.call(api.presentations.prev, { id, at: base + 400 })).toMatchObject({ applied: true, presentation: { current: 4, version: 3, commandAt: base + 400 } });
+    expect(await plain.call(api.presentations.prev, { id, at: base + 400 })).toMatchObject({
+      applied: true,
+      presentation: { current: 4, version: 3, commandAt: base + 400 },
+    });
   });
 
   it("two presenter terminals racing: followers see versions and command times only go up, and the newest command is where it ends", async () => {
@@ -140,8 +162,14 @@ describe("presentations between two users", () => {
       code: "invalid_argument",
       message: "the deck is empty: write some markdown, with slides separated by lines that are exactly ---",
     });
-    await expect(plain.call(api.presentations.start, { markdown: deck(301) })).rejects.toMatchObject({ code: "invalid_argument", message: "the deck has 301 slides; at most 300 are allowed" });
-    await expect(plain.call(api.presentations.start, { markdown: "a\u0000b" })).rejects.toMatchObject({ code: "invalid_argument", data: { field: "markdown" } });
+    await expect(plain.call(api.presentations.start, { markdown: deck(301) })).rejects.toMatchObject({
+      code: "invalid_argument",
+      message: "the deck has 301 slides; at most 300 are allowed",
+    });
+    await expect(plain.call(api.presentations.start, { markdown: "a\u0000b" })).rejects.toMatchObject({
+      code: "invalid_argument",
+      data: { field: "markdown" },
+    });
     await expect(plain.call(api.presentations.get, { id: "nope" })).rejects.toMatchObject({ code: "invalid_argument", data: { field: "id" } });
     expect((await plain.call(api.presentations.list, { all: true })).length).toBe(before);
   });
@@ -162,8 +190,15 @@ describe("ocfleet present", () => {
     await plain.call(api.presentations.stop, { id, at: Date.now() });
     const done = await follower.done; // follow ends by itself when the presentation does
     expect(done.code).toBe(0);
-    const lines = done.stdout.trim().split("\n").map((l) => JSON.parse(l) as PresentationView);
-    expect(lines.map((v) => [v.current, v.state])).toEqual([[1, "running"], [3, "running"], [3, "stopped"]]);
+    const lines = done.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as PresentationView);
+    expect(lines.map((v) => [v.current, v.state])).toEqual([
+      [1, "running"],
+      [3, "running"],
+      [3, "stopped"],
+    ]);
   });
 
   it("starts from a markdown file and moves its slides; refuses files that are not markdown", async () => {
@@ -186,6 +221,9 @@ describe("ocfleet present", () => {
     });
     const binary = join(home, "image.md");
     writeFileSync(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]));
-    expect(await runCli(home, ["present", "start", binary])).toMatchObject({ code: 1, stderr: `ocfleet: ${binary} is not text (it is not UTF-8, or holds NUL bytes); give a markdown file\n` });
+    expect(await runCli(home, ["present", "start", binary])).toMatchObject({
+      code: 1,
+      stderr: `ocfleet: ${binary} is not text (it is not UTF-8, or holds NUL bytes); give a markdown file\n`,
+    });
   });
 });

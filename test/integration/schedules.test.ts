@@ -27,22 +27,46 @@ describe("ocfleet schedule", () => {
     const badCron = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "61 * * * *", "--prompt", "hi"]);
     expect(badCron).toMatchObject({ code: 1, stderr: "ocfleet: schedules.add: cron: CronPattern: Invalid value for minute: 61\n" });
     const fields = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "* * *", "--prompt", "hi"]);
-    expect(fields.stderr).toBe("ocfleet: schedules.add: cron: CronPattern: invalid configuration format ('* * *'), exactly five, six, or seven space separated parts are required.\n");
+    expect(fields.stderr).toBe(
+      "ocfleet: schedules.add: cron: CronPattern: invalid configuration format ('* * *'), exactly five, six, or seven space separated parts are required.\n",
+    );
     const badZone = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "0 9 * * *", "--tz", "Mars/Olympus", "--prompt", "hi"]);
     expect(badZone.stderr).toBe(
       "ocfleet: schedules.add: timezone: toTZ: Invalid timezone 'Mars/Olympus' or date. Please provide a valid IANA timezone (e.g., 'America/New_York', 'Europe/Stockholm').\n",
     );
     const never = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "0 9 31 2 *", "--prompt", "hi"]);
     expect(never.stderr).toBe("ocfleet: schedules.add: cron: '0 9 31 2 *' never matches a date from now on\n");
-    await expect(owner.call(api.schedules.add, { worker: "w", cron: "0 9 * * *", prompt: "  " })).rejects.toMatchObject({ code: "invalid_argument", data: { field: "prompt" } });
-    await expect(owner.call(api.schedules.add, { worker: "nope", cron: "0 9 * * *", prompt: "hi" })).rejects.toMatchObject({ code: "not_found", message: "no worker 'nope' (see: ocfleet worker list)" });
+    await expect(owner.call(api.schedules.add, { worker: "w", cron: "0 9 * * *", prompt: "  " })).rejects.toMatchObject({
+      code: "invalid_argument",
+      data: { field: "prompt" },
+    });
+    await expect(owner.call(api.schedules.add, { worker: "nope", cron: "0 9 * * *", prompt: "hi" })).rejects.toMatchObject({
+      code: "not_found",
+      message: "no worker 'nope' (see: ocfleet worker list)",
+    });
     expect(await cliJson(home, ["schedule", "list"])).toEqual([]);
     expect(await cliJson(home, ["chat", "list"])).toEqual([]); // no chat was made for a refused schedule
   });
 
   it("adds a schedule with its own chat named after it, in this terminal's time zone; lists, pauses, resumes and removes it", async () => {
-    const added = await cliJson<ScheduleView>(home, ["schedule", "add", "--worker", "w", "--cron", "0 9 * * 1-5", "--prompt", "Summarize the open pull requests"]);
-    expect(added).toMatchObject({ name: "summarize-the-open-pull", cron: "0 9 * * 1-5", timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, workerName: "w", paused: false, lastRun: null });
+    const added = await cliJson<ScheduleView>(home, [
+      "schedule",
+      "add",
+      "--worker",
+      "w",
+      "--cron",
+      "0 9 * * 1-5",
+      "--prompt",
+      "Summarize the open pull requests",
+    ]);
+    expect(added).toMatchObject({
+      name: "summarize-the-open-pull",
+      cron: "0 9 * * 1-5",
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      workerName: "w",
+      paused: false,
+      lastRun: null,
+    });
     expect(added.chatTitle).toBe("summarize-the-open-pull");
     expect(await cliJson(home, ["chat", "list"])).toEqual([expect.objectContaining({ id: added.chatId, title: "summarize-the-open-pull" })]);
     const again = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "0 10 * * *", "--prompt", "x", "--name", "summarize-the-open-pull"]);
@@ -50,18 +74,37 @@ describe("ocfleet schedule", () => {
 
     // Into an existing chat: its worker is implied.
     const chat = await cliJson(home, ["chat", "new", "--worker", "w", "--title", "ops"]);
-    const intoChat = await cliJson<ScheduleView>(home, ["schedule", "add", "--chat", chat.id, "--cron", "30 8 * * *", "--tz", "Asia/Tokyo", "--prompt", "status", "--name", "ops-status"]);
+    const intoChat = await cliJson<ScheduleView>(home, [
+      "schedule",
+      "add",
+      "--chat",
+      chat.id,
+      "--cron",
+      "30 8 * * *",
+      "--tz",
+      "Asia/Tokyo",
+      "--prompt",
+      "status",
+      "--name",
+      "ops-status",
+    ]);
     expect(intoChat).toMatchObject({ chatId: chat.id, workerName: "w", timezone: "Asia/Tokyo" });
     expect(new Date(intoChat.nextRunAt!).getUTCHours()).toBe(23); // 08:30 in Tokyo
 
     const table = await runCli(home, ["schedule", "list"]);
     expect(table.stdout).toMatch(/ops-status\s+30 8 \* \* \*\s+Asia\/Tokyo\s+w\s+/);
     expect(await cliJson(home, ["schedule", "pause", "ops-status"])).toMatchObject({ paused: true, nextRunAt: null });
-    expect(await runCli(home, ["schedule", "pause", "ops-status"])).toMatchObject({ code: 1, stderr: "ocfleet: schedule 'ops-status' is already paused; resume it with: ocfleet schedule resume ops-status\n" });
+    expect(await runCli(home, ["schedule", "pause", "ops-status"])).toMatchObject({
+      code: 1,
+      stderr: "ocfleet: schedule 'ops-status' is already paused; resume it with: ocfleet schedule resume ops-status\n",
+    });
     expect(await cliJson(home, ["schedule", "resume", intoChat.id])).toMatchObject({ paused: false, nextRunAt: intoChat.nextRunAt });
     expect(await cliJson(home, ["schedule", "runs", "ops-status"])).toEqual([]);
     expect(await cliJson(home, ["schedule", "remove", "ops-status"])).toEqual({ removed: true, name: "ops-status" });
-    expect(await runCli(home, ["schedule", "runs", "ops-status"])).toMatchObject({ code: 1, stderr: "ocfleet: no schedule 'ops-status' (see: ocfleet schedule list)\n" });
+    expect(await runCli(home, ["schedule", "runs", "ops-status"])).toMatchObject({
+      code: 1,
+      stderr: "ocfleet: no schedule 'ops-status' (see: ocfleet schedule list)\n",
+    });
     expect((await cliJson(home, ["chat", "list"])).map((c: { id: string }) => c.id)).toContain(chat.id); // its chat stays
   });
 });
@@ -101,15 +144,19 @@ describe("the daemon's timer", () => {
     }
     const runs = await new Promise<ScheduleRunView[]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the run never finished")), 15_000);
-      const sub = owner.subscribe(api.schedules.runs, { schedule: "soon" }, {
-        onValue: (list) => {
-          if (list.some((r) => r.status !== "sent")) {
-            clearTimeout(timer);
-            sub.unsubscribe();
-            resolve(list);
-          }
+      const sub = owner.subscribe(
+        api.schedules.runs,
+        { schedule: "soon" },
+        {
+          onValue: (list) => {
+            if (list.some((r) => r.status !== "sent")) {
+              clearTimeout(timer);
+              sub.unsubscribe();
+              resolve(list);
+            }
+          },
         },
-      });
+      );
     });
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ scheduledFor: added.nextRunAt, status: "failed", chatId: added.chatId });

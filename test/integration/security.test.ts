@@ -120,7 +120,14 @@ describe("bad input gets an error, never a crash", () => {
     const oversized = JSON.stringify({ type: "call", id: 1, method: "appinfo.get", args: { pad: "x".repeat(MAX_FRAME_BYTES) } });
     const reply = await exchange(
       ws,
-      [oversized, "{not json", Buffer.from([1, 2, 3]), JSON.stringify({ id: 2 }), JSON.stringify({ type: "call", id: "x", method: 5 }), JSON.stringify({ type: "call", id: 3, method: "appinfo.get", args: {} })],
+      [
+        oversized,
+        "{not json",
+        Buffer.from([1, 2, 3]),
+        JSON.stringify({ id: 2 }),
+        JSON.stringify({ type: "call", id: "x", method: 5 }),
+        JSON.stringify({ type: "call", id: 3, method: "appinfo.get", args: {} }),
+      ],
       6,
     );
     expect(reply.frames.map((f) => f.error?.code ?? f.type)).toEqual(["frame_too_large", "bad_frame", "bad_frame", "bad_frame", "bad_frame", "result"]);

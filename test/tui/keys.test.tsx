@@ -1,5 +1,5 @@
 import { render } from "ink-testing-library";
-import React, { useState } from "react";
+import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import type { RequestView } from "../../src/protocol/api/index.js";
 import { Composer, EMPTY_EDIT, type Edit } from "../../src/tui/components/Composer.js";
@@ -130,7 +130,18 @@ describe("the permission prompt", () => {
       ...permission,
       kind: "question",
       permission: null,
-      questions: [{ question: "Which color?", header: "Color", options: [{ label: "red", description: "warm" }, { label: "blue", description: "cool" }], multiple: false, custom: true }],
+      questions: [
+        {
+          question: "Which color?",
+          header: "Color",
+          options: [
+            { label: "red", description: "warm" },
+            { label: "blue", description: "cool" },
+          ],
+          multiple: false,
+          custom: true,
+        },
+      ],
     };
     const { stdin, lastFrame } = render(
       <KeyProvider>

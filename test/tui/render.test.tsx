@@ -1,5 +1,4 @@
 import { render } from "ink-testing-library";
-import React from "react";
 import { describe, expect, it } from "vitest";
 import type { ChatSummary, MachineView, MessageView, WorkerView } from "../../src/protocol/api/index.js";
 import { Lines } from "../../src/tui/components/Lines.js";
@@ -59,7 +58,22 @@ describe("the chat transcript", () => {
 
   it("shows each tool call on one line with its status, and its output when asked", () => {
     const tool = (status: "running" | "completed" | "error", extra = {}) =>
-      message({ parts: [{ id: "t", kind: "tool", tool: "bash", callId: "c", status, title: null, input: { command: "npm test" }, output: "ok 1\nok 2", error: null, ...extra }] });
+      message({
+        parts: [
+          {
+            id: "t",
+            kind: "tool",
+            tool: "bash",
+            callId: "c",
+            status,
+            title: null,
+            input: { command: "npm test" },
+            output: "ok 1\nok 2",
+            error: null,
+            ...extra,
+          },
+        ],
+      });
     expect(show(tool("running"))).toContain("◌ bash npm test");
     const done = show(tool("completed"));
     expect(done).toContain("✓ bash npm test");
@@ -73,7 +87,9 @@ describe("the chat transcript", () => {
     expect(show(message({ parts: [{ id: "f", kind: "file", filename: "shot.png", mime: "image/png" }] }))).toContain("📎 shot.png (image/png)");
     expect(show(message({ status: "error", error: { name: "APIError", message: "bad request" } }))).toContain("✗ bad request");
     expect(show(message({ status: "aborted" }))).toContain("■ stopped");
-    expect(show(message({ status: "interrupted", error: { name: "Interrupted", message: "the daemon stopped" } }))).toContain("⚠ interrupted: the daemon stopped");
+    expect(show(message({ status: "interrupted", error: { name: "Interrupted", message: "the daemon stopped" } }))).toContain(
+      "⚠ interrupted: the daemon stopped",
+    );
   });
 
   it("keeps a streaming reply's last paragraph live and earlier ones final, never splitting a code block", () => {
@@ -85,7 +101,10 @@ describe("the chat transcript", () => {
     expect(all.map((b) => `${b.id}:${b.final}`)).toEqual(["msg_a:head:true", "msg_a:p:0:true", "msg_a:p:1:true", "msg_a:p:2:false"]);
     expect(finalCount).toBe(3);
     // The same reply, finished: the same block ids, now all final, plus the footer.
-    const done = splitTranscript([{ ...streaming, status: "completed", completedAt: streaming.createdAt + 10 }], null, { showReasoning: false, showToolOutput: true });
+    const done = splitTranscript([{ ...streaming, status: "completed", completedAt: streaming.createdAt + 10 }], null, {
+      showReasoning: false,
+      showToolOutput: true,
+    });
     expect(done.all.slice(0, 4).map((b) => b.id)).toEqual(all.map((b) => b.id));
     expect(done.finalCount).toBe(done.all.length);
   });

@@ -59,7 +59,12 @@ describe("the credential store", () => {
 
   it("probes the keychain with a timeout when D-Bus hangs, falls back to the file with one plain warning, and remembers", async () => {
     const home = tempHome();
-    const env = { ...process.env, OCFLEET_CREDENTIALS: undefined, DBUS_SESSION_BUS_ADDRESS: await silentBus(join(home, "..")), OCFLEET_KEYRING_PROBE_TIMEOUT_MS: "1000" };
+    const env = {
+      ...process.env,
+      OCFLEET_CREDENTIALS: undefined,
+      DBUS_SESSION_BUS_ADDRESS: await silentBus(join(home, "..")),
+      OCFLEET_KEYRING_PROBE_TIMEOUT_MS: "1000",
+    };
     const notices: string[] = [];
     const started = Date.now();
     const store = await openCredentialStore(home, { env, onNotice: (m) => notices.push(m) });
@@ -110,6 +115,8 @@ describe("the credential store", () => {
   });
 
   it("refuses an OCFLEET_CREDENTIALS value it does not know", async () => {
-    await expect(openCredentialStore(tempHome(), { env: { OCFLEET_CREDENTIALS: "vault" } })).rejects.toThrow("OCFLEET_CREDENTIALS must be 'file' or 'keyring', not 'vault'");
+    await expect(openCredentialStore(tempHome(), { env: { OCFLEET_CREDENTIALS: "vault" } })).rejects.toThrow(
+      "OCFLEET_CREDENTIALS must be 'file' or 'keyring', not 'vault'",
+    );
   });
 });

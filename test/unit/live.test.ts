@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DependencySet, LiveQueries, type Delivery, type LiveQuery } from "../../src/daemon/live.js";
+import { type DependencySet, LiveQueries, type Delivery, type LiveQuery } from "../../src/daemon/live.js";
 import { applyPatch } from "../../src/protocol/patch.js";
 
 /** A LiveQueries whose flushes run only when the test says so. */

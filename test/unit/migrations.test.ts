@@ -31,10 +31,32 @@ describe("migrations", () => {
     expect(schemaVersion(db)).toBe(migrations.length);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
     expect(tables).toEqual(
-      expect.arrayContaining(["users", "checklists", "checklist_items", "sessions", "identities", "recovery_codes", "login_codes", "login_requests", "provider_configs", "audit_log"]),
+      expect.arrayContaining([
+        "users",
+        "checklists",
+        "checklist_items",
+        "sessions",
+        "identities",
+        "recovery_codes",
+        "login_codes",
+        "login_requests",
+        "provider_configs",
+        "audit_log",
+      ]),
     );
     expect(tables).toEqual(
-      expect.arrayContaining(["attendance_sheets", "attendance_entries", "discussions", "discussion_messages", "discussion_conclusions", "presentations", "presentation_slides", "schedules", "schedule_runs", "job_runs"]),
+      expect.arrayContaining([
+        "attendance_sheets",
+        "attendance_entries",
+        "discussions",
+        "discussion_messages",
+        "discussion_conclusions",
+        "presentations",
+        "presentation_slides",
+        "schedules",
+        "schedule_runs",
+        "job_runs",
+      ]),
     );
     expect(migrate(db, migrations, { dbPath: path })).toEqual({ from: migrations.length, to: migrations.length, backup: null });
   });

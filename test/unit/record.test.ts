@@ -6,7 +6,20 @@ import { mergeReplyRecord } from "../../src/daemon/chat/record.js";
 import type { PartView } from "../../src/protocol/api/index.js";
 
 function message(id: string, role: "user" | "assistant", createdAt: number, parentId: string | null = null): OpencodeMessage {
-  return { id, sessionId: "ses_1", role, parentId, providerId: null, modelId: null, tokens: null, cost: null, createdAt, completedAt: null, finish: null, error: null };
+  return {
+    id,
+    sessionId: "ses_1",
+    role,
+    parentId,
+    providerId: null,
+    modelId: null,
+    tokens: null,
+    cost: null,
+    createdAt,
+    completedAt: null,
+    finish: null,
+    error: null,
+  };
 }
 const text = (messageId: string, id: string, value: string): OpencodePart => ({ id, messageId, kind: "text", text: value });
 const entry = (m: OpencodeMessage, ...parts: OpencodePart[]): OpencodeMessageWithParts => ({ message: m, parts });

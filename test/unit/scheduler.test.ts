@@ -27,7 +27,13 @@ const brief = (list: ScheduleRunView[]) => list.map((r) => [new Date(r.scheduled
 
 describe("the schedule runner", () => {
   it("fires at the right minute in the schedule's time zone, once, and sends the prompt into the schedule's own chat", async () => {
-    const schedule = await hub.call(owner, api.schedules.add, { worker: "api", cron: "30 9 * * 1-5", timezone: "Europe/Berlin", prompt: "summarize open PRs", name: "prs" });
+    const schedule = await hub.call(owner, api.schedules.add, {
+      worker: "api",
+      cron: "30 9 * * 1-5",
+      timezone: "Europe/Berlin",
+      prompt: "summarize open PRs",
+      name: "prs",
+    });
     expect(new Date(schedule.nextRunAt!).toISOString()).toBe("2026-01-05T08:30:00.000Z"); // 09:30 in Berlin
     expect(schedule.chatTitle).toBe("prs");
 
@@ -37,7 +43,12 @@ describe("the schedule runner", () => {
     expect(await tickAt("2026-01-05T08:30:00.250Z")).toEqual({ fired: 1, missed: 0 });
     expect(await tickAt("2026-01-05T08:30:00.900Z")).toEqual({ fired: 0, missed: 0 }); // never twice
     const [run] = await runs("prs");
-    expect(run).toMatchObject({ scheduledFor: at("2026-01-05T08:30:00Z"), recordedAt: at("2026-01-05T08:30:00.250Z"), chatId: schedule.chatId, status: "failed" });
+    expect(run).toMatchObject({
+      scheduledFor: at("2026-01-05T08:30:00Z"),
+      recordedAt: at("2026-01-05T08:30:00.250Z"),
+      chatId: schedule.chatId,
+      status: "failed",
+    });
     expect(run!.reason).toBe("could not send: that machine is offline; its workers cannot be reached now");
     // The prompt went the way chat.send sends: recorded in the chat, as the schedule's owner.
     const messages = await hub.call(owner, api.chat.messages, { chat: schedule.chatId });
@@ -141,7 +152,10 @@ describe("the schedule runner", () => {
     const other = hub.user("pete");
     const admin = hub.user("ada", "system_admin");
     await hub.call(owner, api.schedules.add, { worker: "api", cron: "0 9 * * *", timezone: "UTC", prompt: "mine", name: "mine" });
-    await expect(hub.call(other, api.schedules.pause, { schedule: "mine" })).rejects.toMatchObject({ code: "not_found", message: "no schedule 'mine' (see: ocfleet schedule list)" });
+    await expect(hub.call(other, api.schedules.pause, { schedule: "mine" })).rejects.toMatchObject({
+      code: "not_found",
+      message: "no schedule 'mine' (see: ocfleet schedule list)",
+    });
     await expect(hub.call(other, api.schedules.runs, { schedule: "mine" })).rejects.toMatchObject({ code: "not_found" });
     expect(await hub.call(other, api.schedules.list, { all: true })).toEqual([]);
     expect((await hub.call(admin, api.schedules.list, { all: true })).map((s: ScheduleView) => s.name)).toEqual(["mine"]);

@@ -5,7 +5,11 @@ import type { PresentationView } from "../../src/protocol/api/index.js";
 
 describe("splitting a deck into slides", () => {
   it("splits on lines that are exactly ---, and nowhere else", () => {
-    expect(splitSlides("# One\ntext\n---\n# Two\n--- not a rule\n ---\n----\n---\n# Three")).toEqual(["# One\ntext", "# Two\n--- not a rule\n ---\n----", "# Three"]);
+    expect(splitSlides("# One\ntext\n---\n# Two\n--- not a rule\n ---\n----\n---\n# Three")).toEqual([
+      "# One\ntext",
+      "# Two\n--- not a rule\n ---\n----",
+      "# Three",
+    ]);
   });
 
   it("drops empty slides at the start and the end, keeps empty ones between, and reads CRLF files", () => {

@@ -202,7 +202,8 @@ export function registerAdminCommands(program: Command): void {
     .action((options: CommandOptions & { limit: string }) =>
       withDaemon(options, async (connection) => {
         const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit must be a whole number from 1 to 1000, not '${options.limit}'`, 2);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+          throw new CliError(`--limit must be a whole number from 1 to 1000, not '${options.limit}'`, 2);
         const entries = await connection.call(api.admin.audit, { limit });
         if (options.json) printJson(entries);
         else print(renderAudit(entries));

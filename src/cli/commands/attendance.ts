@@ -44,7 +44,11 @@ export function registerAttendanceCommands(program: Command): void {
     .action((key: string, options: JsonOption & { status?: string; reason?: string }) =>
       withDaemon(options, async (connection) => {
         const status = parseStatus(options.status);
-        const entry = await connection.call(api.attendance.mark, { key, ...(status ? { status } : {}), ...(options.reason !== undefined ? { reason: options.reason } : {}) });
+        const entry = await connection.call(api.attendance.mark, {
+          key,
+          ...(status ? { status } : {}),
+          ...(options.reason !== undefined ? { reason: options.reason } : {}),
+        });
         if (options.json) printJson(entry);
         else print(`${entry.userName} is ${entry.status} at ${key}${entry.reason ? ` (${entry.reason})` : ""}`);
       }),
@@ -60,7 +64,12 @@ export function registerAttendanceCommands(program: Command): void {
           const all = await connection.call(api.attendance.list, {});
           if (options.json) return printJson(all);
           if (all.length === 0) return print(style.dim("no attendance yet; mark yourself with: ocfleet attendance mark <key>"));
-          return print(formatTable([["KEY", "PRESENT", "REMOTE", "ABSENT", "UPDATED"].map(style.dim), ...all.map((a) => [a.key, String(a.counts.present), String(a.counts.remote), String(a.counts.absent), formatAge(a.updatedAt)])]));
+          return print(
+            formatTable([
+              ["KEY", "PRESENT", "REMOTE", "ABSENT", "UPDATED"].map(style.dim),
+              ...all.map((a) => [a.key, String(a.counts.present), String(a.counts.remote), String(a.counts.absent), formatAge(a.updatedAt)]),
+            ]),
+          );
         }
         const view = await connection.call(api.attendance.get, { key });
         if (options.json) return printJson(view);

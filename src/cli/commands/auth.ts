@@ -64,7 +64,9 @@ async function runLogin(connection: FleetConnection, options: LoginOptions): Pro
 }
 
 function printSignIn(result: SignInResult): void {
-  const verb = { created: "created and signed in as", signed_in: "signed in as", linked: "linked Google to", upgraded: "upgraded your anonymous account, now" }[result.outcome];
+  const verb = { created: "created and signed in as", signed_in: "signed in as", linked: "linked Google to", upgraded: "upgraded your anonymous account, now" }[
+    result.outcome
+  ];
   print(`${verb} ${style.bold(result.user.name)} (${describeLevel(result.user)})`);
   if (result.recoveryCode) {
     print("");
@@ -80,7 +82,9 @@ function renderWhoAmI(me: WhoAmI): string {
     lines.push(`  linked:        ${style.dim("nothing: keep a recovery code, or link Google with: ocfleet login --google")}`);
   }
   for (const identity of me.identities) {
-    lines.push(`  linked:        ${identity.provider} ${identity.email ?? ""}${identity.emailVerified ? "" : style.dim(" (email not verified)")}, since ${new Date(identity.linkedAt).toLocaleDateString()}`);
+    lines.push(
+      `  linked:        ${identity.provider} ${identity.email ?? ""}${identity.emailVerified ? "" : style.dim(" (email not verified)")}, since ${new Date(identity.linkedAt).toLocaleDateString()}`,
+    );
   }
   const left = Math.max(0, me.session.expiresAt - Date.now());
   lines.push(`  session:       ${me.session.id} (${me.session.kind}), expires in ${formatDuration(left)} unless used`);

@@ -33,7 +33,9 @@ function renderChats(chats: ChatSummary[]): string {
 
 function renderRequests(requests: RequestView[]): string {
   if (requests.length === 0) return style.dim("nothing is waiting for an answer");
-  return requests.map((r) => `${style.bold(r.id)}  ${r.chatTitle} ${style.dim(`(${r.chatId} on ${r.workerName}, ${formatAge(r.createdAt)})`)}\n  ${describeRequest(r)}`).join("\n");
+  return requests
+    .map((r) => `${style.bold(r.id)}  ${r.chatTitle} ${style.dim(`(${r.chatId} on ${r.workerName}, ${formatAge(r.createdAt)})`)}\n  ${describeRequest(r)}`)
+    .join("\n");
 }
 
 /** Follows a reply to `replyTo` until it ends; resolves with the final message. */
@@ -42,25 +44,33 @@ function followReply(connection: FleetConnection, chatId: string, replyTo: strin
     let messages: MessageView[] = [];
     let stream: MessageView | null = null;
     const subs = [
-      connection.subscribe(api.chat.messages, { chat: chatId }, {
-        onValue: (value) => {
-          messages = value;
-          printer?.update(messages, stream);
-          const outcome = TranscriptPrinter.outcome(messages, replyTo);
-          if (outcome) {
-            subs.forEach((s) => s.unsubscribe());
-            resolve(outcome);
-          }
+      connection.subscribe(
+        api.chat.messages,
+        { chat: chatId },
+        {
+          onValue: (value) => {
+            messages = value;
+            printer?.update(messages, stream);
+            const outcome = TranscriptPrinter.outcome(messages, replyTo);
+            if (outcome) {
+              subs.forEach((s) => s.unsubscribe());
+              resolve(outcome);
+            }
+          },
+          onError: reject,
         },
-        onError: reject,
-      }),
-      connection.subscribe(api.chat.stream, { chat: chatId }, {
-        onValue: (value) => {
-          stream = value;
-          printer?.update(messages, stream);
+      ),
+      connection.subscribe(
+        api.chat.stream,
+        { chat: chatId },
+        {
+          onValue: (value) => {
+            stream = value;
+            printer?.update(messages, stream);
+          },
+          onError: reject,
         },
-        onError: reject,
-      }),
+      ),
       connection.subscribe(api.chat.get, { chat: chatId }, { onValue: (chat) => printer?.notice(chat), onError: reject }),
     ];
   });
@@ -78,7 +88,11 @@ export function registerChatCommands(program: Command): void {
     .option("--json", "print JSON")
     .action((options: { worker: string; model?: string; title?: string } & JsonOption) =>
       withDaemon(options, async (connection) => {
-        const created = await connection.call(api.chat.create, { worker: options.worker, ...(options.model ? { model: options.model } : {}), ...(options.title ? { title: options.title } : {}) });
+        const created = await connection.call(api.chat.create, {
+          worker: options.worker,
+          ...(options.model ? { model: options.model } : {}),
+          ...(options.title ? { title: options.title } : {}),
+        });
         if (options.json) printJson(created);
         else print(`${created.id}  ${style.dim(`on ${created.workerName}; send with: ocfleet chat send ${created.id} "…"`)}`);
       }),
@@ -119,26 +133,38 @@ export function registerChatCommands(program: Command): void {
         let messages: MessageView[] = [];
         let stream: MessageView | null = null;
         const onError = (error: Error) => status(`ocfleet: ${error.message}`);
-        client.subscribe(api.chat.messages, { chat: chatRef }, {
-          onValue: (value) => {
-            messages = value;
-            if (options.json) printJsonLine({ messages });
-            else printer.update(messages, stream);
+        client.subscribe(
+          api.chat.messages,
+          { chat: chatRef },
+          {
+            onValue: (value) => {
+              messages = value;
+              if (options.json) printJsonLine({ messages });
+              else printer.update(messages, stream);
+            },
+            onError,
           },
-          onError,
-        });
-        client.subscribe(api.chat.stream, { chat: chatRef }, {
-          onValue: (value) => {
-            stream = value;
-            if (options.json) printJsonLine({ stream });
-            else printer.update(messages, stream);
+        );
+        client.subscribe(
+          api.chat.stream,
+          { chat: chatRef },
+          {
+            onValue: (value) => {
+              stream = value;
+              if (options.json) printJsonLine({ stream });
+              else printer.update(messages, stream);
+            },
+            onError,
           },
-          onError,
-        });
-        client.subscribe(api.chat.get, { chat: chatRef }, {
-          onValue: (view: ChatView) => (options.json ? printJsonLine({ chat: view }) : printer.notice(view)),
-          onError,
-        });
+        );
+        client.subscribe(
+          api.chat.get,
+          { chat: chatRef },
+          {
+            onValue: (view: ChatView) => (options.json ? printJsonLine({ chat: view }) : printer.notice(view)),
+            onError,
+          },
+        );
       }),
     );
 
@@ -149,10 +175,18 @@ export function registerChatCommands(program: Command): void {
     .action((chatRef: string, options: JsonOption) =>
       withDaemon(options, async (connection) => {
         const view = await connection.call(api.chat.get, { chat: chatRef });
-        const [messages, stream] = await Promise.all([connection.call(api.chat.messages, { chat: view.id }), connection.call(api.chat.stream, { chat: view.id })]);
+        const [messages, stream] = await Promise.all([
+          connection.call(api.chat.messages, { chat: view.id }),
+          connection.call(api.chat.stream, { chat: view.id }),
+        ]);
         if (options.json) return printJson({ chat: view, messages, streaming: stream });
         print(`${style.bold(view.title)} ${style.dim(`(${view.id} on ${view.workerName}, ${view.state}${view.archived ? ", archived" : ""})`)}`);
-        const printer = new TranscriptPrinter({ out: (t) => process.stdout.write(t), aside: (t) => process.stdout.write(t), headers: true, toolOutputLines: 20 });
+        const printer = new TranscriptPrinter({
+          out: (t) => process.stdout.write(t),
+          aside: (t) => process.stdout.write(t),
+          headers: true,
+          toolOutputLines: 20,
+        });
         printer.update(messages, stream);
         if (stream) print(style.dim("\n(still answering; follow it with: ocfleet chat watch " + view.id + ")"));
         printer.notice(view);
@@ -238,16 +272,30 @@ export function registerChatCommands(program: Command): void {
 
   chat
     .command("answer <request> [answers...]")
-    .description("answer a question request: one answer per question (an option's label or number, or your own text; commas separate choices of a multiple-choice question)")
+    .description(
+      "answer a question request: one answer per question (an option's label or number, or your own text; commas separate choices of a multiple-choice question)",
+    )
     .option("--reject", "dismiss the question instead")
     .option("--json", "print JSON")
     .action((request: string, answers: string[], options: { reject?: boolean } & JsonOption) =>
       withDaemon(options, async (connection) => {
         if (!options.reject && answers.length === 0) throw new CliError("give an answer per question, or --reject", 2);
-        const view = await connection.call(api.chat.answer, options.reject ? { request, reject: true } : { request, answers: answers.map((a) => a.split(",").map((s) => s.trim()).filter(Boolean)) });
+        const view = await connection.call(
+          api.chat.answer,
+          options.reject
+            ? { request, reject: true }
+            : {
+                request,
+                answers: answers.map((a) =>
+                  a
+                    .split(",")
+                    .map((s) => s.trim())
+                    .filter(Boolean),
+                ),
+              },
+        );
         if (options.json) printJson(view);
         else print(options.reject ? "dismissed the question" : `answered: ${JSON.stringify(view.answer)}`);
       }),
     );
 }
-

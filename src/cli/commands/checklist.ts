@@ -63,7 +63,7 @@ export function registerChecklistCommands(program: Command): void {
         if (key === undefined) {
           const all = await connection.call(api.checklists.list, {});
           if (options.json) return printJson(all);
-          if (all.length === 0) return print(style.dim("no checklists yet; add one with: ocfleet checklist add <key> \"text\""));
+          if (all.length === 0) return print(style.dim('no checklists yet; add one with: ocfleet checklist add <key> "text"'));
           return print(
             formatTable([
               ["KEY", "DONE", "STATE", "UPDATED"].map(style.dim),
@@ -158,16 +158,20 @@ export function registerChecklistCommands(program: Command): void {
     .action((key: string, options: JsonOption) =>
       watchWithDaemon(options, (client, status) => {
         const redraw = process.stdout.isTTY && !options.json;
-        client.subscribe(api.checklists.get, { key }, {
-          onValue: (view) => {
-            if (options.json) return printJsonLine(view);
-            const body = view ? renderChecklist(view) : style.dim(`checklist '${key}' has no items yet; waiting for changes…`);
-            const footer = style.dim(`watching ${key} · updated ${new Date().toLocaleTimeString()} · Ctrl-C to stop`);
-            if (redraw) process.stdout.write(`\x1b[H\x1b[2J${body}\n\n${footer}\n`);
-            else print(`${body}\n`);
+        client.subscribe(
+          api.checklists.get,
+          { key },
+          {
+            onValue: (view) => {
+              if (options.json) return printJsonLine(view);
+              const body = view ? renderChecklist(view) : style.dim(`checklist '${key}' has no items yet; waiting for changes…`);
+              const footer = style.dim(`watching ${key} · updated ${new Date().toLocaleTimeString()} · Ctrl-C to stop`);
+              if (redraw) process.stdout.write(`\x1b[H\x1b[2J${body}\n\n${footer}\n`);
+              else print(`${body}\n`);
+            },
+            onError: (error) => status(`ocfleet: ${error.message}`),
           },
-          onError: (error) => status(`ocfleet: ${error.message}`),
-        });
+        );
       }),
     );
 }

@@ -10,7 +10,9 @@ type JsonOption = { json?: boolean };
 
 export function renderDiscussion(view: DiscussionView, now = Date.now()): string {
   const state = view.concluded ? style.yellow("concluded") : style.green("open");
-  const lines = [`${style.bold(view.title ?? view.key)}${view.title ? style.dim(` (${view.key})`) : ""}  ${style.dim(`${state} · opened by ${view.ownerName} ${formatAge(view.createdAt, now)}`)}`];
+  const lines = [
+    `${style.bold(view.title ?? view.key)}${view.title ? style.dim(` (${view.key})`) : ""}  ${style.dim(`${state} · opened by ${view.ownerName} ${formatAge(view.createdAt, now)}`)}`,
+  ];
   if (view.messages.length === 0) lines.push(style.dim("  (no messages yet)"));
   for (const m of view.messages) {
     lines.push(`${style.cyan(m.authorName)} ${style.dim(formatAge(m.createdAt, now))}`);
@@ -28,7 +30,13 @@ export function renderDiscussion(view: DiscussionView, now = Date.now()): string
 
 /** Commander collects a repeatable option into an array. */
 function collectTag(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 function parseTags(values: string[] | undefined): ConclusionTag[] | undefined {

@@ -26,9 +26,16 @@ export async function readDeck(file: string): Promise<string> {
     bytes = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(code === "ENOENT" ? `${file} does not exist` : code === "EISDIR" ? `${file} is a directory, not a markdown file` : `cannot read ${file}: ${(err as Error).message}`);
+    throw new CliError(
+      code === "ENOENT"
+        ? `${file} does not exist`
+        : code === "EISDIR"
+          ? `${file} is a directory, not a markdown file`
+          : `cannot read ${file}: ${(err as Error).message}`,
+    );
   }
-  if (bytes.length > MAX_DECK_BYTES) throw new CliError(`${file} is ${Math.round(bytes.length / 1024)} KiB; a deck may be at most ${MAX_DECK_BYTES / 1024} KiB`);
+  if (bytes.length > MAX_DECK_BYTES)
+    throw new CliError(`${file} is ${Math.round(bytes.length / 1024)} KiB; a deck may be at most ${MAX_DECK_BYTES / 1024} KiB`);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -158,10 +165,14 @@ export function registerPresentCommands(program: Command): void {
   const commandOption = (cmd: Command) => cmd.option("--json", "print JSON");
 
   commandOption(present.command("next [id]").description("move to the next slide (presenter only)")).action((id: string | undefined, options: JsonOption) =>
-    withDaemon(options, async (connection) => reportCommand(await connection.call(api.presentations.next, { at: Date.now(), ...(id ? { id } : {}) }), options.json)),
+    withDaemon(options, async (connection) =>
+      reportCommand(await connection.call(api.presentations.next, { at: Date.now(), ...(id ? { id } : {}) }), options.json),
+    ),
   );
   commandOption(present.command("prev [id]").description("move to the previous slide (presenter only)")).action((id: string | undefined, options: JsonOption) =>
-    withDaemon(options, async (connection) => reportCommand(await connection.call(api.presentations.prev, { at: Date.now(), ...(id ? { id } : {}) }), options.json)),
+    withDaemon(options, async (connection) =>
+      reportCommand(await connection.call(api.presentations.prev, { at: Date.now(), ...(id ? { id } : {}) }), options.json),
+    ),
   );
   commandOption(present.command("goto <slide> [id]").description("move to slide N, 1 is the first (presenter only)")).action(
     (slide: string, id: string | undefined, options: JsonOption) =>
@@ -171,6 +182,8 @@ export function registerPresentCommands(program: Command): void {
       }),
   );
   commandOption(present.command("stop [id]").description("end the presentation (presenter only)")).action((id: string | undefined, options: JsonOption) =>
-    withDaemon(options, async (connection) => reportCommand(await connection.call(api.presentations.stop, { at: Date.now(), ...(id ? { id } : {}) }), options.json)),
+    withDaemon(options, async (connection) =>
+      reportCommand(await connection.call(api.presentations.stop, { at: Date.now(), ...(id ? { id } : {}) }), options.json),
+    ),
   );
 }

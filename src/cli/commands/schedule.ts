@@ -125,7 +125,8 @@ export function registerScheduleCommands(program: Command): void {
     .action((ref: string, options: JsonOption & { limit: string }) =>
       withDaemon(options, async (connection) => {
         const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit must be a whole number from 1 to 1000, not '${options.limit}'`, 2);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+          throw new CliError(`--limit must be a whole number from 1 to 1000, not '${options.limit}'`, 2);
         const runs = await connection.call(api.schedules.runs, { schedule: ref, limit });
         if (options.json) printJson(runs);
         else print(renderRuns(runs));

@@ -71,20 +71,24 @@ async function waitUntilSettled(connection: FleetConnection, workerId: string, j
         sub.unsubscribe();
         reject(new CliError(`the worker did not become ready within ${timeoutMs / 1000} s; see: ocfleet worker logs ${workerId}`));
       }, timeoutMs);
-      const sub = connection.subscribe(api.workers.get, { worker: workerId }, {
-        onValue: (view) => {
-          progress.update(`${view.name}: ${view.runState}${view.reason ? ` (${view.reason.split("\n")[0]})` : ""}`);
-          if (view.runState === "idle" || view.runState === "active" || view.runState === "error") {
+      const sub = connection.subscribe(
+        api.workers.get,
+        { worker: workerId },
+        {
+          onValue: (view) => {
+            progress.update(`${view.name}: ${view.runState}${view.reason ? ` (${view.reason.split("\n")[0]})` : ""}`);
+            if (view.runState === "idle" || view.runState === "active" || view.runState === "error") {
+              clearTimeout(timer);
+              sub.unsubscribe();
+              resolveView(view);
+            }
+          },
+          onError: (error) => {
             clearTimeout(timer);
-            sub.unsubscribe();
-            resolveView(view);
-          }
+            reject(error);
+          },
         },
-        onError: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
+      );
     });
   } finally {
     progress.stop();
@@ -111,24 +115,25 @@ export function registerWorkerCommands(program: Command): void {
     .option("--opencode-bin <path>", "use this OpenCode binary for the worker")
     .option("--no-wait", "return once registered instead of waiting until it is ready")
     .option("--json", "print JSON")
-    .action((directory: string, options: { name?: string; machine?: string; env: string[]; envFile?: string; opencodeBin?: string; wait: boolean; json?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        if (options.machine && !directory.startsWith("/")) throw new CliError("give an absolute directory for a worker on another machine", 2);
-        const env = parseEnv(options.env, options.envFile);
-        const added = await connection.call(api.workers.add, {
-          directory: options.machine ? directory : resolve(directory),
-          ...(options.name ? { name: options.name } : {}),
-          ...(options.machine ? { machine: options.machine } : {}),
-          ...(Object.keys(env).length > 0 ? { env } : {}),
-          ...(options.opencodeBin ? { opencodeBinary: resolve(options.opencodeBin) } : {}),
-        });
-        if (!options.wait) {
-          if (options.json) printJson(added);
-          else print(`registered ${added.name} (${added.id}); it is starting. Watch it with: ocfleet worker watch`);
-          return;
-        }
-        reportSettled(await waitUntilSettled(connection, added.id, options.json === true), options.json === true);
-      }),
+    .action(
+      (directory: string, options: { name?: string; machine?: string; env: string[]; envFile?: string; opencodeBin?: string; wait: boolean; json?: boolean }) =>
+        withDaemon(options, async (connection) => {
+          if (options.machine && !directory.startsWith("/")) throw new CliError("give an absolute directory for a worker on another machine", 2);
+          const env = parseEnv(options.env, options.envFile);
+          const added = await connection.call(api.workers.add, {
+            directory: options.machine ? directory : resolve(directory),
+            ...(options.name ? { name: options.name } : {}),
+            ...(options.machine ? { machine: options.machine } : {}),
+            ...(Object.keys(env).length > 0 ? { env } : {}),
+            ...(options.opencodeBin ? { opencodeBinary: resolve(options.opencodeBin) } : {}),
+          });
+          if (!options.wait) {
+            if (options.json) printJson(added);
+            else print(`registered ${added.name} (${added.id}); it is starting. Watch it with: ocfleet worker watch`);
+            return;
+          }
+          reportSettled(await waitUntilSettled(connection, added.id, options.json === true), options.json === true);
+        }),
     );
 
   worker
@@ -213,7 +218,12 @@ export function registerWorkerCommands(program: Command): void {
         print(
           formatTable([
             ["MODEL", "NAME", "CONTEXT", "TOOLS"].map(style.dim),
-            ...models.map((m) => [`${m.id}${m.isDefault ? style.green(" (default)") : ""}`, m.name, m.contextLimit === null ? "-" : String(m.contextLimit), m.toolCall ? "yes" : "no"]),
+            ...models.map((m) => [
+              `${m.id}${m.isDefault ? style.green(" (default)") : ""}`,
+              m.name,
+              m.contextLimit === null ? "-" : String(m.contextLimit),
+              m.toolCall ? "yes" : "no",
+            ]),
           ]),
         );
       }),
@@ -238,7 +248,8 @@ export function registerWorkerCommands(program: Command): void {
         while (!stopped) {
           await new Promise((r) => setTimeout(r, 500));
           const next = await connection.call(api.workers.readLog, { worker: ref, offset, maxBytes: 256 * 1024 });
-          if (next.size < offset) offset = 0; // rotated
+          if (next.size < offset)
+            offset = 0; // rotated
           else {
             if (next.text) process.stdout.write(next.text);
             offset = next.offset;
@@ -247,4 +258,3 @@ export function registerWorkerCommands(program: Command): void {
       }),
     );
 }
-

@@ -27,9 +27,15 @@ export function writeAudit(db: Db, actor: CallerUser, now: number, record: Audit
 }
 
 export function readAudit(db: Db, limit: number): AuditEntry[] {
-  const rows = db
-    .prepare("SELECT id, at, actor_id, actor_name, action, target, details FROM audit_log ORDER BY id DESC LIMIT ?")
-    .all(limit) as Array<{ id: number; at: number; actor_id: UserId | null; actor_name: string; action: string; target: string | null; details: string }>;
+  const rows = db.prepare("SELECT id, at, actor_id, actor_name, action, target, details FROM audit_log ORDER BY id DESC LIMIT ?").all(limit) as Array<{
+    id: number;
+    at: number;
+    actor_id: UserId | null;
+    actor_name: string;
+    action: string;
+    target: string | null;
+    details: string;
+  }>;
   return rows.map((row) => ({
     id: row.id,
     at: row.at,

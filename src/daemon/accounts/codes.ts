@@ -29,9 +29,14 @@ export function issueLoginCode(
 ): { code: string; expiresAt: number } {
   const raw = randomString(LOGIN_CODE_LENGTH, CODE_ALPHABET);
   const expiresAt = options.now + options.ttlMs;
-  db.prepare(
-    "INSERT INTO login_codes (code_digest, user_id, kind, issued_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-  ).run(secrets.digest(raw), options.userId, options.kind, options.issuedBy, options.now, expiresAt);
+  db.prepare("INSERT INTO login_codes (code_digest, user_id, kind, issued_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+    secrets.digest(raw),
+    options.userId,
+    options.kind,
+    options.issuedBy,
+    options.now,
+    expiresAt,
+  );
   return { code: groups(raw, 4), expiresAt };
 }
 
@@ -41,9 +46,9 @@ export function issueLoginCode(
  */
 export function redeemLoginCode(db: Db, secrets: SecretKeeper, typed: string, now: number): { userId: UserId; kind: LoginCodeKind } | null {
   const code = normalizeCode(typed);
-  const row = db
-    .prepare("SELECT code_digest, user_id, kind, expires_at, used_at FROM login_codes WHERE code_digest = ?")
-    .get(secrets.digest(code)) as { code_digest: string; user_id: UserId; kind: LoginCodeKind; expires_at: number; used_at: number | null } | undefined;
+  const row = db.prepare("SELECT code_digest, user_id, kind, expires_at, used_at FROM login_codes WHERE code_digest = ?").get(secrets.digest(code)) as
+    | { code_digest: string; user_id: UserId; kind: LoginCodeKind; expires_at: number; used_at: number | null }
+    | undefined;
   if (!row || !secrets.matches(code, row.code_digest) || row.used_at !== null || row.expires_at <= now) return null;
   db.prepare("UPDATE login_codes SET used_at = ? WHERE code_digest = ? AND used_at IS NULL").run(now, row.code_digest);
   return { userId: row.user_id, kind: row.kind };

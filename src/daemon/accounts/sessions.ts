@@ -64,9 +64,7 @@ export function findSessionByToken(db: Db, secrets: SecretKeeper, token: string,
   return problem ? { problem } : { id: row.id };
 }
 
-export type ResolvedSession =
-  | { user: CallerUser; session: { id: SessionId; expiresAt: number }; touched: boolean }
-  | { problem: SessionProblem };
+export type ResolvedSession = { user: CallerUser; session: { id: SessionId; expiresAt: number }; touched: boolean } | { problem: SessionProblem };
 
 /**
  * The user behind a session, if it is still valid. Slides the expiry when the last touch is
@@ -110,5 +108,10 @@ export function revokeSessions(db: Db, ids: readonly SessionId[], now: number, r
 }
 
 export function revokeAllSessionsOf(db: Db, userId: UserId, now: number, reason: string): SessionId[] {
-  return revokeSessions(db, activeSessions(db, userId, now).map((s) => s.id), now, reason);
+  return revokeSessions(
+    db,
+    activeSessions(db, userId, now).map((s) => s.id),
+    now,
+    reason,
+  );
 }

@@ -90,9 +90,10 @@ export function searchUsers(db: Db, query: string, limit = 20): UserRow[] {
 }
 
 export function toAdminUserView(db: Db, row: UserRow, now: number): AdminUserView {
-  const identities = db
-    .prepare("SELECT provider, email FROM identities WHERE user_id = ? ORDER BY created_at")
-    .all(row.id) as Array<{ provider: "google"; email: string | null }>;
+  const identities = db.prepare("SELECT provider, email FROM identities WHERE user_id = ? ORDER BY created_at").all(row.id) as Array<{
+    provider: "google";
+    email: string | null;
+  }>;
   const sessions = db
     .prepare(
       `SELECT COUNT(*) FILTER (WHERE expires_at > @now AND revoked_at IS NULL) AS active, MAX(last_used_at) AS last_seen

@@ -153,4 +153,3 @@ export function inspectDirectory(directory: string): { directory: string } {
   if (!stats.isDirectory()) throw new FleetError("invalid_argument", `${directory} is a file, not a directory`, { field: "directory" });
   return { directory: realpathSync(directory) };
 }
-

@@ -49,7 +49,10 @@ export interface HubCommands {
   /** Permission and question requests that wait for an answer now, as `*.asked` events. */
   "requests.pending": { args: { workerId: string }; result: { events: OpencodeEvent[] } };
   "session.rename": { args: { workerId: string; sessionId: string; title: string }; result: { ok: true } };
-  "session.prompt": { args: { workerId: string; sessionId: string; text: string; model: { providerId: string; modelId: string } | null }; result: { ok: true } };
+  "session.prompt": {
+    args: { workerId: string; sessionId: string; text: string; model: { providerId: string; modelId: string } | null };
+    result: { ok: true };
+  };
   "session.abort": { args: { workerId: string; sessionId: string }; result: { ok: true } };
   "permission.reply": { args: { workerId: string; requestId: string; reply: "once" | "always" | "reject" }; result: { ok: true } };
   "question.reply": { args: { workerId: string; requestId: string; answers: string[][] | null }; result: { ok: true } };

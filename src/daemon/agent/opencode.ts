@@ -14,10 +14,7 @@ export { OPENCODE_SDK_VERSION, resolveOpencodeBinary, type BinarySource, type Op
 /** A model a worker's OpenCode offers: the API's view of it, less the combined id. */
 export type OpencodeModel = Omit<ModelView, "id">;
 
-export type OpencodeSessionStatus =
-  | { type: "idle" }
-  | { type: "busy" }
-  | { type: "retry"; attempt: number; message: string; next: number };
+export type OpencodeSessionStatus = { type: "idle" } | { type: "busy" } | { type: "retry"; attempt: number; message: string; next: number };
 
 /** An OpenCode message, reduced to what a transcript needs. */
 export interface OpencodeMessage {
@@ -152,11 +149,22 @@ export function normalizeEvent(raw: { type?: string; properties?: Record<string,
       return {
         type: "permission.asked",
         sessionId: p.sessionID,
-        request: { id: String(p.id), sessionId: p.sessionID, name: String(p.permission ?? p.type ?? "permission"), patterns: (p.patterns ?? []).map(String), detail },
+        request: {
+          id: String(p.id),
+          sessionId: p.sessionID,
+          name: String(p.permission ?? p.type ?? "permission"),
+          patterns: (p.patterns ?? []).map(String),
+          detail,
+        },
       };
     }
     case "permission.replied":
-      return { type: "permission.replied", sessionId: p.sessionID, requestId: String(p.requestID ?? p.permissionID ?? p.id), reply: String(p.reply ?? p.response ?? "") };
+      return {
+        type: "permission.replied",
+        sessionId: p.sessionID,
+        requestId: String(p.requestID ?? p.permissionID ?? p.id),
+        reply: String(p.reply ?? p.response ?? ""),
+      };
     case "question.asked":
       return {
         type: "question.asked",
@@ -322,7 +330,9 @@ export class OpencodeServer {
   async busySessions(): Promise<string[]> {
     const response = await this.client.session.status(undefined, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const statuses = (response.data ?? {}) as Record<string, OpencodeSessionStatus>;
-    return Object.entries(statuses).filter(([, status]) => status.type !== "idle").map(([id]) => id);
+    return Object.entries(statuses)
+      .filter(([, status]) => status.type !== "idle")
+      .map(([id]) => id);
   }
 
   async abort(sessionId: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
@@ -346,7 +356,10 @@ export class OpencodeServer {
 
   /** A session's latest `limit` messages (all without one) and their parts, oldest first. */
   async sessionMessages(sessionId: string, limit?: number): Promise<OpencodeMessageWithParts[]> {
-    const response = await this.client.session.messages({ sessionID: sessionId, ...(limit ? { limit } : {}) }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const response = await this.client.session.messages(
+      { sessionID: sessionId, ...(limit ? { limit } : {}) },
+      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+    );
     const data = response.data as { info: unknown; parts: unknown[] }[] | undefined;
     if (!data) throw new Error(`reading the messages of session ${sessionId} failed (${response.response?.status ?? "no response"})`);
     return data.map((entry) => ({ message: toMessage(entry.info), parts: entry.parts.map(toPart) }));

@@ -70,4 +70,3 @@ export function reapLeftovers(records: ProcessRecords, log: Logger): number {
   }
   return killed;
 }
-

@@ -73,7 +73,10 @@ export class Supervisor {
     const worker = this.workers.get(workerId);
     const state = worker?.runtime.runState ?? "offline";
     if (!worker?.server || (state !== "idle" && state !== "active")) {
-      throw new FleetError("unavailable", `the worker is ${state}${worker?.runtime.reason ? ` (${worker.runtime.reason.split("\n")[0]})` : ""}; it cannot take requests now`);
+      throw new FleetError(
+        "unavailable",
+        `the worker is ${state}${worker?.runtime.reason ? ` (${worker.runtime.reason.split("\n")[0]})` : ""}; it cannot take requests now`,
+      );
     }
     return worker.server;
   }
@@ -197,7 +200,11 @@ export class Supervisor {
       // event stream connects would never be seen.
       const [health, models] = await Promise.all([server.health(), server.listModels(), server.waitForEvents(this.readyTimeoutMs)]);
       if (health.version !== OPENCODE_SDK_VERSION) {
-        this.options.log.warn("OpenCode version differs from the SDK ocfleet was built with", { worker: worker.spec.id, opencode: health.version, sdk: OPENCODE_SDK_VERSION });
+        this.options.log.warn("OpenCode version differs from the SDK ocfleet was built with", {
+          worker: worker.spec.id,
+          opencode: health.version,
+          sdk: OPENCODE_SDK_VERSION,
+        });
         this.writeLog(worker, `--- ocfleet: warning: OpenCode ${health.version} is not ${OPENCODE_SDK_VERSION}, the version ocfleet was built for`);
       }
       this.options.onModels(worker.spec.id, models);
@@ -246,7 +253,10 @@ export class Supervisor {
     if (!worker.wanted) return;
     if (permanent || worker.failures >= MAX_CONSECUTIVE_FAILURES) {
       worker.wanted = false;
-      const output = worker.recent.filter((line) => !line.startsWith("--- ocfleet")).slice(-10).join("\n");
+      const output = worker.recent
+        .filter((line) => !line.startsWith("--- ocfleet"))
+        .slice(-10)
+        .join("\n");
       const reason = permanent ? why : `OpenCode failed ${worker.failures} times in a row: ${why}${output ? `\nlast output:\n${output}` : ""}`;
       this.setRuntime(worker, { runState: "error", reason, pid: null, startedAt: null });
       this.options.log.warn("worker gave up", { worker: worker.spec.id, reason: why });

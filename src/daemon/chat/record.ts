@@ -28,7 +28,8 @@ export function mergeReplyRecord(
 ): ReplyRecord {
   const userMessageId =
     known.opencodeUserMessageId ??
-    record.findLast(({ message }) => message.role === "user" && (message.createdAt ?? Number.POSITIVE_INFINITY) >= known.startedAt - CLOCK_SKEW_MS)?.message.id ??
+    record.findLast(({ message }) => message.role === "user" && (message.createdAt ?? Number.POSITIVE_INFINITY) >= known.startedAt - CLOCK_SKEW_MS)?.message
+      .id ??
     null;
   const reply = userMessageId ? record.filter(({ message }) => message.role === "assistant" && message.parentId === userMessageId) : [];
   const parts = new Map<string, PartView>();

@@ -153,10 +153,22 @@ export class ChatRuntime {
     try {
       if (event.type === "permission.asked" || event.type === "question.asked") return this.requestAsked(chatId, event);
       if (event.type === "permission.replied") {
-        return this.options.runMutation(resolveRequest, { chatId, opencodeRequestId: event.requestId, status: event.reply === "reject" ? "rejected" : "answered", answer: event.reply, userId: null });
+        return this.options.runMutation(resolveRequest, {
+          chatId,
+          opencodeRequestId: event.requestId,
+          status: event.reply === "reject" ? "rejected" : "answered",
+          answer: event.reply,
+          userId: null,
+        });
       }
       if (event.type === "question.replied") {
-        return this.options.runMutation(resolveRequest, { chatId, opencodeRequestId: event.requestId, status: event.rejected ? "rejected" : "answered", answer: null, userId: null });
+        return this.options.runMutation(resolveRequest, {
+          chatId,
+          opencodeRequestId: event.requestId,
+          status: event.rejected ? "rejected" : "answered",
+          answer: null,
+          userId: null,
+        });
       }
       const turn = this.turns.get(chatId);
       if (!turn || turn.finished) return;
@@ -216,7 +228,9 @@ export class ChatRuntime {
   private async readBack(turn: Turn, when: string): Promise<void> {
     if (!turn.sessionId) return;
     try {
-      const request = this.options.fleet.linkForWorker(turn.workerId).command("session.messages", { workerId: turn.workerId, sessionId: turn.sessionId, limit: READ_BACK_MESSAGES });
+      const request = this.options.fleet
+        .linkForWorker(turn.workerId)
+        .command("session.messages", { workerId: turn.workerId, sessionId: turn.sessionId, limit: READ_BACK_MESSAGES });
       const { messages } = await withDeadline(request, READ_BACK_TIMEOUT_MS, `no answer within ${READ_BACK_TIMEOUT_MS} ms`);
       if (turn.finished) return;
       const record = mergeReplyRecord(turn, messages);
@@ -238,9 +252,19 @@ export class ChatRuntime {
   private requestAsked(chatId: ChatId, event: Extract<OpencodeEvent, { type: "permission.asked" | "question.asked" }>): void {
     if (event.type === "permission.asked") {
       const { name, patterns, detail } = event.request;
-      this.options.runMutation(recordRequest, { chatId, opencodeRequestId: event.request.id, kind: "permission", payload: { permission: { name, patterns, detail } } });
+      this.options.runMutation(recordRequest, {
+        chatId,
+        opencodeRequestId: event.request.id,
+        kind: "permission",
+        payload: { permission: { name, patterns, detail } },
+      });
     } else {
-      this.options.runMutation(recordRequest, { chatId, opencodeRequestId: event.request.id, kind: "question", payload: { questions: event.request.questions } });
+      this.options.runMutation(recordRequest, {
+        chatId,
+        opencodeRequestId: event.request.id,
+        kind: "question",
+        payload: { questions: event.request.questions },
+      });
     }
   }
 

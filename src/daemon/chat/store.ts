@@ -76,7 +76,13 @@ function toMessageView(row: MessageRow, parts: PartView[]): MessageView {
     tokens:
       row.tokens_input === null
         ? null
-        : { input: row.tokens_input, output: row.tokens_output ?? 0, reasoning: row.tokens_reasoning ?? 0, cacheRead: row.tokens_cache_read ?? 0, cacheWrite: row.tokens_cache_write ?? 0 },
+        : {
+            input: row.tokens_input,
+            output: row.tokens_output ?? 0,
+            reasoning: row.tokens_reasoning ?? 0,
+            cacheRead: row.tokens_cache_read ?? 0,
+            cacheWrite: row.tokens_cache_write ?? 0,
+          },
     cost: row.cost,
     error: row.error_name === null ? null : { name: row.error_name, message: row.error_message ?? "" },
     createdAt: row.created_at,
@@ -138,7 +144,9 @@ export function toRequestView(row: RequestRow): RequestView {
 
 export function toChatView(ctx: QueryCtx, row: ChatRow): ChatView {
   ctx.reads(REQUESTS, row.id);
-  const requests = (ctx.db.prepare(`${SELECT_REQUEST} WHERE r.chat_id = ? AND r.status = 'pending' ORDER BY r.created_at`).all(row.id) as RequestRow[]).map(toRequestView);
+  const requests = (ctx.db.prepare(`${SELECT_REQUEST} WHERE r.chat_id = ? AND r.status = 'pending' ORDER BY r.created_at`).all(row.id) as RequestRow[]).map(
+    toRequestView,
+  );
   ctx.reads(MESSAGES, row.id);
   const usage = ctx.db
     .prepare(
@@ -198,12 +206,15 @@ export function titleFromPrompt(text: string): string {
 export const beginTurn = defineInternalMutation((ctx, args: { chatId: string; text: string; model: string | null }) => {
   const chat = loadChat(ctx, args.chatId);
   if (chat.archived_at !== null) throw new FleetError("failed_precondition", `chat '${chat.title}' is archived; unarchive it to send`);
-  if (chat.busy === 1) throw new FleetError("failed_precondition", `chat '${chat.title}' is still answering; wait for it, or stop it with: ocfleet chat abort ${chat.id}`);
+  if (chat.busy === 1)
+    throw new FleetError("failed_precondition", `chat '${chat.title}' is still answering; wait for it, or stop it with: ocfleet chat abort ${chat.id}`);
   const id = newId("message");
   ctx.db
     .prepare("INSERT INTO messages (id, chat_id, seq, role, status, model, created_at) VALUES (?, ?, ?, 'user', 'sent', ?, ?)")
     .run(id, chat.id, nextSeq(ctx, chat.id), args.model, ctx.now);
-  ctx.db.prepare("INSERT INTO message_parts (message_id, part_id, seq, kind, data) VALUES (?, 'text', 1, 'text', ?)").run(id, JSON.stringify({ kind: "text", text: args.text }));
+  ctx.db
+    .prepare("INSERT INTO message_parts (message_id, part_id, seq, kind, data) VALUES (?, 'text', 1, 'text', ?)")
+    .run(id, JSON.stringify({ kind: "text", text: args.text }));
   let title = chat.title;
   if (chat.title_source === "pending") {
     title = titleFromPrompt(args.text);
@@ -272,7 +283,11 @@ export interface ReplyOutcome {
 
 /** Ends a turn: the reply's final parts and figures, and the chat no longer busy. */
 export const finishReply = defineInternalMutation((ctx, args: ReplyOutcome) => {
-  upsertParts(ctx, args.messageId, args.parts.map((part, i) => ({ seq: i + 1, part })));
+  upsertParts(
+    ctx,
+    args.messageId,
+    args.parts.map((part, i) => ({ seq: i + 1, part })),
+  );
   const t = args.tokens;
   ctx.db
     .prepare(
@@ -280,15 +295,30 @@ export const finishReply = defineInternalMutation((ctx, args: ReplyOutcome) => {
          tokens_cache_read = ?, tokens_cache_write = ?, cost = ?, error_name = ?, error_message = ?, opencode_message_ids = ?, completed_at = ?
        WHERE id = ?`,
     )
-    .run(args.status, args.model, t?.input ?? null, t?.output ?? null, t?.reasoning ?? null, t?.cacheRead ?? null, t?.cacheWrite ?? null,
-      args.cost, args.error?.name ?? null, args.error?.message ?? null, JSON.stringify(args.opencodeMessageIds), ctx.now, args.messageId);
+    .run(
+      args.status,
+      args.model,
+      t?.input ?? null,
+      t?.output ?? null,
+      t?.reasoning ?? null,
+      t?.cacheRead ?? null,
+      t?.cacheWrite ?? null,
+      args.cost,
+      args.error?.name ?? null,
+      args.error?.message ?? null,
+      JSON.stringify(args.opencodeMessageIds),
+      ctx.now,
+      args.messageId,
+    );
   ctx.db.prepare("UPDATE chats SET retry_attempt = NULL, retry_message = NULL, retry_next_at = NULL WHERE id = ?").run(args.chatId);
   touchChat(ctx, args.chatId, false);
   ctx.writes(MESSAGES, args.chatId);
 });
 
 export const setRetry = defineInternalMutation((ctx, args: { chatId: string; attempt: number | null; message: string | null; nextAt: number | null }) => {
-  ctx.db.prepare("UPDATE chats SET retry_attempt = ?, retry_message = ?, retry_next_at = ?, updated_at = ? WHERE id = ?").run(args.attempt, args.message, args.nextAt, ctx.now, args.chatId);
+  ctx.db
+    .prepare("UPDATE chats SET retry_attempt = ?, retry_message = ?, retry_next_at = ?, updated_at = ? WHERE id = ?")
+    .run(args.attempt, args.message, args.nextAt, ctx.now, args.chatId);
   ctx.writes(CHATS, args.chatId);
 });
 
@@ -327,10 +357,20 @@ export const resolveRequest = defineInternalMutation(
 export const recoverInterrupted = defineInternalMutation((ctx, _args: Record<string, never>) => {
   const streaming = ctx.db.prepare("SELECT id, chat_id FROM messages WHERE status = 'streaming'").all() as { id: string; chat_id: string }[];
   for (const message of streaming) {
-    const saved = ctx.db.prepare("SELECT part_id, seq, data FROM message_parts WHERE message_id = ?").all(message.id) as { part_id: string; seq: number; data: string }[];
-    const parts = new Map<string, { seq: number; part: PartView }>(saved.map((p) => [p.part_id, { seq: p.seq, part: { id: p.part_id, ...JSON.parse(p.data) } as PartView }]));
+    const saved = ctx.db.prepare("SELECT part_id, seq, data FROM message_parts WHERE message_id = ?").all(message.id) as {
+      part_id: string;
+      seq: number;
+      data: string;
+    }[];
+    const parts = new Map<string, { seq: number; part: PartView }>(
+      saved.map((p) => [p.part_id, { seq: p.seq, part: { id: p.part_id, ...JSON.parse(p.data) } as PartView }]),
+    );
     let seq = Math.max(0, ...saved.map((p) => p.seq));
-    const chunks = ctx.db.prepare("SELECT part_id, part_kind, text FROM stream_chunks WHERE message_id = ? ORDER BY id").all(message.id) as { part_id: string; part_kind: string; text: string }[];
+    const chunks = ctx.db.prepare("SELECT part_id, part_kind, text FROM stream_chunks WHERE message_id = ? ORDER BY id").all(message.id) as {
+      part_id: string;
+      part_kind: string;
+      text: string;
+    }[];
     const texts = new Map<string, { kind: string; text: string }>();
     for (const c of chunks) {
       const t = texts.get(c.part_id) ?? { kind: c.part_kind, text: "" };
@@ -340,7 +380,8 @@ export const recoverInterrupted = defineInternalMutation((ctx, _args: Record<str
     for (const [partId, t] of texts) {
       const current = parts.get(partId);
       const known = current && (current.part.kind === "text" || current.part.kind === "reasoning") ? current.part.text : "";
-      if (t.text.length > known.length) parts.set(partId, { seq: current?.seq ?? ++seq, part: { id: partId, kind: t.kind as "text" | "reasoning", text: t.text } });
+      if (t.text.length > known.length)
+        parts.set(partId, { seq: current?.seq ?? ++seq, part: { id: partId, kind: t.kind as "text" | "reasoning", text: t.text } });
     }
     upsertParts(ctx, message.id, [...parts.values()]);
     ctx.db
@@ -348,7 +389,9 @@ export const recoverInterrupted = defineInternalMutation((ctx, _args: Record<str
       .run("the daemon stopped before the reply finished", ctx.now, message.id);
     ctx.writes(MESSAGES, message.chat_id);
   }
-  ctx.db.prepare("UPDATE chats SET busy = 0, retry_attempt = NULL, retry_message = NULL, retry_next_at = NULL WHERE busy = 1 OR retry_attempt IS NOT NULL").run();
+  ctx.db
+    .prepare("UPDATE chats SET busy = 0, retry_attempt = NULL, retry_message = NULL, retry_next_at = NULL WHERE busy = 1 OR retry_attempt IS NOT NULL")
+    .run();
   ctx.db.prepare("UPDATE chat_requests SET status = 'expired', answered_at = ? WHERE status = 'pending'").run(ctx.now);
   ctx.writes(CHATS);
   ctx.writes(REQUESTS);

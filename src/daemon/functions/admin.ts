@@ -39,7 +39,10 @@ export const setUserLevel = defineMutation(api.admin.setUserLevel, {
   handler: (ctx, { user, level }) => {
     const target = resolveUserRef(ctx.db, user);
     if (target.level === "system_admin" && level === "user" && countAdmins(ctx.db) <= 1) {
-      throw new FleetError("failed_precondition", `${target.name} is the last admin; make someone else an admin first (ocfleet admin users set-level <user> system_admin)`);
+      throw new FleetError(
+        "failed_precondition",
+        `${target.name} is the last admin; make someone else an admin first (ocfleet admin users set-level <user> system_admin)`,
+      );
     }
     if (target.level !== level) {
       ctx.db.prepare("UPDATE users SET level = ?, updated_at = ? WHERE id = ?").run(level, ctx.now, target.id);
@@ -60,18 +63,25 @@ export const googleShow = defineQuery(api.admin.googleShow, {
   },
 });
 
-const saveGoogle = defineInternalMutation((ctx, args: { clientId: string; clientSecret: string | undefined; endpoints: OidcEndpoints; discoveredFrom: string | null }) => {
-  saveGoogleConfig(ctx.db, ctx.services.secrets, { ...args, updatedBy: ctx.user!.id, now: ctx.now });
-  ctx.writes(PROVIDERS_TABLE, PROVIDER);
-  // Facts only: whether a secret was given, never the secret.
-  writeAudit(ctx.db, ctx.user!, ctx.now, {
-    action: "admin.googleSet",
-    target: PROVIDER,
-    details: { clientId: args.clientId, clientSecretChanged: args.clientSecret !== undefined, issuer: args.endpoints.issuer, discoveredFrom: args.discoveredFrom },
-  });
-  ctx.writes(AUDIT_TABLE);
-  return googleConfigView(ctx.db);
-});
+const saveGoogle = defineInternalMutation(
+  (ctx, args: { clientId: string; clientSecret: string | undefined; endpoints: OidcEndpoints; discoveredFrom: string | null }) => {
+    saveGoogleConfig(ctx.db, ctx.services.secrets, { ...args, updatedBy: ctx.user!.id, now: ctx.now });
+    ctx.writes(PROVIDERS_TABLE, PROVIDER);
+    // Facts only: whether a secret was given, never the secret.
+    writeAudit(ctx.db, ctx.user!, ctx.now, {
+      action: "admin.googleSet",
+      target: PROVIDER,
+      details: {
+        clientId: args.clientId,
+        clientSecretChanged: args.clientSecret !== undefined,
+        issuer: args.endpoints.issuer,
+        discoveredFrom: args.discoveredFrom,
+      },
+    });
+    ctx.writes(AUDIT_TABLE);
+    return googleConfigView(ctx.db);
+  },
+);
 
 export const googleSet = defineAction(api.admin.googleSet, {
   access: "admin",

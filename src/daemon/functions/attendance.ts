@@ -117,7 +117,10 @@ export const remove = defineMutation(api.attendance.remove, {
   handler: (ctx, { key, user }) => {
     const target = user === undefined ? { id: ctx.user.id, name: ctx.user.name } : resolveUserRef(ctx.db, user);
     if (target.id !== ctx.user.id && ctx.user.level !== "system_admin") {
-      throw new FleetError("permission_denied", `only admins can remove someone else's attendance; you can remove your own with: ocfleet attendance remove ${key}`);
+      throw new FleetError(
+        "permission_denied",
+        `only admins can remove someone else's attendance; you can remove your own with: ocfleet attendance remove ${key}`,
+      );
     }
     const sheet = loadSheet(ctx, key);
     if (!sheet) throw new FleetError("not_found", `no attendance under '${key}' (see: ocfleet attendance list)`, { key });

@@ -138,7 +138,14 @@ export const whoami = defineQuery(api.auth.whoami, {
     const user: UserRow = requireUserRow(ctx.db, ctx.user.id);
     const identities = ctx.db
       .prepare("SELECT provider, email, email_verified, display_name, created_at, last_login_at FROM identities WHERE user_id = ? ORDER BY created_at")
-      .all(user.id) as Array<{ provider: "google"; email: string | null; email_verified: 0 | 1; display_name: string | null; created_at: number; last_login_at: number }>;
+      .all(user.id) as Array<{
+      provider: "google";
+      email: string | null;
+      email_verified: 0 | 1;
+      display_name: string | null;
+      created_at: number;
+      last_login_at: number;
+    }>;
     const session = loadSession(ctx.db, ctx.caller.session!.id)!;
     return {
       user: { ...toUserSummary(user), createdAt: user.created_at },

@@ -47,9 +47,12 @@ export function accessibleChat(ctx: QueryCtx & { user: CallerUser }, ref: string
   let id = ref;
   if (!/^cht_[0-9a-z]{16}$/.test(ref)) {
     ctx.reads(CHATS);
-    const matches = (ctx.db.prepare("SELECT id, owner_id FROM chats WHERE id LIKE ? ESCAPE '\\' LIMIT 50").all(`${ref.replace(/[\\%_]/g, "\\$&")}%`) as { id: string; owner_id: string }[]).filter((m) =>
-      canSee(ctx.user, m.owner_id),
-    );
+    const matches = (
+      ctx.db.prepare("SELECT id, owner_id FROM chats WHERE id LIKE ? ESCAPE '\\' LIMIT 50").all(`${ref.replace(/[\\%_]/g, "\\$&")}%`) as {
+        id: string;
+        owner_id: string;
+      }[]
+    ).filter((m) => canSee(ctx.user, m.owner_id));
     if (matches.length > 1) throw new FleetError("invalid_argument", `'${ref}' matches ${matches.length} chats; give more of the id`, { field: "chat" });
     if (matches.length === 1) id = matches[0]!.id;
   }
@@ -76,8 +79,14 @@ const getChat = defineInternalQuery((ctx, args: { chat: string; user: CallerUser
 /** A short account of a chat so far, to seed a new OpenCode session when the old one is gone. */
 const transcriptSummary = defineInternalQuery((ctx, args: { chatId: ChatId; before: string }) => {
   const lines: string[] = [];
-  for (const message of loadMessages(ctx, args.chatId).filter((m) => m.id !== args.before).slice(-12)) {
-    const text = message.parts.map((p) => (p.kind === "text" ? p.text : p.kind === "tool" ? `[ran ${p.tool}${p.title ? `: ${p.title}` : ""}]` : "")).join(" ").replace(/\s+/g, " ").trim();
+  for (const message of loadMessages(ctx, args.chatId)
+    .filter((m) => m.id !== args.before)
+    .slice(-12)) {
+    const text = message.parts
+      .map((p) => (p.kind === "text" ? p.text : p.kind === "tool" ? `[ran ${p.tool}${p.title ? `: ${p.title}` : ""}]` : ""))
+      .join(" ")
+      .replace(/\s+/g, " ")
+      .trim();
     if (text) lines.push(`${message.role === "user" ? "User" : "Assistant"}: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`);
   }
   let summary = lines.join("\n");
@@ -93,7 +102,17 @@ export function insertChat(ctx: MutationCtx, options: { workerId: string; ownerI
       `INSERT INTO chats (id, worker_id, owner_id, title, title_source, model, state, last_activity_at, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
     )
-    .run(id, options.workerId, options.ownerId, options.title ?? "New chat", options.title ? "user" : "pending", options.model ?? null, ctx.now, ctx.now, ctx.now);
+    .run(
+      id,
+      options.workerId,
+      options.ownerId,
+      options.title ?? "New chat",
+      options.title ? "user" : "pending",
+      options.model ?? null,
+      ctx.now,
+      ctx.now,
+      ctx.now,
+    );
   ctx.writes(CHATS, id);
   return id;
 }
@@ -148,7 +167,9 @@ export const stream = defineQuery(api.chat.stream, {
   args: z.strictObject(chatRef),
   handler: (ctx, { chat }) => {
     // Evaluated on every delta: check access with one indexed lookup, then read memory only.
-    const owner = /^cht_[0-9a-z]{16}$/.test(chat) ? (ctx.db.prepare("SELECT owner_id FROM chats WHERE id = ?").get(chat) as { owner_id: string } | undefined) : undefined;
+    const owner = /^cht_[0-9a-z]{16}$/.test(chat)
+      ? (ctx.db.prepare("SELECT owner_id FROM chats WHERE id = ?").get(chat) as { owner_id: string } | undefined)
+      : undefined;
     const id = owner && canSee(ctx.user, owner.owner_id) ? (chat as ChatId) : accessibleChat(ctx, chat).id;
     ctx.reads(CHATS, id);
     ctx.reads(STREAM, id);
@@ -185,13 +206,16 @@ export async function sendPrompt(
       const created = (await link.command("session.create", { workerId: row.worker_id, title })).sessionId;
       ctx.runMutation(setSession, { chatId: row.id, sessionId: created });
       runtime.registerSession(row.id, row.worker_id, created);
-      const prompt = summary ? `(This conversation continues from an earlier session that is gone. What was said so far:)\n${summary}\n\n(New message:)\n${text}` : text;
+      const prompt = summary
+        ? `(This conversation continues from an earlier session that is gone. What was said so far:)\n${summary}\n\n(New message:)\n${text}`
+        : text;
       return { sessionId: created, prompt };
     };
     const send = (to: { sessionId: string; prompt: string }) =>
       link.command("session.prompt", { workerId: row.worker_id, sessionId: to.sessionId, text: to.prompt, model: parseModel(chosenModel) });
-    let sessionId = row.opencode_session_id;
-    const exists = sessionId && row.state === "inactive" ? (await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists : Boolean(sessionId);
+    const sessionId = row.opencode_session_id;
+    const exists =
+      sessionId && row.state === "inactive" ? (await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists : Boolean(sessionId);
     if (!sessionId || !exists) {
       await send(await freshSession());
     } else {
@@ -215,7 +239,14 @@ export async function sendPrompt(
 
 export const send = defineAction(api.chat.send, {
   access: "user",
-  args: z.strictObject({ ...chatRef, text: z.string().refine((t) => t.trim().length > 0, "must not be empty").pipe(z.string().max(200_000)), model: modelArg.optional() }),
+  args: z.strictObject({
+    ...chatRef,
+    text: z
+      .string()
+      .refine((t) => t.trim().length > 0, "must not be empty")
+      .pipe(z.string().max(200_000)),
+    model: modelArg.optional(),
+  }),
   handler: (ctx, { chat, text, model }) => sendPrompt(ctx, { chat, user: ctx.user, text, ...(model ? { model } : {}) }),
 });
 
@@ -263,7 +294,8 @@ export const archive = defineMutation(api.chat.archive, {
   handler: (ctx, { chat, archived }) => {
     const row = accessibleChat(ctx, chat);
     const archive = archived ?? true;
-    if (archive && row.busy === 1) throw new FleetError("failed_precondition", `chat '${row.title}' is answering; stop it first with: ocfleet chat abort ${row.id}`);
+    if (archive && row.busy === 1)
+      throw new FleetError("failed_precondition", `chat '${row.title}' is answering; stop it first with: ocfleet chat abort ${row.id}`);
     ctx.db.prepare("UPDATE chats SET archived_at = ?, updated_at = ? WHERE id = ?").run(archive ? ctx.now : null, ctx.now, row.id);
     ctx.writes(CHATS, row.id);
     return toChatView(ctx, loadChat(ctx, row.id));
@@ -292,10 +324,13 @@ interface RequestTarget {
 const findRequest = defineInternalQuery((ctx, args: { request: string; user: CallerUser }): RequestTarget => {
   const rows = ctx.db
     .prepare(`${SELECT_REQUEST.replace("SELECT r.*", "SELECT r.*, c.owner_id, c.worker_id")} WHERE r.id LIKE ? ESCAPE '\\' LIMIT 50`)
-    .all(`${args.request.replace(/[\\%_]/g, "\\$&")}%`) as Array<Parameters<typeof toRequestView>[0] & { owner_id: string; worker_id: string; opencode_request_id: string }>;
+    .all(`${args.request.replace(/[\\%_]/g, "\\$&")}%`) as Array<
+    Parameters<typeof toRequestView>[0] & { owner_id: string; worker_id: string; opencode_request_id: string }
+  >;
   const visible = rows.filter((r) => canSee(args.user, r.owner_id));
   if (visible.length === 0) throw new FleetError("not_found", `no request '${args.request}' (see: ocfleet chat pending)`, { request: args.request });
-  if (visible.length > 1) throw new FleetError("invalid_argument", `'${args.request}' matches ${visible.length} requests; give more of the id`, { field: "request" });
+  if (visible.length > 1)
+    throw new FleetError("invalid_argument", `'${args.request}' matches ${visible.length} requests; give more of the id`, { field: "request" });
   const row = visible[0]!;
   const view = toRequestView(row);
   if (view.status !== "pending") throw new FleetError("failed_precondition", `request ${view.id} is already ${view.status}`);
@@ -307,8 +342,11 @@ export const permit = defineAction(api.chat.permit, {
   args: z.strictObject({ request: z.string().trim().min(4, "must name a request (req_…)"), reply: z.enum(["once", "always", "reject"]) }),
   handler: async (ctx, { request, reply }) => {
     const target = ctx.runQuery(findRequest, { request, user: ctx.user });
-    if (target.view.kind !== "permission") throw new FleetError("invalid_argument", `request ${target.view.id} is a question; answer it with: ocfleet chat answer`, { field: "request" });
-    await ctx.services.fleet.linkForWorker(target.workerId).command("permission.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, reply });
+    if (target.view.kind !== "permission")
+      throw new FleetError("invalid_argument", `request ${target.view.id} is a question; answer it with: ocfleet chat answer`, { field: "request" });
+    await ctx.services.fleet
+      .linkForWorker(target.workerId)
+      .command("permission.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, reply });
     const status: RequestView["status"] = reply === "reject" ? "rejected" : "answered";
     ctx.runMutation(resolveRequest, { chatId: target.view.chatId, opencodeRequestId: target.opencodeRequestId, status, answer: reply, userId: ctx.user.id });
     return { ...target.view, status, answer: reply, answeredAt: ctx.now };
@@ -319,7 +357,9 @@ export const permit = defineAction(api.chat.permit, {
 function matchAnswers(view: RequestView, answers: string[][]): string[][] {
   const questions = view.questions ?? [];
   if (answers.length !== questions.length) {
-    throw new FleetError("invalid_argument", `request ${view.id} asks ${questions.length} question(s); give ${questions.length} answer(s)`, { field: "answers" });
+    throw new FleetError("invalid_argument", `request ${view.id} asks ${questions.length} question(s); give ${questions.length} answer(s)`, {
+      field: "answers",
+    });
   }
   return answers.map((choices, i) => {
     const q = questions[i]!;
@@ -339,13 +379,20 @@ function matchAnswers(view: RequestView, answers: string[][]): string[][] {
 export const answer = defineAction(api.chat.answer, {
   access: "user",
   args: z
-    .strictObject({ request: z.string().trim().min(4, "must name a request (req_…)"), answers: z.array(z.array(z.string().min(1))).optional(), reject: z.boolean().optional() })
+    .strictObject({
+      request: z.string().trim().min(4, "must name a request (req_…)"),
+      answers: z.array(z.array(z.string().min(1))).optional(),
+      reject: z.boolean().optional(),
+    })
     .refine((a) => (a.answers !== undefined) !== (a.reject === true), { message: "give either answers or reject, not both", path: ["answers"] }),
   handler: async (ctx, { request, answers, reject }) => {
     const target = ctx.runQuery(findRequest, { request, user: ctx.user });
-    if (target.view.kind !== "question") throw new FleetError("invalid_argument", `request ${target.view.id} is a permission; answer it with: ocfleet chat permit`, { field: "request" });
+    if (target.view.kind !== "question")
+      throw new FleetError("invalid_argument", `request ${target.view.id} is a permission; answer it with: ocfleet chat permit`, { field: "request" });
     const chosen = reject ? null : matchAnswers(target.view, answers!);
-    await ctx.services.fleet.linkForWorker(target.workerId).command("question.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, answers: chosen });
+    await ctx.services.fleet
+      .linkForWorker(target.workerId)
+      .command("question.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, answers: chosen });
     const status: RequestView["status"] = chosen ? "answered" : "rejected";
     ctx.runMutation(resolveRequest, { chatId: target.view.chatId, opencodeRequestId: target.opencodeRequestId, status, answer: chosen, userId: ctx.user.id });
     return { ...target.view, status, answer: chosen, answeredAt: ctx.now };

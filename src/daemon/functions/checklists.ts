@@ -96,11 +96,9 @@ function requireChecklist(ctx: QueryCtx, key: string): ChecklistRow {
 
 function assertNotConcluded(row: ChecklistRow): void {
   if (row.concluded_at !== null) {
-    throw new FleetError(
-      "failed_precondition",
-      `checklist '${row.key}' is concluded; reopen it to change it (ocfleet checklist reopen ${row.key})`,
-      { key: row.key },
-    );
+    throw new FleetError("failed_precondition", `checklist '${row.key}' is concluded; reopen it to change it (ocfleet checklist reopen ${row.key})`, {
+      key: row.key,
+    });
   }
 }
 
@@ -130,10 +128,7 @@ function renumber(ctx: MutationCtx, order: readonly ChecklistItemId[]): void {
 
 function requireOwnerOrAdmin(ctx: MutationCtx<"user">, checklist: ChecklistRow, action: string): void {
   if (checklist.owner_id !== ctx.user.id && ctx.user.level !== "system_admin") {
-    throw new FleetError(
-      "permission_denied",
-      `only ${checklist.owner_name} (the checklist's owner) or an admin can ${action} checklist '${checklist.key}'`,
-    );
+    throw new FleetError("permission_denied", `only ${checklist.owner_name} (the checklist's owner) or an admin can ${action} checklist '${checklist.key}'`);
   }
 }
 
@@ -178,9 +173,9 @@ export const addItem = defineMutation(api.checklists.addItem, {
       checklist = requireChecklist(ctx, key);
     }
     assertNotConcluded(checklist);
-    const { next } = ctx.db
-      .prepare("SELECT COALESCE(MAX(position), 0) + 1 AS next FROM checklist_items WHERE checklist_id = ?")
-      .get(checklist.id) as { next: number };
+    const { next } = ctx.db.prepare("SELECT COALESCE(MAX(position), 0) + 1 AS next FROM checklist_items WHERE checklist_id = ?").get(checklist.id) as {
+      next: number;
+    };
     const id = newId("checklistItem");
     ctx.db
       .prepare(
@@ -229,7 +224,10 @@ export const removeItem = defineMutation(api.checklists.removeItem, {
     const checklist = requireOpenChecklist(ctx, key);
     requireItem(ctx, checklist, itemId);
     ctx.db.prepare("DELETE FROM checklist_items WHERE id = ?").run(itemId);
-    renumber(ctx, loadItems(ctx, checklist.id).map((item) => item.id));
+    renumber(
+      ctx,
+      loadItems(ctx, checklist.id).map((item) => item.id),
+    );
     touch(ctx, checklist);
     return { removed: true as const };
   },
@@ -257,11 +255,12 @@ export const clearCompleted = defineMutation(api.checklists.clearCompleted, {
   args: z.strictObject({ key: keyArg }),
   handler: (ctx, { key }) => {
     const checklist = requireOpenChecklist(ctx, key);
-    const { changes } = ctx.db
-      .prepare("DELETE FROM checklist_items WHERE checklist_id = ? AND done_at IS NOT NULL")
-      .run(checklist.id);
+    const { changes } = ctx.db.prepare("DELETE FROM checklist_items WHERE checklist_id = ? AND done_at IS NOT NULL").run(checklist.id);
     if (changes > 0) {
-      renumber(ctx, loadItems(ctx, checklist.id).map((item) => item.id));
+      renumber(
+        ctx,
+        loadItems(ctx, checklist.id).map((item) => item.id),
+      );
       touch(ctx, checklist);
     }
     return { removed: changes };
@@ -274,9 +273,7 @@ export const conclude = defineMutation(api.checklists.conclude, {
   handler: (ctx, { key }) => {
     const checklist = requireOpenChecklist(ctx, key);
     requireOwnerOrAdmin(ctx, checklist, "conclude");
-    ctx.db
-      .prepare("UPDATE checklists SET concluded_at = ?, concluded_by = ? WHERE id = ?")
-      .run(ctx.now, ctx.user.id, checklist.id);
+    ctx.db.prepare("UPDATE checklists SET concluded_at = ?, concluded_by = ? WHERE id = ?").run(ctx.now, ctx.user.id, checklist.id);
     touch(ctx, checklist);
     return toView(ctx, requireChecklist(ctx, key));
   },

@@ -43,9 +43,9 @@ interface MessageRow {
 
 function loadDiscussion(ctx: QueryCtx, key: string): DiscussionRow | undefined {
   ctx.reads(TABLE, key);
-  return ctx.db
-    .prepare("SELECT d.*, o.name AS owner_name FROM discussions d JOIN users o ON o.id = d.owner_id WHERE d.key = ?")
-    .get(key) as DiscussionRow | undefined;
+  return ctx.db.prepare("SELECT d.*, o.name AS owner_name FROM discussions d JOIN users o ON o.id = d.owner_id WHERE d.key = ?").get(key) as
+    | DiscussionRow
+    | undefined;
 }
 
 function requireDiscussion(ctx: QueryCtx, key: string): DiscussionRow {
@@ -70,7 +70,12 @@ function toView(ctx: QueryCtx, row: DiscussionRow): DiscussionView {
       )
       .all(row.id) as { text: string; tags: string; concluded_at: number; concluded_by_name: string | null }[]
   ).map(
-    (c): ConclusionView => ({ text: c.text, tags: JSON.parse(c.tags) as ConclusionTag[], concludedBy: c.concluded_by_name ?? "(deleted user)", concludedAt: c.concluded_at }),
+    (c): ConclusionView => ({
+      text: c.text,
+      tags: JSON.parse(c.tags) as ConclusionTag[],
+      concludedBy: c.concluded_by_name ?? "(deleted user)",
+      concludedAt: c.concluded_at,
+    }),
   );
   return {
     id: row.id,
@@ -109,7 +114,14 @@ export const list = defineQuery(api.discussions.list, {
          FROM discussions d JOIN users o ON o.id = d.owner_id ORDER BY d.updated_at DESC`,
       )
       .all() as { key: string; title: string | null; concluded_at: number | null; updated_at: number; owner_name: string; message_count: number }[];
-    return rows.map((r) => ({ key: r.key, title: r.title, ownerName: r.owner_name, concluded: r.concluded_at !== null, messageCount: r.message_count, updatedAt: r.updated_at }));
+    return rows.map((r) => ({
+      key: r.key,
+      title: r.title,
+      ownerName: r.owner_name,
+      concluded: r.concluded_at !== null,
+      messageCount: r.message_count,
+      updatedAt: r.updated_at,
+    }));
   },
 });
 
@@ -128,7 +140,11 @@ export const open = defineMutation(api.discussions.open, {
   handler: (ctx, { key, title }) => {
     const existing = loadDiscussion(ctx, key);
     if (existing) {
-      throw new FleetError("already_exists", `discussion '${key}' is already open (by ${existing.owner_name}); post to it with: ocfleet discuss post ${key} "text"`, { key });
+      throw new FleetError(
+        "already_exists",
+        `discussion '${key}' is already open (by ${existing.owner_name}); post to it with: ocfleet discuss post ${key} "text"`,
+        { key },
+      );
     }
     ctx.db
       .prepare("INSERT INTO discussions (id, key, title, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
@@ -144,9 +160,13 @@ export const post = defineMutation(api.discussions.post, {
   handler: (ctx, { key, text }) => {
     const row = requireDiscussion(ctx, key);
     if (row.concluded_at !== null) {
-      throw new FleetError("failed_precondition", `discussion '${key}' is concluded; its owner or an admin can reopen it with: ocfleet discuss reopen ${key}`, { key });
+      throw new FleetError("failed_precondition", `discussion '${key}' is concluded; its owner or an admin can reopen it with: ocfleet discuss reopen ${key}`, {
+        key,
+      });
     }
-    const { next } = ctx.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM discussion_messages WHERE discussion_id = ?").get(row.id) as { next: number };
+    const { next } = ctx.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM discussion_messages WHERE discussion_id = ?").get(row.id) as {
+      next: number;
+    };
     const id = newId("discussionMessage");
     ctx.db
       .prepare("INSERT INTO discussion_messages (id, discussion_id, seq, author_id, text, created_at) VALUES (?, ?, ?, ?, ?, ?)")

@@ -104,9 +104,9 @@ function loadPresentation(ctx: QueryCtx, id: string): PresentationRow | undefine
 /** The presentation a presenter command is for: the one named, or the caller's newest running one. */
 function commandTarget(ctx: MutationCtx<"user">, id: string | undefined): PresentationRow {
   if (id === undefined) {
-    const row = ctx.db
-      .prepare(`${SELECT_PRESENTATION} WHERE p.presenter_id = ? AND p.state = 'running' ORDER BY p.started_at DESC LIMIT 1`)
-      .get(ctx.user.id) as PresentationRow | undefined;
+    const row = ctx.db.prepare(`${SELECT_PRESENTATION} WHERE p.presenter_id = ? AND p.state = 'running' ORDER BY p.started_at DESC LIMIT 1`).get(ctx.user.id) as
+      | PresentationRow
+      | undefined;
     if (!row) throw new FleetError("not_found", "you are not presenting anything; start with: ocfleet present start <file.md>");
     return row;
   }
@@ -126,7 +126,10 @@ type Move = { slide: number; note?: string } | { stop: true };
 function command(ctx: MutationCtx<"user">, args: { id?: string; at: number }, verb: string, decide: (row: PresentationRow) => Move): PresenterCommandResult {
   const row = commandTarget(ctx, args.id);
   if (row.presenter_id !== ctx.user.id) {
-    throw new FleetError("permission_denied", `only ${row.presenter_name} (the presenter) can ${verb} '${row.title}'; to watch it: ocfleet present follow ${row.id}`);
+    throw new FleetError(
+      "permission_denied",
+      `only ${row.presenter_name} (the presenter) can ${verb} '${row.title}'; to watch it: ocfleet present follow ${row.id}`,
+    );
   }
   if (row.state === "stopped") throw new FleetError("failed_precondition", `presentation '${row.title}' has ended`, { id: row.id });
   const move = decide(row);
@@ -157,7 +160,10 @@ export const start = defineMutation(api.presentations.start, {
   }),
   handler: (ctx, { markdown, title }) => {
     const slides = splitSlides(markdown);
-    if (slides.length === 0) throw new FleetError("invalid_argument", "the deck is empty: write some markdown, with slides separated by lines that are exactly ---", { field: "markdown" });
+    if (slides.length === 0)
+      throw new FleetError("invalid_argument", "the deck is empty: write some markdown, with slides separated by lines that are exactly ---", {
+        field: "markdown",
+      });
     if (slides.length > MAX_SLIDES) {
       throw new FleetError("invalid_argument", `the deck has ${slides.length} slides; at most ${MAX_SLIDES} are allowed`, { field: "markdown" });
     }
@@ -180,7 +186,9 @@ export const list = defineQuery(api.presentations.list, {
   args: z.strictObject({ all: z.boolean().optional() }),
   handler: (ctx, { all }) => {
     ctx.reads(TABLE);
-    const sql = all ? `${SELECT_PRESENTATION} ORDER BY p.started_at DESC LIMIT 200` : `${SELECT_PRESENTATION} WHERE p.state = 'running' ORDER BY p.started_at DESC`;
+    const sql = all
+      ? `${SELECT_PRESENTATION} ORDER BY p.started_at DESC LIMIT 200`
+      : `${SELECT_PRESENTATION} WHERE p.state = 'running' ORDER BY p.started_at DESC`;
     return (ctx.db.prepare(sql).all() as PresentationRow[]).map(toSummary);
   },
 });
@@ -197,15 +205,19 @@ export const get = defineQuery(api.presentations.get, {
 export const next = defineMutation(api.presentations.next, {
   access: "user",
   args: z.strictObject(commandArgs),
-  handler: (ctx, args) => command(ctx, args, "move to the next slide of", (row) =>
-    row.current_slide < row.slide_count ? { slide: row.current_slide + 1 } : { slide: row.current_slide, note: "already on the last slide" },),
+  handler: (ctx, args) =>
+    command(ctx, args, "move to the next slide of", (row) =>
+      row.current_slide < row.slide_count ? { slide: row.current_slide + 1 } : { slide: row.current_slide, note: "already on the last slide" },
+    ),
 });
 
 export const prev = defineMutation(api.presentations.prev, {
   access: "user",
   args: z.strictObject(commandArgs),
-  handler: (ctx, args) => command(ctx, args, "move to the previous slide of", (row) =>
-    row.current_slide > 1 ? { slide: row.current_slide - 1 } : { slide: 1, note: "already on the first slide" },),
+  handler: (ctx, args) =>
+    command(ctx, args, "move to the previous slide of", (row) =>
+      row.current_slide > 1 ? { slide: row.current_slide - 1 } : { slide: 1, note: "already on the first slide" },
+    ),
 });
 
 export const goto = defineMutation(api.presentations.goto, {
@@ -214,7 +226,11 @@ export const goto = defineMutation(api.presentations.goto, {
   handler: (ctx, args) =>
     command(ctx, args, "move the slides of", (row) => {
       if (args.slide > row.slide_count) {
-        throw new FleetError("invalid_argument", `slide ${args.slide} is out of range: '${row.title}' has ${row.slide_count} slide${row.slide_count === 1 ? "" : "s"}`, { field: "slide" });
+        throw new FleetError(
+          "invalid_argument",
+          `slide ${args.slide} is out of range: '${row.title}' has ${row.slide_count} slide${row.slide_count === 1 ? "" : "s"}`,
+          { field: "slide" },
+        );
       }
       return { slide: args.slide };
     }),

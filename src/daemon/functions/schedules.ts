@@ -67,9 +67,9 @@ function toView(ctx: QueryCtx, row: ScheduleRow): ScheduleView {
   ctx.reads(SCHEDULE_RUNS, row.id);
   ctx.reads(CHATS, row.chat_id); // its title shows
 
-  const last = ctx.db.prepare("SELECT scheduled_for, status, reason FROM schedule_runs WHERE schedule_id = ? ORDER BY scheduled_for DESC LIMIT 1").get(row.id) as
-    | Pick<RunRow, "scheduled_for" | "status" | "reason">
-    | undefined;
+  const last = ctx.db
+    .prepare("SELECT scheduled_for, status, reason FROM schedule_runs WHERE schedule_id = ? ORDER BY scheduled_for DESC LIMIT 1")
+    .get(row.id) as Pick<RunRow, "scheduled_for" | "status" | "reason"> | undefined;
   return {
     id: row.id,
     name: row.name,
@@ -150,12 +150,16 @@ const addArgs = z
     worker: z.string().trim().min(1, "must name a worker (id or name)").optional(),
     chat: z.string().trim().min(1, "must name a chat (cht_…)").optional(),
     cron: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-    prompt: z.string().refine((text) => text.trim().length > 0, "must not be empty").pipe(z.string().max(200_000, "must be at most 200000 characters")),
+    prompt: z
+      .string()
+      .refine((text) => text.trim().length > 0, "must not be empty")
+      .pipe(z.string().max(200_000, "must be at most 200000 characters")),
     timezone: z.string().trim().min(1, "must not be empty").max(100).optional(),
     name: nameArg.optional(),
   })
   .superRefine((args, issues) => {
-    if (args.worker === undefined && args.chat === undefined) issues.addIssue({ code: "custom", path: ["worker"], message: "give a worker, or a chat to send into" });
+    if (args.worker === undefined && args.chat === undefined)
+      issues.addIssue({ code: "custom", path: ["worker"], message: "give a worker, or a chat to send into" });
     // croner's own message, naming the field it is about.
     const problem = cronProblem(args.cron, args.timezone ?? localTimeZone());
     if (problem) issues.addIssue({ code: "custom", path: [problem.field], message: problem.message });
@@ -175,9 +179,14 @@ export const add = defineMutation(api.schedules.add, {
     if (args.chat !== undefined) {
       const chat = accessibleChat(ctx, args.chat);
       if (args.worker !== undefined && findWorker(ctx, args.worker).id !== chat.worker_id) {
-        throw new FleetError("invalid_argument", `chat ${chat.id} runs on worker '${chat.worker_name}', not '${args.worker}'; leave out --worker or name that one`, { field: "worker" });
+        throw new FleetError(
+          "invalid_argument",
+          `chat ${chat.id} runs on worker '${chat.worker_name}', not '${args.worker}'; leave out --worker or name that one`,
+          { field: "worker" },
+        );
       }
-      if (chat.archived_at !== null) throw new FleetError("failed_precondition", `chat '${chat.title}' is archived; unarchive it, or leave out --chat for a new one`);
+      if (chat.archived_at !== null)
+        throw new FleetError("failed_precondition", `chat '${chat.title}' is archived; unarchive it, or leave out --chat for a new one`);
       workerId = chat.worker_id;
       chatId = chat.id;
     } else {
@@ -237,7 +246,8 @@ export const pause = defineMutation(api.schedules.pause, {
   args: z.strictObject(scheduleRef),
   handler: (ctx, { schedule }) => {
     const row = findSchedule(ctx, schedule);
-    if (row.paused_at !== null) throw new FleetError("failed_precondition", `schedule '${row.name}' is already paused; resume it with: ocfleet schedule resume ${row.name}`);
+    if (row.paused_at !== null)
+      throw new FleetError("failed_precondition", `schedule '${row.name}' is already paused; resume it with: ocfleet schedule resume ${row.name}`);
     ctx.db.prepare("UPDATE schedules SET paused_at = ?, next_run_at = NULL, updated_at = ? WHERE id = ?").run(ctx.now, ctx.now, row.id);
     ctx.writes(SCHEDULES, row.id);
     wakeRunner(ctx);

@@ -33,7 +33,11 @@ export const issueLoginCode = defineMutation(api.serviceDesk.issueLoginCode, {
       now: ctx.now,
     });
     // The code goes to the admin once; the log records only that one was issued and until when.
-    writeAudit(ctx.db, ctx.user, ctx.now, { action: "serviceDesk.issueLoginCode", target: target.id, details: { name: target.name, expiresAt: grant.expiresAt } });
+    writeAudit(ctx.db, ctx.user, ctx.now, {
+      action: "serviceDesk.issueLoginCode",
+      target: target.id,
+      details: { name: target.name, expiresAt: grant.expiresAt },
+    });
     ctx.writes(AUDIT_TABLE);
     return { ...grant, user: toUserSummary(target) };
   },

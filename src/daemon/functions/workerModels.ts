@@ -13,9 +13,16 @@ export const list = defineQuery(api.workerModels.list, {
   handler: (ctx, { worker }): ModelView[] => {
     const row = findWorker(ctx, worker);
     ctx.reads(TABLE, row.id);
-    const models = ctx.db
-      .prepare("SELECT * FROM worker_models WHERE worker_id = ? ORDER BY provider_id, model_id")
-      .all(row.id) as Array<{ provider_id: string; provider_name: string; model_id: string; name: string; context_limit: number | null; output_limit: number | null; tool_call: number; is_default: number }>;
+    const models = ctx.db.prepare("SELECT * FROM worker_models WHERE worker_id = ? ORDER BY provider_id, model_id").all(row.id) as Array<{
+      provider_id: string;
+      provider_name: string;
+      model_id: string;
+      name: string;
+      context_limit: number | null;
+      output_limit: number | null;
+      tool_call: number;
+      is_default: number;
+    }>;
     return models.map((m) => ({
       id: `${m.provider_id}/${m.model_id}`,
       providerId: m.provider_id,

@@ -108,9 +108,15 @@ export const get = defineQuery(api.workers.get, {
 });
 
 const insertWorker = defineInternalMutation(
-  (ctx, args: { machineId: string; directory: string; name: string | undefined; env: Record<string, string>; opencodeBinary: string | null; createdBy: string }) => {
-    const duplicate = ctx.db.prepare("SELECT name FROM workers WHERE machine_id = ? AND directory = ?").get(args.machineId, args.directory) as { name: string } | undefined;
-    if (duplicate) throw new FleetError("already_exists", `worker '${duplicate.name}' already serves ${args.directory} on this machine`, { field: "directory" });
+  (
+    ctx,
+    args: { machineId: string; directory: string; name: string | undefined; env: Record<string, string>; opencodeBinary: string | null; createdBy: string },
+  ) => {
+    const duplicate = ctx.db.prepare("SELECT name FROM workers WHERE machine_id = ? AND directory = ?").get(args.machineId, args.directory) as
+      | { name: string }
+      | undefined;
+    if (duplicate)
+      throw new FleetError("already_exists", `worker '${duplicate.name}' already serves ${args.directory} on this machine`, { field: "directory" });
     let name = args.name;
     if (name !== undefined && ctx.db.prepare("SELECT 1 FROM workers WHERE name = ?").get(name)) {
       throw new FleetError("already_exists", `a worker named '${name}' exists already; pick another --name`, { field: "name" });
@@ -192,13 +198,19 @@ export const machineOfWorker = defineInternalQuery((ctx, args: { workerId: strin
 
 /** Workers of a machine that should be running. */
 export const wantedWorkers = defineInternalQuery((ctx, args: { machineId: string }) => {
-  return ctx.db.prepare(`${SELECT_WORKER} WHERE w.machine_id = ? AND w.desired_state = 'running' AND w.approval = 'approved'`).all(args.machineId) as WorkerRow[];
+  return ctx.db
+    .prepare(`${SELECT_WORKER} WHERE w.machine_id = ? AND w.desired_state = 'running' AND w.approval = 'approved'`)
+    .all(args.machineId) as WorkerRow[];
 });
 
 const envArg = z.record(z.string(), z.string()).superRefine((env, ctx) => {
   for (const key of Object.keys(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      ctx.addIssue({ code: "custom", path: [key], message: `'${key}' is not a valid environment variable name (letters, digits and _, not starting with a digit)` });
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `'${key}' is not a valid environment variable name (letters, digits and _, not starting with a digit)`,
+      });
     }
   }
   if (JSON.stringify(env).length > 1024 * 1024) ctx.addIssue({ code: "custom", message: "the environment overlay must be under 1 MiB" });
@@ -290,7 +302,12 @@ export const readLog = defineAction(api.workers.readLog, {
   args: z.strictObject({
     ...workerRef,
     offset: z.number().int().min(0).optional(),
-    maxBytes: z.number().int().min(1).max(1024 * 1024).optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024 * 1024)
+      .optional(),
   }),
   handler: async (ctx, { worker, offset, maxBytes }) => {
     const row = ctx.runQuery(getWorker, { worker });

@@ -54,7 +54,11 @@ export const CLEANUP_JOBS: readonly CleanupJob[] = [
     description: "Google sign-ins that expired (used or not)",
     deleteBatch: (ctx, now, _settings, limit) => {
       const rows = ctx.db.prepare("SELECT rowid FROM login_requests WHERE expires_at <= ? LIMIT ?").all(now, limit) as { rowid: number }[];
-      return deleteRowids(ctx.db, "login_requests", rows.map((r) => r.rowid));
+      return deleteRowids(
+        ctx.db,
+        "login_requests",
+        rows.map((r) => r.rowid),
+      );
     },
   },
   {
@@ -106,7 +110,9 @@ export const CLEANUP_JOBS: readonly CleanupJob[] = [
     name: "schedule-runs",
     description: "runs of each schedule beyond its newest ones",
     deleteBatch: (ctx, _now, settings, limit) => {
-      const crowded = ctx.db.prepare("SELECT schedule_id FROM schedule_runs GROUP BY schedule_id HAVING COUNT(*) > ?").all(settings.scheduleRunsKept) as { schedule_id: string }[];
+      const crowded = ctx.db.prepare("SELECT schedule_id FROM schedule_runs GROUP BY schedule_id HAVING COUNT(*) > ?").all(settings.scheduleRunsKept) as {
+        schedule_id: string;
+      }[];
       const firstToGo = ctx.db.prepare("SELECT scheduled_for FROM schedule_runs WHERE schedule_id = ? ORDER BY scheduled_for DESC LIMIT 1 OFFSET ?");
       const older = ctx.db.prepare("SELECT id FROM schedule_runs WHERE schedule_id = ? AND scheduled_for <= ? LIMIT ?");
       const del = ctx.db.prepare("DELETE FROM schedule_runs WHERE id = ?");
@@ -129,16 +135,18 @@ export const deleteBatch = defineInternalMutation((ctx, args: { job: string; now
   return job.deleteBatch(ctx, args.now, args.settings, args.limit);
 });
 
-export const recordJobRun = defineInternalMutation((ctx, args: { job: string; startedAt: number; finishedAt: number; removed: number; error: string | null }) => {
-  ctx.db
-    .prepare("INSERT INTO job_runs (job, started_at, finished_at, removed, error) VALUES (?, ?, ?, ?, ?)")
-    .run(args.job, args.startedAt, args.finishedAt, args.removed, args.error);
-  const keep = ctx.db.prepare("SELECT started_at FROM job_runs WHERE job = ? ORDER BY started_at DESC LIMIT 1 OFFSET ?").get(args.job, RUNS_KEPT - 1) as
-    | { started_at: number }
-    | undefined;
-  if (keep) ctx.db.prepare("DELETE FROM job_runs WHERE job = ? AND started_at < ?").run(args.job, keep.started_at);
-  ctx.writes(JOB_RUNS);
-});
+export const recordJobRun = defineInternalMutation(
+  (ctx, args: { job: string; startedAt: number; finishedAt: number; removed: number; error: string | null }) => {
+    ctx.db
+      .prepare("INSERT INTO job_runs (job, started_at, finished_at, removed, error) VALUES (?, ?, ?, ?, ?)")
+      .run(args.job, args.startedAt, args.finishedAt, args.removed, args.error);
+    const keep = ctx.db.prepare("SELECT started_at FROM job_runs WHERE job = ? ORDER BY started_at DESC LIMIT 1 OFFSET ?").get(args.job, RUNS_KEPT - 1) as
+      | { started_at: number }
+      | undefined;
+    if (keep) ctx.db.prepare("DELETE FROM job_runs WHERE job = ? AND started_at < ?").run(args.job, keep.started_at);
+    ctx.writes(JOB_RUNS);
+  },
+);
 
 /** Every job with its last run, for admin.jobs. */
 export function jobStatuses(db: Db, settings: CleanupSettings): JobStatusView[] {

@@ -20,7 +20,9 @@ export const dueSchedules = defineInternalQuery((ctx, args: { now: number }) => 
 });
 
 export const nextDueAt = defineInternalQuery((ctx, _args: Record<string, never>) => {
-  const row = ctx.db.prepare("SELECT next_run_at FROM schedules WHERE next_run_at IS NOT NULL ORDER BY next_run_at LIMIT 1").get() as { next_run_at: number } | undefined;
+  const row = ctx.db.prepare("SELECT next_run_at FROM schedules WHERE next_run_at IS NOT NULL ORDER BY next_run_at LIMIT 1").get() as
+    | { next_run_at: number }
+    | undefined;
   return row?.next_run_at ?? null;
 });
 
@@ -46,21 +48,40 @@ function changed(ctx: MutationCtx, scheduleId: string): void {
 export const claimRuns = defineInternalMutation(
   (
     ctx,
-    args: { scheduleId: ScheduleId; expectedNextRunAt: number; nextRunAt: number | null; fire: number | null; missed: Array<{ scheduledFor: number; reason: string }>; recordedAt: number },
+    args: {
+      scheduleId: ScheduleId;
+      expectedNextRunAt: number;
+      nextRunAt: number | null;
+      fire: number | null;
+      missed: Array<{ scheduledFor: number; reason: string }>;
+      recordedAt: number;
+    },
   ): { missed: number; run: ClaimedRun | null } | null => {
     const { changes } = ctx.db
       .prepare("UPDATE schedules SET next_run_at = ?, updated_at = ? WHERE id = ? AND next_run_at = ?")
       .run(args.nextRunAt, args.recordedAt, args.scheduleId, args.expectedNextRunAt);
     if (changes === 0) return null;
     const schedule = ctx.db
-      .prepare("SELECT s.chat_id, s.prompt, u.id AS owner_id, u.name AS owner_name, u.level AS owner_level FROM schedules s JOIN users u ON u.id = s.owner_id WHERE s.id = ?")
+      .prepare(
+        "SELECT s.chat_id, s.prompt, u.id AS owner_id, u.name AS owner_name, u.level AS owner_level FROM schedules s JOIN users u ON u.id = s.owner_id WHERE s.id = ?",
+      )
       .get(args.scheduleId) as { chat_id: ChatId; prompt: string; owner_id: CallerUser["id"]; owner_name: string; owner_level: CallerUser["level"] };
     const insert = ctx.db.prepare(
       `INSERT INTO schedule_runs (id, schedule_id, scheduled_for, status, reason, chat_id, recorded_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (schedule_id, scheduled_for) DO NOTHING`,
     );
     let missed = 0;
-    for (const run of args.missed) missed += insert.run(newId("scheduleRun"), args.scheduleId, run.scheduledFor, "missed", run.reason, schedule.chat_id, args.recordedAt, args.recordedAt).changes;
+    for (const run of args.missed)
+      missed += insert.run(
+        newId("scheduleRun"),
+        args.scheduleId,
+        run.scheduledFor,
+        "missed",
+        run.reason,
+        schedule.chat_id,
+        args.recordedAt,
+        args.recordedAt,
+      ).changes;
     let run: ClaimedRun | null = null;
     if (args.fire !== null) {
       const runId = newId("scheduleRun");
@@ -88,7 +109,9 @@ export const attachMessage = defineInternalMutation((ctx, args: { runId: Schedul
 });
 
 function finish(ctx: MutationCtx, where: string, key: string, status: ScheduleRunStatus, reason: string | null, at: number): boolean {
-  const row = ctx.db.prepare(`SELECT id, schedule_id FROM schedule_runs WHERE ${where} AND status = 'sent'`).get(key) as { id: string; schedule_id: string } | undefined;
+  const row = ctx.db.prepare(`SELECT id, schedule_id FROM schedule_runs WHERE ${where} AND status = 'sent'`).get(key) as
+    | { id: string; schedule_id: string }
+    | undefined;
   if (!row) return false;
   ctx.db.prepare("UPDATE schedule_runs SET status = ?, reason = ?, finished_at = ? WHERE id = ?").run(status, reason, at, row.id);
   changed(ctx, row.schedule_id);

@@ -7,7 +7,17 @@ import type { FinishedTurn } from "../chat/runtime.js";
 import type { Logger } from "../log.js";
 import type { MessageId } from "../../protocol/ids.js";
 import { CronTimes } from "./cron.js";
-import { attachMessage, claimRuns, dueSchedules, finishRun, finishRunOfMessage, nextDueAt, recoverRuns, type ClaimedRun, type DueSchedule } from "./schedule-runs.js";
+import {
+  attachMessage,
+  claimRuns,
+  dueSchedules,
+  finishRun,
+  finishRunOfMessage,
+  nextDueAt,
+  recoverRuns,
+  type ClaimedRun,
+  type DueSchedule,
+} from "./schedule-runs.js";
 
 /** A run found later than this after its time is missed rather than fired. */
 export const LATE_LIMIT_MS = 60_000;
@@ -105,7 +115,12 @@ export class ScheduleRunner {
   /** A chat turn ended: if a scheduled run started it, record how it went. */
   turnFinished(turn: FinishedTurn): void {
     const reason = turn.status === "completed" ? null : turn.error ? turn.error.message : `the reply ended ${turn.status}`;
-    this.deps.runMutation(finishRunOfMessage, { messageId: turn.userMessageId, status: turn.status === "completed" ? "completed" : "failed", reason, at: this.deps.now() });
+    this.deps.runMutation(finishRunOfMessage, {
+      messageId: turn.userMessageId,
+      status: turn.status === "completed" ? "completed" : "failed",
+      reason,
+      at: this.deps.now(),
+    });
   }
 
   private async fire(run: ClaimedRun): Promise<void> {

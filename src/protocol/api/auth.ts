@@ -90,9 +90,7 @@ export interface GoogleDeviceStart {
   retryInMs: number;
 }
 
-export type GoogleDevicePoll =
-  | { status: "pending"; retryInMs: number; slowedDown: boolean }
-  | { status: "approved"; signIn: SignInResult };
+export type GoogleDevicePoll = { status: "pending"; retryInMs: number; slowedDown: boolean } | { status: "approved"; signIn: SignInResult };
 
 type GoogleFinishArgs = { requestId: LoginRequestId; state: string; code: string };
 

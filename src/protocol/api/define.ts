@@ -23,9 +23,13 @@ export const query = <A, R>(): Unnamed<QueryRef<A, R>> => ({ kind: "query" });
 export const mutation = <A, R>(): Unnamed<MutationRef<A, R>> => ({ kind: "mutation" });
 export const action = <A, R>(): Unnamed<ActionRef<A, R>> => ({ kind: "action" });
 
-type Named<T> = { [K in keyof T]: T[K] extends { kind: infer Kind; types?: { args: infer A; result: infer R } }
-  ? Kind extends MethodKind ? MethodRef<Kind, A, R> : never
-  : never };
+type Named<T> = {
+  [K in keyof T]: T[K] extends { kind: infer Kind; types?: { args: infer A; result: infer R } }
+    ? Kind extends MethodKind
+      ? MethodRef<Kind, A, R>
+      : never
+    : never;
+};
 
 /** Gives each method of a module its wire name, `module.function`. */
 export function defineModule<T extends Record<string, { kind: MethodKind }>>(module: string, methods: T): Named<T> {

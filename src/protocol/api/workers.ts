@@ -64,4 +64,3 @@ export const workers = defineModule("workers", {
   /** The worker's OpenCode output: the last `maxBytes` (default 16 KiB), or from `offset` on. */
   readLog: action<WorkerRef & { offset?: number; maxBytes?: number }, WorkerLogSlice>(),
 });
-

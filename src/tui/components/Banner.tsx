@@ -1,6 +1,5 @@
 // A one-line banner: the daemon connection is gone (and being retried), or a passing notice.
 import { Text } from "ink";
-import React from "react";
 import type { ConnectionState } from "../../client/client.js";
 
 export function ConnectionBanner({ state }: { state: ConnectionState }) {

@@ -1,7 +1,7 @@
 // The message box at the bottom of a chat: Enter sends; Shift+Enter, Alt+Enter or Ctrl+J adds a
 // line. A small editor: arrows, Home/End (Ctrl+A/E), Backspace/Delete, Ctrl+U and Ctrl+W.
 import { Box, Text } from "ink";
-import React, { useRef } from "react";
+import { useRef } from "react";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
 import type { KeyEvent } from "../keys/parse.js";

@@ -1,12 +1,21 @@
 // Dialogs drawn over the screen: a one-line text prompt, a list to choose from, and the help.
 // They take every key while open (dialog priority), so nothing reaches the screen beneath.
 import { Box, Text } from "ink";
-import React, { useState } from "react";
+import { useState } from "react";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand, KEYMAP, type Command } from "../keys/keymap.js";
 import { editText } from "./Composer.js";
 
-export function TextPromptDialog(props: { title: string; label: string; initial?: string; error?: string | null; busy?: boolean; onSubmit(value: string): void; onCancel(): void; width: number }) {
+export function TextPromptDialog(props: {
+  title: string;
+  label: string;
+  initial?: string;
+  error?: string | null;
+  busy?: boolean;
+  onSubmit(value: string): void;
+  onCancel(): void;
+  width: number;
+}) {
   const [edit, setEdit] = useState({ value: props.initial ?? "", cursor: (props.initial ?? "").length });
   useKeys((event) => {
     if (isCommand("cancel", event)) props.onCancel();
@@ -27,7 +36,11 @@ export function TextPromptDialog(props: { title: string; label: string; initial?
         {edit.value.slice(edit.cursor + 1)}
       </Text>
       {props.busy ? <Text color="yellow">working…</Text> : null}
-      {props.error ? <Text color="red" wrap="wrap">✗ {props.error}</Text> : null}
+      {props.error ? (
+        <Text color="red" wrap="wrap">
+          ✗ {props.error}
+        </Text>
+      ) : null}
       <Text dimColor>Enter confirms · Esc cancels</Text>
     </Box>
   );
@@ -46,7 +59,8 @@ export function ChoiceDialog<T>(props: { title: string; choices: Choice<T>[]; on
     else if (isCommand("up", event)) setIndex((i) => Math.max(0, i - 1));
     else if (isCommand("down", event)) setIndex((i) => Math.min(props.choices.length - 1, i + 1));
     else if (isCommand("open", event) && props.choices[index]) props.onChoose(props.choices[index]!.value);
-    else if (event.name === "text" && /^[1-9]$/.test(event.text) && props.choices[Number(event.text) - 1]) props.onChoose(props.choices[Number(event.text) - 1]!.value);
+    else if (event.name === "text" && /^[1-9]$/.test(event.text) && props.choices[Number(event.text) - 1])
+      props.onChoose(props.choices[Number(event.text) - 1]!.value);
     return true;
   }, PRIORITY.dialog);
   return (

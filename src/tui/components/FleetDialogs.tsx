@@ -1,7 +1,7 @@
 // The dialogs of the TUI, by kind: add a worker, search chats, go to a screen, sign in, pick a
 // model, add a checklist item, and messages.
 import { Box, Text } from "ink";
-import React, { useState } from "react";
+import { useState } from "react";
 import { resolve } from "node:path";
 import { rememberSignIn } from "../../auth/credentials.js";
 import { api, type SignInResult } from "../../protocol/api/index.js";
@@ -61,7 +61,11 @@ function SearchDialog({ width }: { width: number }) {
       {found.length === 0 ? <Text dimColor>no chat matches</Text> : null}
       {found.map((c, i) => (
         <Text key={c.id} inverse={i === index} wrap="truncate-end">
-          {c.title} <Text dimColor>· {c.workerName}{c.archived ? " · archived" : ""}</Text>
+          {c.title}{" "}
+          <Text dimColor>
+            · {c.workerName}
+            {c.archived ? " · archived" : ""}
+          </Text>
         </Text>
       ))}
       <Text dimColor>type to filter · ↑↓ · Enter opens · Esc closes</Text>
@@ -91,7 +95,11 @@ function SignInDialog({ width }: { width: number }) {
     await rememberSignIn(nav.home, result);
     nav.close();
     if (result.recoveryCode) {
-      nav.open({ kind: "message", title: `Signed in as ${result.user.name}`, body: `Your recovery code (shown only now; keep it safe):\n\n  ${result.recoveryCode}\n\nSign back in with it: ocfleet login --recovery` });
+      nav.open({
+        kind: "message",
+        title: `Signed in as ${result.user.name}`,
+        body: `Your recovery code (shown only now; keep it safe):\n\n  ${result.recoveryCode}\n\nSign back in with it: ocfleet login --recovery`,
+      });
     } else nav.notify(`signed in as ${result.user.name}`);
   };
   if (step === "code") {
@@ -176,7 +184,10 @@ function PickModelDialog({ chatId, worker, width }: { chatId: string; worker: st
       title="Model for new messages in this chat"
       width={width}
       onCancel={nav.close}
-      choices={[{ label: "the worker's default", value: null as string | null }, ...models.map((m) => ({ label: m.id, hint: `${m.name}${m.isDefault ? " (default)" : ""}`, value: m.id as string | null }))]}
+      choices={[
+        { label: "the worker's default", value: null as string | null },
+        ...models.map((m) => ({ label: m.id, hint: `${m.name}${m.isDefault ? " (default)" : ""}`, value: m.id as string | null })),
+      ]}
       onChoose={(model) => {
         nav.setModel(chatId, model);
         nav.close();

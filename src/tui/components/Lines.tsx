@@ -1,6 +1,5 @@
 // Draws pre-wrapped styled lines (see render/lines.ts); one Ink <Text> per line, never wrapped again.
 import { Text } from "ink";
-import React from "react";
 import type { Line } from "../render/lines.js";
 
 export function Lines({ lines }: { lines: Line[] }) {

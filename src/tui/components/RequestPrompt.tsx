@@ -1,7 +1,6 @@
 // A pending permission or question, answered with keys: y once, a always, n reject; for a
 // question, the number of an option (or n to dismiss).
 import { Box, Text } from "ink";
-import React from "react";
 import type { RequestView } from "../../protocol/api/index.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
@@ -49,7 +48,18 @@ export function RequestPrompt({ request, onPermit, onAnswer, active, width }: Re
         </Text>
         {p?.detail || p?.patterns.length ? <Text wrap="truncate-end">{p?.detail ?? p?.patterns.join(", ")}</Text> : null}
         <Text>
-          <Text color="green" bold>[y]</Text> once  <Text color="green" bold>[a]</Text> always  <Text color="red" bold>[n]</Text> reject
+          <Text color="green" bold>
+            [y]
+          </Text>{" "}
+          once{" "}
+          <Text color="green" bold>
+            [a]
+          </Text>{" "}
+          always{" "}
+          <Text color="red" bold>
+            [n]
+          </Text>{" "}
+          reject
         </Text>
       </Box>
     );

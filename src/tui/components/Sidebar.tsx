@@ -1,6 +1,5 @@
 // The fleet as a tree: machines → workers → chats, each with a live status badge.
 import { Box, Text } from "ink";
-import React from "react";
 import type { ChatSummary, MachineView, WorkerView } from "../../protocol/api/index.js";
 import { truncate } from "../render/lines.js";
 
@@ -35,7 +34,8 @@ export const RUN_STATE_COLOR: Record<WorkerView["runState"], string> = {
 function Row({ item, selected, width }: { item: TreeItem; selected: boolean; width: number }) {
   if (item.kind === "machine") {
     const m = item.machine;
-    const badge = m.approval !== "approved" ? <Text color="yellow">◐ {m.approval}</Text> : m.online ? <Text color="green">●</Text> : <Text color="gray">○ offline</Text>;
+    const badge =
+      m.approval !== "approved" ? <Text color="yellow">◐ {m.approval}</Text> : m.online ? <Text color="green">●</Text> : <Text color="gray">○ offline</Text>;
     return (
       <Text inverse={selected} wrap="truncate-end">
         {badge} <Text bold>{truncate(m.name, width - 14)}</Text>
@@ -48,7 +48,8 @@ function Row({ item, selected, width }: { item: TreeItem; selected: boolean; wid
     return (
       <Text inverse={selected} wrap="truncate-end">
         {"  "}
-        <Text color={RUN_STATE_COLOR[w.runState]}>■</Text> {truncate(w.name, Math.max(4, width - 14))} <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState}</Text>
+        <Text color={RUN_STATE_COLOR[w.runState]}>■</Text> {truncate(w.name, Math.max(4, width - 14))}{" "}
+        <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState}</Text>
       </Text>
     );
   }
@@ -63,8 +64,23 @@ function Row({ item, selected, width }: { item: TreeItem; selected: boolean; wid
   );
 }
 
-export function Sidebar({ items, selectedId, height, width, focused }: { items: TreeItem[]; selectedId: string | null; height: number; width: number; focused: boolean }) {
-  const index = Math.max(0, items.findIndex((i) => i.id === selectedId));
+export function Sidebar({
+  items,
+  selectedId,
+  height,
+  width,
+  focused,
+}: {
+  items: TreeItem[];
+  selectedId: string | null;
+  height: number;
+  width: number;
+  focused: boolean;
+}) {
+  const index = Math.max(
+    0,
+    items.findIndex((i) => i.id === selectedId),
+  );
   const visible = Math.max(1, height - 2);
   const first = Math.max(0, Math.min(index - Math.floor(visible / 2), items.length - visible));
   return (

@@ -1,6 +1,6 @@
 // A small spinner that redraws only itself.
 import { Text } from "ink";
-import React, { useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 

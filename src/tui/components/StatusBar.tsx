@@ -1,6 +1,5 @@
 // The bottom line: who you are, which hub, the connection, what waits for you, and the help key.
 import { Box, Text } from "ink";
-import React from "react";
 import type { ConnectionState } from "../../client/client.js";
 import { truncate } from "../render/lines.js";
 
@@ -29,7 +28,10 @@ export function StatusBar({ userName, admin, hub, connection, waiting, hint, wid
     <Box width={width} height={1}>
       <Text wrap="truncate-end">
         <Text inverse> ocfleet </Text>
-        <Text> {who} · {truncate(hub, 28)} · </Text>
+        <Text>
+          {" "}
+          {who} · {truncate(hub, 28)} ·{" "}
+        </Text>
         {link}
         {waiting > 0 ? <Text color="yellow"> · ⏸ {waiting} waiting</Text> : null}
         <Text dimColor> · {hint}</Text>

@@ -1,5 +1,5 @@
 // The client the whole TUI shares, and live data from it: useQuery subscribes, useMutation calls.
-import React, { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import type { FleetClient, ConnectionState } from "../../client/client.js";
 import type { ArgsOf, MethodRef, QueryRef, ResultOf } from "../../protocol/api/index.js";
 import type { FleetError } from "../../protocol/errors.js";

@@ -1,7 +1,7 @@
 // The one place that reads keys. Components subscribe with a priority; the highest-priority
 // handler sees a key first and returns true to swallow it (dialogs take keys before the screen).
 import { useStdin } from "ink";
-import React, { createContext, useContext, useEffect, useLayoutEffect, useRef, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useLayoutEffect, useRef, type ReactNode } from "react";
 import { parseKeys, PASTE_END, PASTE_START, pastedText, type KeyEvent } from "./parse.js";
 
 /** Priorities: higher wins. */

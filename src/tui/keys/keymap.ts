@@ -39,7 +39,16 @@ export const KEYMAP = {
   signIn: { bindings: [char("i")], label: "i", help: "sign in: anonymous, Google, or a login code", scope: "fleet" },
   back: { bindings: [{ key: "tab" }, { key: "b", ctrl: true }], label: "Tab / Ctrl+B", help: "back to the fleet (the chat keeps streaming)", scope: "chat" },
   send: { bindings: [{ key: "return" }], label: "Enter", help: "send the message", scope: "chat" },
-  newline: { bindings: [{ key: "return", shift: true }, { key: "return", alt: true }, { key: "return", ctrl: true }], label: "Shift+Enter / Alt+Enter / Ctrl+J", help: "new line in the message", scope: "chat" },
+  newline: {
+    bindings: [
+      { key: "return", shift: true },
+      { key: "return", alt: true },
+      { key: "return", ctrl: true },
+    ],
+    label: "Shift+Enter / Alt+Enter / Ctrl+J",
+    help: "new line in the message",
+    scope: "chat",
+  },
   abort: { bindings: [{ key: "escape" }], label: "Esc", help: "stop the reply in progress", scope: "chat" },
   pickModel: { bindings: [{ key: "p", ctrl: true }], label: "Ctrl+P", help: "pick the model for this chat", scope: "chat" },
   toggleReasoning: { bindings: [{ key: "r", ctrl: true }], label: "Ctrl+R", help: "show or hide the model's reasoning", scope: "chat" },

@@ -63,7 +63,21 @@ function partBlocks(message: MessageView, part: PartView, index: number, lastPar
   switch (part.kind) {
     case "text": {
       if (message.role === "user") {
-        return [{ id: base, final: true, lines: (w) => part.text.split("\n").flatMap((l) => wrap([{ text: l, color: "cyan" }], w - 2, [{ text: "  " }]).map((line, i) => [{ text: i === 0 ? "› " : "  ", color: "cyan", bold: true }, ...line])) }];
+        return [
+          {
+            id: base,
+            final: true,
+            lines: (w) =>
+              part.text
+                .split("\n")
+                .flatMap((l) =>
+                  wrap([{ text: l, color: "cyan" }], w - 2, [{ text: "  " }]).map((line, i) => [
+                    { text: i === 0 ? "› " : "  ", color: "cyan", bold: true },
+                    ...line,
+                  ]),
+                ),
+          },
+        ];
       }
       const paragraphs = splitParagraphs(part.text);
       return paragraphs.map((paragraph, i) => ({
@@ -83,9 +97,16 @@ function partBlocks(message: MessageView, part: PartView, index: number, lastPar
             const text = part.text.trim();
             if (!options.showReasoning) {
               const count = text ? text.split("\n").length : 0;
-              return [cutLine(`💭 ${settled ? "thought" : "thinking…"} (${count} line${count === 1 ? "" : "s"}; Ctrl+R shows it)`, w, { dim: true, italic: true })];
+              return [
+                cutLine(`💭 ${settled ? "thought" : "thinking…"} (${count} line${count === 1 ? "" : "s"}; Ctrl+R shows it)`, w, { dim: true, italic: true }),
+              ];
             }
-            return [[{ text: "💭 ", dim: true }], ...text.split("\n").flatMap((l) => wrap([{ text: l, dim: true, italic: true }], w - 2, [{ text: "  " }]).map((line) => [{ text: "  " }, ...line]))];
+            return [
+              [{ text: "💭 ", dim: true }],
+              ...text
+                .split("\n")
+                .flatMap((l) => wrap([{ text: l, dim: true, italic: true }], w - 2, [{ text: "  " }]).map((line) => [{ text: "  " }, ...line])),
+            ];
           },
         },
       ];
@@ -97,7 +118,11 @@ function partBlocks(message: MessageView, part: PartView, index: number, lastPar
           id: base,
           final: part.status === "completed" || part.status === "error" || done,
           lines: (w) => {
-            const head: Line = [{ text: `${status.mark} `, color: status.color, bold: true }, { text: part.tool, bold: true }, { text: ` ${toolTarget(part)}`, dim: true }];
+            const head: Line = [
+              { text: `${status.mark} `, color: status.color, bold: true },
+              { text: part.tool, bold: true },
+              { text: ` ${toolTarget(part)}`, dim: true },
+            ];
             const out: Line[] = wrap(head, w, [{ text: "  " }]).slice(0, 2);
             if (part.status === "error" && part.error) out.push(cutLine(`  ${part.error.split("\n")[0]}`, w, { color: "red" }));
             if (options.showToolOutput && part.output) {
@@ -122,7 +147,11 @@ function partBlocks(message: MessageView, part: PartView, index: number, lastPar
 export function messageBlocks(message: MessageView, options: RenderOptions): Block[] {
   const blocks: Block[] = [];
   if (message.role === "assistant") {
-    blocks.push({ id: `${message.id}:head`, final: true, lines: (w) => [cutLine(`◆ assistant · ${time(message.createdAt)}`, w, { color: "magenta", dim: true })] });
+    blocks.push({
+      id: `${message.id}:head`,
+      final: true,
+      lines: (w) => [cutLine(`◆ assistant · ${time(message.createdAt)}`, w, { color: "magenta", dim: true })],
+    });
   }
   message.parts.forEach((part, i) => blocks.push(...partBlocks(message, part, i, i === message.parts.length - 1, options)));
   if (message.role === "assistant" && message.status !== "streaming") {

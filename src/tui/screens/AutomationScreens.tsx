@@ -1,6 +1,5 @@
 // Screens for scheduled prompts and, for admins, users and the cleanup jobs.
 import { Box, Text } from "ink";
-import React from "react";
 import { api, type ScheduleRunStatus } from "../../protocol/api/index.js";
 import { useClient, useQuery } from "../hooks/client.js";
 import { useNavigation } from "../navigation.js";
@@ -8,7 +7,8 @@ import { useListKeys } from "./ListScreens.js";
 
 const RUN_COLOR: Record<ScheduleRunStatus, string> = { sent: "cyan", completed: "green", failed: "red", missed: "yellow" };
 
-const when = (at: number | null) => (at === null ? "-" : new Date(at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }));
+const when = (at: number | null) =>
+  at === null ? "-" : new Date(at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 
 export function SchedulesScreen({ id, width }: { id?: string; width: number }) {
   const nav = useNavigation();
@@ -55,7 +55,10 @@ export function SchedulesScreen({ id, width }: { id?: string; width: number }) {
       {schedules.length === 0 ? <Text dimColor>none; add one with: ocfleet schedule add --worker W --cron "0 9 * * 1-5" --prompt "…"</Text> : null}
       {schedules.map((s, i) => (
         <Text key={s.id} inverse={i === index} wrap="truncate-end">
-          {s.name} <Text dimColor>· {s.cron} · {s.workerName} · </Text>
+          {s.name}{" "}
+          <Text dimColor>
+            · {s.cron} · {s.workerName} ·{" "}
+          </Text>
           {s.paused ? <Text color="yellow">paused</Text> : <Text>next {when(s.nextRunAt)}</Text>}
           {s.lastRun ? <Text color={RUN_COLOR[s.lastRun.status]}> · last {s.lastRun.status}</Text> : null}
         </Text>
@@ -88,7 +91,10 @@ export function AdminScreen({ width }: { width: number }) {
       <Text bold>{"\n"}Cleanup jobs</Text>
       {(jobs.data ?? []).map((j) => (
         <Text key={j.job} wrap="truncate-end">
-          {j.job.padEnd(24)} <Text dimColor>{j.description} · every {Math.round(j.everyMs / 60_000)} min · last {when(j.lastRun?.finishedAt ?? null)} · removed {j.removedRecently} lately</Text>
+          {j.job.padEnd(24)}{" "}
+          <Text dimColor>
+            {j.description} · every {Math.round(j.everyMs / 60_000)} min · last {when(j.lastRun?.finishedAt ?? null)} · removed {j.removedRecently} lately
+          </Text>
         </Text>
       ))}
       <Text dimColor>{"\n"}admin changes: ocfleet admin … (see ocfleet admin --help) · Tab back</Text>

@@ -2,7 +2,7 @@
 // scrollback) and only the reply in progress, the prompt and the composer re-render. The live
 // region is cut to fit the terminal, because Ink redraws everything once output outgrows it.
 import { Box, Static, Text, useStdout } from "ink";
-import React, { useMemo, useRef, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { api } from "../../protocol/api/index.js";
 import { Composer, composerHeight, EMPTY_EDIT, type Edit } from "../components/Composer.js";
 import { Lines } from "../components/Lines.js";
@@ -39,7 +39,10 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
     () => ({
       id: `header:${chatId}:${generation}`,
       final: true,
-      lines: (w) => [cutLine(`── ${c?.title ?? "chat"} · ${c?.workerName ?? ""} on ${c?.machineName ?? ""} · ${chatId} ──`, w, { color: "cyan", bold: true }), []],
+      lines: (w) => [
+        cutLine(`── ${c?.title ?? "chat"} · ${c?.workerName ?? ""} on ${c?.machineName ?? ""} · ${chatId} ──`, w, { color: "cyan", bold: true }),
+        [],
+      ],
     }),
     [chatId, generation, c !== undefined],
   );
@@ -64,11 +67,17 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
   const request = c?.requests[0] ?? null;
   const model = nav.modelFor(chatId) ?? c?.model ?? null;
   const send = (text: string) =>
-    client.call(api.chat.send, { chat: chatId, text, ...(nav.modelFor(chatId) ? { model: nav.modelFor(chatId)! } : {}) }).catch((err: Error) => nav.notify(err.message, true));
+    client
+      .call(api.chat.send, { chat: chatId, text, ...(nav.modelFor(chatId) ? { model: nav.modelFor(chatId)! } : {}) })
+      .catch((err: Error) => nav.notify(err.message, true));
 
   useKeys((event) => {
     if (isCommand("abort", event)) {
-      if (c?.busy) client.call(api.chat.abort, { chat: chatId }).then(() => nav.notify("stopping the reply"), (err: Error) => nav.notify(err.message, true));
+      if (c?.busy)
+        client.call(api.chat.abort, { chat: chatId }).then(
+          () => nav.notify("stopping the reply"),
+          (err: Error) => nav.notify(err.message, true),
+        );
       return true;
     }
     if (isCommand("back", event)) nav.go({ name: "fleet" });
@@ -89,7 +98,13 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
   const extraRows = (c?.retry ? 1 : 0) + (c?.busy && !stream.data ? 1 : 0);
   const available = Math.max(3, rows - RESERVED_ROWS - composerHeight(edit) - promptRows - extraRows);
   const liveLines = live.flatMap((b) => b.lines(width));
-  const shown = liveLines.length > available ? [cutLine(`… ${liveLines.length - available + 1} more lines above (they scroll in when the paragraph ends)`, width, { dim: true }), ...liveLines.slice(-(available - 1))] : liveLines;
+  const shown =
+    liveLines.length > available
+      ? [
+          cutLine(`… ${liveLines.length - available + 1} more lines above (they scroll in when the paragraph ends)`, width, { dim: true }),
+          ...liveLines.slice(-(available - 1)),
+        ]
+      : liveLines;
 
   const blocked = !c ? "loading…" : c.archived ? "this chat is archived" : request ? "answer the request above first" : null;
   return (
@@ -117,17 +132,24 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
           request={request}
           width={width}
           active={!nav.dialog}
-          onPermit={(reply) => client.call(api.chat.permit, { request: request.id, reply }).then(() => nav.notify(reply === "reject" ? "rejected" : `allowed (${reply})`), (err: Error) => nav.notify(err.message, true))}
+          onPermit={(reply) =>
+            client.call(api.chat.permit, { request: request.id, reply }).then(
+              () => nav.notify(reply === "reject" ? "rejected" : `allowed (${reply})`),
+              (err: Error) => nav.notify(err.message, true),
+            )
+          }
           onAnswer={(answers) =>
-            client
-              .call(api.chat.answer, answers ? { request: request.id, answers } : { request: request.id, reject: true })
-              .then(() => nav.notify(answers ? "answered" : "dismissed"), (err: Error) => nav.notify(err.message, true))
+            client.call(api.chat.answer, answers ? { request: request.id, answers } : { request: request.id, reject: true }).then(
+              () => nav.notify(answers ? "answered" : "dismissed"),
+              (err: Error) => nav.notify(err.message, true),
+            )
           }
         />
       ) : null}
       <Composer edit={edit} onEdit={setEdit} onSend={(text) => void send(text)} blockedReason={blocked} active={!nav.dialog && !request} width={width} />
       <Text dimColor wrap="truncate-end">
-        {c?.busy ? "Esc stops the reply · " : ""}Tab fleet · Ctrl+P model{model ? ` (${model})` : ""} · Ctrl+R reasoning {options.showReasoning ? "on" : "off"} · Ctrl+T tool output {options.showToolOutput ? "on" : "off"}
+        {c?.busy ? "Esc stops the reply · " : ""}Tab fleet · Ctrl+P model{model ? ` (${model})` : ""} · Ctrl+R reasoning {options.showReasoning ? "on" : "off"}{" "}
+        · Ctrl+T tool output {options.showToolOutput ? "on" : "off"}
       </Text>
     </Box>
   );

@@ -1,6 +1,6 @@
 // Checklists: the list of them, and one checklist whose items can be ticked and added, live.
 import { Box, Text } from "ink";
-import React, { useState } from "react";
+import { useState } from "react";
 import { api } from "../../protocol/api/index.js";
 import { useClient, useQuery } from "../hooks/client.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
@@ -26,7 +26,10 @@ export function ChecklistsScreen({ width }: { width: number }) {
       {lists.length === 0 ? <Text dimColor>none yet: ocfleet checklist add &lt;key&gt; "text"</Text> : null}
       {lists.map((l, i) => (
         <Text key={l.key} inverse={i === index}>
-          {l.key} <Text dimColor>{l.doneCount}/{l.itemCount} done{l.concluded ? " · concluded" : ""}</Text>
+          {l.key}{" "}
+          <Text dimColor>
+            {l.doneCount}/{l.itemCount} done{l.concluded ? " · concluded" : ""}
+          </Text>
         </Text>
       ))}
       <Text dimColor>{"\n"}Enter opens · Tab back</Text>
@@ -54,7 +57,8 @@ export function ChecklistScreen({ checklistKey, width }: { checklistKey: string;
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>
-        {checklistKey} <Text dimColor>{view ? `${items.filter((i) => i.done).length}/${items.length} done${view.concluded ? " · concluded" : ""}` : "(empty)"}</Text>
+        {checklistKey}{" "}
+        <Text dimColor>{view ? `${items.filter((i) => i.done).length}/${items.length} done${view.concluded ? " · concluded" : ""}` : "(empty)"}</Text>
       </Text>
       {items.map((item, i) => (
         <Text key={item.id} inverse={i === index} wrap="truncate-end">

@@ -1,6 +1,6 @@
 // Screens for the collaboration modules: attendance, discussions, and following a presentation.
 import { Box, Text } from "ink";
-import React, { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { SlideFollower } from "../../client/presentation.js";
 import { api, type AttendanceStatus, type PresentationView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
@@ -20,7 +20,11 @@ function ago(at: number): string {
 
 function useReport() {
   const nav = useNavigation();
-  return (label: string, run: Promise<unknown>) => run.then(() => nav.notify(label), (err: Error) => nav.notify(err.message, true));
+  return (label: string, run: Promise<unknown>) =>
+    run.then(
+      () => nav.notify(label),
+      (err: Error) => nav.notify(err.message, true),
+    );
 }
 
 export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: string; width: number }) {
@@ -38,7 +42,12 @@ export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: str
       else if (attendanceKey && event.name === "text" && event.text === "r") void mark("remote");
       else if (attendanceKey && event.name === "text" && event.text === "x") void mark("absent");
       else if (event.name === "text" && event.text === "m" && !attendanceKey)
-        nav.open({ kind: "prompt", title: "Mark yourself present under a key (a meeting, a day)", label: "Key:", submit: (key) => client.call(api.attendance.mark, { key, status: "present" }).then(() => nav.go({ name: "attendance", key })) });
+        nav.open({
+          kind: "prompt",
+          title: "Mark yourself present under a key (a meeting, a day)",
+          label: "Key:",
+          submit: (key) => client.call(api.attendance.mark, { key, status: "present" }).then(() => nav.go({ name: "attendance", key })),
+        });
       else return false;
       return true;
     },
@@ -48,7 +57,8 @@ export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: str
     return (
       <Box flexDirection="column" width={width}>
         <Text bold>
-          Attendance: {attendanceKey} <Text dimColor>{sheet ? `${sheet.counts.present} present · ${sheet.counts.remote} remote · ${sheet.counts.absent} absent` : "(nobody yet)"}</Text>
+          Attendance: {attendanceKey}{" "}
+          <Text dimColor>{sheet ? `${sheet.counts.present} present · ${sheet.counts.remote} remote · ${sheet.counts.absent} absent` : "(nobody yet)"}</Text>
         </Text>
         {(sheet?.entries ?? []).map((e) => (
           <Text key={e.userId} wrap="truncate-end">
@@ -66,7 +76,10 @@ export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: str
       {sheets.length === 0 ? <Text dimColor>nothing recorded yet; m marks you present under a key</Text> : null}
       {sheets.map((s, i) => (
         <Text key={s.key} inverse={i === index} wrap="truncate-end">
-          {s.key} <Text dimColor>{s.counts.present} present · {s.counts.remote} remote · {s.counts.absent} absent · {ago(s.updatedAt)}</Text>
+          {s.key}{" "}
+          <Text dimColor>
+            {s.counts.present} present · {s.counts.remote} remote · {s.counts.absent} absent · {ago(s.updatedAt)}
+          </Text>
         </Text>
       ))}
       <Text dimColor>{"\n"}Enter opens · m mark yourself under a new key · Tab back</Text>
@@ -86,10 +99,26 @@ export function DiscussionsScreen({ discussionKey, width, rows }: { discussionKe
       const text = event.name === "text" ? event.text : "";
       if (!discussionKey && isCommand("open", event) && all[i]) nav.go({ name: "discussions", key: all[i]!.key });
       else if (!discussionKey && text === "o")
-        nav.open({ kind: "prompt", title: "Open a discussion", label: "Key:", submit: (key) => client.call(api.discussions.open, { key }).then(() => nav.go({ name: "discussions", key })) });
-      else if (discussionKey && text === "w") nav.open({ kind: "prompt", title: `Post in ${discussionKey}`, label: "›", submit: (post) => client.call(api.discussions.post, { key: discussionKey, text: post }) });
+        nav.open({
+          kind: "prompt",
+          title: "Open a discussion",
+          label: "Key:",
+          submit: (key) => client.call(api.discussions.open, { key }).then(() => nav.go({ name: "discussions", key })),
+        });
+      else if (discussionKey && text === "w")
+        nav.open({
+          kind: "prompt",
+          title: `Post in ${discussionKey}`,
+          label: "›",
+          submit: (post) => client.call(api.discussions.post, { key: discussionKey, text: post }),
+        });
       else if (discussionKey && text === "c")
-        nav.open({ kind: "prompt", title: `Conclude ${discussionKey} (owner or admin)`, label: "Conclusion:", submit: (conclusion) => client.call(api.discussions.conclude, { key: discussionKey, conclusion, tags: ["decision"] }) });
+        nav.open({
+          kind: "prompt",
+          title: `Conclude ${discussionKey} (owner or admin)`,
+          label: "Conclusion:",
+          submit: (conclusion) => client.call(api.discussions.conclude, { key: discussionKey, conclusion, tags: ["decision"] }),
+        });
       else if (discussionKey && text === "o") void report("reopened", client.call(api.discussions.reopen, { key: discussionKey }));
       else return false;
       return true;
@@ -101,7 +130,8 @@ export function DiscussionsScreen({ discussionKey, width, rows }: { discussionKe
     return (
       <Box flexDirection="column" width={width}>
         <Text bold>
-          {discussion?.title ?? discussionKey} <Text dimColor>{discussion ? `· ${discussion.ownerName}'s · ${discussion.concluded ? "concluded" : "open"}` : "(no such discussion yet)"}</Text>
+          {discussion?.title ?? discussionKey}{" "}
+          <Text dimColor>{discussion ? `· ${discussion.ownerName}'s · ${discussion.concluded ? "concluded" : "open"}` : "(no such discussion yet)"}</Text>
         </Text>
         {lines.map((m) => (
           <Text key={m.id} wrap="wrap">
@@ -123,7 +153,10 @@ export function DiscussionsScreen({ discussionKey, width, rows }: { discussionKe
       {all.length === 0 ? <Text dimColor>none yet; o opens one</Text> : null}
       {all.map((d, i) => (
         <Text key={d.key} inverse={i === index} wrap="truncate-end">
-          {d.title ?? d.key} <Text dimColor>· {d.messageCount} messages · {d.concluded ? "concluded" : "open"} · {ago(d.updatedAt)}</Text>
+          {d.title ?? d.key}{" "}
+          <Text dimColor>
+            · {d.messageCount} messages · {d.concluded ? "concluded" : "open"} · {ago(d.updatedAt)}
+          </Text>
         </Text>
       ))}
       <Text dimColor>{"\n"}Enter opens · o open a new one · Tab back</Text>
@@ -143,10 +176,15 @@ function FollowPresentation({ id, width, rows }: { id: string; width: number; ro
     if (live !== undefined && follower.accept(live)) setShown(follower.current);
   }, [live, follower]);
   const presenting = shown !== null && me?.user.id === shown.presenterId && shown.state === "running";
-  const command = (run: Promise<{ applied: boolean; reason: string | null }>) => run.then((r) => !r.applied && r.reason && nav.notify(r.reason), (err: Error) => nav.notify(err.message, true));
+  const command = (run: Promise<{ applied: boolean; reason: string | null }>) =>
+    run.then(
+      (r) => !r.applied && r.reason && nav.notify(r.reason),
+      (err: Error) => nav.notify(err.message, true),
+    );
   useKeys((event) => {
     if (isCommand("back", event) || isCommand("cancel", event)) nav.go({ name: "presentations" });
-    else if (presenting && (event.name === "right" || (event.name === "text" && event.text === " "))) void command(client.call(api.presentations.next, { id, at: Date.now() }));
+    else if (presenting && (event.name === "right" || (event.name === "text" && event.text === " ")))
+      void command(client.call(api.presentations.next, { id, at: Date.now() }));
     else if (presenting && event.name === "left") void command(client.call(api.presentations.prev, { id, at: Date.now() }));
     else if (presenting && event.name === "text" && event.text === "x") void command(client.call(api.presentations.stop, { id, at: Date.now() }));
     else return false;
@@ -156,7 +194,11 @@ function FollowPresentation({ id, width, rows }: { id: string; width: number; ro
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>
-        {shown.title} <Text dimColor>· {shown.presenterName} · slide {shown.current}/{shown.slideCount}{shown.state === "stopped" ? " · ended" : ""}</Text>
+        {shown.title}{" "}
+        <Text dimColor>
+          · {shown.presenterName} · slide {shown.current}/{shown.slideCount}
+          {shown.state === "stopped" ? " · ended" : ""}
+        </Text>
       </Text>
       <Box borderStyle="round" borderColor="magenta" flexDirection="column" paddingX={1} width={width}>
         <Lines lines={markdownLines(shown.slide, width - 4).slice(0, Math.max(3, rows - 8))} />
@@ -169,14 +211,11 @@ function FollowPresentation({ id, width, rows }: { id: string; width: number; ro
 export function PresentationsScreen({ id, width, rows }: { id?: string; width: number; rows: number }) {
   const nav = useNavigation();
   const all = useQuery(api.presentations.list, {}).data ?? [];
-  const index = useListKeys(
-    id ? 0 : all.length,
-    (i, event) => {
-      if (!id && isCommand("open", event) && all[i]) nav.go({ name: "presentations", id: all[i]!.id });
-      else return false;
-      return true;
-    },
-  );
+  const index = useListKeys(id ? 0 : all.length, (i, event) => {
+    if (!id && isCommand("open", event) && all[i]) nav.go({ name: "presentations", id: all[i]!.id });
+    else return false;
+    return true;
+  });
   if (id) return <FollowPresentation id={id} width={width} rows={rows} />;
   return (
     <Box flexDirection="column" width={width}>
@@ -184,7 +223,10 @@ export function PresentationsScreen({ id, width, rows }: { id?: string; width: n
       {all.length === 0 ? <Text dimColor>none running; start one with: ocfleet present start slides.md</Text> : null}
       {all.map((p, i) => (
         <Text key={p.id} inverse={i === index} wrap="truncate-end">
-          {p.title} <Text dimColor>· {p.presenterName} · slide {p.current}/{p.slideCount} · {p.state}</Text>
+          {p.title}{" "}
+          <Text dimColor>
+            · {p.presenterName} · slide {p.current}/{p.slideCount} · {p.state}
+          </Text>
         </Text>
       ))}
       <Text dimColor>{"\n"}Enter follows · Tab back</Text>

@@ -1,7 +1,7 @@
 // The home screen: the fleet tree on the left, and on the right what is selected: a chat's
 // latest lines (live, streaming included), a worker's state, or a machine's.
 import { Box, Text } from "ink";
-import React, { useMemo } from "react";
+import { useMemo } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
 import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem } from "../components/Sidebar.js";
@@ -41,9 +41,16 @@ function WorkerDetails({ worker }: { worker: WorkerView }) {
 function MachineDetails({ machine }: { machine: MachineView }) {
   return (
     <Box flexDirection="column">
-      <Text bold>{machine.name}{machine.isLocal ? " (this machine)" : ""}</Text>
-      <Text>status: {machine.online ? <Text color="green">online</Text> : <Text color="gray">offline</Text>} · approval {machine.approval}</Text>
-      <Text>host: {machine.hostname} · {[machine.platform, machine.release, machine.arch].filter(Boolean).join(" ")}</Text>
+      <Text bold>
+        {machine.name}
+        {machine.isLocal ? " (this machine)" : ""}
+      </Text>
+      <Text>
+        status: {machine.online ? <Text color="green">online</Text> : <Text color="gray">offline</Text>} · approval {machine.approval}
+      </Text>
+      <Text>
+        host: {machine.hostname} · {[machine.platform, machine.release, machine.arch].filter(Boolean).join(" ")}
+      </Text>
       <Text>last heartbeat: {ago(machine.lastHeartbeatAt)} ago</Text>
       <Text>
         workers: {machine.workers.total} ({machine.workers.running} running, {machine.workers.active} active, {machine.workers.error} error)
@@ -86,7 +93,10 @@ export function FleetScreen({ height, width }: { height: number; width: number }
   // Nothing chosen yet (or the chosen item is gone) means the first item. This is derived at
   // render time, never written back by an effect: an effect that ran after a key arrived
   // would undo the move that key made.
-  const selectedIndex = Math.max(0, items.findIndex((i) => i.id === nav.fleet.selectedId));
+  const selectedIndex = Math.max(
+    0,
+    items.findIndex((i) => i.id === nav.fleet.selectedId),
+  );
   const selected: TreeItem | undefined = items[selectedIndex];
 
   const workerOf = (item: TreeItem | undefined): WorkerView | undefined =>

@@ -35,7 +35,11 @@ export function WorkersScreen({ width }: { width: number }) {
   const nav = useNavigation();
   const client = useClient();
   const workers = useQuery(api.workers.list, {}).data ?? [];
-  const act = (label: string, run: () => Promise<unknown>) => run().then(() => nav.notify(label), (err: Error) => nav.notify(err.message, true));
+  const act = (label: string, run: () => Promise<unknown>) =>
+    run().then(
+      () => nav.notify(label),
+      (err: Error) => nav.notify(err.message, true),
+    );
   const index = useListKeys(workers.length, (i, event) => {
     const w = workers[i];
     if (!w) return false;
@@ -50,14 +54,22 @@ export function WorkersScreen({ width }: { width: number }) {
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>Workers</Text>
-      <Text dimColor>{"NAME".padEnd(16)} {"MACHINE".padEnd(12)} {"STATE".padEnd(9)} {"PID".padEnd(8)} {"UP".padEnd(6)} {"RESTARTS".padEnd(8)} DIRECTORY</Text>
+      <Text dimColor>
+        {"NAME".padEnd(16)} {"MACHINE".padEnd(12)} {"STATE".padEnd(9)} {"PID".padEnd(8)} {"UP".padEnd(6)} {"RESTARTS".padEnd(8)} DIRECTORY
+      </Text>
       {workers.length === 0 ? <Text dimColor>no workers; press a to add one</Text> : null}
       {workers.map((w, i) => (
         <Box key={w.id} flexDirection="column">
           <Text inverse={i === index} wrap="truncate-end">
-            {truncate(w.name, 16).padEnd(16)} {truncate(w.machineName, 12).padEnd(12)} <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState.padEnd(9)}</Text> {String(w.pid ?? "-").padEnd(8)} {uptime(w.startedAt).padEnd(6)} {String(w.restartCount).padEnd(8)} {w.directory}
+            {truncate(w.name, 16).padEnd(16)} {truncate(w.machineName, 12).padEnd(12)} <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState.padEnd(9)}</Text>{" "}
+            {String(w.pid ?? "-").padEnd(8)} {uptime(w.startedAt).padEnd(6)} {String(w.restartCount).padEnd(8)} {w.directory}
           </Text>
-          {w.reason && (w.runState === "error" || w.runState === "starting") ? <Text dimColor wrap="truncate-end">  ↳ {w.reason.split("\n")[0]}</Text> : null}
+          {w.reason && (w.runState === "error" || w.runState === "starting") ? (
+            <Text dimColor wrap="truncate-end">
+              {" "}
+              ↳ {w.reason.split("\n")[0]}
+            </Text>
+          ) : null}
         </Box>
       ))}
       <Text dimColor>{"\n"}↑↓ select · s start · x stop · r restart · Enter/l logs · a add · Tab back</Text>
@@ -74,7 +86,10 @@ export function MachinesScreen({ width }: { width: number }) {
       {machines.map((m, i) => (
         <Text key={m.id} inverse={i === index} wrap="truncate-end">
           {m.online ? <Text color="green">● online </Text> : <Text color="gray">○ offline</Text>} {m.name}
-          {m.isLocal ? " (this machine)" : ""} <Text dimColor>{[m.hostname, m.platform, m.arch].filter(Boolean).join(" · ")} · {m.workers.total} workers, {m.workers.running} running, {m.workers.error} in error</Text>
+          {m.isLocal ? " (this machine)" : ""}{" "}
+          <Text dimColor>
+            {[m.hostname, m.platform, m.arch].filter(Boolean).join(" · ")} · {m.workers.total} workers, {m.workers.running} running, {m.workers.error} in error
+          </Text>
         </Text>
       ))}
       <Text dimColor>{"\n"}Tab back · g screens</Text>
@@ -83,7 +98,17 @@ export function MachinesScreen({ width }: { width: number }) {
 }
 
 /** A worker's OpenCode output, followed live (polled every second). */
-export function LogsScreen({ worker, back, rows, width }: { worker: string; back: Parameters<ReturnType<typeof useNavigation>["go"]>[0]; rows: number; width: number }) {
+export function LogsScreen({
+  worker,
+  back,
+  rows,
+  width,
+}: {
+  worker: string;
+  back: Parameters<ReturnType<typeof useNavigation>["go"]>[0];
+  rows: number;
+  width: number;
+}) {
   const nav = useNavigation();
   const client = useClient();
   const [text, setText] = useState("");
@@ -106,10 +131,15 @@ export function LogsScreen({ worker, back, rows, width }: { worker: string; back
     else return false;
     return true;
   }, PRIORITY.screen);
-  const lines = text.replace(/\n$/, "").split("\n").slice(-(rows - 4));
+  const lines = text
+    .replace(/\n$/, "")
+    .split("\n")
+    .slice(-(rows - 4));
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold>Logs of {worker} <Text dimColor>(live · Esc back)</Text></Text>
+      <Text bold>
+        Logs of {worker} <Text dimColor>(live · Esc back)</Text>
+      </Text>
       {lines.map((line, i) => (
         <Text key={i} wrap="truncate-end" dimColor={line.startsWith("--- ocfleet")}>
           {line || " "}

@@ -79,12 +79,16 @@ export async function run(): Promise<BenchRow[]> {
     client.subscribe(api.chat.stream, { chat: chat.id }, { onValue: (m) => onStream?.(m) });
     const untilReplyDone = (c: FleetConnection, messageId: string) =>
       new Promise<MessageView>((resolve) => {
-        const sub = c.subscribe(api.chat.messages, { chat: chat.id }, {
-          onValue: (ms) => {
-            const reply = ms.find((m) => m.replyTo === messageId);
-            if (reply) (sub.unsubscribe(), resolve(reply));
+        const sub = c.subscribe(
+          api.chat.messages,
+          { chat: chat.id },
+          {
+            onValue: (ms) => {
+              const reply = ms.find((m) => m.replyTo === messageId);
+              if (reply) sub.unsubscribe(), resolve(reply);
+            },
           },
-        });
+        );
       });
     const warm = await client.call(api.chat.send, { chat: chat.id, text: "warm up" });
     await untilReplyDone(client, warm.messageId);
@@ -106,8 +110,22 @@ export async function run(): Promise<BenchRow[]> {
       step(`latency round ${round}: fleet saw ${fleetSeen.size}`);
     }
     const rows: BenchRow[] = [
-      { name: "delta latency to a client (p50)", measured: percentile(fleetLatencies, 50), baseline: percentile(directLatencies, 50), baselineName: "OpenCode's event stream, read directly", unit: "ms", target: "≤ 1.2×" },
-      { name: "delta latency to a client (p99)", measured: percentile(fleetLatencies, 99), baseline: percentile(directLatencies, 99), baselineName: "OpenCode's event stream, read directly", unit: "ms", target: "-" },
+      {
+        name: "delta latency to a client (p50)",
+        measured: percentile(fleetLatencies, 50),
+        baseline: percentile(directLatencies, 50),
+        baselineName: "OpenCode's event stream, read directly",
+        unit: "ms",
+        target: "≤ 1.2×",
+      },
+      {
+        name: "delta latency to a client (p99)",
+        measured: percentile(fleetLatencies, 99),
+        baseline: percentile(directLatencies, 99),
+        baselineName: "OpenCode's event stream, read directly",
+        unit: "ms",
+        target: "-",
+      },
     ];
 
     // Throughput: a flood of tiny deltas, watched by twenty clients. OpenCode may merge chunks into
@@ -132,7 +150,7 @@ export async function run(): Promise<BenchRow[]> {
         const check = (text: string) => {
           if (complete || text.length < expected.length) return;
           complete = true;
-          if (++done === WATCHERS) (finishedAt = performance.now(), resolve());
+          if (++done === WATCHERS) (finishedAt = performance.now()), resolve();
         };
         w.subscribe(api.chat.stream, { chat: chat.id }, { onValue: (m) => check(textOf(m)) });
         w.subscribe(api.chat.messages, { chat: chat.id }, { onValue: (ms) => check(textOf(ms.at(-1) ?? null)) });

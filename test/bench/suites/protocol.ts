@@ -43,7 +43,7 @@ export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const home = createHome("ocf-bench-");
   const raw = await startRawServer();
-  let daemonClients: FleetConnection[] = [];
+  const daemonClients: FleetConnection[] = [];
   try {
     const client = await connectToDaemon({ home, autoStart: true });
     daemonClients.push(client);
@@ -54,10 +54,30 @@ export async function run(): Promise<BenchRow[]> {
     const echoes: number[] = [];
     for (let block = 0; block < 10; block++) {
       calls.push(...(await sample(300, () => client.call(api.appinfo.get, {}))));
-      echoes.push(...(await sample(300, () => { const got = nextMessage(echo); echo.send('{"type":"echo"}'); return got; })));
+      echoes.push(
+        ...(await sample(300, () => {
+          const got = nextMessage(echo);
+          echo.send('{"type":"echo"}');
+          return got;
+        })),
+      );
     }
-    rows.push({ name: "appinfo call round trip (median)", measured: median(calls), baseline: median(echoes), baselineName: "raw ws echo", unit: "ms", target: "≤ 2×" });
-    rows.push({ name: "appinfo call round trip (p99)", measured: percentile(calls, 99), baseline: percentile(echoes, 99), baselineName: "raw ws echo", unit: "ms", target: "≤ 2×" });
+    rows.push({
+      name: "appinfo call round trip (median)",
+      measured: median(calls),
+      baseline: median(echoes),
+      baselineName: "raw ws echo",
+      unit: "ms",
+      target: "≤ 2×",
+    });
+    rows.push({
+      name: "appinfo call round trip (p99)",
+      measured: percentile(calls, 99),
+      baseline: percentile(echoes, 99),
+      baselineName: "raw ws echo",
+      unit: "ms",
+      target: "≤ 2×",
+    });
 
     // Fan-out: one mutation, 20 subscribers; time until the last one has the change.
     const watchers = await Promise.all(Array.from({ length: FAN_OUT_CLIENTS }, () => connectToDaemon({ home, autoStart: false })));
@@ -65,28 +85,47 @@ export async function run(): Promise<BenchRow[]> {
     let waiting: { remaining: number; done: () => void } | null = null;
     let ready = 0;
     for (const w of watchers) {
-      w.subscribe(api.checklists.get, { key: "bench" }, {
-        onValue: () => {
-          ready++;
-          if (waiting && --waiting.remaining === 0) waiting.done();
+      w.subscribe(
+        api.checklists.get,
+        { key: "bench" },
+        {
+          onValue: () => {
+            ready++;
+            if (waiting && --waiting.remaining === 0) waiting.done();
+          },
         },
-      });
+      );
     }
     while (ready < FAN_OUT_CLIENTS) await new Promise((resolve) => setTimeout(resolve, 5));
     let n = 0;
-    const fanOut = await sample(200, () => {
-      const all = new Promise<void>((resolve) => (waiting = { remaining: FAN_OUT_CLIENTS, done: resolve }));
-      return Promise.all([client.call(api.checklists.addItem, { key: "bench", text: `item ${n++}` }), all]);
-    }, 20);
+    const fanOut = await sample(
+      200,
+      () => {
+        const all = new Promise<void>((resolve) => (waiting = { remaining: FAN_OUT_CLIENTS, done: resolve }));
+        return Promise.all([client.call(api.checklists.addItem, { key: "bench", text: `item ${n++}` }), all]);
+      },
+      20,
+    );
 
     const rawWatchers = await Promise.all(Array.from({ length: FAN_OUT_CLIENTS }, () => openRaw(raw.port)));
-    const rawFanOut = await sample(200, () => {
-      const all = Promise.all(rawWatchers.map(nextMessage));
-      echo.send("broadcast");
-      return all;
-    }, 20);
+    const rawFanOut = await sample(
+      200,
+      () => {
+        const all = Promise.all(rawWatchers.map(nextMessage));
+        echo.send("broadcast");
+        return all;
+      },
+      20,
+    );
     rawWatchers.forEach((w) => w.close());
-    rows.push({ name: `mutation fan-out to ${FAN_OUT_CLIENTS} subscribers (median)`, measured: median(fanOut), baseline: median(rawFanOut), baselineName: `raw ws broadcast to ${FAN_OUT_CLIENTS}`, unit: "ms", target: "< 5 ms" });
+    rows.push({
+      name: `mutation fan-out to ${FAN_OUT_CLIENTS} subscribers (median)`,
+      measured: median(fanOut),
+      baseline: median(rawFanOut),
+      baselineName: `raw ws broadcast to ${FAN_OUT_CLIENTS}`,
+      unit: "ms",
+      target: "< 5 ms",
+    });
     echo.close();
 
     // Whole-process start-up of a reading subcommand, daemon up.
@@ -98,7 +137,14 @@ export async function run(): Promise<BenchRow[]> {
       cli.push(await timeProcess(process.execPath, [BIN, "version", "--json"], env));
       bare.push(await timeProcess(process.execPath, ["-e", "0"]));
     }
-    rows.push({ name: "`ocfleet version --json`, daemon up (median)", measured: median(cli), baseline: median(bare), baselineName: "node -e 0", unit: "ms", target: "≤ 1.5×" });
+    rows.push({
+      name: "`ocfleet version --json`, daemon up (median)",
+      measured: median(cli),
+      baseline: median(bare),
+      baselineName: "node -e 0",
+      unit: "ms",
+      target: "≤ 1.5×",
+    });
   } finally {
     daemonClients.forEach((c) => c.close());
     raw.child.kill();

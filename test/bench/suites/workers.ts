@@ -15,7 +15,11 @@ const ROUNDS = 3;
 function opencodeToListening(cwd: string, env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(resolveOpencodeBinary().path, ["serve", "--hostname", "127.0.0.1", "--port", "0"], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(resolveOpencodeBinary().path, ["serve", "--hostname", "127.0.0.1", "--port", "0"], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const onData = (chunk: Buffer) => {
       if (/listening on http/.test(String(chunk))) {
         const elapsed = performance.now() - start;
@@ -31,14 +35,18 @@ function opencodeToListening(cwd: string, env: Record<string, string>): Promise<
 
 function waitIdle(client: FleetConnection, id: string): Promise<WorkerView> {
   return new Promise((resolve, reject) => {
-    const sub = client.subscribe(api.workers.get, { worker: id }, {
-      onValue: (w) => {
-        if (w.runState === "idle") {
-          sub.unsubscribe();
-          resolve(w);
-        } else if (w.runState === "error") reject(new Error(w.reason ?? "worker failed"));
+    const sub = client.subscribe(
+      api.workers.get,
+      { worker: id },
+      {
+        onValue: (w) => {
+          if (w.runState === "idle") {
+            sub.unsubscribe();
+            resolve(w);
+          } else if (w.runState === "error") reject(new Error(w.reason ?? "worker failed"));
+        },
       },
-    });
+    );
   });
 }
 
@@ -59,7 +67,14 @@ export async function run(): Promise<BenchRow[]> {
       await client.call(api.workers.remove, { worker: added.id });
     }
     const rows: BenchRow[] = [
-      { name: "`worker add` until idle (median)", measured: median(viaDaemon), baseline: median(direct), baselineName: "opencode serve to its listening line", unit: "ms", target: "ready + health + models" },
+      {
+        name: "`worker add` until idle (median)",
+        measured: median(viaDaemon),
+        baseline: median(direct),
+        baselineName: "opencode serve to its listening line",
+        unit: "ms",
+        target: "ready + health + models",
+      },
     ];
 
     // Memory: the daemon alone, then with three workers running (OpenCode's own RSS not counted).
@@ -73,7 +88,14 @@ export async function run(): Promise<BenchRow[]> {
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const withWorkers = (await client.call(api.daemon.status, {})).rssBytes;
-    rows.push({ name: "daemon RSS with 3 workers", measured: withWorkers / 1e6, baseline: idle / 1e6, baselineName: "daemon RSS with none", unit: "MB", target: "small" });
+    rows.push({
+      name: "daemon RSS with 3 workers",
+      measured: withWorkers / 1e6,
+      baseline: idle / 1e6,
+      baselineName: "daemon RSS with none",
+      unit: "MB",
+      target: "small",
+    });
     for (const id of ids) await client.call(api.workers.remove, { worker: id });
     client.close();
     return rows;
@@ -82,4 +104,3 @@ export async function run(): Promise<BenchRow[]> {
     await sandbox.close();
   }
 }
-

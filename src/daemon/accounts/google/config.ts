@@ -69,7 +69,12 @@ export function googleConfigView(db: Db): GoogleConfigView {
       clientId: null,
       clientSecretSet: false,
       issuer: GOOGLE_ENDPOINTS.issuer,
-      endpoints: { authorization: GOOGLE_ENDPOINTS.authorization, token: GOOGLE_ENDPOINTS.token, deviceAuthorization: GOOGLE_ENDPOINTS.deviceAuthorization, jwks: GOOGLE_ENDPOINTS.jwks },
+      endpoints: {
+        authorization: GOOGLE_ENDPOINTS.authorization,
+        token: GOOGLE_ENDPOINTS.token,
+        deviceAuthorization: GOOGLE_ENDPOINTS.deviceAuthorization,
+        jwks: GOOGLE_ENDPOINTS.jwks,
+      },
       updatedAt: null,
       updatedBy: null,
     };
@@ -80,7 +85,12 @@ export function googleConfigView(db: Db): GoogleConfigView {
     clientId: row.client_id,
     clientSecretSet: row.client_secret_sealed !== null,
     issuer: row.issuer,
-    endpoints: { authorization: row.authorization_endpoint, token: row.token_endpoint, deviceAuthorization: row.device_authorization_endpoint, jwks: row.jwks_uri },
+    endpoints: {
+      authorization: row.authorization_endpoint,
+      token: row.token_endpoint,
+      deviceAuthorization: row.device_authorization_endpoint,
+      jwks: row.jwks_uri,
+    },
     updatedAt: row.updated_at,
     updatedBy: row.updated_by_name,
   };
@@ -95,9 +105,13 @@ export function isGoogleAvailable(db: Db): boolean {
 export function requireGoogleClient(db: Db, secrets: SecretKeeper): GoogleClient {
   const row = loadRow(db);
   if (!row) {
-    throw new FleetError("failed_precondition", "Google sign-in is not set up on this hub; an admin can set it up with: ocfleet admin google set --client-id … --client-secret …");
+    throw new FleetError(
+      "failed_precondition",
+      "Google sign-in is not set up on this hub; an admin can set it up with: ocfleet admin google set --client-id … --client-secret …",
+    );
   }
-  if (row.enabled !== 1) throw new FleetError("failed_precondition", "Google sign-in is turned off on this hub; an admin can turn it on with: ocfleet admin google enable");
+  if (row.enabled !== 1)
+    throw new FleetError("failed_precondition", "Google sign-in is turned off on this hub; an admin can turn it on with: ocfleet admin google enable");
   return {
     clientId: row.client_id,
     clientSecret: row.client_secret_sealed === null ? null : secrets.decrypt(row.client_secret_sealed),
@@ -142,7 +156,11 @@ export function setGoogleEnabled(db: Db, enabled: boolean, updatedBy: UserId, no
   const { changes } = db
     .prepare("UPDATE provider_configs SET enabled = ?, updated_at = ?, updated_by = ? WHERE provider = ?")
     .run(enabled ? 1 : 0, now, updatedBy, PROVIDER);
-  if (changes === 0) throw new FleetError("failed_precondition", "Google sign-in is not set up yet; set it up first with: ocfleet admin google set --client-id … --client-secret …");
+  if (changes === 0)
+    throw new FleetError(
+      "failed_precondition",
+      "Google sign-in is not set up yet; set it up first with: ocfleet admin google set --client-id … --client-secret …",
+    );
 }
 
 /**

@@ -28,7 +28,12 @@ export function signInWithGoogleProfile(ctx: MutationCtx, profile: VerifiedProfi
       );
     }
     db.prepare("UPDATE identities SET last_login_at = ?, email = ?, email_verified = ?, display_name = ? WHERE provider = ? AND subject = ?").run(
-      now, profile.email, profile.emailVerified ? 1 : 0, profile.name, PROVIDER, profile.subject,
+      now,
+      profile.email,
+      profile.emailVerified ? 1 : 0,
+      profile.name,
+      PROVIDER,
+      profile.subject,
     );
     return signInConnection(ctx, requireUserRow(db, linked.user_id), { kind: "google", outcome: "signed_in" });
   }
@@ -41,7 +46,10 @@ export function signInWithGoogleProfile(ctx: MutationCtx, profile: VerifiedProfi
     if (current.is_anonymous === 1) {
       // The upgrade: the account keeps its id, data and level, and now has a durable identity.
       db.prepare("UPDATE users SET is_anonymous = 0, name = ?, email = COALESCE(?, email), updated_at = ? WHERE id = ?").run(
-        profile.name ?? current.name, verifiedEmail, now, current.id,
+        profile.name ?? current.name,
+        verifiedEmail,
+        now,
+        current.id,
       );
       outcome = "upgraded";
     } else {

@@ -93,7 +93,10 @@ export async function exchangeCode(client: GoogleClient, options: { code: string
   if (reply.status !== 200) {
     const { error, description } = providerError(reply.body);
     const hint = error === "invalid_grant" ? " (the code was already used, has expired, or does not match this sign-in)" : "";
-    throw new FleetError("unauthenticated", `Google refused the sign-in code: ${error}${description ? `: ${description}` : ""}${hint}; run ocfleet login --google again`);
+    throw new FleetError(
+      "unauthenticated",
+      `Google refused the sign-in code: ${error}${description ? `: ${description}` : ""}${hint}; run ocfleet login --google again`,
+    );
   }
   return idTokenOf(reply.body);
 }
@@ -137,7 +140,8 @@ export async function verifyIdToken(client: GoogleClient, idToken: string, optio
     if (err instanceof joseErrors.JWKSNoMatchingKey) throw fail("the id_token is signed with a key the issuer does not publish");
     if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw fail("the id_token's signature does not match the issuer's keys");
     if (err instanceof joseErrors.JOSEAlgNotAllowed) throw fail("the id_token is not signed with RS256");
-    if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) throw new FleetError("unavailable", `cannot read the issuer's keys from ${client.endpoints.jwks}`);
+    if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid)
+      throw new FleetError("unavailable", `cannot read the issuer's keys from ${client.endpoints.jwks}`);
     if (err instanceof joseErrors.JOSEError) throw fail(`the id_token is invalid (${err.code})`);
     throw err;
   }
@@ -220,6 +224,9 @@ export async function pollDeviceToken(client: GoogleClient, deviceCode: string):
     case "access_denied":
       return { kind: "denied" };
     default:
-      throw new FleetError("unauthenticated", `Google refused the device sign-in: ${error}${description ? `: ${description}` : ""}; run ocfleet login --google --device again`);
+      throw new FleetError(
+        "unauthenticated",
+        `Google refused the device sign-in: ${error}${description ? `: ${description}` : ""}; run ocfleet login --google --device again`,
+      );
   }
 }

@@ -33,7 +33,9 @@ export function checkLoopbackRedirect(redirectUri: string): string {
     throw new FleetError("invalid_argument", `redirectUri is not a URL: '${redirectUri}'`, { field: "redirectUri" });
   }
   if (url.protocol !== "http:" || url.hostname !== "127.0.0.1" || url.port === "" || url.search !== "" || url.hash !== "" || url.username !== "") {
-    throw new FleetError("invalid_argument", "redirectUri must be http://127.0.0.1:<port>/<path> (a loopback listener on this machine)", { field: "redirectUri" });
+    throw new FleetError("invalid_argument", "redirectUri must be http://127.0.0.1:<port>/<path> (a loopback listener on this machine)", {
+      field: "redirectUri",
+    });
   }
   return redirectUri;
 }
@@ -52,7 +54,17 @@ export function createLoopbackRequest(
   db.prepare(
     `INSERT INTO login_requests (id, kind, provider, state_digest, nonce_digest, pkce_verifier_sealed, redirect_uri, user_id, created_at, expires_at)
      VALUES (?, 'loopback', ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(id, PROVIDER, secrets.digest(state), secrets.digest(nonce), secrets.encrypt(pkce.verifier), options.redirectUri, options.userId, options.now, expiresAt);
+  ).run(
+    id,
+    PROVIDER,
+    secrets.digest(state),
+    secrets.digest(nonce),
+    secrets.encrypt(pkce.verifier),
+    options.redirectUri,
+    options.userId,
+    options.now,
+    expiresAt,
+  );
   const authorizationUrl = buildAuthorizationUrl(client, { redirectUri: options.redirectUri, state, nonce, challenge: pkce.challenge });
   return { requestId: id, authorizationUrl, state, expiresAt };
 }
@@ -83,7 +95,10 @@ export function consumeLoopbackRequest(
 ): LoopbackExchange {
   const row = loadRequest(db, options.requestId, "loopback", options.callerUserId, options.now);
   if (!secrets.matches(options.state, row.state_digest!)) {
-    throw new FleetError("unauthenticated", "Google sign-in failed: the state does not match this sign-in (a forged or mixed-up redirect); nothing was signed in");
+    throw new FleetError(
+      "unauthenticated",
+      "Google sign-in failed: the state does not match this sign-in (a forged or mixed-up redirect); nothing was signed in",
+    );
   }
   markConsumed(db, row.id, options.now);
   return { redirectUri: row.redirect_uri!, verifier: secrets.decrypt(row.pkce_verifier_sealed!), nonceDigest: row.nonce_digest!, linkTo: row.user_id };
@@ -123,7 +138,11 @@ export interface DevicePollState {
   linkTo: UserId | null;
 }
 
-export function loadDeviceRequest(db: Db, secrets: SecretKeeper, options: { requestId: LoginRequestId; callerUserId: UserId | null; now: number }): DevicePollState {
+export function loadDeviceRequest(
+  db: Db,
+  secrets: SecretKeeper,
+  options: { requestId: LoginRequestId; callerUserId: UserId | null; now: number },
+): DevicePollState {
   const row = loadRequest(db, options.requestId, "device", options.callerUserId, options.now);
   return { deviceCode: secrets.decrypt(row.device_code_sealed!), intervalMs: row.poll_interval_ms!, nextPollAt: row.next_poll_at!, linkTo: row.user_id };
 }
