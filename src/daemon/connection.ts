@@ -1,11 +1,13 @@
 // One client connection: the hello (daemon token, then an optional session), frames in and out,
 // who the caller is (resolved again at every call and evaluation), and its subscriptions.
+import type { Socket } from "node:net";
 import type { RawData, WebSocket } from "ws";
 import type { ErrorPayload } from "../protocol/errors.js";
 import {
   CLOSE,
   HELLO_TIMEOUT_MS,
   MAX_FRAME_BYTES,
+  MAX_PRE_HELLO_BYTES,
   type CallerInfo,
   type ClientFrame,
   type HelloFrame,
@@ -38,7 +40,52 @@ export interface ConnectionOptions {
 const MAX_SUBSCRIPTIONS_PER_CONNECTION = 1000;
 /** A client this far behind in reading is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** All clients together may have this much queued; past it, a slow client is dropped. */
+const MAX_BUFFERED_BYTES_TOTAL = 256 * 1024 * 1024;
+/** Below this a connection's queue is not worth adding up with the others'. */
+const BUFFERED_CHECK_BYTES = 1024 * 1024;
 const MAX_SESSION_TOKEN_LENGTH = 200;
+/** An error never echoes more of the caller's input than this. */
+const MAX_ERROR_MESSAGE_CHARS = 500;
+const MAX_ERROR_DATA_CHARS = 2000;
+
+/** Every open socket's send queue, so one bound holds for all of them together. */
+export class OutboundQueues {
+  private readonly sockets = new Set<WebSocket>();
+
+  add(ws: WebSocket): void {
+    this.sockets.add(ws);
+  }
+
+  delete(ws: WebSocket): void {
+    this.sockets.delete(ws);
+  }
+
+  /** Whether this socket must be dropped: its own queue, or everyone's together, grew too large. */
+  overBound(ws: WebSocket): boolean {
+    if (ws.bufferedAmount < BUFFERED_CHECK_BYTES) return false;
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return true;
+    let total = 0;
+    for (const socket of this.sockets) total += socket.bufferedAmount;
+    return total > MAX_BUFFERED_BYTES_TOTAL;
+  }
+}
+
+/** What the server gives a connection besides the socket: the raw TCP socket and shared bounds. */
+export interface ConnectionContext {
+  rawSocket?: Socket;
+  outbound?: OutboundQueues;
+  /** Called once the hello is accepted. */
+  onHello?(): void;
+}
+
+/** An error payload cut to a size that does not echo a large input back. */
+export function clampErrorPayload(error: ErrorPayload): ErrorPayload {
+  const message = error.message.length > MAX_ERROR_MESSAGE_CHARS ? `${error.message.slice(0, MAX_ERROR_MESSAGE_CHARS)}…` : error.message;
+  if (error.data === undefined) return message === error.message ? error : { ...error, message };
+  const data = JSON.stringify(error.data).length > MAX_ERROR_DATA_CHARS ? { truncated: true } : error.data;
+  return { ...error, message, data };
+}
 
 interface ActiveSubscription {
   method: string;
@@ -58,12 +105,14 @@ export class Connection {
   private readonly subscriptions = new Map<number, ActiveSubscription>();
   private readonly handle: ConnectionHandle;
   private helloTimer: NodeJS.Timeout | undefined;
+  private countPreHello: ((chunk: Buffer) => void) | undefined;
 
   constructor(
     readonly id: number,
     private readonly ws: WebSocket,
     private readonly source: string,
     private readonly options: ConnectionOptions,
+    private readonly context: ConnectionContext = {},
   ) {
     const connection = this;
     this.handle = {
@@ -75,7 +124,32 @@ export class Connection {
     };
     this.helloTimer = setTimeout(() => this.refuse("unauthenticated", "no hello in time", CLOSE.helloTimeout), HELLO_TIMEOUT_MS);
     ws.on("message", (data, isBinary) => this.receive(data, isBinary));
-    ws.on("error", (err) => options.log.warn("websocket error", { connection: id, error: err.message }));
+    ws.on("error", (err) => options.log.warnThrottled(`ws-error:${source}`, "websocket error", { connection: id, error: err.message }));
+    context.outbound?.add(ws);
+    // Before the hello, every byte counts against a small allowance, whatever the frames claim.
+    const raw = context.rawSocket;
+    if (raw) {
+      let received = 0;
+      this.countPreHello = (chunk) => {
+        received += chunk.length;
+        if (received > MAX_PRE_HELLO_BYTES) {
+          options.log.warnThrottled(`pre-hello:${source}`, "closed a connection that sent too much before its hello", { source });
+          this.stopCountingPreHello();
+          raw.destroy();
+        }
+      };
+      raw.on("data", this.countPreHello);
+    }
+  }
+
+  private stopCountingPreHello(): void {
+    if (this.countPreHello) this.context.rawSocket?.off("data", this.countPreHello);
+    this.countPreHello = undefined;
+  }
+
+  /** Whether the hello was accepted. */
+  get saidHello(): boolean {
+    return this.helloDone;
   }
 
   get subscriptionCount(): number {
@@ -88,6 +162,8 @@ export class Connection {
 
   dispose(): void {
     clearTimeout(this.helloTimer);
+    this.stopCountingPreHello();
+    this.context.outbound?.delete(this.ws);
     for (const sub of this.subscriptions.values()) this.options.dispatcher.unsubscribe(sub.query);
     this.subscriptions.clear();
   }
@@ -147,8 +223,9 @@ export class Connection {
 
   private sendRaw(json: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.options.log.warn("dropping a client that does not read", { connection: this.id });
+    const overBound = this.context.outbound ? this.context.outbound.overBound(this.ws) : this.ws.bufferedAmount > MAX_BUFFERED_BYTES;
+    if (overBound) {
+      this.options.log.warn("dropping a client that does not read", { connection: this.id, buffered: this.ws.bufferedAmount });
       this.ws.terminate();
       return;
     }
@@ -156,7 +233,7 @@ export class Connection {
   }
 
   private sendError(id: number | null, error: ErrorPayload): void {
-    this.send({ type: "error", id, error });
+    this.send({ type: "error", id, error: clampErrorPayload(error) });
   }
 
   private refuse(code: ErrorPayload["code"], message: string, closeCode: number): void {
@@ -165,19 +242,20 @@ export class Connection {
   }
 
   private receive(data: RawData, isBinary: boolean): void {
-    if (isBinary) return this.sendError(null, { code: "bad_frame", message: "binary frames are not supported; send JSON text" });
+    // Before the hello, a bad frame of any kind closes the socket: there is nobody to help yet.
+    const fail = (code: ErrorPayload["code"], message: string) =>
+      this.helloDone ? this.sendError(null, { code, message }) : this.refuse(code, message, CLOSE.unauthenticated);
+    if (isBinary) return fail("bad_frame", "binary frames are not supported; send JSON text");
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
-    if (size > MAX_FRAME_BYTES) {
-      return this.sendError(null, { code: "frame_too_large", message: `frame of ${size} bytes exceeds the limit of ${MAX_FRAME_BYTES}` });
-    }
+    if (size > MAX_FRAME_BYTES) return fail("frame_too_large", `frame of ${size} bytes exceeds the limit of ${MAX_FRAME_BYTES}`);
     let frame: ClientFrame;
     try {
       frame = JSON.parse(data.toString()) as ClientFrame;
     } catch {
-      return this.sendError(null, { code: "bad_frame", message: "frame is not valid JSON" });
+      return fail("bad_frame", "frame is not valid JSON");
     }
     if (typeof frame !== "object" || frame === null || typeof frame.type !== "string") {
-      return this.sendError(null, { code: "bad_frame", message: "frame must be an object with a string 'type'" });
+      return fail("bad_frame", "frame must be an object with a string 'type'");
     }
     if (!this.helloDone) {
       if (frame.type !== "hello") return this.refuse("unauthenticated", "the first frame must be a hello", CLOSE.unauthenticated);
@@ -207,7 +285,7 @@ export class Connection {
       );
     }
     if (typeof frame.token !== "string" || !constantTimeEqual(frame.token, this.options.token)) {
-      this.options.log.warn("refused a hello with a wrong or missing token", { connection: this.id });
+      this.options.log.warnThrottled(`hello:${this.source}`, "refused a hello with a wrong or missing token", { connection: this.id, source: this.source });
       return this.refuse("unauthenticated", "wrong or missing daemon token", CLOSE.unauthenticated);
     }
     if (frame.session !== undefined && (typeof frame.session !== "string" || frame.session.length > MAX_SESSION_TOKEN_LENGTH)) {
@@ -215,6 +293,8 @@ export class Connection {
     }
     this.helloDone = true;
     this.local = true;
+    this.stopCountingPreHello();
+    this.context.onHello?.();
     const name = frame.client?.name;
     if (typeof name === "string" && name !== "") this.clientName = name.slice(0, 100);
     // A session that no longer works does not refuse the hello: the client learns why and signs in again.

@@ -8,6 +8,12 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 export const HARD_FRAME_BYTES = 8 * 1024 * 1024;
 /** A connection must say hello within this time. */
 export const HELLO_TIMEOUT_MS = 5000;
+/**
+ * Until its hello is accepted, a connection may send at most this many bytes: a stranger without
+ * the token cannot make the daemon read, parse or buffer anything large. The first frame that is
+ * not a good hello closes the socket.
+ */
+export const MAX_PRE_HELLO_BYTES = 8 * 1024;
 
 /** Close codes we use besides the standard ones. */
 export const CLOSE = {
@@ -17,6 +23,10 @@ export const CLOSE = {
   unauthenticated: 4401,
   protocolMismatch: 4400,
   helloTimeout: 4408,
+  /** Too many connections, or too many not yet signed in from one source. */
+  overloaded: 1013,
+  /** The client reads too slowly: its queue, or everyone's together, grew past the bound. */
+  slowClient: 4429,
 } as const;
 
 export interface HelloFrame {
