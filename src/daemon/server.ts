@@ -25,7 +25,7 @@ export interface ServerLimits {
   requestTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { maxConnections: 1000, maxPendingPerSource: 64, maxPending: 256, requestTimeoutMs: 5000 };
+export const DEFAULT_LIMITS: ServerLimits = { maxConnections: 1000, maxPendingPerSource: 128, maxPending: 512, requestTimeoutMs: 5000 };
 
 export class FleetServer {
   private readonly connections = new Set<Connection>();

@@ -9,7 +9,8 @@ import { cleanupHomes, cliJson, connectAsOwner, connectWithSession, createHome, 
 // Short lifetimes and penalties for this file's daemon, so nothing here sleeps for a minute.
 const LOGIN_CODE_TTL_MS = 1500;
 const SLOWDOWN_MS = 150;
-const LOCKOUT_MS = 1500;
+// A first lockout lasts a quarter of this (see accounts/limiter.ts).
+const LOCKOUT_MS = 4000;
 
 let home: string;
 
@@ -114,8 +115,8 @@ describe("wrong codes", () => {
     expect(refused.error).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/^too many wrong codes; try again in \d+ s$/) });
     expect(refused.ms).toBeLessThan(SLOWDOWN_MS); // refused at once, without checking the code
 
-    await sleep(LOCKOUT_MS + 100);
-    // The lockout is over (and the first code has expired meanwhile): a right code works again.
+    await sleep(LOCKOUT_MS / 4 + 100);
+    // The first lockout is over (and the first code has expired meanwhile): a right code works again.
     const after = await attempt(guesser, (await carol.connection.call(api.auth.createLoginCode, {})).code);
     expect(after.userId).toBe(carol.userId);
     carol.connection.close();
@@ -135,17 +136,47 @@ describe("wrong codes", () => {
   it("are limited per source too, when spread over many connections", async () => {
     const own = createHome();
     const dave = await newAnonymousUser(own);
+    const fresh = await connectWithSession(own);
+    const code = (await dave.connection.call(api.auth.createLoginCode, {})).code;
     // Each connection stays under its own limit; together they reach the source's (4 × 6 failures).
     for (let failures = 0; failures < 24; ) {
       const connection = await connectWithSession(own);
       for (let i = 0; i < 3; i++, failures++) expect((await attempt(connection, `CCCC-${2222 + failures}`)).error?.code).toBe("not_found");
       connection.close();
     }
-    const fresh = await connectWithSession(own);
-    const code = (await dave.connection.call(api.auth.createLoginCode, {})).code;
     expect((await attempt(fresh, code)).error).toMatchObject({ code: "rate_limited" });
     fresh.close();
     dave.connection.close();
+  });
+
+  it("hold a burst of guesses in parallel over many connections to the source's budget, and lock the rightful user out only briefly", async () => {
+    const own = createHome();
+    const frank = await newAnonymousUser(own);
+    const guessers: FleetConnection[] = [];
+    for (let batch = 0; batch < 6; batch++) guessers.push(...(await Promise.all(Array.from({ length: 50 }, () => connectWithSession(own)))));
+    const right = (await frank.connection.call(api.auth.createLoginCode, {})).code;
+    // 299 wrong guesses and, last, the right code, all at once from one source.
+    const burst = await Promise.all(
+      guessers.map((connection, i) => attempt(connection, i === guessers.length - 1 ? right : `DDDD-${String(2000 + i).slice(-4)}`)),
+    );
+    const checked = burst.filter((a) => a.error?.code === "not_found").length;
+    expect(checked).toBeLessThanOrEqual(24); // sourceFactor 4 × (3 free + 3 slowed)
+    expect(burst.filter((a) => a.error?.code === "rate_limited").length).toBeGreaterThanOrEqual(300 - 24);
+    expect(burst.at(-1)!.userId).toBeUndefined(); // the burst did not get lucky
+    // The source is locked out for a quarter of the full lockout, not the whole of it.
+    const lockedAt = Date.now();
+    let signedIn: string | undefined;
+    while (signedIn === undefined) {
+      const outcome = await attempt(guessers[0]!, (await frank.connection.call(api.auth.createLoginCode, {})).code);
+      if (outcome.userId) signedIn = outcome.userId;
+      else {
+        expect(outcome.error?.code).toBe("rate_limited");
+        await sleep(100);
+      }
+    }
+    expect(signedIn).toBe(frank.userId);
+    expect(Date.now() - lockedAt).toBeLessThan(LOCKOUT_MS);
+    for (const c of [frank.connection, ...guessers]) c.close();
   });
 });
 

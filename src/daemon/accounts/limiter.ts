@@ -1,6 +1,15 @@
 // Rate limiting of wrong codes: a few are free, the next ones are answered ever more slowly,
 // then the caller is refused for a while. Kept per connection and, more leniently, per source
 // address, in memory: a restart forgets it, which costs an attacker a restart per lockout.
+//
+// Attempts still being checked count as failures until they succeed, so a burst of guesses sent
+// in parallel over many connections is held to the same budget as guesses sent one by one.
+// The trade-off: every client behind one address (all local clients share 127.0.0.1) shares the
+// source's budget, so a burst of someone else's guesses also locks out the code's rightful user.
+// To keep that short, a key's first lockout lasts a quarter of the policy's lockout, and each
+// further one within the failure window twice as long as the one before, up to the full length.
+// A login code lives 60 s and has 40 bits of entropy, so even a full budget of guesses every
+// lockout leaves an attacker with no useful chance; a short first lockout costs nothing there.
 import { FleetError } from "../../protocol/errors.js";
 import type { AuthPolicy } from "./policy.js";
 
@@ -10,6 +19,8 @@ interface Bucket {
   pending: number;
   firstFailureAt: number;
   lockedUntil: number;
+  /** Lockouts within the failure window: each one lasts twice as long as the one before. */
+  lockouts: number;
 }
 
 export interface AttemptKey {
@@ -49,6 +60,9 @@ export class AttemptLimiter {
         throw new FleetError("rate_limited", `too many wrong codes; try again in ${seconds} s`, { retryInMs: bucket.lockedUntil - now });
       }
       if (serial && bucket.pending > 0) throw new FleetError("rate_limited", "another code is still being checked on this connection; send one at a time");
+      if (bucket.failures + bucket.pending >= this.limit(factor)) {
+        throw new FleetError("rate_limited", "too many codes are being checked from here at once; try again in a few seconds");
+      }
       const beyondFree = bucket.failures + bucket.pending - this.policy.freeFailures * factor;
       if (beyondFree >= 0) delayMs = Math.max(delayMs, this.policy.slowdownMs * 2 ** Math.min(3, Math.floor(beyondFree / factor)));
     });
@@ -72,21 +86,31 @@ export class AttemptLimiter {
           if (success) return;
           if (bucket.failures === 0) bucket.firstFailureAt = at;
           bucket.failures++;
-          if (bucket.failures >= (this.policy.freeFailures + this.policy.slowedFailures) * factor) bucket.lockedUntil = at + this.policy.lockoutMs;
+          if (bucket.failures >= this.limit(factor) && bucket.lockedUntil <= at) {
+            bucket.lockouts++;
+            bucket.lockedUntil = at + Math.min(this.policy.lockoutMs, (this.policy.lockoutMs / 4) * 2 ** (bucket.lockouts - 1));
+          }
         });
         this.prune(at);
       },
     };
   }
 
+  /** Failures (with attempts in flight) that lock a key out. */
+  private limit(factor: number): number {
+    return (this.policy.freeFailures + this.policy.slowedFailures) * factor;
+  }
+
   private bucket(key: string, now: number): Bucket {
     const bucket = this.buckets.get(key);
-    const fresh = { failures: 0, pending: 0, firstFailureAt: now, lockedUntil: 0 };
+    const fresh = { failures: 0, pending: 0, firstFailureAt: now, lockedUntil: 0, lockouts: 0 };
     if (!bucket) return fresh;
     const lockServed = bucket.lockedUntil !== 0 && bucket.lockedUntil <= now;
-    const forgotten = bucket.lockedUntil === 0 && now - bucket.firstFailureAt > this.policy.failureWindowMs;
-    // A served lockout or an old run of failures starts a fresh count (keeping attempts in flight).
-    return lockServed || forgotten ? { ...fresh, pending: bucket.pending } : bucket;
+    const forgotten = now - bucket.firstFailureAt > this.policy.failureWindowMs;
+    // A served lockout starts a fresh count (keeping attempts in flight, and how many lockouts
+    // there were, so the next one is longer); an old run of failures is forgotten altogether.
+    if (forgotten && bucket.lockedUntil <= now) return { ...fresh, pending: bucket.pending };
+    return lockServed ? { ...fresh, pending: bucket.pending, lockouts: bucket.lockouts } : bucket;
   }
 
   /** Keeps the map from growing without bound under a flood of distinct keys. */
