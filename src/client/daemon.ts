@@ -6,6 +6,7 @@ import { api } from "../protocol/api/index.js";
 import { FleetError } from "../protocol/errors.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
+import { EXIT_STATE_UNUSABLE } from "../platform/exit-codes.js";
 import { ensurePrivateDir } from "../platform/files.js";
 import { PACKAGE_ROOT } from "../platform/package-root.js";
 import { readCommandLine, waitForExit } from "../platform/processes.js";
@@ -158,6 +159,14 @@ async function startDaemon(home: string, clientName: string | undefined, session
   const deadline = Date.now() + startTimeoutMs();
   const connection = await waitForDaemon(home, deadline - Date.now(), clientName, session, () => {
     // Losing the race to another daemon that started at the same moment is fine: use that one.
+    if (exit && exit.code === EXIT_STATE_UNUSABLE) {
+      // The daemon said what is wrong and what to do, as its last line: that line is the whole story.
+      const said = tailDaemonLog(home)
+        .split("\n")
+        .reverse()
+        .find((line) => line.startsWith("ocfleet: "));
+      if (said) throw new FleetError("failed_precondition", said.slice("ocfleet: ".length));
+    }
     if (exit && exit.code !== EXIT_ALREADY_RUNNING) return `the daemon exited during start (${exit.signal ?? `code ${exit.code}`})`;
     return null;
   });

@@ -10,6 +10,7 @@ import { findSessionByToken, resolveSession, SESSIONS_TABLE, userSessionsKey } f
 import { randomToken, SecretKeeper } from "./crypto.js";
 import { migrate } from "./db/migrate.js";
 import { migrations } from "./db/migrations/index.js";
+import { assertUsableStateFile } from "./db/state-file-check.js";
 import { openDatabase, type Db } from "./db/open.js";
 import { createLogger } from "./log.js";
 import { FleetServer } from "./server.js";
@@ -63,6 +64,13 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 
   // The single-instance lock is state.db itself, held in SQLite's exclusive locking mode.
   let db: Db;
+  try {
+    assertUsableStateFile(paths.db);
+  } catch (err) {
+    log.error("cannot use the state file", { error: (err as Error).message });
+    log.close();
+    throw err;
+  }
   try {
     db = openDatabase(paths.db, { exclusive: true });
   } catch (err) {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { EXIT_STATE_UNUSABLE } from "../../src/platform/exit-codes.js";
 import { isPidAlive, waitForExit } from "../../src/platform/processes.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../src/protocol/version.js";
 import { cleanupHomes, cliJson, createHome, daemonState, killDaemon, REPO_ROOT, runCli, waitFor } from "../helpers/daemon.js";
@@ -166,5 +167,27 @@ describe("a daemon of another version", () => {
     expect(state.version).toBe(PACKAGE_VERSION);
     expect(state.pid).not.toBe(oldState.pid);
     expect(readFileSync(join(home, "daemon.log"), "utf8")).toMatch(/daemon stopping reason="requested by/);
+  });
+});
+
+describe("a state file that exists but is not usable", () => {
+  it("is refused, never replaced: an empty state.db or one that is not a database stops the daemon with a distinct exit code", async () => {
+    for (const [content, problem] of [
+      ["", "is empty (0 bytes)"],
+      ["this is not a database at all", "is not an SQLite database"],
+    ] as const) {
+      const home = createHome();
+      const db = join(home, "state.db");
+      writeFileSync(db, content);
+      const run = await runCli(home, ["daemon", "run"], { timeoutMs: 20_000 });
+      expect(run.code).toBe(EXIT_STATE_UNUSABLE);
+      expect(run.stderr).toContain(`the state file ${db} ${problem}`);
+      expect(run.stderr).toContain(`mv ${db} ${db}.broken`);
+      // An ordinary command says the same and leaves the file as it was.
+      const whoami = await runCli(home, ["whoami"], { timeoutMs: 30_000 });
+      expect(whoami.code).not.toBe(0);
+      expect(whoami.stderr).toContain(problem);
+      expect(readFileSync(db, "utf8")).toBe(content);
+    }
   });
 });

@@ -14,7 +14,7 @@ describe("`ocfleet daemon install`", () => {
     expect(printed).toMatchObject({ kind: "systemd", name: expect.stringMatching(/^ocfleet-[0-9a-f]{8}\.service$/) });
     expect(printed.content).toContain(`ExecStart=${process.execPath} --enable-source-maps ${BIN} daemon run --background`);
     expect(printed.content).toContain(`Environment=OCFLEET_HOME=${home}`);
-    expect(printed.content).toContain("RestartPreventExitStatus=3");
+    expect(printed.content).toContain("RestartPreventExitStatus=3 78");
   });
 
   it("describes a launchd agent on macOS", () => {

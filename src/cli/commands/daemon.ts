@@ -135,11 +135,16 @@ export function registerDaemonCommands(program: Command): void {
     .option("--background", "log only to the file; used when started detached")
     .action(async (options: { background?: boolean }) => {
       const { runDaemon, AlreadyRunningError, EXIT_ALREADY_RUNNING } = await import("../../daemon/main.js");
+      const { UnusableStateError } = await import("../../daemon/db/state-file-check.js");
+      const { EXIT_STATE_UNUSABLE } = await import("../../platform/exit-codes.js");
       try {
         await runDaemon({ home: stateDir(), echoLog: !options.background });
       } catch (err) {
         process.stderr.write(`ocfleet: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(err instanceof AlreadyRunningError ? EXIT_ALREADY_RUNNING : 1);
+        const code = err instanceof AlreadyRunningError ? EXIT_ALREADY_RUNNING : err instanceof UnusableStateError ? EXIT_STATE_UNUSABLE : 1;
+        // launchd can only tell "exit 0" from the rest: exiting 0 there is what stops a restart loop.
+        const noRestart = code === EXIT_ALREADY_RUNNING || code === EXIT_STATE_UNUSABLE;
+        process.exit(noRestart && process.env.OCFLEET_SERVICE === "launchd" ? 0 : code);
       }
     });
 }

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { stopDaemon } from "../../client/daemon.js";
+import { EXIT_STATE_UNUSABLE } from "../../platform/exit-codes.js";
 import { PACKAGE_ROOT } from "../../platform/package-root.js";
 import { resolveStateDir } from "../../protocol/statefile.js";
 import { CliError } from "../output.js";
@@ -55,6 +56,7 @@ ${args.map((a) => `    <string>${xml(a)}</string>`).join("\n")}
   <key>EnvironmentVariables</key>
   <dict>
     <key>OCFLEET_HOME</key><string>${xml(resolve(home))}</string>
+    <key>OCFLEET_SERVICE</key><string>launchd</string>
     <key>PATH</key><string>${xml(path)}</string>
   </dict>
   <key>RunAtLoad</key><true/>
@@ -86,8 +88,9 @@ Environment=${quote(`OCFLEET_HOME=${resolve(home)}`)}
 Environment=${quote(`PATH=${path}`)}
 Restart=on-failure
 RestartSec=5
-# Another daemon already runs for this state directory: nothing to restart.
-RestartPreventExitStatus=${EXIT_ALREADY_RUNNING}
+# Another daemon already runs for this state directory, or state.db is empty or not a database
+# (it is never replaced; a person must decide): restarting would not help.
+RestartPreventExitStatus=${EXIT_ALREADY_RUNNING} ${EXIT_STATE_UNUSABLE}
 # The daemon stops its OpenCode workers itself; give it the time it budgets, then kill what is left.
 KillMode=mixed
 TimeoutStopSec=15
