@@ -1,5 +1,5 @@
 // The daemon process: claim the state directory, open the store, serve, and stop cleanly.
-import { rmSync } from "node:fs";
+import { realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { FleetError } from "../protocol/errors.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
@@ -16,6 +16,7 @@ import { createLogger } from "./log.js";
 import { FleetServer } from "./server.js";
 import { Agent, machineFacts } from "./agent/agent.js";
 import { createInProcessLink } from "./agent/link.js";
+import { agentMarkOf } from "./agent/reaper.js";
 import { markOffline, registerLocalMachine } from "./functions/machines.js";
 import { resetRuntimes } from "./functions/workers.js";
 import { DEFAULT_CLEANUP, type CleanupSettings } from "./jobs/index.js";
@@ -46,8 +47,9 @@ function envNumber(name: string, fallback: number): number {
 
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const paths = statePaths(options.home);
-  // Everything the daemon creates (database, logs, worker files) is for this OS user only.
-  process.umask(0o077);
+  // Everything the daemon creates (database, logs, worker files) is for this OS user only; OpenCode
+  // and its tools get back the umask of the user who started the daemon, for files in their repositories.
+  const userUmask = process.umask(0o077);
   ensurePrivateDir(paths.home);
   const log = createLogger({ file: paths.log, echo: options.echoLog, debug: process.env.OCFLEET_DEBUG === "1" });
   const startedAt = Date.now();
@@ -137,6 +139,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     log,
     link: link.agent,
     logDir: join(paths.home, "workers"),
+    agentMark: agentMarkOf(realpathSync(paths.home)),
+    workerUmask: userUmask,
     backoffMs: envNumber("OCFLEET_WORKER_BACKOFF_MS", 1000),
     eventsRetryMs: envNumber("OCFLEET_EVENTS_RETRY_MS", 2000),
   });

@@ -119,3 +119,45 @@ function readLinuxStat(pid: number): ProcessInfo | null {
     return null;
   }
 }
+
+/**
+ * Pids of our own user's processes whose environment holds every one of `marks` (NAME=value).
+ * A marker set in a process's environment is inherited by everything it starts, however
+ * detached, so this finds descendants that re-parented to init, which a census by parent pid
+ * misses. Linux reads /proc/<pid>/environ; elsewhere `ps` prints the environment after the command.
+ */
+export function processesMarkedWith(marks: Record<string, string>): number[] {
+  const wanted = Object.entries(marks).map(([name, value]) => `${name}=${value}`);
+  const found: number[] = [];
+  if (process.platform === "linux") {
+    let entries: string[];
+    try {
+      entries = readdirSync("/proc");
+    } catch {
+      return found;
+    }
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      let environ: string[];
+      try {
+        environ = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0");
+      } catch {
+        continue; // gone, or another user's
+      }
+      if (wanted.every((mark) => environ.includes(mark))) found.push(Number(entry));
+    }
+    return found;
+  }
+  try {
+    const { execFileSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
+    const text = execFileSync("ps", ["-axeww", "-o", "pid=,command="], { encoding: "utf8", timeout: 5000, maxBuffer: 64 * 1024 * 1024 });
+    for (const line of text.split("\n")) {
+      const match = /^\s*(\d+)\s(.*)$/.exec(line);
+      if (!match || Number(match[1]) === process.pid) continue;
+      if (wanted.every((mark) => ` ${match[2]} `.includes(` ${mark} `))) found.push(Number(match[1]));
+    }
+  } catch {
+    // no ps: the census by parent pid is all there is
+  }
+  return found;
+}

@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -362,6 +362,27 @@ describe("chat on a real OpenCode", () => {
     const { reply: next } = await sendAndFollowWhenReady(chatId, "are you back?");
     expect(next.status).toBe("completed");
     expect(textOf(next)).toBe("echo: are you back?");
+  });
+
+  it("runs OpenCode and its tools with the user's umask, not the daemon's private 077", async () => {
+    const umask = process.umask();
+    process.umask(umask);
+    const chatId = await newChat(worker);
+    const { reply } = await sendAndFollow(chatId, "run command mkdir -p umask-dir && echo x > umask-dir/file.txt");
+    expect(reply.status).toBe("completed");
+    expect(statSync(join(worker.directory, "umask-dir")).mode & 0o777).toBe(0o777 & ~umask);
+    expect(statSync(join(worker.directory, "umask-dir", "file.txt")).mode & 0o777).toBe(0o666 & ~umask);
+  });
+
+  it("reaps a tool started just before the daemon is killed -9, which no census could have seen", async () => {
+    const chatId = await newChat(worker);
+    await client.call(api.chat.send, { chat: chatId, text: "run command sleep 785" });
+    const sleeper = await waitFor("the sleep tool", () => listProcesses().find((p) => readCommandLine(p.pid)?.join(" ") === "sleep 785"), 30_000);
+    client.close();
+    await killDaemon(home, "SIGKILL");
+    await startDaemon();
+    expect(await waitForExit(sleeper.pid, 5000)).toBe(true);
+    expect((await sendAndFollowWhenReady(chatId, "are you back?")).reply.status).toBe("completed");
   });
 
   it("stops the daemon mid-turn without leaving OpenCode or its tool processes, and records the reply interrupted", async () => {

@@ -17,6 +17,10 @@ export interface AgentOptions {
   log: Logger;
   link: AgentLink;
   logDir: string;
+  /** Set in every worker's environment (see reaper.ts), unique to this daemon's state directory. */
+  agentMark: string;
+  /** The umask of the user who started the daemon, which keeps 077 for itself: workers get the user's. */
+  workerUmask?: number;
   heartbeatMs?: number;
   backoffMs?: number;
   /** How long to wait before reconnecting a broken event stream. */
@@ -43,12 +47,14 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     const records = new ProcessRecords(options.db);
-    const killed = reapLeftovers(records, options.log);
+    const killed = reapLeftovers(records, options.log, options.agentMark);
     if (killed > 0) options.log.info("reaped processes left from an unclean stop", { killed });
     this.supervisor = new Supervisor({
       logDir: options.logDir,
       log: options.log,
       records,
+      agentMark: options.agentMark,
+      workerUmask: options.workerUmask,
       backoffMs: options.backoffMs,
       eventsRetryMs: options.eventsRetryMs,
       onRuntime: (workerId, runtime) => options.link.report({ type: "worker.runtime", workerId, runtime, at: Date.now() }),

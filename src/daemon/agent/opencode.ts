@@ -196,6 +196,8 @@ export interface StartOptions {
   /** Every line the server prints goes here (the worker's log file). */
   onOutput(line: string): void;
   onEvent(event: OpencodeEvent): void;
+  /** The umask to run OpenCode (and so its tools) with; unset: the daemon's own. */
+  umask?: number;
   /** Called as soon as the process exists, before it is ready: a stop or crash meanwhile must still find it. */
   onSpawn?(pid: number): void;
   readyTimeoutMs: number;
@@ -235,7 +237,14 @@ export class OpencodeServer {
   static async start(options: StartOptions): Promise<OpencodeServer> {
     // A password per process: anything else on this machine that finds the port cannot drive the agent.
     const password = randomBytes(24).toString("base64url");
-    const subprocess = execa(options.binary.path, ["serve", "--hostname", "127.0.0.1", "--port", "0", "--print-logs"], {
+    const argv = ["serve", "--hostname", "127.0.0.1", "--port", "0", "--print-logs"];
+    // Node cannot give a child another umask, and changing the daemon's own for a moment would race
+    // its other file writes: a shell sets it and then becomes OpenCode (exec keeps the pid).
+    const [file, args] =
+      options.umask === undefined || process.platform === "win32"
+        ? [options.binary.path, argv]
+        : ["/bin/sh", ["-c", 'umask "$0" && exec "$@"', options.umask.toString(8).padStart(4, "0"), options.binary.path, ...argv]];
+    const subprocess = execa(file, args, {
       cwd: options.directory,
       env: { ...options.env, OPENCODE_SERVER_PASSWORD: password, OPENCODE_SERVER_USERNAME: "opencode" },
       extendEnv: false,

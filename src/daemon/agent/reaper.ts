@@ -1,6 +1,7 @@
 // Process records: every OpenCode process and every tool process it started, kept in the local
 // database, so that a daemon that died without cleaning up can finish the job at its next start.
-import { processStartTime, readCommandLine } from "../../platform/processes.js";
+import { createHash } from "node:crypto";
+import { processesMarkedWith, processStartTime, readCommandLine } from "../../platform/processes.js";
 import type { Db } from "../db/open.js";
 import type { Logger } from "../log.js";
 
@@ -58,8 +59,36 @@ export function killRecorded(row: ProcessRow): boolean {
   return true;
 }
 
+/**
+ * Environment markers every OpenCode process of this agent, and everything it starts, inherits:
+ * which daemon (a digest of its state directory, so daemons of other directories are never
+ * touched) and which worker. Finding them needs no timing: a tool started a moment before the
+ * daemon was killed carries them as surely as one that ran for an hour.
+ */
+export const AGENT_MARK = "OCFLEET_AGENT";
+export const WORKER_MARK = "OCFLEET_WORKER";
+
+export function agentMarkOf(stateHome: string): string {
+  return createHash("sha256").update(stateHome).digest("hex").slice(0, 20);
+}
+
+/** Kills every process that carries the markers (all of this agent's, or one worker's). Returns their pids. */
+export function killMarked(agentMark: string, workerId?: string): number[] {
+  const marks: Record<string, string> = { [AGENT_MARK]: agentMark };
+  if (workerId !== undefined) marks[WORKER_MARK] = workerId;
+  const pids = processesMarkedWith(marks);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
+}
+
 /** At start: kills whatever a previous daemon left running, then forgets all records. */
-export function reapLeftovers(records: ProcessRecords, log: Logger): number {
+export function reapLeftovers(records: ProcessRecords, log: Logger, agentMark: string): number {
   let killed = 0;
   for (const row of records.list()) {
     if (killRecorded(row)) {
@@ -67,6 +96,11 @@ export function reapLeftovers(records: ProcessRecords, log: Logger): number {
       log.warn("killed a process left over from an unclean stop", { pid: row.pid, kind: row.kind, worker: row.worker_id });
     }
     records.forPid(row.pid);
+  }
+  // No worker of this agent runs yet: anything carrying its marker was left by an earlier run.
+  for (const pid of killMarked(agentMark)) {
+    killed++;
+    log.warn("killed a process left over from an unclean stop (found by its environment marker)", { pid });
   }
   return killed;
 }

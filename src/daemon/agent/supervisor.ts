@@ -7,12 +7,16 @@ import { descendantsOf, processStartTime, waitForExit } from "../../platform/pro
 import type { Logger } from "../log.js";
 import type { WorkerRuntime, WorkerSpec } from "./link.js";
 import { OPENCODE_SDK_VERSION, OpencodeServer, resolveOpencodeBinary, type OpencodeEvent, type OpencodeModel } from "./opencode.js";
-import { killRecorded, type ProcessRecords } from "./reaper.js";
+import { AGENT_MARK, killMarked, killRecorded, WORKER_MARK, type ProcessRecords } from "./reaper.js";
 
 export interface SupervisorOptions {
   logDir: string;
   log: Logger;
   records: ProcessRecords;
+  /** This agent's environment marker (reaper.ts). */
+  agentMark: string;
+  /** The umask OpenCode and its tools run with (the user's, not the daemon's 077). */
+  workerUmask?: number;
   onRuntime(workerId: string, runtime: WorkerRuntime): void;
   onModels(workerId: string, models: OpencodeModel[]): void;
   onEvent(workerId: string, event: OpencodeEvent): void;
@@ -176,7 +180,15 @@ export class Supervisor {
       server = await OpencodeServer.start({
         binary,
         directory: worker.spec.directory,
-        env: { ...process.env, OPENCODE_DISABLE_AUTOUPDATE: "1", ...worker.spec.env },
+        env: {
+          ...process.env,
+          OPENCODE_DISABLE_AUTOUPDATE: "1",
+          ...worker.spec.env,
+          // Set last, so no overlay can hide a process from the reaper.
+          [AGENT_MARK]: this.options.agentMark,
+          [WORKER_MARK]: worker.spec.id,
+        },
+        umask: this.options.workerUmask,
         readyTimeoutMs: this.readyTimeoutMs,
         eventsRetryMs: this.options.eventsRetryMs,
         onOutput: (line) => this.writeLog(worker, line),
@@ -378,6 +390,10 @@ export class Supervisor {
       if (row.kind !== "tool") continue;
       if (killRecorded(row)) this.writeLog(worker, `--- ocfleet: killed tool process ${row.pid} that OpenCode left behind`);
       this.options.records.forPid(row.pid);
+    }
+    // Tools the census never saw (started between two of its looks) still carry the worker's marker.
+    for (const pid of killMarked(this.options.agentMark, worker.spec.id)) {
+      this.writeLog(worker, `--- ocfleet: killed process ${pid} that OpenCode left behind (found by its environment marker)`);
     }
   }
 
