@@ -5,11 +5,11 @@ import type { StatePaths } from "../protocol/statefile.js";
 import { AttemptLimiter } from "./accounts/limiter.js";
 import type { AuthPolicy } from "./accounts/policy.js";
 import { ChatRuntime } from "./chat/runtime.js";
+import { sendPrompt, type PromptArgs } from "./chat/send.js";
 import type { SecretKeeper } from "./crypto.js";
 import type { Db } from "./db/open.js";
 import { Dispatcher } from "./dispatch.js";
 import { Fleet, type FleetDeps } from "./fleet.js";
-import { sendPrompt } from "./functions/chat.js";
 import type { DaemonServices } from "./functions/define.js";
 import { buildRegistry } from "./functions/index.js";
 import { BackgroundJobs, type CleanupSettings } from "./jobs/index.js";
@@ -45,6 +45,8 @@ export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
   // Daemon-side code runs internal functions through the dispatcher, so their writes reach live queries.
   const runMutation: FleetDeps["runMutation"] = (def, args) => dispatcher.runInternalMutation(def, args);
   const runQuery: FleetDeps["runQuery"] = (def, args) => dispatcher.runInternalQuery(def, args);
+  // The one path a prompt takes into a chat, for chat.send and for scheduled prompts alike.
+  const send = (args: PromptArgs) => sendPrompt({ run: { runQuery, runMutation }, turns: chat, fleet }, args);
   const live = new LiveQueries();
   const fleet = new Fleet({ log, secrets, runMutation, runQuery });
   const chat = new ChatRuntime({ log, fleet, runMutation, runQuery, changed: (table, key) => live.changed([[table, key]]), ...options.chat });
@@ -54,7 +56,7 @@ export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
     chat,
     runMutation,
     runQuery,
-    send: (args) => sendPrompt({ runQuery, runMutation, services }, args),
+    send,
     cleanup: options.cleanup,
     now: options.now,
   });
@@ -64,7 +66,7 @@ export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
     log,
     secrets,
     fleet,
-    chat,
+    chat: { streaming: (chatId) => chat.streaming(chatId), isRunning: (chatId) => chat.isRunning(chatId), send },
     jobs,
     authPolicy,
     codeAttempts: new AttemptLimiter(authPolicy),

@@ -4,7 +4,8 @@ import type { z } from "zod";
 import { FleetError, type ErrorPayload } from "../protocol/errors.js";
 import type { SessionId } from "../protocol/ids.js";
 import type { Db } from "./db/open.js";
-import type { ActionCtx, ActionDef, Caller, DaemonServices, FunctionDef, MutationCtx, MutationDef, QueryCtx, QueryDef } from "./functions/define.js";
+import type { ActionCtx, ActionDef, Caller, DaemonServices, FunctionDef, MutationCtx, QueryCtx, RunnableMutation, RunnableQuery } from "./functions/define.js";
+import type { InternalMutation, InternalQuery } from "./model/context.js";
 import { DependencySet, type Delivery, type LiveQueries, type LiveQuery } from "./live.js";
 import type { Logger } from "./log.js";
 
@@ -101,11 +102,11 @@ export class Dispatcher {
   }
 
   /** Runs a mutation as the daemon itself (agent reports, timers), with its writes reaching live queries. */
-  runInternalMutation<A, R>(def: MutationDef<A, R>, args: A): R {
+  runInternalMutation<A, R>(def: InternalMutation<A, R>, args: A): R {
     return this.runMutation(def, SYSTEM_CALLER, args) as R;
   }
 
-  runInternalQuery<A, R>(def: QueryDef<A, R>, args: A): R {
+  runInternalQuery<A, R>(def: InternalQuery<A, R>, args: A): R {
     return this.runQuery(def, SYSTEM_CALLER, args, new DependencySet()) as R;
   }
 
@@ -134,7 +135,7 @@ export class Dispatcher {
     return { caller, user: caller.user, connection: caller.connection, services: this.deps.services, now: this.clock() };
   }
 
-  private runQuery(def: QueryDef, caller: Caller, args: unknown, reads: DependencySet): unknown {
+  private runQuery(def: RunnableQuery<any, any>, caller: Caller, args: unknown, reads: DependencySet): unknown {
     const ctx: QueryCtx = {
       ...this.baseCtx(caller),
       db: this.deps.db,
@@ -143,7 +144,7 @@ export class Dispatcher {
     return def.handler(ctx, args);
   }
 
-  private runMutation(def: MutationDef, caller: Caller, args: unknown): unknown {
+  private runMutation(def: RunnableMutation<any, any>, caller: Caller, args: unknown): unknown {
     const writes = new DependencySet();
     // A session bound during the transaction applies only once it has committed.
     let binding: { sessionId: SessionId | null } | undefined;
@@ -161,7 +162,7 @@ export class Dispatcher {
     const result = this.deps.db
       .transaction(() => {
         const value: unknown = def.handler(ctx, args);
-        if (value instanceof Promise) throw new Error(`mutation ${def.name} returned a promise; mutations must be synchronous`);
+        if (value instanceof Promise) throw new Error(`mutation ${"name" in def ? def.name : "(internal)"} returned a promise; mutations must be synchronous`);
         return value;
       })
       .immediate();

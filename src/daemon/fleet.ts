@@ -3,17 +3,17 @@
 import { FleetError } from "../protocol/errors.js";
 import type { AgentReport, HubLink, WorkerRuntime } from "./agent/link.js";
 import type { SecretKeeper } from "./crypto.js";
-import type { MutationDef, QueryDef } from "./functions/define.js";
-import { markOffline, recordHeartbeat } from "./functions/machines.js";
-import { recordModels } from "./functions/workerModels.js";
-import { machineOfWorker, recordRuntime, wantedWorkers, workerSpec } from "./functions/workers.js";
 import type { Logger } from "./log.js";
+import type { InternalRunner } from "./model/context.js";
+import { markOffline, recordHeartbeat } from "./model/machines.js";
+import { recordModels } from "./model/workerModels.js";
+import { machineOfWorker, recordRuntime, wantedWorkers, workerSpec } from "./model/workers.js";
 
 export interface FleetDeps {
   log: Logger;
   secrets: SecretKeeper;
-  runMutation<A, R>(def: MutationDef<A, R>, args: A): R;
-  runQuery<A, R>(def: QueryDef<A, R>, args: A): R;
+  runMutation: InternalRunner["runMutation"];
+  runQuery: InternalRunner["runQuery"];
 }
 
 /** How often machines whose heartbeats stopped are marked offline. */

@@ -4,7 +4,7 @@ import type { UserId } from "../protocol/ids.js";
 import { generateFriendlyName } from "./accounts/names.js";
 import { createUser, type UserRow } from "./accounts/users.js";
 import type { Db } from "./db/open.js";
-import type { CallerUser } from "./functions/define.js";
+import type { CallerUser } from "./model/context.js";
 
 /** Returns the owner, creating it on first use. Call inside a transaction. */
 export function ensureOwnerUser(db: Db, now: number): { owner: UserRow; created: boolean } {

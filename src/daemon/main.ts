@@ -17,8 +17,8 @@ import { FleetServer } from "./server.js";
 import { Agent, machineFacts } from "./agent/agent.js";
 import { createInProcessLink } from "./agent/link.js";
 import { agentMarkOf } from "./agent/reaper.js";
-import { markOffline, registerLocalMachine } from "./functions/machines.js";
-import { resetRuntimes } from "./functions/workers.js";
+import { markOffline, registerLocalMachine } from "./model/machines.js";
+import { resetRuntimes } from "./model/workers.js";
 import { DEFAULT_CLEANUP, type CleanupSettings } from "./jobs/index.js";
 import { wireDaemonCore } from "./core.js";
 

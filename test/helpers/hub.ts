@@ -14,7 +14,7 @@ import { migrations } from "../../src/daemon/db/migrations/index.js";
 import { openDatabase, type Db } from "../../src/daemon/db/open.js";
 import type { Dispatcher } from "../../src/daemon/dispatch.js";
 import type { Caller, CallerUser } from "../../src/daemon/functions/define.js";
-import { registerLocalMachine } from "../../src/daemon/functions/machines.js";
+import { registerLocalMachine } from "../../src/daemon/model/machines.js";
 import { DEFAULT_CLEANUP, type BackgroundJobs, type CleanupSettings } from "../../src/daemon/jobs/index.js";
 import { wireDaemonCore } from "../../src/daemon/core.js";
 import { createLogger } from "../../src/daemon/log.js";

@@ -2,10 +2,9 @@
 import type { AuditEntry } from "../../protocol/api/admin.js";
 import type { UserId } from "../../protocol/ids.js";
 import type { Db } from "../db/open.js";
-import type { CallerUser } from "../functions/define.js";
+import type { CallerUser } from "../model/context.js";
 
 /** Live-query table for the audit log (one partition: "*"). */
-export const AUDIT_TABLE = "audit_log";
 
 export interface AuditRecord {
   action: string;

@@ -6,11 +6,13 @@ import type { SessionProblem } from "../../protocol/frames.js";
 import type { SessionId, UserId } from "../../protocol/ids.js";
 import { newId, randomToken, type SecretKeeper } from "../crypto.js";
 import type { Db } from "../db/open.js";
-import type { CallerUser } from "../functions/define.js";
+import type { CallerUser } from "../model/context.js";
+import { TABLES } from "../model/tables.js";
 import type { AuthPolicy } from "./policy.js";
 
 /** Live-query table for sessions: key = session id (who a caller is) or `user:<id>` (a user's list). */
-export const SESSIONS_TABLE = "sessions";
+/** The sessions table's live-query name, for the connection and the daemon's start-up. */
+export const SESSIONS_TABLE = TABLES.sessions;
 export const userSessionsKey = (userId: string) => `user:${userId}`;
 
 export interface SessionRow {

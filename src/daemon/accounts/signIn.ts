@@ -3,8 +3,9 @@
 import type { SessionKind, SignInResult } from "../../protocol/api/auth.js";
 import type { SessionId, UserId } from "../../protocol/ids.js";
 import type { MutationCtx } from "../functions/define.js";
-import { createSession, revokeAllSessionsOf, revokeSessions, SESSIONS_TABLE, userSessionsKey } from "./sessions.js";
+import { createSession, revokeAllSessionsOf, revokeSessions, userSessionsKey } from "./sessions.js";
 import { toUserSummary, type UserRow } from "./users.js";
+import { TABLES } from "../model/tables.js";
 
 export function signInConnection(
   ctx: MutationCtx,
@@ -15,8 +16,8 @@ export function signInConnection(
   const previous = ctx.caller.session;
   if (previous) {
     revokeSessions(db, [previous.id], ctx.now, "replaced by a new sign-in");
-    ctx.writes(SESSIONS_TABLE, previous.id);
-    if (ctx.caller.user) ctx.writes(SESSIONS_TABLE, userSessionsKey(ctx.caller.user.id));
+    ctx.writes(TABLES.sessions, previous.id);
+    if (ctx.caller.user) ctx.writes(TABLES.sessions, userSessionsKey(ctx.caller.user.id));
   }
   const session = createSession(db, services.secrets, services.authPolicy, {
     userId: user.id,
@@ -24,7 +25,7 @@ export function signInConnection(
     clientName: ctx.connection.clientName,
     now: ctx.now,
   });
-  ctx.writes(SESSIONS_TABLE, userSessionsKey(user.id));
+  ctx.writes(TABLES.sessions, userSessionsKey(user.id));
   ctx.connection.bindSession(session.id);
   services.log.info("signed in", { user: user.id, session: session.id, kind: options.kind, outcome: options.outcome });
   const result: SignInResult = { user: toUserSummary(user), session, outcome: options.outcome };
@@ -38,8 +39,8 @@ export function signInConnection(
  */
 export function revokeAndAnnounce(ctx: MutationCtx, userId: UserId, ids: readonly SessionId[] | "all", reason: string): number {
   const revoked = ids === "all" ? revokeAllSessionsOf(ctx.db, userId, ctx.now, reason) : revokeSessions(ctx.db, ids, ctx.now, reason);
-  for (const id of revoked) ctx.writes(SESSIONS_TABLE, id);
-  if (revoked.length > 0) ctx.writes(SESSIONS_TABLE, userSessionsKey(userId));
+  for (const id of revoked) ctx.writes(TABLES.sessions, id);
+  if (revoked.length > 0) ctx.writes(TABLES.sessions, userSessionsKey(userId));
   if (ctx.caller.session && revoked.includes(ctx.caller.session.id)) ctx.connection.bindSession(null);
   return revoked.length;
 }

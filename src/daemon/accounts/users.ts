@@ -5,9 +5,12 @@ import { FleetError } from "../../protocol/errors.js";
 import { looksLikeId, type UserId } from "../../protocol/ids.js";
 import { newId } from "../crypto.js";
 import type { Db } from "../db/open.js";
+import { TABLES } from "../model/tables.js";
 
 /** Live-query table for users: key = user id, or "*" for lists. */
-export const USERS_TABLE = "users";
+
+/** The users table\'s live-query name, for the connection. */
+export const USERS_TABLE = TABLES.users;
 
 export interface UserRow {
   id: UserId;

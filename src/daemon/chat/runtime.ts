@@ -6,8 +6,8 @@ import type { ChatId, MessageId } from "../../protocol/ids.js";
 import type { WorkerRuntime } from "../agent/link.js";
 import type { OpencodeEvent, OpencodeMessage, OpencodePart } from "../agent/opencode.js";
 import type { Fleet } from "../fleet.js";
-import type { MutationDef, QueryDef } from "../functions/define.js";
 import type { Logger } from "../log.js";
+import type { InternalRunner } from "../model/context.js";
 import { withDeadline } from "../../platform/deadline.js";
 import { mergeReplyRecord } from "./record.js";
 import { newTurn, streamingView, turnFigures, type Turn } from "./turn.js";
@@ -21,17 +21,17 @@ import {
   saveProgress,
   setRetry,
   startReply,
-  STREAM,
   type ReplyOutcome,
-} from "./store.js";
+} from "../model/replies.js";
+import { TABLES, type Table } from "../model/tables.js";
 
 export interface ChatRuntimeOptions {
   log: Logger;
   fleet: Fleet;
-  runMutation<A, R>(def: MutationDef<A, R>, args: A): R;
-  runQuery<A, R>(def: QueryDef<A, R>, args: A): R;
+  runMutation: InternalRunner["runMutation"];
+  runQuery: InternalRunner["runQuery"];
   /** Tells live queries that a turn's in-memory state changed. */
-  changed(table: string, key: string): void;
+  changed(table: Table, key: string): void;
   /** Retries of a failing provider before the turn is aborted. */
   maxRetries: number;
   /** Idle time after which a chat goes inactive. */
@@ -240,7 +240,7 @@ export class ChatRuntime {
       if (record.changed.length > 0) {
         this.options.log.info(`read back ${record.changed.length} part(s) the events missed ${when}`, { chat: turn.chatId });
         for (const id of record.changed) turn.dirtyParts.add(id);
-        this.options.changed(STREAM, turn.chatId);
+        this.options.changed(TABLES.stream, turn.chatId);
         this.scheduleFlush(turn);
       }
       for (const message of record.messages) this.messageUpdated(turn, message);
@@ -282,7 +282,7 @@ export class ChatRuntime {
       if (message.error.name === "MessageAbortedError") turn.aborted = true;
       else turn.error ??= message.error;
     }
-    this.options.changed(STREAM, turn.chatId);
+    this.options.changed(TABLES.stream, turn.chatId);
     // A step that ended in tool calls is followed by another; any other completion ends the turn.
     if (message.completedAt !== null && (message.finish !== "tool-calls" || message.error)) this.settle(turn);
   }
@@ -313,7 +313,7 @@ export class ChatRuntime {
       turn.dirtyParts.add(part.id);
       this.scheduleFlush(turn);
     }
-    this.options.changed(STREAM, turn.chatId);
+    this.options.changed(TABLES.stream, turn.chatId);
   }
 
   private partDelta(turn: Turn, messageId: string, partId: string, field: string, delta: string): void {
@@ -326,7 +326,7 @@ export class ChatRuntime {
     turn.pendingChunks.push({ partId, kind, text: delta });
     turn.pendingBytes += delta.length;
     // Watchers get the delta on the next tick; the database gets it in the next batch.
-    this.options.changed(STREAM, turn.chatId);
+    this.options.changed(TABLES.stream, turn.chatId);
     if (turn.pendingBytes >= FLUSH_BYTES) this.flush(turn);
     else this.scheduleFlush(turn);
   }
@@ -390,7 +390,7 @@ export class ChatRuntime {
       error,
       opencodeMessageIds: [...turn.opencodeMessages.keys()],
     });
-    this.options.changed(STREAM, turn.chatId);
+    this.options.changed(TABLES.stream, turn.chatId);
     const finished: FinishedTurn = { chatId: turn.chatId, userMessageId: turn.userMessageId, replyId: turn.reply.id, status, error };
     for (const listener of this.finishedListeners) {
       try {

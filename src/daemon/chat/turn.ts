@@ -3,7 +3,7 @@
 import type { MessageView, PartView, TokenCounts } from "../../protocol/api/index.js";
 import type { ChatId, MessageId } from "../../protocol/ids.js";
 import type { OpencodeMessage } from "../agent/opencode.js";
-import type { ChunkWrite } from "./store.js";
+import type { ChunkWrite } from "../model/replies.js";
 
 export interface Turn {
   chatId: ChatId;

@@ -4,30 +4,29 @@
 import { z } from "zod";
 import { api } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
-import { AUDIT_TABLE, readAudit, writeAudit } from "../accounts/audit.js";
+import { readAudit, writeAudit } from "../accounts/audit.js";
 import {
   checkEndpointUrl,
   discoverEndpoints,
   GOOGLE_ENDPOINTS,
   googleConfigView,
   PROVIDER,
-  PROVIDERS_TABLE,
   saveGoogleConfig,
   setGoogleEnabled,
   type OidcEndpoints,
 } from "../accounts/google/config.js";
-import { SESSIONS_TABLE } from "../accounts/sessions.js";
-import { countAdmins, requireUserRow, resolveUserRef, toAdminUserView, USERS_TABLE } from "../accounts/users.js";
-import { jobStatuses, JOB_RUNS } from "../jobs/index.js";
+import { countAdmins, requireUserRow, resolveUserRef, toAdminUserView } from "../accounts/users.js";
+import { jobStatuses } from "../jobs/index.js";
 import { userRefArg } from "./args.js";
 import { defineAction, defineInternalMutation, defineMutation, defineQuery, type MutationCtx } from "./define.js";
+import { TABLES } from "../model/tables.js";
 
 export const users = defineQuery(api.admin.users, {
   access: "admin",
   args: z.strictObject({}),
   handler: (ctx) => {
-    ctx.reads(USERS_TABLE);
-    ctx.reads(SESSIONS_TABLE);
+    ctx.reads(TABLES.users);
+    ctx.reads(TABLES.sessions);
     const rows = ctx.db.prepare("SELECT * FROM users ORDER BY created_at").all() as Parameters<typeof toAdminUserView>[1][];
     return rows.map((row) => toAdminUserView(ctx.db, row, ctx.now));
   },
@@ -46,10 +45,10 @@ export const setUserLevel = defineMutation(api.admin.setUserLevel, {
     }
     if (target.level !== level) {
       ctx.db.prepare("UPDATE users SET level = ?, updated_at = ? WHERE id = ?").run(level, ctx.now, target.id);
-      ctx.writes(USERS_TABLE, target.id);
+      ctx.writes(TABLES.users, target.id);
     }
     writeAudit(ctx.db, ctx.user, ctx.now, { action: "admin.setUserLevel", target: target.id, details: { name: target.name, from: target.level, to: level } });
-    ctx.writes(AUDIT_TABLE);
+    ctx.writes(TABLES.audit);
     return toAdminUserView(ctx.db, requireUserRow(ctx.db, target.id), ctx.now);
   },
 });
@@ -58,7 +57,7 @@ export const googleShow = defineQuery(api.admin.googleShow, {
   access: "admin",
   args: z.strictObject({}),
   handler: (ctx) => {
-    ctx.reads(PROVIDERS_TABLE, PROVIDER);
+    ctx.reads(TABLES.providers, PROVIDER);
     return googleConfigView(ctx.db);
   },
 });
@@ -66,7 +65,7 @@ export const googleShow = defineQuery(api.admin.googleShow, {
 const saveGoogle = defineInternalMutation(
   (ctx, args: { clientId: string; clientSecret: string | undefined; endpoints: OidcEndpoints; discoveredFrom: string | null }) => {
     saveGoogleConfig(ctx.db, ctx.services.secrets, { ...args, updatedBy: ctx.user!.id, now: ctx.now });
-    ctx.writes(PROVIDERS_TABLE, PROVIDER);
+    ctx.writes(TABLES.providers, PROVIDER);
     // Facts only: whether a secret was given, never the secret.
     writeAudit(ctx.db, ctx.user!, ctx.now, {
       action: "admin.googleSet",
@@ -78,7 +77,7 @@ const saveGoogle = defineInternalMutation(
         discoveredFrom: args.discoveredFrom,
       },
     });
-    ctx.writes(AUDIT_TABLE);
+    ctx.writes(TABLES.audit);
     return googleConfigView(ctx.db);
   },
 );
@@ -99,9 +98,9 @@ export const googleSet = defineAction(api.admin.googleSet, {
 /** Turns Google sign-in on or off, with an audit row. */
 function setGoogle(ctx: MutationCtx<"admin">, enabled: boolean) {
   setGoogleEnabled(ctx.db, enabled, ctx.user.id, ctx.now);
-  ctx.writes(PROVIDERS_TABLE, PROVIDER);
+  ctx.writes(TABLES.providers, PROVIDER);
   writeAudit(ctx.db, ctx.user, ctx.now, { action: enabled ? "admin.googleEnable" : "admin.googleDisable", target: PROVIDER });
-  ctx.writes(AUDIT_TABLE);
+  ctx.writes(TABLES.audit);
   return googleConfigView(ctx.db);
 }
 
@@ -121,7 +120,7 @@ export const audit = defineQuery(api.admin.audit, {
   access: "admin",
   args: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }),
   handler: (ctx, { limit }) => {
-    ctx.reads(AUDIT_TABLE);
+    ctx.reads(TABLES.audit);
     return readAudit(ctx.db, limit ?? 50);
   },
 });
@@ -130,7 +129,7 @@ export const jobs = defineQuery(api.admin.jobs, {
   access: "admin",
   args: z.strictObject({}),
   handler: (ctx) => {
-    ctx.reads(JOB_RUNS);
+    ctx.reads(TABLES.jobRuns);
     return jobStatuses(ctx.db, ctx.services.jobs.cleanup);
   },
 });

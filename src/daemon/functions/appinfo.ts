@@ -2,14 +2,15 @@
 import { z } from "zod";
 import { api } from "../../protocol/api/index.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../protocol/version.js";
-import { isGoogleAvailable, PROVIDER, PROVIDERS_TABLE } from "../accounts/google/config.js";
+import { isGoogleAvailable, PROVIDER } from "../accounts/google/config.js";
 import { defineQuery } from "./define.js";
+import { TABLES } from "../model/tables.js";
 
 export const get = defineQuery(api.appinfo.get, {
   access: "public",
   args: z.strictObject({}),
   handler: (ctx) => {
-    ctx.reads(PROVIDERS_TABLE, PROVIDER);
+    ctx.reads(TABLES.providers, PROVIDER);
     // What really works here: Google only once an admin has configured and enabled it.
     const signInMethods = ["local", "anonymous", "code", "recovery"];
     if (isGoogleAvailable(ctx.db)) signInMethods.push("google");

@@ -8,10 +8,9 @@ import type { UserId } from "../../protocol/ids.js";
 import { resolveUserRef } from "../accounts/users.js";
 import { keyArg, userRefArg } from "./args.js";
 import { defineMutation, defineQuery, type MutationCtx, type QueryCtx } from "./define.js";
+import { TABLES } from "../model/tables.js";
 
 /** Live-query table: keyed by the attendance key. */
-const TABLE = "attendance";
-
 const statusArg = z.enum(ATTENDANCE_STATUSES, { error: "must be present, absent or remote" });
 const reasonArg = z.string().trim().max(500, "must be at most 500 characters");
 
@@ -32,7 +31,7 @@ interface EntryRow {
 }
 
 function loadSheet(ctx: QueryCtx, key: string): SheetRow | undefined {
-  ctx.reads(TABLE, key);
+  ctx.reads(TABLES.attendance, key);
   return ctx.db.prepare("SELECT * FROM attendance_sheets WHERE key = ?").get(key) as SheetRow | undefined;
 }
 
@@ -63,14 +62,14 @@ function toView(ctx: QueryCtx, sheet: SheetRow): AttendanceView {
 
 function touch(ctx: MutationCtx, sheet: SheetRow): void {
   ctx.db.prepare("UPDATE attendance_sheets SET updated_at = ? WHERE id = ?").run(ctx.now, sheet.id);
-  ctx.writes(TABLE, sheet.key);
+  ctx.writes(TABLES.attendance, sheet.key);
 }
 
 export const list = defineQuery(api.attendance.list, {
   access: "user",
   args: z.strictObject({}),
   handler: (ctx): AttendanceSummary[] => {
-    ctx.reads(TABLE);
+    ctx.reads(TABLES.attendance);
     const sheets = ctx.db.prepare("SELECT * FROM attendance_sheets ORDER BY updated_at DESC").all() as SheetRow[];
     const statuses = ctx.db.prepare("SELECT status FROM attendance_entries WHERE sheet_id = ?");
     return sheets.map((sheet) => ({

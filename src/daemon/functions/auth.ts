@@ -21,12 +21,13 @@ import {
 } from "../accounts/google/requests.js";
 import type { AttemptKey } from "../accounts/limiter.js";
 import { generateFriendlyName } from "../accounts/names.js";
-import { activeSessions, loadSession, SESSIONS_TABLE, userSessionsKey, type SessionRow } from "../accounts/sessions.js";
+import { activeSessions, loadSession, userSessionsKey, type SessionRow } from "../accounts/sessions.js";
 import { revokeAndAnnounce, signInConnection } from "../accounts/signIn.js";
-import { createUser, levelForNewUser, requireUserRow, toUserSummary, USERS_TABLE, type UserRow } from "../accounts/users.js";
+import { createUser, levelForNewUser, requireUserRow, toUserSummary, type UserRow } from "../accounts/users.js";
 import { ensureOwnerUser } from "../identity.js";
 import { idArg } from "./args.js";
 import { defineAction, defineMutation, defineQuery, defineInternalMutation, defineInternalQuery, type ActionCtx, type Caller } from "./define.js";
+import { TABLES } from "../model/tables.js";
 
 const codeArg = z.string().trim().min(1, "must not be empty").max(64, "must be at most 64 characters");
 
@@ -47,7 +48,7 @@ export const signInAsOwner = defineMutation(api.auth.signInAsOwner, {
   args: z.strictObject({}),
   handler: (ctx) => {
     const { owner, created } = ensureOwnerUser(ctx.db, ctx.now);
-    if (created) ctx.writes(USERS_TABLE, owner.id);
+    if (created) ctx.writes(TABLES.users, owner.id);
     return signInConnection(ctx, owner, { kind: "owner", outcome: created ? "created" : "signed_in" });
   },
 });
@@ -57,7 +58,7 @@ export const loginAnonymous = defineMutation(api.auth.loginAnonymous, {
   args: z.strictObject({}),
   handler: (ctx) => {
     const user = createUser(ctx.db, { name: generateFriendlyName(ctx.db), level: levelForNewUser(ctx.db), anonymous: true, now: ctx.now });
-    ctx.writes(USERS_TABLE, user.id);
+    ctx.writes(TABLES.users, user.id);
     const { recoveryCode } = replaceRecoveryCode(ctx.db, ctx.services.secrets, user.id, ctx.now);
     return signInConnection(ctx, user, { kind: "anonymous", outcome: "created", recoveryCode });
   },
@@ -133,8 +134,8 @@ export const whoami = defineQuery(api.auth.whoami, {
   access: "user",
   args: z.strictObject({}),
   handler: (ctx) => {
-    ctx.reads(USERS_TABLE, ctx.user.id);
-    ctx.reads(SESSIONS_TABLE, userSessionsKey(ctx.user.id));
+    ctx.reads(TABLES.users, ctx.user.id);
+    ctx.reads(TABLES.sessions, userSessionsKey(ctx.user.id));
     const user: UserRow = requireUserRow(ctx.db, ctx.user.id);
     const identities = ctx.db
       .prepare("SELECT provider, email, email_verified, display_name, created_at, last_login_at FROM identities WHERE user_id = ? ORDER BY created_at")
@@ -167,7 +168,7 @@ export const sessions = defineQuery(api.auth.sessions, {
   access: "user",
   args: z.strictObject({}),
   handler: (ctx) => {
-    ctx.reads(SESSIONS_TABLE, userSessionsKey(ctx.user.id));
+    ctx.reads(TABLES.sessions, userSessionsKey(ctx.user.id));
     return activeSessions(ctx.db, ctx.user.id, ctx.now).map((row) => toSessionView(row, ctx.caller));
   },
 });

@@ -3,119 +3,31 @@
 import { z } from "zod";
 import { api, type RequestView } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
-import type { ChatId, MessageId, UserId } from "../../protocol/ids.js";
-import { newId } from "../crypto.js";
+import type { ChatId } from "../../protocol/ids.js";
 import {
-  beginTurn,
-  CHATS,
+  accessibleChat,
+  canSee,
+  checkModel,
+  getChat,
+  insertChat,
   loadChat,
   loadMessages,
-  REQUESTS,
-  resolveRequest,
   SELECT_CHAT,
   SELECT_REQUEST,
-  setActive,
-  setSession,
-  STREAM,
   toChatSummary,
   toChatView,
   toRequestView,
   type ChatRow,
-} from "../chat/store.js";
-import {
-  defineAction,
-  defineInternalMutation,
-  defineInternalQuery,
-  defineMutation,
-  defineQuery,
-  type ActionCtx,
-  type CallerUser,
-  type MutationCtx,
-  type QueryCtx,
-} from "./define.js";
-import { findWorker } from "./workers.js";
+  type RequestRow,
+} from "../model/chats.js";
+import type { CallerUser } from "../model/context.js";
+import { resolveRequest } from "../model/replies.js";
+import { TABLES } from "../model/tables.js";
+import { findWorker } from "../model/workers.js";
+import { defineAction, defineInternalMutation, defineInternalQuery, defineMutation, defineQuery } from "./define.js";
 
 const chatRef = { chat: z.string().trim().min(1, "must name a chat (cht_…)") };
 const modelArg = z.string().regex(/^[^/\s]+\/\S+$/, "must be provider/model, as `ocfleet worker models` lists them");
-
-function canSee(user: CallerUser, ownerId: string): boolean {
-  return user.level === "system_admin" || user.id === ownerId;
-}
-
-/** A chat by id (or a unique id prefix) that the user may use; others' chats look like missing ones. */
-export function accessibleChat(ctx: QueryCtx & { user: CallerUser }, ref: string): ChatRow {
-  let id = ref;
-  if (!/^cht_[0-9a-z]{16}$/.test(ref)) {
-    ctx.reads(CHATS);
-    const matches = (
-      ctx.db.prepare("SELECT id, owner_id FROM chats WHERE id LIKE ? ESCAPE '\\' LIMIT 50").all(`${ref.replace(/[\\%_]/g, "\\$&")}%`) as {
-        id: string;
-        owner_id: string;
-      }[]
-    ).filter((m) => canSee(ctx.user, m.owner_id));
-    if (matches.length > 1) throw new FleetError("invalid_argument", `'${ref}' matches ${matches.length} chats; give more of the id`, { field: "chat" });
-    if (matches.length === 1) id = matches[0]!.id;
-  }
-  const row = ctx.db.prepare("SELECT owner_id FROM chats WHERE id = ?").get(id) as { owner_id: string } | undefined;
-  if (!row || !canSee(ctx.user, row.owner_id)) throw new FleetError("not_found", `no chat '${ref}' (see: ocfleet chat list)`, { chat: ref });
-  return loadChat(ctx, id);
-}
-
-function checkModel(ctx: QueryCtx, workerId: string, model: string): void {
-  const known = ctx.db.prepare("SELECT provider_id || '/' || model_id AS id FROM worker_models WHERE worker_id = ?").all(workerId) as { id: string }[];
-  if (known.length > 0 && !known.some((m) => m.id === model)) {
-    throw new FleetError("invalid_argument", `the worker has no model '${model}' (see: ocfleet worker models)`, { field: "model" });
-  }
-}
-
-function parseModel(model: string | null): { providerId: string; modelId: string } | null {
-  if (!model) return null;
-  const slash = model.indexOf("/");
-  return { providerId: model.slice(0, slash), modelId: model.slice(slash + 1) };
-}
-
-const getChat = defineInternalQuery((ctx, args: { chat: string; user: CallerUser }) => accessibleChat({ ...ctx, user: args.user }, args.chat));
-
-/** A short account of a chat so far, to seed a new OpenCode session when the old one is gone. */
-const transcriptSummary = defineInternalQuery((ctx, args: { chatId: ChatId; before: string }) => {
-  const lines: string[] = [];
-  for (const message of loadMessages(ctx, args.chatId)
-    .filter((m) => m.id !== args.before)
-    .slice(-12)) {
-    const text = message.parts
-      .map((p) => (p.kind === "text" ? p.text : p.kind === "tool" ? `[ran ${p.tool}${p.title ? `: ${p.title}` : ""}]` : ""))
-      .join(" ")
-      .replace(/\s+/g, " ")
-      .trim();
-    if (text) lines.push(`${message.role === "user" ? "User" : "Assistant"}: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`);
-  }
-  let summary = lines.join("\n");
-  if (summary.length > 2500) summary = `…${summary.slice(-2500)}`;
-  return summary;
-});
-
-/** Creates a chat row; its OpenCode session is made at the first send. A title given here is kept (not replaced by the first prompt's). */
-export function insertChat(ctx: MutationCtx, options: { workerId: string; ownerId: UserId; title?: string; model?: string }): ChatId {
-  const id = newId("chat");
-  ctx.db
-    .prepare(
-      `INSERT INTO chats (id, worker_id, owner_id, title, title_source, model, state, last_activity_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
-    )
-    .run(
-      id,
-      options.workerId,
-      options.ownerId,
-      options.title ?? "New chat",
-      options.title ? "user" : "pending",
-      options.model ?? null,
-      ctx.now,
-      ctx.now,
-      ctx.now,
-    );
-  ctx.writes(CHATS, id);
-  return id;
-}
 
 export const create = defineMutation(api.chat.create, {
   access: "user",
@@ -132,8 +44,8 @@ export const list = defineQuery(api.chat.list, {
   access: "user",
   args: z.strictObject({ worker: z.string().trim().min(1).optional(), all: z.boolean().optional() }),
   handler: (ctx, { worker, all }) => {
-    ctx.reads(CHATS);
-    ctx.reads(REQUESTS);
+    ctx.reads(TABLES.chats);
+    ctx.reads(TABLES.requests);
     const where: string[] = [];
     const params: unknown[] = [];
     if (!all) where.push("c.archived_at IS NULL");
@@ -171,71 +83,11 @@ export const stream = defineQuery(api.chat.stream, {
       ? (ctx.db.prepare("SELECT owner_id FROM chats WHERE id = ?").get(chat) as { owner_id: string } | undefined)
       : undefined;
     const id = owner && canSee(ctx.user, owner.owner_id) ? (chat as ChatId) : accessibleChat(ctx, chat).id;
-    ctx.reads(CHATS, id);
-    ctx.reads(STREAM, id);
+    ctx.reads(TABLES.chats, id);
+    ctx.reads(TABLES.stream, id);
     return ctx.services.chat.streaming(id);
   },
 });
-
-/** What sending needs: internal queries and mutations, and the daemon's services. */
-export type SendContext = Pick<ActionCtx, "runQuery" | "runMutation" | "services">;
-
-/**
- * Sends a prompt into a chat as `user`: records the message, starts the turn, (re)creates the
- * OpenCode session if needed and hands the prompt to the worker. The one path for chat.send and
- * for scheduled prompts. `onRecorded` runs as soon as the message is recorded, before the turn can
- * end. Refuses a busy or archived chat (failed_precondition) and writes nothing then.
- */
-export async function sendPrompt(
-  ctx: SendContext,
-  args: { chat: string; user: CallerUser; text: string; model?: string; onRecorded?: (messageId: MessageId) => void },
-): Promise<{ messageId: MessageId }> {
-  const { text, model } = args;
-  const row = ctx.runQuery(getChat, { chat: args.chat, user: args.user });
-  const chosenModel = model ?? row.model;
-  if (model) ctx.runQuery(checkModelQuery, { workerId: row.worker_id, model });
-  const runtime = ctx.services.chat;
-  const { messageId, title } = ctx.runMutation(beginTurn, { chatId: row.id, text, model: chosenModel });
-  args.onRecorded?.(messageId as MessageId);
-  runtime.startTurn(row.id, row.worker_id, row.opencode_session_id, messageId);
-  try {
-    const link = ctx.services.fleet.linkForWorker(row.worker_id);
-    /** A new OpenCode session for the chat, seeded with what was said when an old one is gone. */
-    const freshSession = async (): Promise<{ sessionId: string; prompt: string }> => {
-      const summary = row.opencode_session_id ? ctx.runQuery(transcriptSummary, { chatId: row.id, before: messageId }) : "";
-      const created = (await link.command("session.create", { workerId: row.worker_id, title })).sessionId;
-      ctx.runMutation(setSession, { chatId: row.id, sessionId: created });
-      runtime.registerSession(row.id, row.worker_id, created);
-      const prompt = summary
-        ? `(This conversation continues from an earlier session that is gone. What was said so far:)\n${summary}\n\n(New message:)\n${text}`
-        : text;
-      return { sessionId: created, prompt };
-    };
-    const send = (to: { sessionId: string; prompt: string }) =>
-      link.command("session.prompt", { workerId: row.worker_id, sessionId: to.sessionId, text: to.prompt, model: parseModel(chosenModel) });
-    const sessionId = row.opencode_session_id;
-    const exists =
-      sessionId && row.state === "inactive" ? (await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists : Boolean(sessionId);
-    if (!sessionId || !exists) {
-      await send(await freshSession());
-    } else {
-      if (row.state === "inactive") ctx.runMutation(setActive, { chatId: row.id });
-      runtime.registerSession(row.id, row.worker_id, sessionId);
-      try {
-        await send({ sessionId, prompt: text });
-      } catch (err) {
-        // The session may have vanished while the chat was still active (OpenCode's data was reset).
-        if ((await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists) throw err;
-        await send(await freshSession());
-      }
-    }
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    runtime.failTurn(row.id, { name: "SendFailed", message: `could not send: ${message}` });
-    throw err instanceof FleetError ? err : new FleetError("unavailable", `could not send to the worker: ${message}`);
-  }
-  return { messageId: messageId as MessageId };
-}
 
 export const send = defineAction(api.chat.send, {
   access: "user",
@@ -247,10 +99,8 @@ export const send = defineAction(api.chat.send, {
       .pipe(z.string().max(200_000)),
     model: modelArg.optional(),
   }),
-  handler: (ctx, { chat, text, model }) => sendPrompt(ctx, { chat, user: ctx.user, text, ...(model ? { model } : {}) }),
+  handler: (ctx, { chat, text, model }) => ctx.services.chat.send({ chat, user: ctx.user, text, ...(model ? { model } : {}) }),
 });
-
-const checkModelQuery = defineInternalQuery((ctx, args: { workerId: string; model: string }) => checkModel(ctx, args.workerId, args.model));
 
 export const abort = defineAction(api.chat.abort, {
   access: "user",
@@ -265,8 +115,8 @@ export const abort = defineAction(api.chat.abort, {
 
 const renameChat = defineInternalMutation((ctx, args: { chatId: string; title: string }) => {
   ctx.db.prepare("UPDATE chats SET title = ?, title_source = 'user', updated_at = ? WHERE id = ?").run(args.title, ctx.now, args.chatId);
-  ctx.writes(CHATS, args.chatId);
-  ctx.writes(REQUESTS, args.chatId);
+  ctx.writes(TABLES.chats, args.chatId);
+  ctx.writes(TABLES.requests, args.chatId);
 });
 
 const viewChat = defineInternalQuery((ctx, args: { chatId: string }) => toChatView(ctx, loadChat(ctx, args.chatId)));
@@ -297,7 +147,7 @@ export const archive = defineMutation(api.chat.archive, {
     if (archive && row.busy === 1)
       throw new FleetError("failed_precondition", `chat '${row.title}' is answering; stop it first with: ocfleet chat abort ${row.id}`);
     ctx.db.prepare("UPDATE chats SET archived_at = ?, updated_at = ? WHERE id = ?").run(archive ? ctx.now : null, ctx.now, row.id);
-    ctx.writes(CHATS, row.id);
+    ctx.writes(TABLES.chats, row.id);
     return toChatView(ctx, loadChat(ctx, row.id));
   },
 });
@@ -306,11 +156,11 @@ export const pending = defineQuery(api.chat.pending, {
   access: "user",
   args: z.strictObject({}),
   handler: (ctx) => {
-    ctx.reads(REQUESTS);
-    ctx.reads(CHATS);
+    ctx.reads(TABLES.requests);
+    ctx.reads(TABLES.chats);
     const mine = ctx.user.level === "system_admin" ? "" : " AND c.owner_id = ?";
     const rows = ctx.db.prepare(`${SELECT_REQUEST} WHERE r.status = 'pending'${mine} ORDER BY r.created_at`).all(...(mine ? [ctx.user.id] : []));
-    return (rows as Parameters<typeof toRequestView>[0][]).map(toRequestView);
+    return (rows as RequestRow[]).map(toRequestView);
   },
 });
 
@@ -322,11 +172,7 @@ interface RequestTarget {
 
 /** A pending request by id (or unique prefix) in a chat the user may use. */
 const findRequest = defineInternalQuery((ctx, args: { request: string; user: CallerUser }): RequestTarget => {
-  const rows = ctx.db
-    .prepare(`${SELECT_REQUEST.replace("SELECT r.*", "SELECT r.*, c.owner_id, c.worker_id")} WHERE r.id LIKE ? ESCAPE '\\' LIMIT 50`)
-    .all(`${args.request.replace(/[\\%_]/g, "\\$&")}%`) as Array<
-    Parameters<typeof toRequestView>[0] & { owner_id: string; worker_id: string; opencode_request_id: string }
-  >;
+  const rows = ctx.db.prepare(`${SELECT_REQUEST} WHERE r.id LIKE ? ESCAPE '\\' LIMIT 50`).all(`${args.request.replace(/[\\%_]/g, "\\$&")}%`) as RequestRow[];
   const visible = rows.filter((r) => canSee(args.user, r.owner_id));
   if (visible.length === 0) throw new FleetError("not_found", `no request '${args.request}' (see: ocfleet chat pending)`, { request: args.request });
   if (visible.length > 1)

@@ -7,10 +7,9 @@ import type { ChecklistId, ChecklistItemId } from "../../protocol/ids.js";
 import { newId } from "../crypto.js";
 import { defineMutation, defineQuery, type MutationCtx, type QueryCtx } from "./define.js";
 import { idArg, keyArg, textArg } from "./args.js";
+import { TABLES } from "../model/tables.js";
 
 /** Live-query table: keyed by the checklist's key, covering its items too. */
-const TABLE = "checklists";
-
 interface ChecklistRow {
   id: ChecklistId;
   key: string;
@@ -36,7 +35,7 @@ interface ItemRow {
 const itemRef = { key: keyArg, itemId: idArg("checklistItem") };
 
 function loadChecklist(ctx: QueryCtx, key: string): ChecklistRow | undefined {
-  ctx.reads(TABLE, key);
+  ctx.reads(TABLES.checklists, key);
   return ctx.db
     .prepare(
       `SELECT c.*, o.name AS owner_name, cb.name AS concluded_by_name
@@ -117,7 +116,7 @@ function requireItem(ctx: MutationCtx, checklist: ChecklistRow, itemId: Checklis
 
 function touch(ctx: MutationCtx, checklist: ChecklistRow): void {
   ctx.db.prepare("UPDATE checklists SET updated_at = ? WHERE id = ?").run(ctx.now, checklist.id);
-  ctx.writes(TABLE, checklist.key);
+  ctx.writes(TABLES.checklists, checklist.key);
 }
 
 /** Rewrites positions as 1..n in the given order. */
@@ -136,7 +135,7 @@ export const list = defineQuery(api.checklists.list, {
   access: "user",
   args: z.strictObject({}),
   handler: (ctx): ChecklistSummary[] => {
-    ctx.reads(TABLE);
+    ctx.reads(TABLES.checklists);
     return ctx.db
       .prepare(
         `SELECT c.key, c.concluded_at, c.updated_at,

@@ -4,34 +4,30 @@
 import type { z } from "zod";
 import type { ActionRef, ArgsOf, MutationRef, QueryRef, ResultOf } from "../../protocol/api/define.js";
 import type { SessionProblem } from "../../protocol/frames.js";
-import type { SessionId, UserId } from "../../protocol/ids.js";
+import type { ChatId, MessageId, SessionId } from "../../protocol/ids.js";
 import type { StatePaths } from "../../protocol/statefile.js";
+import type { MessageView } from "../../protocol/api/index.js";
 import type { AttemptLimiter } from "../accounts/limiter.js";
 import type { AuthPolicy } from "../accounts/policy.js";
+import type { HubLink } from "../agent/link.js";
+import type { PromptArgs } from "../chat/send.js";
 import type { SecretKeeper } from "../crypto.js";
-import type { Db } from "../db/open.js";
-import type { ChatRuntime } from "../chat/runtime.js";
-import type { Fleet } from "../fleet.js";
-import type { JobsHandle } from "../jobs/index.js";
+import type { CleanupSettings } from "../jobs/cleanup.js";
 import type { Dependency } from "../live.js";
 import type { Logger } from "../log.js";
+import type { CallerUser, InternalMutation, InternalQuery, ReadCtx, WriteCtx } from "../model/context.js";
+
+export type { CallerUser, UserLevel } from "../model/context.js";
 
 /**
  * public: anyone who completed the hello. local: a connection that proved it is this machine's
  * OS user (the daemon token), signed in or not. user: a signed-in user. admin: a system_admin.
- * machine: a machine agent linked to this hub.
+ * machine: a machine agent linked to this hub. (Internal functions have no access level at all:
+ * they are never in the registry; see model/context.ts.)
  */
 export type Access = "public" | "local" | "user" | "admin" | "machine";
 
 export const ACCESS_LEVELS: readonly Access[] = ["public", "local", "user", "admin", "machine"];
-
-export type UserLevel = "user" | "system_admin";
-
-export interface CallerUser {
-  id: UserId;
-  name: string;
-  level: UserLevel;
-}
 
 /** What a function may do to the connection it was called on. */
 export interface ConnectionHandle {
@@ -66,18 +62,40 @@ export interface Caller {
   connection: ConnectionHandle;
 }
 
-/** Daemon-wide facilities that functions may use. */
+/** Routes a command to the agent of the machine a worker (or a machine) is on. */
+export interface WorkerRouting {
+  /** The link to a machine's agent; `unavailable` when the machine is not connected. */
+  linkFor(machineId: string): HubLink;
+  linkForWorker(workerId: string): HubLink;
+}
+
+/** The turns in progress, and the one way a prompt is sent into a chat. */
+export interface RunningTurns {
+  /** The reply streaming in a chat now, if any. */
+  streaming(chatId: ChatId): MessageView | null;
+  isRunning(chatId: ChatId): boolean;
+  send(args: PromptArgs): Promise<{ messageId: MessageId }>;
+}
+
+/** The timers of background work: the schedule runner and the cleanup jobs. */
+export interface Timers {
+  /** Schedules changed: recompute when the runner must next wake. */
+  wakeScheduler(): void;
+  readonly cleanup: CleanupSettings;
+}
+
+/**
+ * Daemon-wide facilities that functions may use. Each is the narrow interface a handler needs;
+ * the classes behind them (Fleet, ChatRuntime, BackgroundJobs) sit below this layer and are wired in core.ts.
+ */
 export interface DaemonServices {
   readonly paths: StatePaths;
   readonly startedAt: number;
   readonly log: Logger;
   readonly secrets: SecretKeeper;
-  /** Routes commands to machines' agents. */
-  readonly fleet: Fleet;
-  /** Turns in progress: the streaming replies. */
-  readonly chat: ChatRuntime;
-  /** Background work: the schedule runner and the cleanup jobs. */
-  readonly jobs: JobsHandle;
+  readonly fleet: WorkerRouting;
+  readonly chat: RunningTurns;
+  readonly jobs: Timers;
   readonly authPolicy: AuthPolicy;
   /** Slows down and then refuses repeated wrong codes. */
   readonly codeAttempts: AttemptLimiter;
@@ -100,26 +118,24 @@ interface BaseCtx<A extends Access> {
   now: number;
 }
 
-export interface QueryCtx<A extends Access = Access> extends BaseCtx<A> {
-  db: Db;
-  /** Records that this evaluation read (table, key); "*" or no key means the whole table. */
-  reads(table: string, key?: string): void;
-}
+/** A query's context: the data layer's ReadCtx, plus who calls and the daemon's services. */
+export interface QueryCtx<A extends Access = Access> extends BaseCtx<A>, ReadCtx {}
 
-export interface MutationCtx<A extends Access = Access> extends QueryCtx<A> {
-  /** Records that this transaction wrote (table, key), so readers of it are evaluated again. */
-  writes(table: string, key?: string): void;
-}
+export interface MutationCtx<A extends Access = Access> extends QueryCtx<A>, WriteCtx {}
+
+/** A query or mutation an action may run: a public one, or an internal one (the data layer's, or its module's own). */
+export type RunnableQuery<Args, R> = QueryDef<Args, R> | InternalQuery<Args, R, QueryCtx>;
+export type RunnableMutation<Args, R> = MutationDef<Args, R> | InternalMutation<Args, R, MutationCtx>;
 
 export interface ActionCtx<A extends Access = Access> extends BaseCtx<A> {
   /** Runs a query as the same caller. */
-  runQuery<R, Args>(fn: QueryDef<Args, R>, args: Args): R;
+  runQuery<R, Args>(fn: RunnableQuery<Args, R>, args: Args): R;
   /** Runs a mutation as the same caller, in its own transaction. */
-  runMutation<R, Args>(fn: MutationDef<Args, R>, args: Args): R;
+  runMutation<R, Args>(fn: RunnableMutation<Args, R>, args: Args): R;
 }
 
 interface DefBase<Args> {
-  /** `module.function` on the wire; empty for internal functions, which are never dispatched. */
+  /** `module.function` on the wire. */
   name: string;
   access: Access;
   args: z.ZodType<Args>;
@@ -169,12 +185,15 @@ export function defineAction<M extends ActionRef, A extends Access>(
   return { kind: "action", name: ref.name, ...spec } as ActionDef<ArgsOf<M>, ResultOf<M>>;
 }
 
-/** A mutation only the daemon itself runs (agent reports, timers); never reachable from a client. */
-export function defineInternalMutation<Args, R>(handler: (ctx: MutationCtx, args: Args) => R): MutationDef<Args, R> {
-  return { kind: "mutation", name: "", access: "machine", args: undefined as never, handler };
+/**
+ * A mutation private to its module, run by the module's actions as the same caller (it may use the
+ * caller, the connection and the services). Never in the registry, so no client can reach it.
+ */
+export function defineInternalMutation<Args, R>(handler: (ctx: MutationCtx, args: Args) => R): InternalMutation<Args, R, MutationCtx> {
+  return { kind: "mutation", internal: true, handler };
 }
 
-/** A query only the daemon itself runs. */
-export function defineInternalQuery<Args, R>(handler: (ctx: QueryCtx, args: Args) => R): QueryDef<Args, R> {
-  return { kind: "query", name: "", access: "machine", args: undefined as never, handler };
+/** A query private to its module. */
+export function defineInternalQuery<Args, R>(handler: (ctx: QueryCtx, args: Args) => R): InternalQuery<Args, R, QueryCtx> {
+  return { kind: "query", internal: true, handler };
 }

@@ -15,10 +15,9 @@ import type { DiscussionId, DiscussionMessageId, UserId } from "../../protocol/i
 import { newId } from "../crypto.js";
 import { keyArg, textArg } from "./args.js";
 import { defineMutation, defineQuery, type MutationCtx, type QueryCtx } from "./define.js";
+import { TABLES } from "../model/tables.js";
 
 /** Live-query table: keyed by the discussion's key, covering its messages and conclusions. */
-const TABLE = "discussions";
-
 const tagArg = z.enum(CONCLUSION_TAGS, { error: "must be decision, action or note" });
 
 interface DiscussionRow {
@@ -42,7 +41,7 @@ interface MessageRow {
 }
 
 function loadDiscussion(ctx: QueryCtx, key: string): DiscussionRow | undefined {
-  ctx.reads(TABLE, key);
+  ctx.reads(TABLES.discussions, key);
   return ctx.db.prepare("SELECT d.*, o.name AS owner_name FROM discussions d JOIN users o ON o.id = d.owner_id WHERE d.key = ?").get(key) as
     | DiscussionRow
     | undefined;
@@ -93,7 +92,7 @@ function toView(ctx: QueryCtx, row: DiscussionRow): DiscussionView {
 
 function touch(ctx: MutationCtx, row: DiscussionRow): void {
   ctx.db.prepare("UPDATE discussions SET updated_at = ? WHERE id = ?").run(ctx.now, row.id);
-  ctx.writes(TABLE, row.key);
+  ctx.writes(TABLES.discussions, row.key);
 }
 
 function requireOwnerOrAdmin(ctx: MutationCtx<"user">, row: DiscussionRow, action: string): void {
@@ -106,7 +105,7 @@ export const list = defineQuery(api.discussions.list, {
   access: "user",
   args: z.strictObject({}),
   handler: (ctx): DiscussionSummary[] => {
-    ctx.reads(TABLE);
+    ctx.reads(TABLES.discussions);
     const rows = ctx.db
       .prepare(
         `SELECT d.key, d.title, d.concluded_at, d.updated_at, o.name AS owner_name,
@@ -149,7 +148,7 @@ export const open = defineMutation(api.discussions.open, {
     ctx.db
       .prepare("INSERT INTO discussions (id, key, title, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
       .run(newId("discussion"), key, title ?? null, ctx.user.id, ctx.now, ctx.now);
-    ctx.writes(TABLE, key);
+    ctx.writes(TABLES.discussions, key);
     return toView(ctx, requireDiscussion(ctx, key));
   },
 });

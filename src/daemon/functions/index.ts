@@ -33,15 +33,15 @@ const modules: Record<string, Record<string, unknown>> = {
 };
 
 function isFunctionDef(value: unknown): value is FunctionDef {
-  return typeof value === "object" && value !== null && "kind" in value && "handler" in value && "access" in value;
+  return typeof value === "object" && value !== null && "kind" in value && "handler" in value && "access" in value && !("internal" in value);
 }
 
-/** Every exported definition with a wire name. Internal definitions (empty name) are left out. */
+/** Every exported public definition. Internal ones (marked `internal`, with no name or access level) never enter it. */
 export function buildRegistry(): Map<string, FunctionDef> {
   const registry = new Map<string, FunctionDef>();
   for (const [module, exports] of Object.entries(modules)) {
     for (const [exportName, value] of Object.entries(exports)) {
-      if (!isFunctionDef(value) || value.name === "") continue;
+      if (!isFunctionDef(value)) continue;
       if (value.name !== `${module}.${exportName}`) {
         throw new Error(`${module}.ts exports ${exportName} but it implements ${value.name}`);
       }

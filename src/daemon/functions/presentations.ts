@@ -8,10 +8,9 @@ import type { PresentationId, UserId } from "../../protocol/ids.js";
 import { newId } from "../crypto.js";
 import { idArg } from "./args.js";
 import { defineMutation, defineQuery, type MutationCtx, type QueryCtx } from "./define.js";
+import { TABLES } from "../model/tables.js";
 
 /** Live-query table: keyed by presentation id. */
-const TABLE = "presentations";
-
 export const MAX_SLIDES = 300;
 export const MAX_DECK_CHARS = 512 * 1024;
 /**
@@ -97,7 +96,7 @@ function toView(ctx: QueryCtx, row: PresentationRow): PresentationView {
 }
 
 function loadPresentation(ctx: QueryCtx, id: string): PresentationRow | undefined {
-  ctx.reads(TABLE, id);
+  ctx.reads(TABLES.presentations, id);
   return ctx.db.prepare(`${SELECT_PRESENTATION} WHERE p.id = ?`).get(id) as PresentationRow | undefined;
 }
 
@@ -142,7 +141,7 @@ function command(ctx: MutationCtx<"user">, args: { id?: string; at: number }, ve
   if ("stop" in move) ctx.db.prepare("UPDATE presentations SET state = 'stopped', stopped_at = ? WHERE id = ?").run(ctx.now, row.id);
   else ctx.db.prepare("UPDATE presentations SET current_slide = ? WHERE id = ?").run(move.slide, row.id);
   ctx.db.prepare("UPDATE presentations SET version = version + 1, command_at = ?, updated_at = ? WHERE id = ?").run(at, ctx.now, row.id);
-  ctx.writes(TABLE, row.id);
+  ctx.writes(TABLES.presentations, row.id);
   const note = "slide" in move ? (move.note ?? null) : null;
   return { applied: true, reason: note, presentation: toView(ctx, loadPresentation(ctx, row.id)!) };
 }
@@ -176,7 +175,7 @@ export const start = defineMutation(api.presentations.start, {
       .run(id, title ?? firstHeading(slides) ?? "Untitled presentation", ctx.user.id, slides.length, ctx.now, ctx.now, ctx.now);
     const insert = ctx.db.prepare("INSERT INTO presentation_slides (presentation_id, position, markdown) VALUES (?, ?, ?)");
     slides.forEach((slide, i) => insert.run(id, i + 1, slide));
-    ctx.writes(TABLE, id);
+    ctx.writes(TABLES.presentations, id);
     return toView(ctx, loadPresentation(ctx, id)!);
   },
 });
@@ -185,7 +184,7 @@ export const list = defineQuery(api.presentations.list, {
   access: "user",
   args: z.strictObject({ all: z.boolean().optional() }),
   handler: (ctx, { all }) => {
-    ctx.reads(TABLE);
+    ctx.reads(TABLES.presentations);
     const sql = all
       ? `${SELECT_PRESENTATION} ORDER BY p.started_at DESC LIMIT 200`
       : `${SELECT_PRESENTATION} WHERE p.state = 'running' ORDER BY p.started_at DESC`;

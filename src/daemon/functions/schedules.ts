@@ -7,14 +7,10 @@ import { FleetError } from "../../protocol/errors.js";
 import type { ChatId, ScheduleId } from "../../protocol/ids.js";
 import { newId } from "../crypto.js";
 import { CronTimes, cronProblem, localTimeZone } from "../jobs/cron.js";
-import { CHATS } from "../chat/store.js";
-import { accessibleChat, insertChat } from "./chat.js";
+import { accessibleChat, insertChat } from "../model/chats.js";
 import { defineMutation, defineQuery, type CallerUser, type MutationCtx, type QueryCtx } from "./define.js";
-import { findWorker } from "./workers.js";
-
-/** Live-query tables, keyed by schedule id. */
-export const SCHEDULES = "schedules";
-export const SCHEDULE_RUNS = "schedule_runs";
+import { findWorker } from "../model/workers.js";
+import { TABLES } from "../model/tables.js";
 
 export interface ScheduleRow {
   id: ScheduleId;
@@ -64,8 +60,8 @@ function toRunView(row: RunRow): ScheduleRunView {
 }
 
 function toView(ctx: QueryCtx, row: ScheduleRow): ScheduleView {
-  ctx.reads(SCHEDULE_RUNS, row.id);
-  ctx.reads(CHATS, row.chat_id); // its title shows
+  ctx.reads(TABLES.scheduleRuns, row.id);
+  ctx.reads(TABLES.chats, row.chat_id); // its title shows
 
   const last = ctx.db
     .prepare("SELECT scheduled_for, status, reason FROM schedule_runs WHERE schedule_id = ? ORDER BY scheduled_for DESC LIMIT 1")
@@ -95,7 +91,7 @@ function canManage(user: CallerUser, row: Pick<ScheduleRow, "owner_id">): boolea
 }
 
 function loadSchedule(ctx: QueryCtx, id: string): ScheduleRow | undefined {
-  ctx.reads(SCHEDULES, id);
+  ctx.reads(TABLES.schedules, id);
   return ctx.db.prepare(`${SELECT_SCHEDULE} WHERE s.id = ?`).get(id) as ScheduleRow | undefined;
 }
 
@@ -104,7 +100,7 @@ function findSchedule(ctx: QueryCtx<"user">, ref: string): ScheduleRow {
   const byName = ctx.db.prepare("SELECT id FROM schedules WHERE id = ? OR name = ?").get(ref, ref) as { id: string } | undefined;
   const row = byName ? loadSchedule(ctx, byName.id) : undefined;
   if (!row || !canManage(ctx.user, row)) {
-    ctx.reads(SCHEDULES); // it may be created later
+    ctx.reads(TABLES.schedules); // it may be created later
     throw new FleetError("not_found", `no schedule '${ref}' (see: ocfleet schedule list)`, { schedule: ref });
   }
   return row;
@@ -202,7 +198,7 @@ export const add = defineMutation(api.schedules.add, {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(id, name, ctx.user.id, workerId, chatId, args.cron, timezone, args.prompt, nextRunAt, ctx.now, ctx.now);
-    ctx.writes(SCHEDULES, id);
+    ctx.writes(TABLES.schedules, id);
     wakeRunner(ctx);
     return toView(ctx, loadSchedule(ctx, id)!);
   },
@@ -212,8 +208,8 @@ export const list = defineQuery(api.schedules.list, {
   access: "user",
   args: z.strictObject({ all: z.boolean().optional() }),
   handler: (ctx, { all }) => {
-    ctx.reads(SCHEDULES);
-    ctx.reads(SCHEDULE_RUNS);
+    ctx.reads(TABLES.schedules);
+    ctx.reads(TABLES.scheduleRuns);
     const everyone = all === true && ctx.user.level === "system_admin";
     const rows = everyone
       ? (ctx.db.prepare(`${SELECT_SCHEDULE} ORDER BY s.created_at`).all() as ScheduleRow[])
@@ -234,8 +230,8 @@ export const remove = defineMutation(api.schedules.remove, {
   handler: (ctx, { schedule }) => {
     const row = findSchedule(ctx, schedule);
     ctx.db.prepare("DELETE FROM schedules WHERE id = ?").run(row.id);
-    ctx.writes(SCHEDULES, row.id);
-    ctx.writes(SCHEDULE_RUNS, row.id);
+    ctx.writes(TABLES.schedules, row.id);
+    ctx.writes(TABLES.scheduleRuns, row.id);
     wakeRunner(ctx);
     return { removed: true as const, name: row.name };
   },
@@ -249,7 +245,7 @@ export const pause = defineMutation(api.schedules.pause, {
     if (row.paused_at !== null)
       throw new FleetError("failed_precondition", `schedule '${row.name}' is already paused; resume it with: ocfleet schedule resume ${row.name}`);
     ctx.db.prepare("UPDATE schedules SET paused_at = ?, next_run_at = NULL, updated_at = ? WHERE id = ?").run(ctx.now, ctx.now, row.id);
-    ctx.writes(SCHEDULES, row.id);
+    ctx.writes(TABLES.schedules, row.id);
     wakeRunner(ctx);
     return toView(ctx, loadSchedule(ctx, row.id)!);
   },
@@ -264,7 +260,7 @@ export const resume = defineMutation(api.schedules.resume, {
     // Times that passed while paused were skipped on purpose: they are not missed runs.
     const nextRunAt = new CronTimes(row.cron, row.timezone).nextAfter(ctx.now);
     ctx.db.prepare("UPDATE schedules SET paused_at = NULL, next_run_at = ?, updated_at = ? WHERE id = ?").run(nextRunAt, ctx.now, row.id);
-    ctx.writes(SCHEDULES, row.id);
+    ctx.writes(TABLES.schedules, row.id);
     wakeRunner(ctx);
     return toView(ctx, loadSchedule(ctx, row.id)!);
   },
@@ -275,7 +271,7 @@ export const runs = defineQuery(api.schedules.runs, {
   args: z.strictObject({ ...scheduleRef, limit: z.number().int().min(1).max(1000).optional() }),
   handler: (ctx, { schedule, limit }) => {
     const row = findSchedule(ctx, schedule);
-    ctx.reads(SCHEDULE_RUNS, row.id);
+    ctx.reads(TABLES.scheduleRuns, row.id);
     const rows = ctx.db.prepare("SELECT * FROM schedule_runs WHERE schedule_id = ? ORDER BY scheduled_for DESC LIMIT ?").all(row.id, limit ?? 50) as RunRow[];
     return rows.map(toRunView);
   },

@@ -2,12 +2,13 @@
 // out everywhere. For system_admins (enforced in dispatch); every action is audited.
 import { z } from "zod";
 import { api } from "../../protocol/api/index.js";
-import { AUDIT_TABLE, writeAudit } from "../accounts/audit.js";
+import { writeAudit } from "../accounts/audit.js";
 import { issueLoginCode as issueCode } from "../accounts/codes.js";
 import { revokeAndAnnounce } from "../accounts/signIn.js";
 import { resolveUserRef, searchUsers, toAdminUserView, toUserSummary } from "../accounts/users.js";
 import { userRefArg } from "./args.js";
 import { defineMutation } from "./define.js";
+import { TABLES } from "../model/tables.js";
 
 export const findUser = defineMutation(api.serviceDesk.findUser, {
   access: "admin",
@@ -15,7 +16,7 @@ export const findUser = defineMutation(api.serviceDesk.findUser, {
   handler: (ctx, { query }) => {
     const found = searchUsers(ctx.db, query);
     writeAudit(ctx.db, ctx.user, ctx.now, { action: "serviceDesk.findUser", details: { query, found: found.map((u) => u.id) } });
-    ctx.writes(AUDIT_TABLE);
+    ctx.writes(TABLES.audit);
     return found.map((row) => toAdminUserView(ctx.db, row, ctx.now));
   },
 });
@@ -38,7 +39,7 @@ export const issueLoginCode = defineMutation(api.serviceDesk.issueLoginCode, {
       target: target.id,
       details: { name: target.name, expiresAt: grant.expiresAt },
     });
-    ctx.writes(AUDIT_TABLE);
+    ctx.writes(TABLES.audit);
     return { ...grant, user: toUserSummary(target) };
   },
 });
@@ -50,7 +51,7 @@ export const revokeSessions = defineMutation(api.serviceDesk.revokeSessions, {
     const target = resolveUserRef(ctx.db, user);
     const revoked = revokeAndAnnounce(ctx, target.id, "all", `revoked by ${ctx.user.name} (service desk)`);
     writeAudit(ctx.db, ctx.user, ctx.now, { action: "serviceDesk.revokeSessions", target: target.id, details: { name: target.name, revoked } });
-    ctx.writes(AUDIT_TABLE);
+    ctx.writes(TABLES.audit);
     return { user: toUserSummary(target), revoked };
   },
 });

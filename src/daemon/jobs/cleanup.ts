@@ -6,12 +6,11 @@
 // their expired rows get a job here like login codes have.
 import type { JobRunView, JobStatusView } from "../../protocol/api/admin.js";
 import type { Db } from "../db/open.js";
-import { SESSIONS_TABLE, userSessionsKey } from "../accounts/sessions.js";
-import { defineInternalMutation, type MutationCtx } from "../functions/define.js";
-import { SCHEDULE_RUNS } from "../functions/schedules.js";
+import { userSessionsKey } from "../accounts/sessions.js";
+import { internalMutation, type WriteCtx } from "../model/context.js";
+import { TABLES } from "../model/tables.js";
 
 /** Live-query table for job runs (one partition). */
-export const JOB_RUNS = "job_runs";
 
 export interface CleanupSettings {
   /** How often every job runs. */
@@ -38,7 +37,7 @@ interface CleanupJob {
   name: string;
   description: string;
   /** Deletes up to `limit` rows; returns how many it deleted. */
-  deleteBatch(ctx: MutationCtx, now: number, settings: CleanupSettings, limit: number): number;
+  deleteBatch(ctx: WriteCtx, now: number, settings: CleanupSettings, limit: number): number;
 }
 
 function deleteRowids(db: Db, table: string, rowids: number[]): number {
@@ -84,8 +83,8 @@ export const CLEANUP_JOBS: readonly CleanupJob[] = [
       for (const row of rows) {
         del.run(row.id);
         // Connections still bound to it now hear "unknown" instead of "expired"/"revoked".
-        ctx.writes(SESSIONS_TABLE, row.id);
-        ctx.writes(SESSIONS_TABLE, userSessionsKey(row.user_id));
+        ctx.writes(TABLES.sessions, row.id);
+        ctx.writes(TABLES.sessions, userSessionsKey(row.user_id));
       }
       return rows.length;
     },
@@ -122,31 +121,29 @@ export const CLEANUP_JOBS: readonly CleanupJob[] = [
         const cutoff = firstToGo.get(scheduleId, settings.scheduleRunsKept) as { scheduled_for: number } | undefined;
         if (!cutoff) continue;
         for (const { id } of older.all(scheduleId, cutoff.scheduled_for, limit - removed) as { id: string }[]) removed += del.run(id).changes;
-        ctx.writes(SCHEDULE_RUNS, scheduleId);
+        ctx.writes(TABLES.scheduleRuns, scheduleId);
       }
       return removed;
     },
   },
 ];
 
-export const deleteBatch = defineInternalMutation((ctx, args: { job: string; now: number; settings: CleanupSettings; limit: number }) => {
+export const deleteBatch = internalMutation((ctx, args: { job: string; now: number; settings: CleanupSettings; limit: number }) => {
   const job = CLEANUP_JOBS.find((j) => j.name === args.job);
   if (!job) throw new Error(`no cleanup job ${args.job}`);
   return job.deleteBatch(ctx, args.now, args.settings, args.limit);
 });
 
-export const recordJobRun = defineInternalMutation(
-  (ctx, args: { job: string; startedAt: number; finishedAt: number; removed: number; error: string | null }) => {
-    ctx.db
-      .prepare("INSERT INTO job_runs (job, started_at, finished_at, removed, error) VALUES (?, ?, ?, ?, ?)")
-      .run(args.job, args.startedAt, args.finishedAt, args.removed, args.error);
-    const keep = ctx.db.prepare("SELECT started_at FROM job_runs WHERE job = ? ORDER BY started_at DESC LIMIT 1 OFFSET ?").get(args.job, RUNS_KEPT - 1) as
-      | { started_at: number }
-      | undefined;
-    if (keep) ctx.db.prepare("DELETE FROM job_runs WHERE job = ? AND started_at < ?").run(args.job, keep.started_at);
-    ctx.writes(JOB_RUNS);
-  },
-);
+export const recordJobRun = internalMutation((ctx, args: { job: string; startedAt: number; finishedAt: number; removed: number; error: string | null }) => {
+  ctx.db
+    .prepare("INSERT INTO job_runs (job, started_at, finished_at, removed, error) VALUES (?, ?, ?, ?, ?)")
+    .run(args.job, args.startedAt, args.finishedAt, args.removed, args.error);
+  const keep = ctx.db.prepare("SELECT started_at FROM job_runs WHERE job = ? ORDER BY started_at DESC LIMIT 1 OFFSET ?").get(args.job, RUNS_KEPT - 1) as
+    | { started_at: number }
+    | undefined;
+  if (keep) ctx.db.prepare("DELETE FROM job_runs WHERE job = ? AND started_at < ?").run(args.job, keep.started_at);
+  ctx.writes(TABLES.jobRuns);
+});
 
 /** Every job with its last run, for admin.jobs. */
 export function jobStatuses(db: Db, settings: CleanupSettings): JobStatusView[] {

@@ -2,18 +2,18 @@
 // The runner's timer wakes at the next due time and at least at every whole minute; the cleanup
 // jobs run every `everyMs` (hourly by default), the first time shortly after start.
 import type { ChatRuntime } from "../chat/runtime.js";
-import type { MutationDef, QueryDef } from "../functions/define.js";
+import type { InternalRunner } from "../model/context.js";
 import type { Logger } from "../log.js";
 import { BATCH, CLEANUP_JOBS, deleteBatch, recordJobRun, type CleanupSettings } from "./cleanup.js";
 import { ScheduleRunner, type SchedulerDeps } from "./scheduler.js";
 
-export { DEFAULT_CLEANUP, jobStatuses, JOB_RUNS, type CleanupSettings } from "./cleanup.js";
+export { DEFAULT_CLEANUP, jobStatuses, type CleanupSettings } from "./cleanup.js";
 
 export interface BackgroundJobsDeps {
   log: Logger;
   chat: ChatRuntime;
-  runQuery<A, R>(def: QueryDef<A, R>, args: A): R;
-  runMutation<A, R>(def: MutationDef<A, R>, args: A): R;
+  runQuery: InternalRunner["runQuery"];
+  runMutation: InternalRunner["runMutation"];
   send: SchedulerDeps["send"];
   cleanup: CleanupSettings;
   now?: () => number;

@@ -3,8 +3,8 @@
 import type { ChatId, MessageId, ScheduleId, ScheduleRunId } from "../../protocol/ids.js";
 import type { ScheduleRunStatus } from "../../protocol/api/index.js";
 import { newId } from "../crypto.js";
-import { defineInternalMutation, defineInternalQuery, type CallerUser, type MutationCtx } from "../functions/define.js";
-import { SCHEDULE_RUNS, SCHEDULES } from "../functions/schedules.js";
+import { internalMutation, internalQuery, type CallerUser, type WriteCtx } from "../model/context.js";
+import { TABLES } from "../model/tables.js";
 
 export interface DueSchedule {
   id: ScheduleId;
@@ -13,13 +13,13 @@ export interface DueSchedule {
   next_run_at: number;
 }
 
-export const dueSchedules = defineInternalQuery((ctx, args: { now: number }) => {
+export const dueSchedules = internalQuery((ctx, args: { now: number }) => {
   return ctx.db
     .prepare("SELECT id, cron, timezone, next_run_at FROM schedules WHERE next_run_at IS NOT NULL AND next_run_at <= ? ORDER BY next_run_at")
     .all(args.now) as DueSchedule[];
 });
 
-export const nextDueAt = defineInternalQuery((ctx, _args: Record<string, never>) => {
+export const nextDueAt = internalQuery((ctx, _args: Record<string, never>) => {
   const row = ctx.db.prepare("SELECT next_run_at FROM schedules WHERE next_run_at IS NOT NULL ORDER BY next_run_at LIMIT 1").get() as
     | { next_run_at: number }
     | undefined;
@@ -35,9 +35,9 @@ export interface ClaimedRun {
   owner: CallerUser;
 }
 
-function changed(ctx: MutationCtx, scheduleId: string): void {
-  ctx.writes(SCHEDULES, scheduleId);
-  ctx.writes(SCHEDULE_RUNS, scheduleId);
+function changed(ctx: WriteCtx, scheduleId: string): void {
+  ctx.writes(TABLES.schedules, scheduleId);
+  ctx.writes(TABLES.scheduleRuns, scheduleId);
 }
 
 /**
@@ -45,7 +45,7 @@ function changed(ctx: MutationCtx, scheduleId: string): void {
  * the one to fire as `sent`. Does nothing (null) if the schedule's next time is no longer the one
  * the tick saw: it was paused, resumed, removed or claimed meanwhile.
  */
-export const claimRuns = defineInternalMutation(
+export const claimRuns = internalMutation(
   (
     ctx,
     args: {
@@ -101,14 +101,14 @@ export const claimRuns = defineInternalMutation(
 );
 
 /** The run's prompt was recorded in the chat as this message. */
-export const attachMessage = defineInternalMutation((ctx, args: { runId: ScheduleRunId; messageId: MessageId }) => {
+export const attachMessage = internalMutation((ctx, args: { runId: ScheduleRunId; messageId: MessageId }) => {
   const row = ctx.db.prepare("SELECT schedule_id FROM schedule_runs WHERE id = ?").get(args.runId) as { schedule_id: string } | undefined;
   if (!row) return;
   ctx.db.prepare("UPDATE schedule_runs SET message_id = ? WHERE id = ?").run(args.messageId, args.runId);
   changed(ctx, row.schedule_id);
 });
 
-function finish(ctx: MutationCtx, where: string, key: string, status: ScheduleRunStatus, reason: string | null, at: number): boolean {
+function finish(ctx: WriteCtx, where: string, key: string, status: ScheduleRunStatus, reason: string | null, at: number): boolean {
   const row = ctx.db.prepare(`SELECT id, schedule_id FROM schedule_runs WHERE ${where} AND status = 'sent'`).get(key) as
     | { id: string; schedule_id: string }
     | undefined;
@@ -119,17 +119,17 @@ function finish(ctx: MutationCtx, where: string, key: string, status: ScheduleRu
 }
 
 /** A run that is still `sent` ends as given; one that has ended already stays as it is. */
-export const finishRun = defineInternalMutation((ctx, args: { runId: ScheduleRunId; status: ScheduleRunStatus; reason: string | null; at: number }) =>
+export const finishRun = internalMutation((ctx, args: { runId: ScheduleRunId; status: ScheduleRunStatus; reason: string | null; at: number }) =>
   finish(ctx, "id = ?", args.runId, args.status, args.reason, args.at),
 );
 
 /** The turn that a run's message started has ended (called for every turn; most are not a run's). */
-export const finishRunOfMessage = defineInternalMutation((ctx, args: { messageId: MessageId; status: ScheduleRunStatus; reason: string | null; at: number }) =>
+export const finishRunOfMessage = internalMutation((ctx, args: { messageId: MessageId; status: ScheduleRunStatus; reason: string | null; at: number }) =>
   finish(ctx, "message_id = ?", args.messageId, args.status, args.reason, args.at),
 );
 
 /** At start: runs still `sent` belonged to turns that the last stop interrupted. */
-export const recoverRuns = defineInternalMutation((ctx, args: { at: number }) => {
+export const recoverRuns = internalMutation((ctx, args: { at: number }) => {
   const open = ctx.db.prepare("SELECT id, schedule_id FROM schedule_runs WHERE status = 'sent'").all() as { id: string; schedule_id: string }[];
   const update = ctx.db.prepare("UPDATE schedule_runs SET status = 'failed', reason = ?, finished_at = ? WHERE id = ?");
   for (const run of open) {

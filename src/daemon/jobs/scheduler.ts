@@ -2,7 +2,7 @@
 // their chat through the same path as chat.send, and records every run. Times that passed while
 // the daemon was down (or the machine slept) are recorded as missed, never fired late in a burst.
 // The clock is injected, so tests drive it with tick() rather than sleeping.
-import type { CallerUser, MutationDef, QueryDef } from "../functions/define.js";
+import type { CallerUser, InternalRunner } from "../model/context.js";
 import type { FinishedTurn } from "../chat/runtime.js";
 import type { Logger } from "../log.js";
 import type { MessageId } from "../../protocol/ids.js";
@@ -29,9 +29,9 @@ const MISSED_COUNT_CAP = 1000;
 export interface SchedulerDeps {
   now(): number;
   log: Logger;
-  runQuery<A, R>(def: QueryDef<A, R>, args: A): R;
-  runMutation<A, R>(def: MutationDef<A, R>, args: A): R;
-  /** Sends a prompt into a chat as a user (functions/chat.ts sendPrompt); `onRecorded` runs once the message is recorded. */
+  runQuery: InternalRunner["runQuery"];
+  runMutation: InternalRunner["runMutation"];
+  /** Sends a prompt into a chat as a user (chat/send.ts sendPrompt); `onRecorded` runs once the message is recorded. */
   send(args: { chat: string; user: CallerUser; text: string; onRecorded: (messageId: MessageId) => void }): Promise<unknown>;
 }
 

@@ -8,7 +8,6 @@ import type { Db } from "../../db/open.js";
 
 export const PROVIDER = "google";
 /** Live-query table for provider configuration (key = provider). */
-export const PROVIDERS_TABLE = "provider_configs";
 
 export interface OidcEndpoints {
   issuer: string;

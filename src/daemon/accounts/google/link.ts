@@ -6,10 +6,11 @@ import { FleetError } from "../../../protocol/errors.js";
 import type { UserId } from "../../../protocol/ids.js";
 import type { MutationCtx } from "../../functions/define.js";
 import { signInConnection } from "../signIn.js";
-import { createUser, levelForNewUser, requireUserRow, USERS_TABLE } from "../users.js";
+import { createUser, levelForNewUser, requireUserRow } from "../users.js";
 import { generateFriendlyName } from "../names.js";
 import { PROVIDER } from "./config.js";
 import type { VerifiedProfile } from "./oidc.js";
+import { TABLES } from "../../model/tables.js";
 
 export function signInWithGoogleProfile(ctx: MutationCtx, profile: VerifiedProfile, linkTo: UserId | null): SignInResult {
   const { db, now } = ctx;
@@ -64,6 +65,6 @@ export function signInWithGoogleProfile(ctx: MutationCtx, profile: VerifiedProfi
     `INSERT INTO identities (user_id, provider, subject, email, email_verified, display_name, created_at, last_login_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(userId, PROVIDER, profile.subject, profile.email, profile.emailVerified ? 1 : 0, profile.name, now, now);
-  ctx.writes(USERS_TABLE, userId);
+  ctx.writes(TABLES.users, userId);
   return signInConnection(ctx, requireUserRow(db, userId), { kind: "google", outcome });
 }
