@@ -18,6 +18,7 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
   { words: ["worker"], load: async () => (await import("./commands/worker.js")).registerWorkerCommands },
   { words: ["chat"], load: async () => (await import("./commands/chat.js")).registerChatCommands },
   { words: ["machine"], load: async () => (await import("./commands/machine.js")).registerMachineCommands },
+  { words: ["hub"], load: async () => (await import("./commands/hub.js")).registerHubCommands },
   { words: ["admin"], load: async () => (await import("./commands/admin.js")).registerAdminCommands },
   { words: ["checklist"], load: async () => (await import("./commands/checklist.js")).registerChecklistCommands },
   { words: ["attendance"], load: async () => (await import("./commands/attendance.js")).registerAttendanceCommands },

@@ -5,9 +5,9 @@ import type { AgentReport, HubLink, WorkerRuntime } from "./agent/link.js";
 import type { SecretKeeper } from "./crypto.js";
 import type { Logger } from "./log.js";
 import type { InternalRunner } from "./model/context.js";
-import { markOffline, recordHeartbeat } from "./model/machines.js";
-import { recordModels } from "./model/workerModels.js";
-import { machineOfWorker, recordRuntime, wantedWorkers, workerSpec } from "./model/workers.js";
+import { markOffline } from "./model/machines.js";
+import { applyReport, type ReportOutcome } from "./model/reports.js";
+import { machineOfWorker, wantedWorkers, workerSpec } from "./model/workers.js";
 
 export interface FleetDeps {
   log: Logger;
@@ -37,6 +37,14 @@ export class Fleet {
     this.deps.runMutation(markOffline, { machineId, reason });
   }
 
+  /**
+   * Forgets a link that closed, if it is still the machine's link. The machine stays online until
+   * the offline sweep finds its heartbeats stopped: a link that comes back in time loses nothing.
+   */
+  unlink(link: HubLink): void {
+    if (this.links.get(link.machineId) === link) this.links.delete(link.machineId);
+  }
+
   /** The link to a machine's agent; `unavailable` when the machine is not connected. */
   linkFor(machineId: string): HubLink {
     const link = this.links.get(machineId);
@@ -59,26 +67,23 @@ export class Fleet {
     return () => this.eventListeners.delete(listener);
   }
 
-  /** Handles what an agent reports. Never throws: a bad report is logged, not fatal. */
-  receive(machineId: string, report: AgentReport): void {
+  /**
+   * Handles what an agent reports: applied once (by `seq`, for links that number their reports) and
+   * only when it is about the reporting machine's own workers. Never throws: a bad report is logged.
+   * Reports from this daemon's own agent (in process, no `seq`) are trusted and events skip the store.
+   */
+  receive(machineId: string, report: AgentReport, seq: number | null = null): ReportOutcome | "failed" {
     try {
-      switch (report.type) {
-        case "machine.heartbeat":
-          this.deps.runMutation(recordHeartbeat, { machineId, facts: report.facts, at: report.at });
-          return;
-        case "worker.runtime":
-          this.deps.runMutation(recordRuntime, { workerId: report.workerId, runtime: report.runtime });
-          for (const listener of this.runtimeListeners) listener(report.workerId, report.runtime);
-          return;
-        case "worker.models":
-          this.deps.runMutation(recordModels, { workerId: report.workerId, models: report.models });
-          return;
-        case "worker.event":
-          for (const listener of this.eventListeners) listener(report.workerId, report);
-          return;
-      }
+      const outcome = seq === null && report.type === "worker.event" ? "applied" : this.deps.runMutation(applyReport, { machineId, seq, report });
+      if (outcome === "refused")
+        this.deps.log.warnThrottled(`report:${machineId}`, "refused a report about another machine's worker", { machineId, type: report.type });
+      if (outcome !== "applied") return outcome;
+      if (report.type === "worker.runtime") for (const listener of this.runtimeListeners) listener(report.workerId, report.runtime);
+      if (report.type === "worker.event") for (const listener of this.eventListeners) listener(report.workerId, report);
+      return outcome;
     } catch (err) {
       this.deps.log.error("could not record an agent report", { machineId, type: report.type, error: err });
+      return "failed";
     }
   }
 

@@ -23,6 +23,8 @@ export interface MachineRow {
   approval: MachineView["approval"];
   online: number;
   last_heartbeat_at: number | null;
+  rtt_ms: number | null;
+  approval_reason: string | null;
 }
 
 /** The machine named by id or name; the local machine when none is named. */

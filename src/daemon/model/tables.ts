@@ -21,6 +21,11 @@ export const TABLES = {
   attendance: "attendance",
   discussions: "discussions",
   presentations: "presentations",
+  /** The hub's network listener (one row). */
+  hubSettings: "hub_settings",
+  invites: "machine_invites",
+  /** On a joined machine: its membership of a hub (one row). */
+  membership: "hub_membership",
 } as const;
 
 export type Table = (typeof TABLES)[keyof typeof TABLES];
