@@ -31,7 +31,7 @@ export interface DaemonCoreOptions {
   /** What the daemon knows of its server and how it stops; the server starts after this wiring. */
   process: Pick<DaemonServices, "listenAddress" | "connectionStats" | "requestStop">;
   /** Machines' links: how often the hub pings, how long a command may take. */
-  link?: { pingEveryMs?: number; commandTimeoutMs?: number };
+  link?: { pingEveryMs?: number; commandTimeoutMs?: number; offlineAfterMs?: number };
   /** The clock for calls and jobs; tests move their own. Defaults to Date.now. */
   now?: () => number;
 }
@@ -63,7 +63,7 @@ export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
   // The one path a prompt takes into a chat, for chat.send and for scheduled prompts alike.
   const send = (args: PromptArgs) => sendPrompt({ run: { runQuery, runMutation }, turns: chat, fleet }, args);
   const live = new LiveQueries();
-  const fleet = new Fleet({ log, secrets, runMutation, runQuery });
+  const fleet = new Fleet({ log, secrets, runMutation, runQuery, offlineAfterMs: options.link?.offlineAfterMs });
   const chat = new ChatRuntime({ log, fleet, runMutation, runQuery, changed: (table, key) => live.changed([[table, key]]), ...options.chat });
   // Scheduled prompts are sent as their owner, through the same path as chat.send.
   const jobs = new BackgroundJobs({

@@ -5,7 +5,7 @@ import type { AgentReport, HubLink, WorkerRuntime } from "./agent/link.js";
 import type { SecretKeeper } from "./crypto.js";
 import type { Logger } from "./log.js";
 import type { InternalRunner } from "./model/context.js";
-import { markOffline } from "./model/machines.js";
+import { markOffline, OFFLINE_AFTER_MS } from "./model/machines.js";
 import { applyReport, type ReportOutcome } from "./model/reports.js";
 import { machineOfWorker, wantedWorkers, workerSpec } from "./model/workers.js";
 
@@ -14,6 +14,8 @@ export interface FleetDeps {
   secrets: SecretKeeper;
   runMutation: InternalRunner["runMutation"];
   runQuery: InternalRunner["runQuery"];
+  /** A machine silent this long is offline, with its workers (default OFFLINE_AFTER_MS). */
+  offlineAfterMs?: number;
 }
 
 /** How often machines whose heartbeats stopped are marked offline. */
@@ -34,7 +36,13 @@ export class Fleet {
 
   detach(machineId: string, reason: string): void {
     this.links.delete(machineId);
-    this.deps.runMutation(markOffline, { machineId, reason });
+    this.wentOffline(this.deps.runMutation(markOffline, { machineId, reason }), reason);
+  }
+
+  /** Workers taken offline with their machine: their turns are given up like those of a worker that stopped. */
+  private wentOffline(workerIds: string[], reason: string): void {
+    const runtime: WorkerRuntime = { runState: "offline", reason, pid: null, startedAt: null, restartCount: 0, opencodeVersion: null };
+    for (const workerId of workerIds) for (const listener of this.runtimeListeners) listener(workerId, runtime);
   }
 
   /**
@@ -100,13 +108,18 @@ export class Fleet {
   }
 
   startOfflineSweep(): void {
-    this.sweep = setInterval(() => {
-      try {
-        this.deps.runMutation(markOffline, { reason: "machine offline: no heartbeat" });
-      } catch (err) {
-        this.deps.log.error("offline sweep failed", { error: err });
-      }
-    }, OFFLINE_SWEEP_MS);
+    const silentForMs = this.deps.offlineAfterMs ?? OFFLINE_AFTER_MS;
+    this.sweep = setInterval(
+      () => {
+        try {
+          const reason = "machine offline: no heartbeat";
+          this.wentOffline(this.deps.runMutation(markOffline, { reason, silentForMs }), reason);
+        } catch (err) {
+          this.deps.log.error("offline sweep failed", { error: err });
+        }
+      },
+      Math.min(OFFLINE_SWEEP_MS, Math.max(100, silentForMs / 3)),
+    );
     this.sweep.unref();
   }
 

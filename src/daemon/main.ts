@@ -123,7 +123,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       inactiveAfterMs: envNumber("OCFLEET_CHAT_INACTIVE_AFTER_MS", 5 * 60_000),
     },
     cleanup,
-    link: { pingEveryMs: envNumber("OCFLEET_LINK_PING_MS", 5000), commandTimeoutMs: envNumber("OCFLEET_LINK_COMMAND_TIMEOUT_MS", 60_000) },
+    link: {
+      pingEveryMs: envNumber("OCFLEET_LINK_PING_MS", 5000),
+      commandTimeoutMs: envNumber("OCFLEET_LINK_COMMAND_TIMEOUT_MS", 60_000),
+      offlineAfterMs: envNumber("OCFLEET_MACHINE_OFFLINE_MS", 15_000),
+    },
     process: {
       listenAddress: () => server?.address ?? { host: "127.0.0.1", port: 0 },
       connectionStats: () => server?.stats() ?? { connections: 0, subscriptions: 0 },
@@ -147,6 +151,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     agentMark: agentMarkOf(realpathSync(paths.home)),
     workerUmask: userUmask,
     backoffMs: envNumber("OCFLEET_WORKER_BACKOFF_MS", 1000),
+    heartbeatMs: envNumber("OCFLEET_HEARTBEAT_MS", 5000),
     eventsRetryMs: envNumber("OCFLEET_EVENTS_RETRY_MS", 2000),
   });
   const membership = new Membership({

@@ -42,7 +42,17 @@ const replyTo = (chatId: string, messageId: string) =>
   ).then((messages) => messages.find((m) => m.replyTo === messageId)!);
 
 async function addRemoteWorker(name: string, permission: "allow" | "ask" = "allow"): Promise<WorkerView> {
-  return cliJson<WorkerView>(hub, ["worker", "add", sandbox.project(name), "--name", name, "--machine", "far", "--env-file", sandbox.envFile(name, permission)]);
+  return cliJson<WorkerView>(hub, [
+    "worker",
+    "add",
+    sandbox.project(name),
+    "--name",
+    name,
+    "--machine",
+    "far",
+    "--env-file",
+    sandbox.envFile(name, permission),
+  ]);
 }
 
 beforeAll(async () => {
@@ -110,7 +120,11 @@ describe("a worker on a joined machine", () => {
 
   it("stopping, starting and removing the remote worker go over the link", async () => {
     const runState = (state: WorkerView["runState"]) =>
-      watch<WorkerView>((onValue) => client.subscribe(api.workers.get, { worker: "remote" }, { onValue }), (w) => w.runState === state, `the worker ${state}`);
+      watch<WorkerView>(
+        (onValue) => client.subscribe(api.workers.get, { worker: "remote" }, { onValue }),
+        (w) => w.runState === state,
+        `the worker ${state}`,
+      );
     expect((await runCli(hub, ["worker", "stop", "remote"])).code).toBe(0);
     // The agent's report of the stop comes through the outbox, just after the command's answer.
     await runState("offline");

@@ -16,7 +16,9 @@ function setup() {
   hub = createTestHub(Date.UTC(2026, 0, 5, 9));
   const local = (hub.db.prepare("SELECT id FROM machines WHERE is_local = 1").get() as { id: string }).id;
   hub.db
-    .prepare("INSERT INTO machines (id, name, hostname, is_local, approval, online, created_at, updated_at) VALUES ('mch_other', 'other', 'other', 0, 'approved', 0, 0, 0)")
+    .prepare(
+      "INSERT INTO machines (id, name, hostname, is_local, approval, online, created_at, updated_at) VALUES ('mch_other', 'other', 'other', 0, 'approved', 0, 0, 0)",
+    )
     .run();
   const worker = hub.worker("api");
   const state = () => hub.db.prepare("SELECT run_state, pid FROM workers WHERE id = ?").get(worker) as { run_state: string; pid: number | null };

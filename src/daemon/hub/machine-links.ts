@@ -24,9 +24,14 @@ export interface MachineLinksOptions {
   commandTimeoutMs: number;
 }
 
+/**
+ * Command ids are unique across this hub's links and lifetimes (the agent answers an id it has seen
+ * with the first answer): a counter that starts at the clock, in microseconds, when the hub starts.
+ */
+let nextCommandId = Date.now() * 1000;
+
 /** The hub's end of one machine's link over a WebSocket. */
 export class WebSocketHubLink implements HubLink {
-  private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void; timer: NodeJS.Timeout; name: string }>();
   private closedWith: FleetError | undefined;
 
@@ -38,7 +43,7 @@ export class WebSocketHubLink implements HubLink {
 
   command<N extends HubCommandName>(name: N, args: HubCommands[N]["args"]): Promise<HubCommands[N]["result"]> {
     if (this.closedWith) return Promise.reject(this.closedWith);
-    const id = this.nextId++;
+    const id = nextCommandId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
