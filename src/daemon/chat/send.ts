@@ -22,8 +22,11 @@ export interface PromptArgs {
 export interface SendDeps {
   run: InternalRunner;
   turns: ChatRuntime;
-  fleet: Pick<Fleet, "linkForWorker">;
+  fleet: Pick<Fleet, "linkForWorker" | "waitForWorker">;
 }
+
+/** A prompt to a worker that is still starting waits this long for it before it fails. */
+export const WORKER_READY_WAIT_MS = 120_000;
 
 function parseModel(model: string | null): { providerId: string; modelId: string } | null {
   if (!model) return null;
@@ -67,6 +70,8 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
   args.onRecorded?.(messageId as MessageId);
   runtime.startTurn(row.id, row.worker_id, row.opencode_session_id, messageId);
   try {
+    // A worker still starting (the daemon just came back, a restart) is waited for, not refused.
+    await deps.fleet.waitForWorker(row.worker_id, WORKER_READY_WAIT_MS);
     const link = deps.fleet.linkForWorker(row.worker_id);
     /** A new OpenCode session for the chat, seeded with what was said when an old one is gone. */
     const freshSession = async (): Promise<{ sessionId: string; prompt: string }> => {
