@@ -83,6 +83,8 @@ export const deleteWorker = internalMutation((ctx, args: { workerId: string }) =
   ctx.db.prepare("DELETE FROM workers WHERE id = ?").run(args.workerId);
   ctx.writes(TABLES.workers, args.workerId);
   ctx.writes(TABLES.workerModels, args.workerId);
+  // ON DELETE CASCADE takes the worker's chats and schedules with it.
+  for (const table of [TABLES.chats, TABLES.messages, TABLES.requests, TABLES.schedules, TABLES.scheduleRuns]) ctx.writes(table);
 });
 
 /** Stores what the agent reports about a worker's process. */
