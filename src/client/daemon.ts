@@ -4,6 +4,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { api } from "../protocol/api/index.js";
 import { FleetError } from "../protocol/errors.js";
+import { EXIT_ALREADY_RUNNING } from "../protocol/exit-codes.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
 import { ensurePrivateDir } from "../platform/files.js";
@@ -29,8 +30,6 @@ export interface DaemonConnectOptions {
   onNotice?: (message: string) => void;
 }
 
-/** The exit code `ocfleet daemon run` uses when another daemon already holds the state directory. */
-const EXIT_ALREADY_RUNNING = 3;
 const BIN_PATH = join(PACKAGE_ROOT, "bin", "ocfleet.js");
 
 function startTimeoutMs(): number {

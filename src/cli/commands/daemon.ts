@@ -4,6 +4,7 @@ import { createReadStream, existsSync, readFileSync, statSync, unwatchFile, watc
 import { connectToRunningDaemon, stopDaemon } from "../../client/daemon.js";
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type DaemonStatus } from "../../protocol/api/index.js";
+import { EXIT_ALREADY_RUNNING } from "../../protocol/exit-codes.js";
 import { statePaths } from "../../protocol/statefile.js";
 import { CliError, formatBytes, formatDuration, print, printJson, style } from "../output.js";
 import { openDaemonConnection, runCommand, stateDir } from "../session.js";
@@ -134,7 +135,7 @@ export function registerDaemonCommands(program: Command): void {
     .description("run the daemon in the foreground (what `start` runs in the background)")
     .option("--background", "log only to the file; used when started detached")
     .action(async (options: { background?: boolean }) => {
-      const { runDaemon, AlreadyRunningError, EXIT_ALREADY_RUNNING } = await import("../../daemon/main.js");
+      const { runDaemon, AlreadyRunningError } = await import("../../daemon/main.js");
       try {
         await runDaemon({ home: stateDir(), echoLog: !options.background });
       } catch (err) {
