@@ -29,17 +29,16 @@ describe("the missing-write check", () => {
   });
 
   it("names a table changed by ON DELETE CASCADE that the mutation did not declare", () => {
-    const owner = hub.user("olga");
     hub.db
       .prepare(
-        "INSERT INTO chats (id, worker_id, owner_id, title, title_source, state, last_activity_at, created_at, updated_at) VALUES ('cht_0000000000000001', ?, ?, 't', 'user', 'active', 0, 0, 0)",
+        "INSERT INTO worker_models (worker_id, provider_id, provider_name, model_id, name, tool_call, is_default) VALUES (?, 'fake', 'Fake', 'm', 'M', 1, 1)",
       )
-      .run(workerId, owner.user.id);
+      .run(workerId);
     const removeWorker = internalMutation((ctx) => {
       ctx.db.prepare("DELETE FROM workers WHERE id = ?").run(workerId);
       ctx.writes(TABLES.workers, workerId);
     });
-    expect(() => hub.dispatcher.runInternalMutation(removeWorker, {})).toThrow(/chats/);
+    expect(() => hub.dispatcher.runInternalMutation(removeWorker, {})).toThrow(/worker_models/);
   });
 
   it("lets a mutation through that declared its writes, or declared them unseen", () => {

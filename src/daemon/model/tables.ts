@@ -44,6 +44,7 @@ export const LIVE_TABLE_OF_SQL: Readonly<Record<string, Table | null>> = {
   workers: TABLES.workers,
   worker_processes: null,
   worker_models: TABLES.workerModels,
+  worker_shares: TABLES.workers,
   chats: TABLES.chats,
   messages: TABLES.messages,
   message_parts: TABLES.messages,

@@ -5,5 +5,6 @@ import { fleet } from "./0002-fleet.js";
 import { chat } from "./0003-chat.js";
 import { auth } from "./0004-auth.js";
 import { modules } from "./0005-modules.js";
+import { workerAccess } from "./0006-worker-access.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess];
