@@ -5,6 +5,7 @@ import { fleet } from "./0002-fleet.js";
 import { chat } from "./0003-chat.js";
 import { auth } from "./0004-auth.js";
 import { modules } from "./0005-modules.js";
-import { disabledUsers } from "./0006-disabled-users.js";
+import { workerAccess } from "./0006-worker-access.js";
+import { disabledUsers } from "./0007-disabled-users.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, disabledUsers];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers];

@@ -4,7 +4,7 @@
 import type { Migration } from "../migrate.js";
 
 export const disabledUsers: Migration = {
-  version: 6,
+  version: 7,
   name: "disabled-users",
   up(db) {
     db.exec(`
