@@ -14,6 +14,8 @@ let plainName: string;
 beforeAll(async () => {
   home = createHome();
   await cliJson(home, ["worker", "add", home, "--name", "w", "--opencode-bin", "/nonexistent/opencode", "--no-wait"]);
+  // Shared, so the other users of these tests may schedule prompts on it.
+  await cliJson(home, ["worker", "share", "w", "--everyone"]);
   ({ owner, plain, plainName } = await twoUsers(home));
 });
 afterAll(async () => {
