@@ -14,6 +14,9 @@ export default defineConfig({
     env: {
       OCFLEET_CREDENTIALS: "file",
       OCFLEET_BROWSER: "none",
+      // Every daemon (and in-process hub) fails a mutation that changed rows without declaring a
+      // write (src/daemon/model/write-check.ts), so a stale live view cannot go unnoticed.
+      OCFLEET_CHECK_WRITES: "1",
     },
   },
 });

@@ -4,9 +4,9 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { api } from "../protocol/api/index.js";
 import { FleetError } from "../protocol/errors.js";
+import { EXIT_ALREADY_RUNNING, EXIT_STATE_UNUSABLE } from "../protocol/exit-codes.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
-import { EXIT_STATE_UNUSABLE } from "../platform/exit-codes.js";
 import { ensurePrivateDir } from "../platform/files.js";
 import { PACKAGE_ROOT } from "../platform/package-root.js";
 import { readCommandLine, waitForExit } from "../platform/processes.js";
@@ -30,8 +30,6 @@ export interface DaemonConnectOptions {
   onNotice?: (message: string) => void;
 }
 
-/** The exit code `ocfleet daemon run` uses when another daemon already holds the state directory. */
-const EXIT_ALREADY_RUNNING = 3;
 const BIN_PATH = join(PACKAGE_ROOT, "bin", "ocfleet.js");
 
 function startTimeoutMs(): number {

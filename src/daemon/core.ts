@@ -17,6 +17,7 @@ import { Hub } from "./hub/hub.js";
 import { buildRegistry } from "./functions/index.js";
 import { BackgroundJobs, type CleanupSettings } from "./jobs/index.js";
 import { LiveQueries } from "./live.js";
+import { WriteCheck, writeCheckEnabled } from "./model/write-check.js";
 import type { Logger } from "./log.js";
 
 export interface DaemonCoreOptions {
@@ -99,6 +100,7 @@ export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
     codeAttempts: new AttemptLimiter(authPolicy),
     ...options.process,
   };
-  const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log, clock: options.now });
+  const writeCheck = writeCheckEnabled() ? new WriteCheck(db) : undefined;
+  const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log, clock: options.now, writeCheck });
   return { live, dispatcher, fleet, chat, jobs, hub, bindMembership: (bound) => (membership = bound), services };
 }

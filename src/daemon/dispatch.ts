@@ -6,6 +6,7 @@ import type { SessionId } from "../protocol/ids.js";
 import type { Db } from "./db/open.js";
 import type { ActionCtx, ActionDef, Caller, DaemonServices, FunctionDef, MutationCtx, QueryCtx, RunnableMutation, RunnableQuery } from "./functions/define.js";
 import type { InternalMutation, InternalQuery } from "./model/context.js";
+import type { WriteCheck } from "./model/write-check.js";
 import { DependencySet, type Delivery, type LiveQueries, type LiveQuery } from "./live.js";
 import type { Logger } from "./log.js";
 
@@ -16,6 +17,8 @@ export interface DispatcherDeps {
   registry: Map<string, FunctionDef>;
   log: Logger;
   clock?: () => number;
+  /** Fails a mutation that changed rows it did not declare (tests turn it on). */
+  writeCheck?: WriteCheck;
 }
 
 /** Errors the caller may see as they are; anything else is logged and reported as `internal`. */
@@ -146,6 +149,7 @@ export class Dispatcher {
 
   private runMutation(def: RunnableMutation<any, any>, caller: Caller, args: unknown): unknown {
     const writes = new DependencySet();
+    const unseen = new Set<string>();
     // A session bound during the transaction applies only once it has committed.
     let binding: { sessionId: SessionId | null } | undefined;
     const ctx: MutationCtx = {
@@ -158,11 +162,16 @@ export class Dispatcher {
       db: this.deps.db,
       reads: () => {},
       writes: (table, key) => writes.add(table, key),
+      writesUnseen: (table) => unseen.add(table),
     };
+    const name = "name" in def ? def.name : "(internal)";
+    const check = this.deps.writeCheck;
     const result = this.deps.db
       .transaction(() => {
+        check?.begin();
         const value: unknown = def.handler(ctx, args);
-        if (value instanceof Promise) throw new Error(`mutation ${"name" in def ? def.name : "(internal)"} returned a promise; mutations must be synchronous`);
+        if (value instanceof Promise) throw new Error(`mutation ${name} returned a promise; mutations must be synchronous`);
+        check?.verify(name, new Set([...writes.byTable.keys(), ...unseen]));
         return value;
       })
       .immediate();

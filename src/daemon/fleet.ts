@@ -7,7 +7,7 @@ import type { Logger } from "./log.js";
 import type { InternalRunner } from "./model/context.js";
 import { markOffline, OFFLINE_AFTER_MS } from "./model/machines.js";
 import { applyReport, type ReportOutcome } from "./model/reports.js";
-import { machineOfWorker, wantedWorkers, workerSpec } from "./model/workers.js";
+import { getWorker, machineOfWorker, wantedWorkers, workerSpec } from "./model/workers.js";
 
 export interface FleetDeps {
   log: Logger;
@@ -63,6 +63,45 @@ export class Fleet {
   /** The link to the machine a worker runs on. */
   linkForWorker(workerId: string): HubLink {
     return this.linkFor(this.deps.runQuery(machineOfWorker, { workerId }));
+  }
+
+  /**
+   * Resolves once the worker can take requests (idle or active). A worker that is starting, or is
+   * wanted running but not started yet (the daemon just came back), is waited for, up to
+   * `timeoutMs`; one that failed (error) or was stopped on purpose, or whose machine is not
+   * connected, is refused at once, saying why.
+   */
+  async waitForWorker(workerId: string, timeoutMs: number): Promise<void> {
+    const verdict = (state: { name: string; runState: string; reason: string | null; desired: string }): "ready" | "wait" => {
+      if (state.runState === "idle" || state.runState === "active") return "ready";
+      if (state.runState === "error") {
+        throw new FleetError("unavailable", `worker ${state.name} failed to start: ${(state.reason ?? "unknown reason").split("\n")[0]}`);
+      }
+      if (state.desired === "stopped")
+        throw new FleetError("failed_precondition", `worker ${state.name} is stopped; start it with: ocfleet worker start ${state.name}`);
+      return "wait";
+    };
+    this.linkForWorker(workerId); // a machine that is not connected is not waited for
+    const row = this.deps.runQuery(getWorker, { worker: workerId });
+    const name = row.name;
+    if (verdict({ name, runState: row.run_state, reason: row.state_reason, desired: row.desired_state }) === "ready") return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(new FleetError("unavailable", `worker ${name} did not become ready within ${Math.round(timeoutMs / 1000)} s; see: ocfleet worker logs ${name}`));
+      }, timeoutMs);
+      const unsubscribe = this.onWorkerRuntime((id, runtime) => {
+        if (id !== workerId) return;
+        try {
+          if (verdict({ name, runState: runtime.runState, reason: runtime.reason, desired: "running" }) === "wait") return;
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+        clearTimeout(timer);
+        unsubscribe();
+      });
+    });
   }
 
   onWorkerRuntime(listener: (workerId: string, runtime: WorkerRuntime) => void): () => void {

@@ -1,10 +1,8 @@
 // The machine's owner: the user that a local connection signs in as (auth.signInAsOwner). The
 // first one is created on first use, as an anonymous system_admin with a generated name.
-import type { UserId } from "../protocol/ids.js";
 import { generateFriendlyName } from "./accounts/names.js";
 import { createUser, type UserRow } from "./accounts/users.js";
 import type { Db } from "./db/open.js";
-import type { CallerUser } from "./model/context.js";
 
 /** Returns the owner, creating it on first use. Call inside a transaction. */
 export function ensureOwnerUser(db: Db, now: number): { owner: UserRow; created: boolean } {
@@ -12,9 +10,4 @@ export function ensureOwnerUser(db: Db, now: number): { owner: UserRow; created:
   if (existing) return { owner: existing, created: false };
   const owner = createUser(db, { name: generateFriendlyName(db), level: "system_admin", anonymous: true, isOwner: true, now });
   return { owner, created: true };
-}
-
-/** Reads a user fresh, so a renamed user or a changed level shows at the next call. */
-export function loadUser(db: Db, id: UserId): CallerUser | null {
-  return (db.prepare("SELECT id, name, level FROM users WHERE id = ?").get(id) as CallerUser | undefined) ?? null;
 }

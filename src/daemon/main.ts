@@ -37,9 +37,6 @@ const SHUTDOWN_BUDGET_MS = 8000;
 const DRAIN_MS = 1000;
 const WORKERS_STOP_MS = 4000;
 
-/** Exit code when another daemon already owns the state directory. */
-export const EXIT_ALREADY_RUNNING = 3;
-
 export class AlreadyRunningError extends Error {}
 
 /** A positive number from the environment (settings for tests and impatient users), or the default. */

@@ -359,9 +359,20 @@ describe("chat on a real OpenCode", () => {
     expect(reply.status).toBe("interrupted");
     expect(textOf(reply)).toMatch(/^slow 0 slow 1 slow 2 slow 3 slow 4/);
     expect((await client.call(api.chat.get, { chat: chatId })).busy).toBe(false);
-    const { reply: next } = await sendAndFollowWhenReady(chatId, "are you back?");
+    const { reply: next } = await sendAndFollow(chatId, "are you back?");
     expect(next.status).toBe("completed");
     expect(textOf(next)).toBe("echo: are you back?");
+  });
+
+  it("waits for a worker that is still starting: a send right after the daemon comes back goes out", async () => {
+    const chatId = await newChat(worker);
+    client.close();
+    expect((await runCli(home, ["daemon", "stop"])).code).toBe(0);
+    // The first command starts the daemon, whose workers are then still starting.
+    const sent = await runCli(home, ["chat", "send", chatId, "hello after a restart", "--wait"], { env: DAEMON_ENV });
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toContain("echo: hello after a restart");
+    client = await connect(home);
   });
 
   it("runs OpenCode and its tools with the user's umask, not the daemon's private 077", async () => {
@@ -382,7 +393,7 @@ describe("chat on a real OpenCode", () => {
     await killDaemon(home, "SIGKILL");
     await startDaemon();
     expect(await waitForExit(sleeper.pid, 5000)).toBe(true);
-    expect((await sendAndFollowWhenReady(chatId, "are you back?")).reply.status).toBe("completed");
+    expect((await sendAndFollow(chatId, "are you back?")).reply.status).toBe("completed");
   });
 
   it("stops the daemon mid-turn without leaving OpenCode or its tool processes, and records the reply interrupted", async () => {
@@ -421,12 +432,3 @@ function waitForStream(chatId: string, done: (m: MessageView) => boolean): Promi
 }
 
 /** After a restart the worker needs a moment to come back; sends before that fail cleanly. */
-async function sendAndFollowWhenReady(chatId: string, text: string) {
-  for (let i = 0; ; i++) {
-    const view = await client.call(api.workers.get, { worker: "main" });
-    if (view.runState === "idle") break;
-    if (i > 200) throw new Error("worker did not come back");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return sendAndFollow(chatId, text);
-}

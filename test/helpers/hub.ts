@@ -30,7 +30,7 @@ export interface TestHub {
   clock: { now: number };
   /** A new user and a caller signed in as them. */
   user(name: string, level?: CallerUser["level"]): Caller & { user: CallerUser };
-  /** A worker on this machine (offline: no agent is linked). */
+  /** A worker on this machine (offline: no agent is linked), shared with everyone. */
   worker(name: string): string;
   call<M extends MethodRef>(caller: Caller, ref: M, args: ArgsOf<M>): Promise<ResultOf<M>>;
   close(): void;
@@ -89,8 +89,8 @@ export function createTestHub(startAt: number, options: { cleanup?: Partial<Clea
     worker(name) {
       const id = newId("worker");
       db.prepare(
-        `INSERT INTO workers (id, machine_id, name, directory, approval, desired_state, run_state, state_changed_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 'approved', 'stopped', 'offline', ?, ?, ?)`,
+        `INSERT INTO workers (id, machine_id, name, directory, approval, desired_state, run_state, state_changed_at, shared_with_everyone, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'approved', 'stopped', 'offline', ?, 1, ?, ?)`,
       ).run(id, machineId, name, join(home, name), clock.now, clock.now, clock.now);
       return id;
     },

@@ -147,6 +147,8 @@ describe("the Google client secret", () => {
     await record("serviceDesk.findUser", admin.call(api.serviceDesk.findUser, { query: "Ada" }));
     await record("serviceDesk.issueLoginCode", admin.call(api.serviceDesk.issueLoginCode, { user: anonymous.user.id }));
     await record("serviceDesk.revokeSessions", admin.call(api.serviceDesk.revokeSessions, { user: anonymous.user.id }));
+    await record("admin.disableUser", admin.call(api.admin.disableUser, { user: anonymous.user.id, reason: "scan" }));
+    await record("admin.enableUser", admin.call(api.admin.enableUser, { user: anonymous.user.id }));
     // Workers and chat, on a real OpenCode that asks before running commands.
     const sandbox = await createOpencodeSandbox();
     try {
@@ -155,6 +157,8 @@ describe("the Google client secret", () => {
       await idle("scan");
       await record("workers.list", admin.call(api.workers.list, {}));
       await record("workers.get", admin.call(api.workers.get, { worker: "scan" }));
+      await record("workers.share", admin.call(api.workers.share, { worker: "scan", everyone: true }));
+      await record("workers.unshare", admin.call(api.workers.unshare, { worker: "scan", everyone: true }));
       await record("workerModels.list", admin.call(api.workerModels.list, { worker: "scan" }));
       await record("machines.list", admin.call(api.machines.list, {}));
       await record("workers.readLog", admin.call(api.workers.readLog, { worker: "scan" }));

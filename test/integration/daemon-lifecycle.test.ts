@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { EXIT_STATE_UNUSABLE } from "../../src/platform/exit-codes.js";
+import { EXIT_STATE_UNUSABLE } from "../../src/protocol/exit-codes.js";
 import { isPidAlive, waitForExit } from "../../src/platform/processes.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../src/protocol/version.js";
 import { cleanupHomes, cliJson, createHome, daemonState, killDaemon, REPO_ROOT, runCli, waitFor } from "../helpers/daemon.js";

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type ScheduleRunView, type ScheduleView } from "../../src/protocol/api/index.js";
-import { cleanupHomes, cliJson, twoUsers, createHome, runCli, waitFor } from "../helpers/daemon.js";
+import { cleanupHomes, cliJson, connectWithSession, twoUsers, createHome, runCli, waitFor } from "../helpers/daemon.js";
 
 let home: string;
 let owner: FleetConnection;
@@ -14,6 +14,8 @@ let plainName: string;
 beforeAll(async () => {
   home = createHome();
   await cliJson(home, ["worker", "add", home, "--name", "w", "--opencode-bin", "/nonexistent/opencode", "--no-wait"]);
+  // Shared, so the other users of these tests may schedule prompts on it.
+  await cliJson(home, ["worker", "share", "w", "--everyone"]);
   ({ owner, plain, plainName } = await twoUsers(home));
 });
 afterAll(async () => {
@@ -161,7 +163,81 @@ describe("the daemon's timer", () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ scheduledFor: added.nextRunAt, status: "failed", chatId: added.chatId });
     expect(runs[0]!.recordedAt - runs[0]!.scheduledFor).toBeLessThan(1000);
-    expect(runs[0]!.reason).toBe("could not send: the worker is error (the OpenCode binary /nonexistent/opencode does not exist); it cannot take requests now");
+    expect(runs[0]!.reason).toBe("could not send: worker w failed to start: the OpenCode binary /nonexistent/opencode does not exist");
     await owner.call(api.schedules.remove, { schedule: "soon" });
+  });
+});
+
+describe("a user disabled by an admin (ocfleet admin users disable)", () => {
+  it("is signed out at once, refused by every way in, and their schedule records skipped runs until enabled", async () => {
+    const victim = await connectWithSession(home);
+    const created = await victim.call(api.auth.loginAnonymous, {});
+    const recoveryCode = created.recoveryCode!;
+    const loginCode = (await victim.call(api.auth.createLoginCode, {})).code;
+    let added: ScheduleView;
+    for (let attempt = 0; ; attempt++) {
+      const second = new Date(Date.now() + 3500).getUTCSeconds();
+      added = await victim.call(api.schedules.add, { worker: "w", cron: `${second} * * * * *`, timezone: "UTC", prompt: "still here?", name: "victims" });
+      if (added.nextRunAt! - Date.now() < 10_000 || attempt === 2) break;
+      await victim.call(api.schedules.remove, { schedule: "victims" });
+    }
+    const errors: string[] = [];
+    victim.subscribe(api.auth.whoami, {}, { onValue: () => {}, onError: (e) => errors.push(e.code) });
+
+    const disabled = await runCli(home, ["admin", "users", "disable", created.user.name, "--reason", "left the team", "--json"]);
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(JSON.parse(disabled.stdout)).toMatchObject({ id: created.user.id, activeSessions: 0, disabled: { reason: "left the team" } });
+    await waitFor("the open connection to be signed out", () => errors.includes("unauthenticated"));
+    await expect(victim.call(api.schedules.list, {})).rejects.toMatchObject({ code: "unauthenticated" });
+
+    // Every way back in refuses them, and says who can undo it.
+    for (const [method, code] of [
+      [api.auth.loginWithRecoveryCode, recoveryCode],
+      [api.auth.loginWithCode, loginCode],
+    ] as const) {
+      const fresh = await connectWithSession(home);
+      await expect(fresh.call(method, { code })).rejects.toMatchObject({
+        code: "permission_denied",
+        message: `this account is disabled by an admin (left the team); an admin can enable it with: ocfleet admin users enable ${created.user.name}`,
+      });
+      fresh.close();
+    }
+    const desk = await owner.call(api.serviceDesk.issueLoginCode, { user: created.user.id });
+    const viaDesk = await connectWithSession(home);
+    await expect(viaDesk.call(api.auth.loginWithCode, { code: desk.code })).rejects.toMatchObject({ code: "permission_denied" });
+
+    // Their schedule's due time comes and goes: recorded as skipped, with why, and nothing sent.
+    const runs = await new Promise<ScheduleRunView[]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no run recorded")), 20_000);
+      const sub = owner.subscribe(
+        api.schedules.runs,
+        { schedule: added.id },
+        {
+          onValue: (list) => {
+            if (list.length > 0) {
+              clearTimeout(timer);
+              sub.unsubscribe();
+              resolve(list);
+            }
+          },
+        },
+      );
+    });
+    expect(runs[0]).toMatchObject({ status: "skipped", reason: `skipped: ${created.user.name}'s account is disabled by an admin`, messageId: null });
+    expect(await owner.call(api.chat.messages, { chat: added.chatId })).toEqual([]);
+
+    // Enabled again: the recovery code works, and the audit log has both actions.
+    expect((await runCli(home, ["admin", "users", "enable", created.user.name])).code).toBe(0);
+    const back = await connectWithSession(home);
+    expect((await back.call(api.auth.loginWithRecoveryCode, { code: recoveryCode })).user.id).toBe(created.user.id);
+    const audit = await owner.call(api.admin.audit, { limit: 10 });
+    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(["admin.disableUser", "admin.enableUser"]));
+    await back.call(api.schedules.remove, { schedule: added.id });
+    for (const c of [victim, viaDesk, back]) c.close();
+  });
+
+  it("cannot be the owner, yourself or the last admin", async () => {
+    const ownerName = (await owner.call(api.auth.whoami, {})).user.name;
+    await expect(owner.call(api.admin.disableUser, { user: ownerName })).rejects.toMatchObject({ code: "failed_precondition" });
   });
 });

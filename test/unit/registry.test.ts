@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { authorize } from "../../src/daemon/dispatch.js";
 import { ACCESS_LEVELS, type Access, type Caller } from "../../src/daemon/functions/define.js";
 import { buildRegistry } from "../../src/daemon/functions/index.js";
+import { recordRuntime } from "../../src/daemon/model/workers.js";
 import { api } from "../../src/protocol/api/index.js";
 import type { SessionId, UserId } from "../../src/protocol/ids.js";
 
@@ -26,6 +27,13 @@ describe("the function registry", () => {
       expect(ACCESS_LEVELS, def.name).toContain(def.access);
       expect(typeof def.args.safeParse, def.name).toBe("function");
     }
+  });
+
+  it("never holds an internal function, and internal functions borrow no access level (machine is for linked machines)", () => {
+    for (const def of registry.values()) expect("internal" in def, def.name).toBe(false);
+    expect(recordRuntime.internal).toBe(true);
+    expect("access" in recordRuntime).toBe(false);
+    expect([...registry.values()].filter((def) => def.access === "machine")).toEqual([]);
   });
 
   it("keeps the admin and service-desk modules for admins only", () => {

@@ -23,7 +23,7 @@ function renderChats(chats: ChatSummary[]): string {
     ...chats.map((c) => [
       c.id,
       c.title.length > 50 ? `${c.title.slice(0, 49)}…` : c.title,
-      c.workerName,
+      c.workerRemoved ? `${c.workerName} ${style.dim("(worker removed)")}` : c.workerName,
       c.archived ? style.dim("archived") : c.state === "active" ? c.state : style.dim(c.state),
       [c.busy ? style.cyan("answering") : "", c.pendingRequests > 0 ? style.yellow(`${c.pendingRequests} waiting for you`) : ""].filter(Boolean).join(" "),
       formatAge(c.lastActivityAt),
@@ -180,7 +180,8 @@ export function registerChatCommands(program: Command): void {
           connection.call(api.chat.stream, { chat: view.id }),
         ]);
         if (options.json) return printJson({ chat: view, messages, streaming: stream });
-        print(`${style.bold(view.title)} ${style.dim(`(${view.id} on ${view.workerName}, ${view.state}${view.archived ? ", archived" : ""})`)}`);
+        const where = view.workerRemoved ? `was on ${view.workerName}, worker removed` : `on ${view.workerName}, ${view.state}`;
+        print(`${style.bold(view.title)} ${style.dim(`(${view.id} ${where}${view.archived ? ", archived" : ""})`)}`);
         const printer = new TranscriptPrinter({
           out: (t) => process.stdout.write(t),
           aside: (t) => process.stdout.write(t),

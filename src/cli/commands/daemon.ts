@@ -4,6 +4,7 @@ import { createReadStream, existsSync, readFileSync, statSync, unwatchFile, watc
 import { connectToRunningDaemon, stopDaemon } from "../../client/daemon.js";
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type DaemonStatus } from "../../protocol/api/index.js";
+import { EXIT_ALREADY_RUNNING, EXIT_STATE_UNUSABLE } from "../../protocol/exit-codes.js";
 import { statePaths } from "../../protocol/statefile.js";
 import { CliError, formatBytes, formatDuration, print, printJson, style } from "../output.js";
 import { openDaemonConnection, runCommand, stateDir } from "../session.js";
@@ -134,9 +135,8 @@ export function registerDaemonCommands(program: Command): void {
     .description("run the daemon in the foreground (what `start` runs in the background)")
     .option("--background", "log only to the file; used when started detached")
     .action(async (options: { background?: boolean }) => {
-      const { runDaemon, AlreadyRunningError, EXIT_ALREADY_RUNNING } = await import("../../daemon/main.js");
+      const { runDaemon, AlreadyRunningError } = await import("../../daemon/main.js");
       const { UnusableStateError } = await import("../../daemon/db/state-file-check.js");
-      const { EXIT_STATE_UNUSABLE } = await import("../../platform/exit-codes.js");
       try {
         await runDaemon({ home: stateDir(), echoLog: !options.background });
       } catch (err) {

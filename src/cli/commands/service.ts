@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { stopDaemon } from "../../client/daemon.js";
-import { EXIT_STATE_UNUSABLE } from "../../platform/exit-codes.js";
 import { PACKAGE_ROOT } from "../../platform/package-root.js";
 import { resolveStateDir } from "../../protocol/statefile.js";
+import { EXIT_ALREADY_RUNNING, EXIT_STATE_UNUSABLE } from "../../protocol/exit-codes.js";
 import { CliError } from "../output.js";
 
 export interface ServiceFile {
@@ -21,9 +21,6 @@ export interface ServiceFile {
   enable: string[][];
   disable: string[][];
 }
-
-/** Exit code of `daemon run` when another daemon holds the state directory: not worth restarting. */
-const EXIT_ALREADY_RUNNING = 3;
 
 /** One service per state directory: the default one is plain "ocfleet", others get a short hash. */
 function serviceSuffix(home: string): string {

@@ -7,6 +7,7 @@ import { api, type WorkerView } from "../../protocol/api/index.js";
 import { CliError, formatDuration, formatTable, print, printJson, printJsonLine, style } from "../output.js";
 import { startProgress } from "../progress.js";
 import { watchWithDaemon, withDaemon } from "../session.js";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 
 type JsonOption = { json?: boolean };
 
@@ -20,7 +21,7 @@ const STATE_STYLE: Record<WorkerView["runState"], (s: string) => string> = {
 
 export function renderWorkers(workers: WorkerView[], now = Date.now()): string {
   if (workers.length === 0) return style.dim("no workers yet; add one with: ocfleet worker add <directory>");
-  const rows = [["NAME", "MACHINE", "STATE", "PID", "UPTIME", "RESTARTS", "DIRECTORY"].map(style.dim)];
+  const rows = [["NAME", "MACHINE", "STATE", "PID", "UPTIME", "RESTARTS", "OWNER", "SHARED WITH", "DIRECTORY"].map(style.dim)];
   const reasons = new Map<number, string>();
   for (const w of workers) {
     rows.push([
@@ -30,12 +31,20 @@ export function renderWorkers(workers: WorkerView[], now = Date.now()): string {
       w.pid === null ? "-" : String(w.pid),
       w.startedAt === null ? "-" : formatDuration(now - w.startedAt),
       String(w.restartCount),
+      sanitizeInline(w.createdBy ?? "-"),
+      sharedWith(w),
       w.directory,
     ]);
     if (w.reason && w.runState !== "idle" && w.runState !== "active") reasons.set(rows.length - 1, w.reason);
   }
   const lines = formatTable(rows).split("\n");
   return lines.map((line, i) => (reasons.has(i) ? `${line}\n${style.dim(`  ↳ ${reasons.get(i)!.split("\n").join("\n    ")}`)}` : line)).join("\n");
+}
+
+/** Who may chat on the worker besides its owner and admins. */
+function sharedWith(w: WorkerView): string {
+  if (w.sharedWithEveryone) return "everyone";
+  return w.sharedWith.length === 0 ? "-" : w.sharedWith.map(sanitizeInline).join(", ");
 }
 
 /** Parses --env KEY=VALUE options and an --env-file of KEY=VALUE lines into one overlay. */
@@ -187,22 +196,67 @@ export function registerWorkerCommands(program: Command): void {
       .action((ref2: string, options: JsonOption) =>
         withDaemon(options, async (connection) => {
           const view = await connection.call(ref, { worker: ref2 });
+          // start and stop leave a worker already in that state alone, and say so (exit 0).
+          if ("already" in view && view.already) {
+            if (options.json) printJson(view);
+            else print(`${sanitizeInline(view.name)} is already ${name === "stop" ? "stopped" : `running (${view.runState})`}`);
+            return;
+          }
           if (waits) return reportSettled(await waitUntilSettled(connection, view.id, options.json === true), options.json === true);
           if (options.json) printJson(view);
-          else print(`${view.name} is ${view.runState}`);
+          else print(`${sanitizeInline(view.name)} is ${view.runState}`);
         }),
       );
   }
 
   worker
     .command("remove <worker>")
-    .description("stop a worker and forget it")
+    .description(
+      'stop a worker and forget it. Its chats are kept (readable with `chat show` and `chat list --all`, marked "worker removed"; ' +
+        "they take no new prompts). A worker with schedules is refused, naming them, unless --force, which removes its schedules too",
+    )
+    .option("--force", "also remove the worker's schedules")
     .option("--json", "print JSON")
-    .action((ref: string, options: JsonOption) =>
+    .action((ref: string, options: JsonOption & { force?: boolean }) =>
       withDaemon(options, async (connection) => {
-        const outcome = await connection.call(api.workers.remove, { worker: ref });
-        if (options.json) printJson(outcome);
-        else print(`removed worker ${ref}`);
+        const outcome = await connection.call(api.workers.remove, { worker: ref, ...(options.force ? { force: true } : {}) });
+        if (options.json) return printJson(outcome);
+        const kept = outcome.chatsKept === 0 ? "" : `; its ${outcome.chatsKept} chat(s) are kept (see: ocfleet chat list --all)`;
+        const schedules = outcome.schedulesRemoved === 0 ? "" : `; removed its ${outcome.schedulesRemoved} schedule(s)`;
+        print(`removed worker ${sanitizeInline(outcome.name)}${schedules}${kept}`);
+      }),
+    );
+
+  worker
+    .command("share <worker>")
+    .description("let a user (or everyone) chat on your worker; only you and admins control it")
+    .option("--with <user>", "a user: an id, a name or an email")
+    .option("--everyone", "everyone signed in to this daemon")
+    .option("--json", "print JSON")
+    .action((ref: string, options: JsonOption & { with?: string; everyone?: boolean }) =>
+      withDaemon(options, async (connection) => {
+        if ((options.with === undefined) === (options.everyone !== true)) throw new CliError("give either --with <user> or --everyone", 2);
+        const view = await connection.call(api.workers.share, { worker: ref, ...(options.everyone ? { everyone: true as const } : { with: options.with! }) });
+        if (options.json) printJson(view);
+        else print(`${sanitizeInline(view.name)} is shared with ${sharedWith(view)}`);
+      }),
+    );
+
+  worker
+    .command("unshare <worker>")
+    .description("stop sharing your worker with a user, with everyone, or (neither given) with anyone")
+    .option("--with <user>", "a user: an id, a name or an email")
+    .option("--everyone", "stop sharing with everyone (users it was shared with by name keep it)")
+    .option("--json", "print JSON")
+    .action((ref: string, options: JsonOption & { with?: string; everyone?: boolean }) =>
+      withDaemon(options, async (connection) => {
+        const view = await connection.call(api.workers.unshare, {
+          worker: ref,
+          ...(options.with !== undefined ? { with: options.with } : {}),
+          ...(options.everyone ? { everyone: true as const } : {}),
+        });
+        if (options.json) printJson(view);
+        else print(`${sanitizeInline(view.name)} is shared with ${sharedWith(view) === "-" ? "no one" : sharedWith(view)}`);
       }),
     );
 

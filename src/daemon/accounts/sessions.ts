@@ -75,12 +75,15 @@ export type ResolvedSession = { user: CallerUser; session: { id: SessionId; expi
 export function resolveSession(db: Db, policy: AuthPolicy, id: SessionId, now: number): ResolvedSession {
   const row = db
     .prepare(
-      `SELECT s.user_id, s.last_used_at, s.expires_at, s.revoked_at, u.name, u.level
+      `SELECT s.user_id, s.last_used_at, s.expires_at, s.revoked_at, u.name, u.level, u.disabled_at
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
     )
-    .get(id) as (Pick<SessionRow, "user_id" | "last_used_at" | "expires_at" | "revoked_at"> & { name: string; level: CallerUser["level"] }) | undefined;
+    .get(id) as
+    | (Pick<SessionRow, "user_id" | "last_used_at" | "expires_at" | "revoked_at"> & { name: string; level: CallerUser["level"]; disabled_at: number | null })
+    | undefined;
   if (!row) return { problem: "unknown" };
-  const problem = problemOf(row, now);
+  // Disabling revokes a user's sessions; this holds even for one a race let through.
+  const problem = row.disabled_at !== null ? "revoked" : problemOf(row, now);
   if (problem) return { problem };
   let expiresAt = row.expires_at;
   let touched = false;

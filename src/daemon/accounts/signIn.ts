@@ -4,7 +4,7 @@ import type { SessionKind, SignInResult } from "../../protocol/api/auth.js";
 import type { SessionId, UserId } from "../../protocol/ids.js";
 import type { MutationCtx } from "../functions/define.js";
 import { createSession, revokeAllSessionsOf, revokeSessions, userSessionsKey } from "./sessions.js";
-import { toUserSummary, type UserRow } from "./users.js";
+import { assertNotDisabled, toUserSummary, type UserRow } from "./users.js";
 import { TABLES } from "../model/tables.js";
 
 export function signInConnection(
@@ -13,6 +13,7 @@ export function signInConnection(
   options: { kind: SessionKind; outcome: SignInResult["outcome"]; recoveryCode?: string },
 ): SignInResult {
   const { db, services } = ctx;
+  assertNotDisabled(user);
   const previous = ctx.caller.session;
   if (previous) {
     revokeSessions(db, [previous.id], ctx.now, "replaced by a new sign-in");

@@ -19,8 +19,19 @@ export interface UserRow {
   level: UserLevel;
   is_owner: 0 | 1;
   is_anonymous: 0 | 1;
+  /** Set while an admin has disabled the user: every sign-in refuses them and their schedules skip. */
+  disabled_at: number | null;
+  disabled_by: string | null;
+  disabled_reason: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** Refuses a disabled user, saying who may undo it. Every way of signing in goes through this. */
+export function assertNotDisabled(row: UserRow): void {
+  if (row.disabled_at === null) return;
+  const why = row.disabled_reason ? ` (${row.disabled_reason})` : "";
+  throw new FleetError("permission_denied", `this account is disabled by an admin${why}; an admin can enable it with: ocfleet admin users enable ${row.name}`);
 }
 
 export function toUserSummary(row: UserRow): UserSummary {
@@ -109,6 +120,7 @@ export function toAdminUserView(db: Db, row: UserRow, now: number): AdminUserVie
     identities,
     activeSessions: sessions.active,
     lastSeenAt: sessions.last_seen,
+    disabled: row.disabled_at === null ? null : { at: row.disabled_at, by: row.disabled_by, reason: row.disabled_reason },
   };
 }
 
@@ -118,5 +130,5 @@ export function levelForNewUser(db: Db): UserLevel {
 }
 
 export function countAdmins(db: Db): number {
-  return (db.prepare("SELECT COUNT(*) AS n FROM users WHERE level = 'system_admin'").get() as { n: number }).n;
+  return (db.prepare("SELECT COUNT(*) AS n FROM users WHERE level = 'system_admin' AND disabled_at IS NULL").get() as { n: number }).n;
 }

@@ -4,9 +4,10 @@
 import { FleetError } from "../../protocol/errors.js";
 import type { ChatId, MessageId } from "../../protocol/ids.js";
 import type { Fleet } from "../fleet.js";
-import { checkModel, getChat, loadMessages } from "../model/chats.js";
+import { accessibleChat, checkModel, loadMessages } from "../model/chats.js";
 import { internalQuery, type CallerUser, type InternalRunner } from "../model/context.js";
 import { beginTurn, setActive, setSession } from "../model/replies.js";
+import { usableWorkerOfChat } from "../model/workerAccess.js";
 import type { ChatRuntime } from "./runtime.js";
 
 export interface PromptArgs {
@@ -22,8 +23,11 @@ export interface PromptArgs {
 export interface SendDeps {
   run: InternalRunner;
   turns: ChatRuntime;
-  fleet: Pick<Fleet, "linkForWorker">;
+  fleet: Pick<Fleet, "linkForWorker" | "waitForWorker">;
 }
+
+/** A prompt to a worker that is still starting waits this long for it before it fails. */
+export const WORKER_READY_WAIT_MS = 120_000;
 
 function parseModel(model: string | null): { providerId: string; modelId: string } | null {
   if (!model) return null;
@@ -32,6 +36,13 @@ function parseModel(model: string | null): { providerId: string; modelId: string
 }
 
 /** A short account of a chat so far, to seed a new OpenCode session when the old one is gone. */
+/** The chat, if `user` may send into it: theirs (or they are an admin), on a worker that exists and that they may use. */
+const chatToSend = internalQuery((ctx, args: { chat: string; user: CallerUser }) => {
+  const row = accessibleChat({ ...ctx, user: args.user }, args.chat);
+  usableWorkerOfChat(ctx, args.user, row);
+  return row;
+});
+
 const transcriptSummary = internalQuery((ctx, args: { chatId: ChatId; before: string }) => {
   const lines: string[] = [];
   for (const message of loadMessages(ctx, args.chatId)
@@ -59,7 +70,7 @@ const checkModelQuery = internalQuery((ctx, args: { workerId: string; model: str
  */
 export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ messageId: MessageId }> {
   const { text, model } = args;
-  const row = deps.run.runQuery(getChat, { chat: args.chat, user: args.user });
+  const row = deps.run.runQuery(chatToSend, { chat: args.chat, user: args.user });
   const chosenModel = model ?? row.model;
   if (model) deps.run.runQuery(checkModelQuery, { workerId: row.worker_id, model });
   const runtime = deps.turns;
@@ -67,6 +78,8 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
   args.onRecorded?.(messageId as MessageId);
   runtime.startTurn(row.id, row.worker_id, row.opencode_session_id, messageId);
   try {
+    // A worker still starting (the daemon just came back, a restart) is waited for, not refused.
+    await deps.fleet.waitForWorker(row.worker_id, WORKER_READY_WAIT_MS);
     const link = deps.fleet.linkForWorker(row.worker_id);
     /** A new OpenCode session for the chat, seeded with what was said when an old one is gone. */
     const freshSession = async (): Promise<{ sessionId: string; prompt: string }> => {

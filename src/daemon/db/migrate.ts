@@ -8,6 +8,11 @@ export interface Migration {
   version: number;
   name: string;
   up(db: Db): void;
+  /**
+   * Runs with foreign keys off (SQLite's way to rebuild a table others reference: dropping the old
+   * one would otherwise cascade). The transaction is refused if any reference is left dangling.
+   */
+  foreignKeysOff?: boolean;
 }
 
 export interface MigrationOutcome {
@@ -51,10 +56,22 @@ export function migrate(db: Db, migrations: readonly Migration[], options: { dbP
     pruneBackups(options.dbPath);
   }
   for (const migration of migrations.slice(from)) {
-    db.transaction(() => {
-      migration.up(db);
-      db.pragma(`user_version = ${migration.version}`);
-    }).immediate();
+    // The pragma is a no-op inside a transaction, so it is set around it.
+    const foreignKeys = db.pragma("foreign_keys", { simple: true }) as number;
+    if (migration.foreignKeysOff) db.pragma("foreign_keys = OFF");
+    try {
+      db.transaction(() => {
+        migration.up(db);
+        if (migration.foreignKeysOff) {
+          const dangling = db.pragma("foreign_key_check") as { table: string; parent: string }[];
+          if (dangling.length > 0)
+            throw new Error(`migration ${migration.name} left ${dangling.length} dangling references (${dangling[0]!.table} → ${dangling[0]!.parent})`);
+        }
+        db.pragma(`user_version = ${migration.version}`);
+      }).immediate();
+    } finally {
+      if (migration.foreignKeysOff) db.pragma(`foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
+    }
   }
   return { from, to: latest, backup };
 }

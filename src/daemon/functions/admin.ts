@@ -15,6 +15,7 @@ import {
   setGoogleEnabled,
   type OidcEndpoints,
 } from "../accounts/google/config.js";
+import { revokeAndAnnounce } from "../accounts/signIn.js";
 import { countAdmins, requireUserRow, resolveUserRef, toAdminUserView } from "../accounts/users.js";
 import { jobStatuses } from "../jobs/index.js";
 import { userRefArg } from "./args.js";
@@ -49,6 +50,55 @@ export const setUserLevel = defineMutation(api.admin.setUserLevel, {
     }
     writeAudit(ctx.db, ctx.user, ctx.now, { action: "admin.setUserLevel", target: target.id, details: { name: target.name, from: target.level, to: level } });
     ctx.writes(TABLES.audit);
+    return toAdminUserView(ctx.db, requireUserRow(ctx.db, target.id), ctx.now);
+  },
+});
+
+/**
+ * Disabling a user (audited): their sessions are revoked at once, every way of signing in refuses
+ * them (accounts/signIn.ts), and their schedules record skipped runs instead of sending. The owner
+ * (the OS user who runs the daemon), yourself and the last enabled admin cannot be disabled.
+ */
+export const disableUser = defineMutation(api.admin.disableUser, {
+  access: "admin",
+  args: z.strictObject({ user: userRefArg, reason: z.string().trim().min(1).max(500).optional() }),
+  handler: (ctx, { user, reason }) => {
+    const target = resolveUserRef(ctx.db, user);
+    if (target.is_owner === 1) throw new FleetError("failed_precondition", `${target.name} owns this daemon (the OS user it runs as) and cannot be disabled`);
+    if (target.id === ctx.user.id) throw new FleetError("failed_precondition", "you cannot disable yourself; ask another admin");
+    if (target.level === "system_admin" && countAdmins(ctx.db) <= 1) {
+      throw new FleetError("failed_precondition", `${target.name} is the last admin; make someone else an admin first`);
+    }
+    if (target.disabled_at === null) {
+      ctx.db
+        .prepare("UPDATE users SET disabled_at = ?, disabled_by = ?, disabled_reason = ?, updated_at = ? WHERE id = ?")
+        .run(ctx.now, ctx.user.name, reason ?? null, ctx.now, target.id);
+      ctx.writes(TABLES.users, target.id);
+      ctx.writes(TABLES.users);
+      const revoked = revokeAndAnnounce(ctx, target.id, "all", `account disabled by ${ctx.user.name}`);
+      writeAudit(ctx.db, ctx.user, ctx.now, {
+        action: "admin.disableUser",
+        target: target.id,
+        details: { name: target.name, reason: reason ?? null, revoked },
+      });
+      ctx.writes(TABLES.audit);
+    }
+    return toAdminUserView(ctx.db, requireUserRow(ctx.db, target.id), ctx.now);
+  },
+});
+
+export const enableUser = defineMutation(api.admin.enableUser, {
+  access: "admin",
+  args: z.strictObject({ user: userRefArg }),
+  handler: (ctx, { user }) => {
+    const target = resolveUserRef(ctx.db, user);
+    if (target.disabled_at !== null) {
+      ctx.db.prepare("UPDATE users SET disabled_at = NULL, disabled_by = NULL, disabled_reason = NULL, updated_at = ? WHERE id = ?").run(ctx.now, target.id);
+      ctx.writes(TABLES.users, target.id);
+      ctx.writes(TABLES.users);
+      writeAudit(ctx.db, ctx.user, ctx.now, { action: "admin.enableUser", target: target.id, details: { name: target.name } });
+      ctx.writes(TABLES.audit);
+    }
     return toAdminUserView(ctx.db, requireUserRow(ctx.db, target.id), ctx.now);
   },
 });

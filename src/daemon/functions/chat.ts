@@ -23,7 +23,7 @@ import {
 import type { CallerUser } from "../model/context.js";
 import { resolveRequest } from "../model/replies.js";
 import { TABLES } from "../model/tables.js";
-import { findWorker } from "../model/workers.js";
+import { findWorkerFor, requireWorkerRight, usableWorkerOfChat } from "../model/workerAccess.js";
 import { defineAction, defineInternalMutation, defineInternalQuery, defineMutation, defineQuery } from "./define.js";
 
 const chatRef = { chat: z.string().trim().min(1, "must name a chat (cht_…)") };
@@ -33,9 +33,10 @@ export const create = defineMutation(api.chat.create, {
   access: "user",
   args: z.strictObject({ worker: z.string().trim().min(1), model: modelArg.optional(), title: z.string().trim().min(1).max(200).optional() }),
   handler: (ctx, { worker, model, title }) => {
-    const row = findWorker(ctx, worker);
+    const { row, rights } = findWorkerFor(ctx, ctx.user, worker);
+    requireWorkerRight(rights, row, "use", "chat on");
     if (model) checkModel(ctx, row.id, model);
-    const id = insertChat(ctx, { workerId: row.id, ownerId: ctx.user.id, title, model });
+    const id = insertChat(ctx, { worker: row, ownerId: ctx.user.id, title, model });
     return toChatView(ctx, loadChat(ctx, id));
   },
 });
@@ -55,7 +56,7 @@ export const list = defineQuery(api.chat.list, {
     }
     if (worker) {
       where.push("c.worker_id = ?");
-      params.push(findWorker(ctx, worker).id);
+      params.push(findWorkerFor(ctx, ctx.user, worker).row.id);
     }
     const sql = `${SELECT_CHAT}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY c.last_activity_at DESC`;
     return (ctx.db.prepare(sql).all(...params) as ChatRow[]).map(toChatSummary);
@@ -107,7 +108,8 @@ export const abort = defineAction(api.chat.abort, {
   args: z.strictObject(chatRef),
   handler: async (ctx, { chat }) => {
     const row = ctx.runQuery(getChat, { chat, user: ctx.user });
-    if (!ctx.services.chat.isRunning(row.id) || !row.opencode_session_id) return { aborted: false };
+    // Stopping one's own reply needs no right on the worker: it only ever does less.
+    if (!ctx.services.chat.isRunning(row.id) || !row.opencode_session_id || row.worker_removed === 1) return { aborted: false };
     await ctx.services.fleet.linkForWorker(row.worker_id).command("session.abort", { workerId: row.worker_id, sessionId: row.opencode_session_id });
     return { aborted: true };
   },
@@ -119,6 +121,15 @@ const renameChat = defineInternalMutation((ctx, args: { chatId: string; title: s
   ctx.writes(TABLES.requests, args.chatId);
 });
 
+const mayUseWorker = defineInternalQuery((ctx, args: { chat: ChatRow }) => {
+  try {
+    usableWorkerOfChat(ctx, ctx.user!, args.chat);
+    return true;
+  } catch {
+    return false;
+  }
+});
+
 const viewChat = defineInternalQuery((ctx, args: { chatId: string }) => toChatView(ctx, loadChat(ctx, args.chatId)));
 
 export const rename = defineAction(api.chat.rename, {
@@ -127,7 +138,7 @@ export const rename = defineAction(api.chat.rename, {
   handler: async (ctx, { chat, title }) => {
     const row = ctx.runQuery(getChat, { chat, user: ctx.user });
     ctx.runMutation(renameChat, { chatId: row.id, title });
-    if (row.opencode_session_id) {
+    if (row.opencode_session_id && ctx.runQuery(mayUseWorker, { chat: row })) {
       // Best effort: the name is ours; OpenCode's copy follows when the worker can be reached.
       await ctx.services.fleet
         .linkForWorker(row.worker_id)
@@ -180,6 +191,7 @@ const findRequest = defineInternalQuery((ctx, args: { request: string; user: Cal
   const row = visible[0]!;
   const view = toRequestView(row);
   if (view.status !== "pending") throw new FleetError("failed_precondition", `request ${view.id} is already ${view.status}`);
+  usableWorkerOfChat(ctx, args.user, { worker_id: row.worker_id, worker_name: row.worker_name, title: row.chat_title });
   return { view, opencodeRequestId: row.opencode_request_id, workerId: row.worker_id };
 });
 

@@ -4,6 +4,7 @@ import { api, type MachineView } from "../../protocol/api/index.js";
 import { PACKAGE_VERSION } from "../../protocol/version.js";
 import type { MachineRow } from "../model/machines.js";
 import { TABLES } from "../model/tables.js";
+import { VISIBLE_WORKER_SQL, visibleWorkerParams } from "../model/workerAccess.js";
 import { defineQuery } from "./define.js";
 
 export const list = defineQuery(api.machines.list, {
@@ -13,7 +14,9 @@ export const list = defineQuery(api.machines.list, {
     ctx.reads(TABLES.machines);
     ctx.reads(TABLES.workers);
     const counts = new Map<string, MachineView["workers"]>();
-    for (const row of ctx.db.prepare("SELECT machine_id, run_state, COUNT(*) AS n FROM workers GROUP BY machine_id, run_state").all() as {
+    // Counts only the workers the caller may see (model/workerAccess.ts).
+    const visible = ctx.db.prepare(`SELECT machine_id, run_state, COUNT(*) AS n FROM workers w WHERE ${VISIBLE_WORKER_SQL} GROUP BY machine_id, run_state`);
+    for (const row of visible.all(...visibleWorkerParams(ctx.user)) as {
       machine_id: string;
       run_state: string;
       n: number;

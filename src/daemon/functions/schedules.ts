@@ -9,7 +9,7 @@ import { newId } from "../crypto.js";
 import { CronTimes, cronProblem, localTimeZone } from "../jobs/cron.js";
 import { accessibleChat, insertChat } from "../model/chats.js";
 import { defineMutation, defineQuery, type CallerUser, type MutationCtx, type QueryCtx } from "./define.js";
-import { findWorker } from "../model/workers.js";
+import { findWorkerFor, requireWorkerRight, usableWorkerOfChat } from "../model/workerAccess.js";
 import { TABLES } from "../model/tables.js";
 
 export interface ScheduleRow {
@@ -174,7 +174,8 @@ export const add = defineMutation(api.schedules.add, {
     let chatId: ChatId;
     if (args.chat !== undefined) {
       const chat = accessibleChat(ctx, args.chat);
-      if (args.worker !== undefined && findWorker(ctx, args.worker).id !== chat.worker_id) {
+      usableWorkerOfChat(ctx, ctx.user, chat);
+      if (args.worker !== undefined && findWorkerFor(ctx, ctx.user, args.worker).row.id !== chat.worker_id) {
         throw new FleetError(
           "invalid_argument",
           `chat ${chat.id} runs on worker '${chat.worker_name}', not '${args.worker}'; leave out --worker or name that one`,
@@ -186,9 +187,11 @@ export const add = defineMutation(api.schedules.add, {
       workerId = chat.worker_id;
       chatId = chat.id;
     } else {
-      workerId = findWorker(ctx, args.worker!).id;
+      const { row, rights } = findWorkerFor(ctx, ctx.user, args.worker!);
+      requireWorkerRight(rights, row, "use", "schedule prompts on");
+      workerId = row.id;
       // Its own chat, named after it, so all its runs share one conversation.
-      chatId = insertChat(ctx, { workerId, ownerId: ctx.user.id, title: name });
+      chatId = insertChat(ctx, { worker: row, ownerId: ctx.user.id, title: name });
     }
     const id = newId("schedule");
     const nextRunAt = new CronTimes(args.cron, timezone).nextAfter(ctx.now);

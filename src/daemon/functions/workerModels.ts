@@ -2,14 +2,14 @@
 import { z } from "zod";
 import { api, type ModelView } from "../../protocol/api/index.js";
 import { TABLES } from "../model/tables.js";
-import { findWorker } from "../model/workers.js";
+import { findWorkerFor } from "../model/workerAccess.js";
 import { defineQuery } from "./define.js";
 
 export const list = defineQuery(api.workerModels.list, {
   access: "user",
   args: z.strictObject({ worker: z.string().trim().min(1, "must name a worker (id or name)") }),
   handler: (ctx, { worker }): ModelView[] => {
-    const row = findWorker(ctx, worker);
+    const { row } = findWorkerFor(ctx, ctx.user, worker);
     ctx.reads(TABLES.workerModels, row.id);
     const models = ctx.db.prepare("SELECT * FROM worker_models WHERE worker_id = ? ORDER BY provider_id, model_id").all(row.id) as Array<{
       provider_id: string;

@@ -1,22 +1,39 @@
 // workers: OpenCode servers bound to a directory on a machine. Commands go to the machine's agent
 // through its link; the agent's reports come back as internal mutations (model/workers.ts), so every change is live.
+// Who may do what with a worker is decided in model/workerAccess.ts; these handlers only ask it.
 import { basename } from "node:path";
 import { z } from "zod";
 import { api } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
+import { resolveUserRef } from "../accounts/users.js";
 import { newId } from "../crypto.js";
 import { resolveMachine } from "../model/machines.js";
 import { TABLES } from "../model/tables.js";
-import { deleteWorker, findWorker, getWorker, SELECT_WORKER, setDesiredState, toWorkerView, workerSpec, type WorkerRow } from "../model/workers.js";
-import { defineAction, defineInternalMutation, defineQuery, type ActionCtx } from "./define.js";
+import { adminOnlySettings, findWorkerFor, requireWorkerRight, VISIBLE_WORKER_SQL, visibleWorkerParams } from "../model/workerAccess.js";
+import {
+  deleteWorker,
+  findWorker,
+  refuseScheduled,
+  schedulesOfWorker,
+  SELECT_WORKER,
+  setDesiredState,
+  toWorkerView,
+  workerSpec,
+  type WorkerRow,
+} from "../model/workers.js";
+import { userRefArg } from "./args.js";
+import { defineAction, defineInternalMutation, defineInternalQuery, defineMutation, defineQuery } from "./define.js";
 
 const workerRef = { worker: z.string().trim().min(1, "must name a worker (id or name)") };
 
-/** Only the worker's creator or an admin may start, stop or remove it. */
-function requireControl(ctx: ActionCtx<"user">, row: WorkerRow, action: string): void {
-  if (ctx.user.level === "system_admin" || row.created_by === ctx.user.id) return;
-  throw new FleetError("permission_denied", `only ${row.created_by_name ?? "its creator"} or an admin can ${action} worker '${row.name}'`);
-}
+/** The worker as the caller may see it, and the caller needs `right` on it to `action` it. */
+const workerFor = defineInternalQuery((ctx, args: { worker: string; right: "control" | "use"; action: string }): WorkerRow => {
+  const { row, rights } = findWorkerFor(ctx, ctx.user!, args.worker);
+  requireWorkerRight(rights, row, args.right, args.action);
+  return row;
+});
+
+const viewOf = defineInternalQuery((ctx, args: { workerId: string }) => toWorkerView(findWorker(ctx, args.workerId)));
 
 export const list = defineQuery(api.workers.list, {
   access: "user",
@@ -24,10 +41,13 @@ export const list = defineQuery(api.workers.list, {
   handler: (ctx, { machine }) => {
     ctx.reads(TABLES.workers);
     ctx.reads(TABLES.machines);
+    const visible = visibleWorkerParams(ctx.user);
     const rows =
       machine === undefined
-        ? (ctx.db.prepare(`${SELECT_WORKER} ORDER BY m.name, w.name`).all() as WorkerRow[])
-        : (ctx.db.prepare(`${SELECT_WORKER} WHERE m.id = ? OR m.name = ? ORDER BY w.name`).all(machine, machine) as WorkerRow[]);
+        ? (ctx.db.prepare(`${SELECT_WORKER} WHERE ${VISIBLE_WORKER_SQL} ORDER BY m.name, w.name`).all(...visible) as WorkerRow[])
+        : (ctx.db
+            .prepare(`${SELECT_WORKER} WHERE (m.id = ? OR m.name = ?) AND ${VISIBLE_WORKER_SQL} ORDER BY w.name`)
+            .all(machine, machine, ...visible) as WorkerRow[]);
     return rows.map(toWorkerView);
   },
 });
@@ -35,7 +55,7 @@ export const list = defineQuery(api.workers.list, {
 export const get = defineQuery(api.workers.get, {
   access: "user",
   args: z.strictObject(workerRef),
-  handler: (ctx, { worker }) => toWorkerView(findWorker(ctx, worker)),
+  handler: (ctx, { worker }) => toWorkerView(findWorkerFor(ctx, ctx.user, worker).row),
 });
 
 const insertWorker = defineInternalMutation(
@@ -110,6 +130,7 @@ export const add = defineAction(api.workers.add, {
     opencodeBinary: z.string().min(1).optional(),
   }),
   handler: async (ctx, args) => {
+    adminOnlySettings(ctx.user, args);
     const machine = ctx.runQuery(resolveMachine, { machine: args.machine });
     const link = ctx.services.fleet.linkFor(machine.id);
     const { directory } = await link.command("directory.inspect", { directory: args.directory });
@@ -122,22 +143,21 @@ export const add = defineAction(api.workers.add, {
       createdBy: ctx.user.id,
     });
     await link.command("worker.start", { worker: workerSpec(row, ctx.services.secrets) });
-    return toWorkerView(ctx.runQuery(getWorker, { worker: row.id }));
+    return ctx.runQuery(viewOf, { workerId: row.id });
   },
 });
+
+const RUNNING = ["starting", "idle", "active"];
 
 export const start = defineAction(api.workers.start, {
   access: "user",
   args: z.strictObject(workerRef),
   handler: async (ctx, { worker }) => {
-    const row = ctx.runQuery(getWorker, { worker });
-    requireControl(ctx, row, "start");
-    if (row.desired_state === "running" && ["starting", "idle", "active"].includes(row.run_state)) {
-      throw new FleetError("failed_precondition", `worker '${row.name}' is already running (${row.run_state})`);
-    }
+    const row = ctx.runQuery(workerFor, { worker, right: "control", action: "start" });
+    if (row.desired_state === "running" && RUNNING.includes(row.run_state)) return { ...toWorkerView(row), already: true };
     await ctx.services.fleet.linkFor(row.machine_id).command("worker.start", { worker: workerSpec(row, ctx.services.secrets) });
     ctx.runMutation(setDesiredState, { workerId: row.id, desired: "running" });
-    return toWorkerView(ctx.runQuery(getWorker, { worker: row.id }));
+    return { ...ctx.runQuery(viewOf, { workerId: row.id }), already: false };
   },
 });
 
@@ -145,11 +165,11 @@ export const stop = defineAction(api.workers.stop, {
   access: "user",
   args: z.strictObject(workerRef),
   handler: async (ctx, { worker }) => {
-    const row = ctx.runQuery(getWorker, { worker });
-    requireControl(ctx, row, "stop");
+    const row = ctx.runQuery(workerFor, { worker, right: "control", action: "stop" });
+    if (row.desired_state === "stopped" && !RUNNING.includes(row.run_state)) return { ...toWorkerView(row), already: true };
     ctx.runMutation(setDesiredState, { workerId: row.id, desired: "stopped" });
     await ctx.services.fleet.linkFor(row.machine_id).command("worker.stop", { workerId: row.id });
-    return toWorkerView(ctx.runQuery(getWorker, { worker: row.id }));
+    return { ...ctx.runQuery(viewOf, { workerId: row.id }), already: false };
   },
 });
 
@@ -157,23 +177,26 @@ export const restart = defineAction(api.workers.restart, {
   access: "user",
   args: z.strictObject(workerRef),
   handler: async (ctx, { worker }) => {
-    const row = ctx.runQuery(getWorker, { worker });
-    requireControl(ctx, row, "restart");
+    const row = ctx.runQuery(workerFor, { worker, right: "control", action: "restart" });
     ctx.runMutation(setDesiredState, { workerId: row.id, desired: "running" });
     await ctx.services.fleet.linkFor(row.machine_id).command("worker.restart", { worker: workerSpec(row, ctx.services.secrets) });
-    return toWorkerView(ctx.runQuery(getWorker, { worker: row.id }));
+    return ctx.runQuery(viewOf, { workerId: row.id });
   },
 });
 
+const scheduleNames = defineInternalQuery((ctx, args: { workerId: string }) => schedulesOfWorker(ctx, args.workerId));
+
 export const remove = defineAction(api.workers.remove, {
   access: "user",
-  args: z.strictObject(workerRef),
-  handler: async (ctx, { worker }) => {
-    const row = ctx.runQuery(getWorker, { worker });
-    requireControl(ctx, row, "remove");
+  args: z.strictObject({ ...workerRef, force: z.boolean().optional() }),
+  handler: async (ctx, { worker, force }) => {
+    const row = ctx.runQuery(workerFor, { worker, right: "control", action: "remove" });
+    // Refused before the worker is stopped; the mutation checks again, in its transaction.
+    const schedules = ctx.runQuery(scheduleNames, { workerId: row.id });
+    if (schedules.length > 0 && !force) throw refuseScheduled(row.name, schedules);
     await ctx.services.fleet.linkFor(row.machine_id).command("worker.remove", { workerId: row.id });
-    ctx.runMutation(deleteWorker, { workerId: row.id });
-    return { removed: true as const, id: row.id };
+    const outcome = ctx.runMutation(deleteWorker, { workerId: row.id, name: row.name, force: force === true });
+    return { removed: true as const, id: row.id, name: row.name, ...outcome };
   },
 });
 
@@ -190,7 +213,48 @@ export const readLog = defineAction(api.workers.readLog, {
       .optional(),
   }),
   handler: async (ctx, { worker, offset, maxBytes }) => {
-    const row = ctx.runQuery(getWorker, { worker });
+    const row = ctx.runQuery(workerFor, { worker, right: "control", action: "read the logs of" });
     return ctx.services.fleet.linkFor(row.machine_id).command("worker.readLog", { workerId: row.id, offset: offset ?? null, maxBytes: maxBytes ?? 16 * 1024 });
+  },
+});
+
+const shareArgs = z
+  .strictObject({ ...workerRef, with: userRefArg.optional(), everyone: z.literal(true).optional() })
+  .refine((a) => (a.with !== undefined) !== (a.everyone === true), { message: "give either a user or everyone, not both", path: ["with"] });
+
+export const share = defineMutation(api.workers.share, {
+  access: "user",
+  args: shareArgs,
+  handler: (ctx, args) => {
+    const { row, rights } = findWorkerFor(ctx, ctx.user, args.worker);
+    requireWorkerRight(rights, row, "control", "share");
+    if (args.everyone) {
+      ctx.db.prepare("UPDATE workers SET shared_with_everyone = 1, updated_at = ? WHERE id = ?").run(ctx.now, row.id);
+    } else {
+      const user = resolveUserRef(ctx.db, args.with!);
+      ctx.db
+        .prepare("INSERT INTO worker_shares (worker_id, user_id, shared_by, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .run(row.id, user.id, ctx.user.id, ctx.now);
+    }
+    ctx.writes(TABLES.workers, row.id);
+    return toWorkerView(findWorker(ctx, row.id));
+  },
+});
+
+export const unshare = defineMutation(api.workers.unshare, {
+  access: "user",
+  args: z.strictObject({ ...workerRef, with: userRefArg.optional(), everyone: z.literal(true).optional() }),
+  handler: (ctx, args) => {
+    const { row, rights } = findWorkerFor(ctx, ctx.user, args.worker);
+    requireWorkerRight(rights, row, "control", "unshare");
+    const all = args.with === undefined && args.everyone === undefined;
+    if (args.everyone || all) ctx.db.prepare("UPDATE workers SET shared_with_everyone = 0, updated_at = ? WHERE id = ?").run(ctx.now, row.id);
+    if (args.with !== undefined) {
+      const user = resolveUserRef(ctx.db, args.with);
+      ctx.db.prepare("DELETE FROM worker_shares WHERE worker_id = ? AND user_id = ?").run(row.id, user.id);
+    }
+    if (all) ctx.db.prepare("DELETE FROM worker_shares WHERE worker_id = ?").run(row.id);
+    ctx.writes(TABLES.workers, row.id);
+    return toWorkerView(findWorker(ctx, row.id));
   },
 });

@@ -63,9 +63,17 @@ export const claimRuns = internalMutation(
     if (changes === 0) return null;
     const schedule = ctx.db
       .prepare(
-        "SELECT s.chat_id, s.prompt, u.id AS owner_id, u.name AS owner_name, u.level AS owner_level FROM schedules s JOIN users u ON u.id = s.owner_id WHERE s.id = ?",
+        `SELECT s.chat_id, s.prompt, u.id AS owner_id, u.name AS owner_name, u.level AS owner_level, u.disabled_at AS owner_disabled_at
+         FROM schedules s JOIN users u ON u.id = s.owner_id WHERE s.id = ?`,
       )
-      .get(args.scheduleId) as { chat_id: ChatId; prompt: string; owner_id: CallerUser["id"]; owner_name: string; owner_level: CallerUser["level"] };
+      .get(args.scheduleId) as {
+      chat_id: ChatId;
+      prompt: string;
+      owner_id: CallerUser["id"];
+      owner_name: string;
+      owner_level: CallerUser["level"];
+      owner_disabled_at: number | null;
+    };
     const insert = ctx.db.prepare(
       `INSERT INTO schedule_runs (id, schedule_id, scheduled_for, status, reason, chat_id, recorded_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (schedule_id, scheduled_for) DO NOTHING`,
@@ -83,7 +91,11 @@ export const claimRuns = internalMutation(
         args.recordedAt,
       ).changes;
     let run: ClaimedRun | null = null;
-    if (args.fire !== null) {
+    if (args.fire !== null && schedule.owner_disabled_at !== null) {
+      // A disabled user's prompts are not sent: the run is on record, saying why.
+      const reason = `skipped: ${schedule.owner_name}'s account is disabled by an admin`;
+      insert.run(newId("scheduleRun"), args.scheduleId, args.fire, "skipped", reason, schedule.chat_id, args.recordedAt, args.recordedAt);
+    } else if (args.fire !== null) {
       const runId = newId("scheduleRun");
       if (insert.run(runId, args.scheduleId, args.fire, "sent", null, schedule.chat_id, args.recordedAt, null).changes > 0) {
         run = {

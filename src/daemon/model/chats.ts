@@ -11,6 +11,8 @@ export interface ChatRow {
   id: ChatId;
   worker_id: string;
   worker_name: string;
+  /** 1 once the worker was removed: the chat stays readable, and takes no more prompts. */
+  worker_removed: number;
   machine_name: string;
   owner_id: string;
   owner_name: string;
@@ -29,9 +31,10 @@ export interface ChatRow {
   pending_requests: number;
 }
 
-export const SELECT_CHAT = `SELECT c.*, w.name AS worker_name, m.name AS machine_name, u.name AS owner_name,
+/** A chat outlives its worker (chats.worker_name keeps the name), so the worker and machine are LEFT JOINed. */
+export const SELECT_CHAT = `SELECT c.*, w.id IS NULL AS worker_removed, COALESCE(m.name, '') AS machine_name, u.name AS owner_name,
     (SELECT COUNT(*) FROM chat_requests r WHERE r.chat_id = c.id AND r.status = 'pending') AS pending_requests
-  FROM chats c JOIN workers w ON w.id = c.worker_id JOIN machines m ON m.id = w.machine_id JOIN users u ON u.id = c.owner_id`;
+  FROM chats c LEFT JOIN workers w ON w.id = c.worker_id LEFT JOIN machines m ON m.id = w.machine_id JOIN users u ON u.id = c.owner_id`;
 
 export function loadChat(ctx: ReadCtx, ref: string): ChatRow {
   ctx.reads(TABLES.chats, ref);
@@ -120,8 +123,8 @@ export interface RequestRow {
   answered_at: number | null;
 }
 
-export const SELECT_REQUEST = `SELECT r.*, c.title AS chat_title, c.owner_id, c.worker_id, w.name AS worker_name
-  FROM chat_requests r JOIN chats c ON c.id = r.chat_id JOIN workers w ON w.id = c.worker_id`;
+export const SELECT_REQUEST = `SELECT r.*, c.title AS chat_title, c.owner_id, c.worker_id, c.worker_name
+  FROM chat_requests r JOIN chats c ON c.id = r.chat_id`;
 
 export function toRequestView(row: RequestRow): RequestView {
   const payload = JSON.parse(row.payload) as { permission?: RequestView["permission"]; questions?: RequestView["questions"] };
@@ -169,6 +172,7 @@ export function toChatSummary(row: ChatRow): ChatSummary {
     title: row.title,
     workerId: row.worker_id as ChatView["workerId"],
     workerName: row.worker_name,
+    workerRemoved: row.worker_removed === 1,
     machineName: row.machine_name,
     model: row.model,
     state: row.state,
@@ -215,16 +219,17 @@ export function checkModel(ctx: ReadCtx, workerId: string, model: string): void 
 }
 
 /** Creates a chat row; its OpenCode session is made at the first send. A title given here is kept (not replaced by the first prompt's). */
-export function insertChat(ctx: WriteCtx, options: { workerId: string; ownerId: UserId; title?: string; model?: string }): ChatId {
+export function insertChat(ctx: WriteCtx, options: { worker: { id: string; name: string }; ownerId: UserId; title?: string; model?: string }): ChatId {
   const id = newId("chat");
   ctx.db
     .prepare(
-      `INSERT INTO chats (id, worker_id, owner_id, title, title_source, model, state, last_activity_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
+      `INSERT INTO chats (id, worker_id, worker_name, owner_id, title, title_source, model, state, last_activity_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
     )
     .run(
       id,
-      options.workerId,
+      options.worker.id,
+      options.worker.name,
       options.ownerId,
       options.title ?? "New chat",
       options.title ? "user" : "pending",

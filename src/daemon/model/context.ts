@@ -26,6 +26,11 @@ export interface ReadCtx {
 export interface WriteCtx extends ReadCtx {
   /** Records that this transaction wrote (table, key), so readers of it are evaluated again. */
   writes(table: Table, key?: string): void;
+  /**
+   * Declares that this transaction changes rows under `table` that no live query can see yet (a
+   * reply still streaming), so no reader is evaluated again. Only the write check reads it.
+   */
+  writesUnseen(table: Table): void;
 }
 
 /** A query the daemon runs itself; `Ctx` is what its handler needs (the data layer's need no more than ReadCtx). */

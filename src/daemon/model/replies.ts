@@ -67,6 +67,7 @@ export const startReply = internalMutation((ctx, args: { chatId: string; replyTo
   ctx.db
     .prepare("INSERT INTO messages (id, chat_id, seq, role, status, reply_to, model, created_at) VALUES (?, ?, ?, 'assistant', 'streaming', ?, ?, ?)")
     .run(id, args.chatId, nextSeq(ctx, args.chatId), args.replyTo, args.model, ctx.now);
+  ctx.writesUnseen(TABLES.messages); // chat.messages leaves out a streaming reply; chat.stream shows it from memory
   return { id, createdAt: ctx.now };
 });
 
@@ -81,6 +82,7 @@ export const saveProgress = internalMutation((ctx, args: { messageId: string; ch
   const insert = ctx.db.prepare("INSERT INTO stream_chunks (message_id, part_id, part_kind, text, created_at) VALUES (?, ?, ?, ?, ?)");
   for (const chunk of args.chunks) insert.run(args.messageId, chunk.partId, chunk.kind, chunk.text, ctx.now);
   upsertParts(ctx, args.messageId, args.parts);
+  ctx.writesUnseen(TABLES.messages); // the reply is still streaming: chat.stream shows it from memory
 });
 
 function upsertParts(ctx: WriteCtx, messageId: string, parts: Array<{ seq: number; part: PartView }>): void {

@@ -4,6 +4,7 @@
 import type { AgentReport } from "../agent/link.js";
 import { internalMutation } from "./context.js";
 import { recordHeartbeat } from "./machines.js";
+import { TABLES } from "./tables.js";
 import { recordModels } from "./workerModels.js";
 import { recordRuntime } from "./workers.js";
 
@@ -14,7 +15,10 @@ export const applyReport = internalMutation((ctx, args: { machineId: string; seq
   const { machineId, report } = args;
   if (report.type !== "machine.heartbeat" && !ctx.db.prepare("SELECT 1 FROM workers WHERE id = ? AND machine_id = ?").get(report.workerId, machineId)) {
     // Still counts as seen: resending it would not make it true.
-    if (args.seq !== null) ctx.db.prepare("UPDATE machines SET last_report_seq = MAX(last_report_seq, ?) WHERE id = ?").run(args.seq, machineId);
+    if (args.seq !== null) {
+      ctx.db.prepare("UPDATE machines SET last_report_seq = MAX(last_report_seq, ?) WHERE id = ?").run(args.seq, machineId);
+      ctx.writesUnseen(TABLES.machines);
+    }
     return "refused";
   }
   if (args.seq !== null) {
@@ -22,6 +26,8 @@ export const applyReport = internalMutation((ctx, args: { machineId: string; seq
     if (!row) return "refused";
     if (args.seq <= row.last_report_seq) return "duplicate";
     ctx.db.prepare("UPDATE machines SET last_report_seq = ? WHERE id = ?").run(args.seq, machineId);
+    // No view shows the sequence number: a delta must not re-evaluate every machine list.
+    ctx.writesUnseen(TABLES.machines);
   }
   switch (report.type) {
     case "machine.heartbeat":

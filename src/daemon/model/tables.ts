@@ -29,3 +29,47 @@ export const TABLES = {
 } as const;
 
 export type Table = (typeof TABLES)[keyof typeof TABLES];
+
+/**
+ * The live-query table under which a change to each SQL table must be declared (`ctx.writes`).
+ * null: no live query reads it (codes, sign-in requests, crash-recovery chunks, the agent's own
+ * process records). The write check (model/write-check.ts) uses this; a new SQL table must be
+ * added here, or the check refuses the first mutation that touches it.
+ */
+export const LIVE_TABLE_OF_SQL: Readonly<Record<string, Table | null>> = {
+  users: TABLES.users,
+  identities: TABLES.users,
+  recovery_codes: null,
+  sessions: TABLES.sessions,
+  login_codes: null,
+  login_requests: null,
+  audit_log: TABLES.audit,
+  provider_configs: TABLES.providers,
+  machines: TABLES.machines,
+  workers: TABLES.workers,
+  worker_processes: null,
+  worker_models: TABLES.workerModels,
+  worker_shares: TABLES.workers,
+  chats: TABLES.chats,
+  messages: TABLES.messages,
+  message_parts: TABLES.messages,
+  stream_chunks: null,
+  chat_requests: TABLES.requests,
+  schedules: TABLES.schedules,
+  schedule_runs: TABLES.scheduleRuns,
+  job_runs: TABLES.jobRuns,
+  checklists: TABLES.checklists,
+  checklist_items: TABLES.checklists,
+  attendance_sheets: TABLES.attendance,
+  attendance_entries: TABLES.attendance,
+  discussions: TABLES.discussions,
+  discussion_messages: TABLES.discussions,
+  discussion_conclusions: TABLES.discussions,
+  presentations: TABLES.presentations,
+  presentation_slides: TABLES.presentations,
+  hub_settings: TABLES.hubSettings,
+  machine_invites: TABLES.invites,
+  hub_membership: TABLES.membership,
+  // The agent's outbox: written by the dialer, read by nobody's live query.
+  link_outbox: null,
+};

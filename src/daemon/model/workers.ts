@@ -30,9 +30,13 @@ export interface WorkerRow {
   created_by: string | null;
   created_by_name: string | null;
   created_at: number;
+  shared_with_everyone: number;
+  /** JSON array of the names of the users it is shared with. */
+  shared_with_json: string;
 }
 
-export const SELECT_WORKER = `SELECT w.*, m.name AS machine_name, u.name AS created_by_name
+export const SELECT_WORKER = `SELECT w.*, m.name AS machine_name, u.name AS created_by_name,
+    (SELECT json_group_array(su.name) FROM worker_shares s JOIN users su ON su.id = s.user_id WHERE s.worker_id = w.id) AS shared_with_json
   FROM workers w JOIN machines m ON m.id = w.machine_id LEFT JOIN users u ON u.id = w.created_by`;
 
 export function toWorkerView(row: WorkerRow): WorkerView {
@@ -54,6 +58,9 @@ export function toWorkerView(row: WorkerRow): WorkerView {
     envKeys: JSON.parse(row.env_keys) as string[],
     modelsRefreshedAt: row.models_refreshed_at,
     createdBy: row.created_by_name,
+    ownerId: row.created_by as WorkerView["ownerId"],
+    sharedWithEveryone: row.shared_with_everyone === 1,
+    sharedWith: (JSON.parse(row.shared_with_json) as string[]).sort(),
     createdAt: row.created_at,
   };
 }
@@ -79,10 +86,39 @@ export const setDesiredState = internalMutation((ctx, args: { workerId: string; 
   ctx.writes(TABLES.workers, args.workerId);
 });
 
-export const deleteWorker = internalMutation((ctx, args: { workerId: string }) => {
+/** The names of a worker's schedules: removing the worker would end them. */
+export function schedulesOfWorker(ctx: ReadCtx, workerId: string): string[] {
+  ctx.reads(TABLES.schedules);
+  return (ctx.db.prepare("SELECT name FROM schedules WHERE worker_id = ? ORDER BY name").all(workerId) as { name: string }[]).map((r) => r.name);
+}
+
+export function refuseScheduled(workerName: string, schedules: string[]): FleetError {
+  return new FleetError(
+    "failed_precondition",
+    `worker '${workerName}' has ${schedules.length} schedule(s): ${schedules.join(", ")}; remove them first (ocfleet schedule remove <schedule>), or run: ocfleet worker remove ${workerName} --force (removes them too)`,
+    { schedules },
+  );
+}
+
+/**
+ * Forgets a worker. Its chats stay (their worker_id becomes NULL; chats.worker_name keeps the name),
+ * so no transcript is lost. Its schedules would stop firing, so it is refused while it has any,
+ * unless `force`, which removes them.
+ */
+export const deleteWorker = internalMutation((ctx, args: { workerId: string; name: string; force: boolean }) => {
+  const schedules = schedulesOfWorker(ctx, args.workerId);
+  if (schedules.length > 0 && !args.force) throw refuseScheduled(args.name, schedules);
+  const schedulesRemoved = ctx.db.prepare("DELETE FROM schedules WHERE worker_id = ?").run(args.workerId).changes;
+  if (schedulesRemoved > 0) {
+    ctx.writes(TABLES.schedules);
+    ctx.writes(TABLES.scheduleRuns);
+  }
+  const chatsKept = (ctx.db.prepare("SELECT COUNT(*) AS n FROM chats WHERE worker_id = ?").get(args.workerId) as { n: number }).n;
   ctx.db.prepare("DELETE FROM workers WHERE id = ?").run(args.workerId);
   ctx.writes(TABLES.workers, args.workerId);
   ctx.writes(TABLES.workerModels, args.workerId);
+  if (chatsKept > 0) ctx.writes(TABLES.chats); // they now show "worker removed"
+  return { chatsKept, schedulesRemoved };
 });
 
 /** Stores what a machine's agent reports about one of that machine's workers (another machine's worker is left alone). */

@@ -9,6 +9,8 @@ export interface AdminUserView extends UserSummary {
   activeSessions: number;
   /** The latest use of any of the user's sessions. */
   lastSeenAt: number | null;
+  /** Set while an admin has disabled the user. */
+  disabled: { at: number; by: string | null; reason: string | null } | null;
 }
 
 export interface GoogleConfigView {
@@ -59,6 +61,9 @@ type UserRef = { user: string };
 export const admin = defineModule("admin", {
   users: query<NoArgs, AdminUserView[]>(),
   setUserLevel: mutation<UserRef & { level: UserLevel }, AdminUserView>(),
+  /** Disabling revokes every session, refuses every way of signing in, and skips the user's schedules. */
+  disableUser: mutation<UserRef & { reason?: string }, AdminUserView>(),
+  enableUser: mutation<UserRef, AdminUserView>(),
   googleShow: query<NoArgs, GoogleConfigView>(),
   /** With `issuer`, the endpoints come from its /.well-known/openid-configuration. */
   googleSet: action<{ clientId: string; clientSecret?: string; issuer?: string }, GoogleConfigView>(),

@@ -91,8 +91,12 @@ export interface RequestView {
 export interface ChatSummary {
   id: ChatId;
   title: string;
+  /** The worker it is (or was) on. */
   workerId: WorkerId;
   workerName: string;
+  /** The worker was removed: the transcript stays readable; sending is refused. */
+  workerRemoved: boolean;
+  /** Empty once the worker was removed. */
   machineName: string;
   /** provider/model for new turns; null means the worker's default. */
   model: string | null;

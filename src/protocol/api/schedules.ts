@@ -7,7 +7,8 @@ import { defineModule, mutation, query } from "./define.js";
  * turn ended (failed also when it could not be sent, e.g. the chat was still busy). missed: the
  * daemon was not running (or the machine slept) at that time; missed runs are never fired late.
  */
-export type ScheduleRunStatus = "sent" | "completed" | "failed" | "missed";
+/** skipped: due while the schedule's owner was disabled by an admin; the reason says so. */
+export type ScheduleRunStatus = "sent" | "completed" | "failed" | "missed" | "skipped";
 
 export interface ScheduleRunView {
   id: ScheduleRunId;

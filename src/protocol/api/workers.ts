@@ -1,6 +1,6 @@
 // Workers: an OpenCode server bound to one directory on one machine.
-import type { MachineId, WorkerId } from "../ids.js";
-import { action, defineModule, query } from "./define.js";
+import type { MachineId, UserId, WorkerId } from "../ids.js";
+import { action, defineModule, mutation, query } from "./define.js";
 import type { Approval } from "./machines.js";
 
 export type WorkerRunState = "starting" | "idle" | "active" | "offline" | "error";
@@ -26,8 +26,14 @@ export interface WorkerView {
   /** Names of the variables in the worker's environment overlay (never their values). */
   envKeys: string[];
   modelsRefreshedAt: number | null;
+  /** The owner's name: who added it. The owner and admins control it; others use it only if shared. */
   createdBy: string | null;
+  ownerId: UserId | null;
   createdAt: number;
+  /** Everyone signed in may chat on it. */
+  sharedWithEveryone: boolean;
+  /** Names of the users it is shared with. */
+  sharedWith: string[];
 }
 
 /** A worker by id (wrk_…) or by name. */
@@ -45,6 +51,25 @@ export interface AddWorkerArgs {
   opencodeBinary?: string;
 }
 
+/** Share with one user (`with`: an id, a name or an email) or with everyone: exactly one of the two. */
+export type ShareArgs = WorkerRef & { with?: string; everyone?: true };
+
+/** Stop sharing with one user, with everyone, or (neither given) with anyone at all. */
+export type UnshareArgs = WorkerRef & { with?: string; everyone?: true };
+
+export interface RemovedWorker {
+  removed: true;
+  id: WorkerId;
+  name: string;
+  /** Its chats stay, readable, marked "worker removed". */
+  chatsKept: number;
+  /** Schedules removed with it (only with `force`). */
+  schedulesRemoved: number;
+}
+
+/** What start and stop did: nothing when the worker already was running or stopped. */
+export type WorkerChange = WorkerView & { already: boolean };
+
 export interface WorkerLogSlice {
   text: string;
   /** Pass back as `offset` to read what comes next. */
@@ -57,10 +82,16 @@ export const workers = defineModule("workers", {
   get: query<WorkerRef, WorkerView>(),
   /** Registers the worker and starts it; resolves once it is starting (watch it reach idle). */
   add: action<AddWorkerArgs, WorkerView>(),
-  start: action<WorkerRef, WorkerView>(),
-  stop: action<WorkerRef, WorkerView>(),
+  /** Idempotent: a running worker is left alone, with `already: true`. */
+  start: action<WorkerRef, WorkerChange>(),
+  /** Idempotent: a stopped worker is left alone, with `already: true`. */
+  stop: action<WorkerRef, WorkerChange>(),
   restart: action<WorkerRef, WorkerView>(),
-  remove: action<WorkerRef, { removed: true; id: WorkerId }>(),
+  /** Chats are kept; a worker with schedules is refused unless `force`, which removes them. */
+  remove: action<WorkerRef & { force?: boolean }, RemovedWorker>(),
+  /** Owner or admin: lets a user (or everyone) chat on the worker. */
+  share: mutation<ShareArgs, WorkerView>(),
+  unshare: mutation<UnshareArgs, WorkerView>(),
   /** The worker's OpenCode output: the last `maxBytes` (default 16 KiB), or from `offset` on. */
   readLog: action<WorkerRef & { offset?: number; maxBytes?: number }, WorkerLogSlice>(),
 });

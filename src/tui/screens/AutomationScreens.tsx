@@ -5,7 +5,7 @@ import { useClient, useQuery } from "../hooks/client.js";
 import { useNavigation } from "../navigation.js";
 import { useListKeys } from "./ListScreens.js";
 
-const RUN_COLOR: Record<ScheduleRunStatus, string> = { sent: "cyan", completed: "green", failed: "red", missed: "yellow" };
+const RUN_COLOR: Record<ScheduleRunStatus, string> = { sent: "cyan", completed: "green", failed: "red", missed: "yellow", skipped: "gray" };
 
 const when = (at: number | null) =>
   at === null ? "-" : new Date(at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });

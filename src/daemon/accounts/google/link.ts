@@ -36,6 +36,7 @@ export function signInWithGoogleProfile(ctx: MutationCtx, profile: VerifiedProfi
       PROVIDER,
       profile.subject,
     );
+    ctx.writes(TABLES.users, linked.user_id); // whoami shows the identity's email and name
     return signInConnection(ctx, requireUserRow(db, linked.user_id), { kind: "google", outcome: "signed_in" });
   }
 
