@@ -55,6 +55,25 @@ async function importTuiInteractively(): Promise<typeof import("../tui/main.js")
   }
 }
 
+/**
+ * `--hub URL` anywhere on the line chooses the hub every command talks to (as OCFLEET_HUB does;
+ * `--hub local` this machine's own daemon). Taken out before commander sees the rest.
+ */
+function takeHubOption(argv: string[]): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (arg === "--hub" && i + 1 < argv.length) process.env.OCFLEET_HUB = argv[++i];
+    else if (arg.startsWith("--hub=")) process.env.OCFLEET_HUB = arg.slice("--hub=".length);
+    else rest.push(arg);
+  }
+  return rest;
+}
+
 export async function main(argv: string[]): Promise<void> {
   if (argv.length === 0) {
     if (process.stdin.isTTY && process.stdout.isTTY) {
@@ -74,6 +93,7 @@ export async function main(argv: string[]): Promise<void> {
     (await buildProgram()).outputHelp();
     return;
   }
+  argv = takeHubOption(argv);
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: "user" });

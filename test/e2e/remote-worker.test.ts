@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { descendantsOf } from "../../src/platform/processes.js";
 import { api, type ChatView, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
-import { cleanupHomes, cliJson, connect, createHome, daemonState, runCli } from "../helpers/daemon.js";
+import { cleanupHomes, cliJson, connect, createHome, daemonState, runCli, startCli } from "../helpers/daemon.js";
 import { enableHub, invite } from "../helpers/hub-net.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
@@ -15,6 +15,8 @@ let hub: string;
 let machine: string;
 let sandbox: OpencodeSandbox;
 let client: FleetConnection;
+/** The chat of the first test, watched by a remote client in the second. */
+let firstChat = "";
 
 const textOf = (m: MessageView | null | undefined) =>
   (m?.parts ?? [])
@@ -80,6 +82,7 @@ describe("a worker on a joined machine", () => {
     expect(descendantsOf(daemonState(hub)!.pid).map((p) => p.pid)).not.toContain(worker.pid);
 
     const chatId = (await client.call(api.chat.create, { worker: "remote" })).id;
+    firstChat = chatId;
     const streamed: string[] = [];
     const stream = client.subscribe(api.chat.stream, { chat: chatId }, { onValue: (m) => m && streamed.push(textOf(m)) });
     const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream timed 8 every 200 ms for the keeper of the far lighthouse" });
@@ -99,6 +102,21 @@ describe("a worker on a joined machine", () => {
     // The models and the log come from the far machine's OpenCode.
     expect((await cliJson(hub, ["worker", "models", "remote"])).map((m: { id: string }) => m.id)).toContain("fake/fake-model");
     expect((await runCli(hub, ["worker", "logs", "remote"])).code).toBe(0);
+  });
+
+  it("a remote client signs in with a login code, pins the fingerprint, and runs worker list and chat watch against the hub", async () => {
+    const { url, fingerprint } = await cliJson(hub, ["hub", "status"]);
+    const remote = createHome("ocf-client-");
+    const { code } = await cliJson(hub, ["auth", "code"]);
+    const login = await runCli(remote, ["login", "--hub", url, "--code", code, "--fingerprint", fingerprint]);
+    expect(login.code, login.stderr).toBe(0);
+    const workers = await runCli(remote, ["--hub", url, "worker", "list", "--json"]);
+    expect(workers.code, workers.stderr).toBe(0);
+    expect(JSON.parse(workers.stdout).find((w: WorkerView) => w.name === "remote")).toMatchObject({ machineName: "far", runState: "idle" });
+    const watch = startCli(remote, ["--hub", url, "chat", "watch", firstChat]);
+    await watch.waitForOutput(/echo: hello from the hub/);
+    watch.child.kill("SIGINT");
+    await watch.done;
   });
 
   it("a permission asked on the far machine is answered from a client of the hub", async () => {

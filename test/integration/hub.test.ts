@@ -190,3 +190,42 @@ describe("machines joining a hub", () => {
     expect(FleetError).toBeDefined();
   });
 });
+
+describe("a remote client of the hub", () => {
+  it("signs in with a login code after confirming the fingerprint once, then runs commands with --hub; a wrong pin is refused", async () => {
+    const hub = createHome("ocf-hub-");
+    const { url, fingerprint } = (await enableHub(hub)) as { url: string; fingerprint: string };
+    const client = createHome("ocf-client-");
+    const code = async () => (await cliJson(hub, ["auth", "code"])).code as string;
+
+    // Not signed in yet: the command says how.
+    const before = await runCli(client, ["--hub", url, "worker", "list"]);
+    expect(before.code).toBe(1);
+    expect(before.stderr).toMatch(/has not signed in to .*ocfleet login --hub/);
+
+    // A pin that is not the hub's: refused before any code is sent.
+    const otherHub = createHome("ocf-hub-");
+    const other = await enableHub(otherHub);
+    const wrong = await runCli(client, ["login", "--hub", url, "--code", await code(), "--fingerprint", other.fingerprint!]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/not the one pinned/);
+
+    // Declining the prompt trusts nothing; accepting it pins the fingerprint shown.
+    const declined = await runCli(client, ["login", "--hub", url, "--code", await code()], { stdin: "n\n" });
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toContain(fingerprint);
+    expect(declined.stderr).toMatch(/not trusted; .*--fingerprint/);
+    const signedIn = await runCli(client, ["login", "--hub", url, "--code", await code(), "--json"], { stdin: "yes\n" });
+    expect(signedIn.code, signedIn.stderr).toBe(0);
+    expect(JSON.parse(signedIn.stdout)).toMatchObject({ user: { level: "system_admin" } });
+
+    // From now on --hub (or OCFLEET_HUB) talks to the hub, no local daemon needed.
+    const machinesThere = await runCli(client, ["--hub", url, "machine", "list", "--json"]);
+    expect(machinesThere.code, machinesThere.stderr).toBe(0);
+    expect(JSON.parse(machinesThere.stdout).map((m: MachineView) => m.hostname)).toHaveLength(1);
+    const viaEnv = await runCli(client, ["worker", "list", "--json"], { env: { OCFLEET_HUB: url } });
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
+    expect(JSON.parse(viaEnv.stdout)).toEqual([]);
+    expect(daemonState(client)).toBeNull();
+  });
+});

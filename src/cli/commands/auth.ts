@@ -6,6 +6,7 @@ import { localHubKey, openCredentialStore, rememberSignIn } from "../../auth/cre
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type SessionView, type SignInResult, type WhoAmI } from "../../protocol/api/index.js";
 import { isFleetError } from "../../protocol/errors.js";
+import { selectedHub } from "../../client/hubs.js";
 import { CliError, formatAge, formatDuration, formatTable, print, printJson, style } from "../output.js";
 import { notice, openDaemonConnection, runCommand, stateDir, withDaemon, type CommandOptions } from "../session.js";
 
@@ -15,6 +16,7 @@ interface LoginOptions extends CommandOptions {
   device?: boolean;
   code?: string | true;
   recovery?: string | true;
+  fingerprint?: string;
 }
 
 /** Reads one line from stdin (a prompt on a terminal), for codes that should not sit in shell history. */
@@ -128,16 +130,22 @@ export function registerAuthCommands(program: Command): void {
     .option("--device", "with --google: sign in on another device (for SSH sessions and machines without a browser)")
     .option("--code [code]", "sign in with a code from `ocfleet auth code` or an admin (read from stdin if not given)")
     .option("--recovery [code]", "sign in with your recovery code (read from stdin if not given)")
+    .option("--hub <url>", "sign in to a remote hub (wss://host:port) instead of this machine's daemon")
+    .option("--fingerprint <sha256>", "with --hub: the hub's certificate fingerprint (from `ocfleet hub status`), instead of confirming it")
     .option("--json", "print JSON")
     .action((options: LoginOptions) =>
       runCommand(options, async () => {
         const chosen = [options.anonymous, options.google, options.code !== undefined, options.recovery !== undefined].filter(Boolean).length;
         if (chosen !== 1) throw new CliError("choose one way to sign in: --anonymous, --google [--device], --code or --recovery", 2);
         if (options.device && !options.google) throw new CliError("--device goes with --google", 2);
-        const connection = await openDaemonConnection(options);
+        // --hub URL: a remote hub, pinned on first use (cli/commands/hub-login.ts); otherwise this machine's daemon.
+        const hub = selectedHub();
+        const remote = hub ? await (await import("./hub-login.js")).openHubForLogin(hub, options.fingerprint) : null;
+        const connection = remote?.connection ?? (await openDaemonConnection(options));
         try {
           const result = await runLogin(connection, options);
-          await saveCredential(result);
+          if (hub && remote) await (await import("./hub-login.js")).rememberHubSignIn(hub, remote.fingerprint, result);
+          else await saveCredential(result);
           if (options.json) printJson(publicSignIn(result));
           else printSignIn(result);
         } finally {
