@@ -185,6 +185,8 @@ describe("the Google client secret", () => {
       await record("chat.list", admin.call(api.chat.list, {}));
       await record("chat.rename", admin.call(api.chat.rename, { chat: chatId, title: "scanned" }));
       await record("chat.archive", admin.call(api.chat.archive, { chat: chatId }));
+      await record("workers.share", admin.call(api.workers.share, { worker: "scan", everyone: true }));
+      await record("workers.unshare", admin.call(api.workers.unshare, { worker: "scan" }));
       await record("workers.stop", admin.call(api.workers.stop, { worker: "scan" }));
       await record("workers.start", admin.call(api.workers.start, { worker: "scan" }));
       await idle("scan");
