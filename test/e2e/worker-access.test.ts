@@ -44,6 +44,27 @@ function replyIn(connection: FleetConnection, chat: string, timeoutMs = 30_000):
   });
 }
 
+/** Resolves once the worker is idle, watching it live. */
+function idle(connection: FleetConnection, worker: string, timeoutMs = 45_000): Promise<WorkerView> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker ${worker} did not become idle`)), timeoutMs);
+    const sub = connection.subscribe(
+      api.workers.get,
+      { worker },
+      {
+        onValue: (view) => {
+          if (view.runState === "idle") {
+            clearTimeout(timer);
+            sub.unsubscribe();
+            resolve(view);
+          }
+        },
+        onError: reject,
+      },
+    );
+  });
+}
+
 const codeOf = (call: Promise<unknown>) =>
   call.then(
     () => "ok",
@@ -84,13 +105,13 @@ describe("who may do what with a worker", () => {
 
     expect(await bob.call(api.workers.list, {})).toEqual([]);
     for (const call of [
-      bob.call(api.workers.get, { worker: "alices" }),
-      bob.call(api.chat.create, { worker: "alices" }),
-      bob.call(api.workers.readLog, { worker: "alices" }),
-      bob.call(api.workers.stop, { worker: "alices" }),
-      bob.call(api.workerModels.list, { worker: "alices" }),
+      () => bob.call(api.workers.get, { worker: "alices" }),
+      () => bob.call(api.chat.create, { worker: "alices" }),
+      () => bob.call(api.workers.readLog, { worker: "alices" }),
+      () => bob.call(api.workers.stop, { worker: "alices" }),
+      () => bob.call(api.workerModels.list, { worker: "alices" }),
     ]) {
-      expect(await codeOf(call)).toBe("not_found");
+      expect(await codeOf(call())).toBe("not_found");
     }
     const [machine] = await bob.call(api.machines.list, {});
     expect(machine!.workers.total).toBe(0);
@@ -105,26 +126,28 @@ describe("who may do what with a worker", () => {
     expect(shared.sharedWith).toEqual([bobName]);
 
     expect((await bob.call(api.workers.list, {})).map((w) => w.name)).toEqual(["alices"]);
+    await idle(bob, "alices");
     const chat = await bob.call(api.chat.create, { worker: "alices" });
     await bob.call(api.chat.send, { chat: chat.id, text: "hello" });
     expect((await replyIn(bob, chat.id)).parts.some((p) => p.kind === "text")).toBe(true);
 
     for (const [call, what] of [
-      [bob.call(api.workers.stop, { worker: "alices" }), "stop"],
-      [bob.call(api.workers.restart, { worker: "alices" }), "restart"],
-      [bob.call(api.workers.readLog, { worker: "alices" }), "read the logs of"],
-      [bob.call(api.workers.remove, { worker: "alices" }), "remove"],
-      [bob.call(api.workers.share, { worker: "alices", everyone: true }), "share"],
+      [() => bob.call(api.workers.stop, { worker: "alices" }), "stop"],
+      [() => bob.call(api.workers.restart, { worker: "alices" }), "restart"],
+      [() => bob.call(api.workers.readLog, { worker: "alices" }), "read the logs of"],
+      [() => bob.call(api.workers.remove, { worker: "alices" }), "remove"],
+      [() => bob.call(api.workers.share, { worker: "alices", everyone: true }), "share"],
     ] as const) {
-      await expect(call).rejects.toMatchObject({
+      await expect(call()).rejects.toMatchObject({
         code: "permission_denied",
         message: `only ${aliceName} (its owner) or an admin can ${what} worker 'alices'`,
       });
     }
 
     await alice.call(api.workers.unshare, { worker: "alices", with: bobName });
+    // Bob knows the worker from his chat, so he is told why rather than that it does not exist.
     const refused = bob.call(api.chat.send, { chat: chat.id, text: "again" });
-    await expect(refused).rejects.toMatchObject({ code: "not_found" });
+    await expect(refused).rejects.toMatchObject({ code: "permission_denied", message: expect.stringContaining("is not shared with you") });
     // Bob's transcript is his: still readable.
     expect((await bob.call(api.chat.messages, { chat: chat.id })).length).toBe(2);
     expect(await codeOf(bob.call(api.workers.get, { worker: "alices" }))).toBe("not_found");
@@ -168,7 +191,8 @@ describe("worker remove", () => {
 
     const removed = await runCli(home, ["worker", "remove", "api", "--force"]);
     expect(removed.code, removed.stderr).toBe(0);
-    expect(removed.stdout).toContain("removed worker api; removed its 1 schedule(s); its 1 chat(s) are kept");
+    // Two chats: the one made above, and the schedule's own.
+    expect(removed.stdout).toContain("removed worker api; removed its 1 schedule(s); its 2 chat(s) are kept");
     expect(await cliJson(home, ["schedule", "list"])).toEqual([]);
 
     const chats = await cliJson<ChatSummary[]>(home, ["chat", "list", "--all"]);
