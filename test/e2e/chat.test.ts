@@ -201,6 +201,8 @@ describe("chat on a real OpenCode", () => {
     await bob.call(api.auth.loginAnonymous, {});
     const eve = await connectWithSession(home);
     await eve.call(api.auth.loginAnonymous, {});
+    // Bob may chat on the admin's worker only once it is shared (model/workerAccess.ts); eve may too.
+    await client.call(api.workers.share, { worker: "main", everyone: true });
     const chatId = (await bob.call(api.chat.create, { worker: "main" })).id;
     const { messageId } = await bob.call(api.chat.send, { chat: chatId, text: "bob's private words" });
     await waitForReply(chatId, messageId); // the admin (this test's client) may read it
@@ -221,6 +223,7 @@ describe("chat on a real OpenCode", () => {
     expect((await bob.call(api.chat.messages, { chat: chatId })).map((m) => m.role)).toEqual(["user", "assistant"]);
     expect((await client.call(api.chat.list, { all: true })).map((c) => c.id)).toContain(chatId);
     expect((await client.call(api.chat.list, {})).map((c) => c.id)).not.toContain(chatId); // by default: your own
+    await client.call(api.workers.unshare, { worker: "main" });
     bob.close();
     eve.close();
   });

@@ -14,8 +14,8 @@ let plainName: string;
 beforeAll(async () => {
   home = createHome();
   await cliJson(home, ["worker", "add", home, "--name", "w", "--opencode-bin", "/nonexistent/opencode", "--no-wait"]);
-  // Shared, so the other users of these tests may schedule prompts on it.
-  await cliJson(home, ["worker", "share", "w", "--everyone"]);
+  // The plain user schedules on it too, so the owner shares it (a worker is its owner's until shared).
+  await cliJson(home, ["worker", "share", "w", "--everyone", "--json"]);
   ({ owner, plain, plainName } = await twoUsers(home));
 });
 afterAll(async () => {
