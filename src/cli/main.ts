@@ -29,7 +29,9 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("ocfleet")
     .description("Run and steer OpenCode coding agents on all your machines")
-    .version(PACKAGE_VERSION, "-V, --version-number", "print the version number")
+    .version(PACKAGE_VERSION, "-V, --version", "print the version number")
+    // Also before the command word (`ocfleet --json worker list`); each command reads it with its own.
+    .option("--json", "print JSON (every command that reads takes it)")
     .showSuggestionAfterError(true)
     .exitOverride();
   const word = argv.find((arg) => !arg.startsWith("-"));
