@@ -6,7 +6,7 @@ import { localHubKey, openCredentialStore, rememberSignIn } from "../../auth/cre
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type SessionView, type SignInResult, type WhoAmI } from "../../protocol/api/index.js";
 import { isFleetError } from "../../protocol/errors.js";
-import { CliError, formatAge, formatDuration, formatTable, print, printJson, style } from "../output.js";
+import { CliError, formatAge, formatDuration, formatTable, style } from "../output.js";
 import { notice, openDaemonConnection, stateDir, type CommandOptions } from "../session.js";
 import { defineOutput, defineRead } from "../command.js";
 
@@ -214,13 +214,10 @@ export function registerAuthCommands(program: Command): void {
 
   defineRead(auth.command("revoke <session>").description("revoke one of your sessions (ses_…); clients using it are signed out at once"), {
     run: async (c, [session]) => {
-      let outcome;
-      try {
-        outcome = await c.call(api.auth.revokeSession, { sessionId: session as never });
-      } catch (err) {
+      const outcome = await c.call(api.auth.revokeSession, { sessionId: session as never }).catch((err: unknown) => {
         if (isFleetError(err, "invalid_argument")) throw new CliError(`<session> must be a session id (ses_…), not '${session}'`, 2);
         throw err;
-      }
+      });
       if (outcome.current) {
         const home = stateDir();
         await (await openCredentialStore(home, { onNotice: notice })).delete(localHubKey(home));
