@@ -37,39 +37,21 @@ function renderRequests(requests: RequestView[]): string {
     .join("\n");
 }
 
-/** Follows a reply to `replyTo` until it ends; resolves with the final message. */
+/** Follows a reply to `replyTo` until it ends; resolves with the final message, rejects if the daemon goes away. */
 function followReply(connection: FleetConnection, chatId: string, replyTo: string, printer: TranscriptPrinter | null): Promise<MessageView> {
   return new Promise((resolve, reject) => {
     let messages: MessageView[] = [];
     let stream: MessageView | null = null;
+    const changed = () => {
+      printer?.update(messages, stream);
+      const outcome = TranscriptPrinter.outcome(messages, replyTo);
+      if (!outcome) return;
+      for (const sub of subs) sub.unsubscribe();
+      resolve(outcome);
+    };
     const subs = [
-      connection.subscribe(
-        api.chat.messages,
-        { chat: chatId },
-        {
-          onValue: (value) => {
-            messages = value;
-            printer?.update(messages, stream);
-            const outcome = TranscriptPrinter.outcome(messages, replyTo);
-            if (outcome) {
-              subs.forEach((s) => s.unsubscribe());
-              resolve(outcome);
-            }
-          },
-          onError: reject,
-        },
-      ),
-      connection.subscribe(
-        api.chat.stream,
-        { chat: chatId },
-        {
-          onValue: (value) => {
-            stream = value;
-            printer?.update(messages, stream);
-          },
-          onError: reject,
-        },
-      ),
+      connection.subscribe(api.chat.messages, { chat: chatId }, { onValue: (value) => ((messages = value), changed()), onError: reject }),
+      connection.subscribe(api.chat.stream, { chat: chatId }, { onValue: (value) => ((stream = value), changed()), onError: reject }),
       connection.subscribe(api.chat.get, { chat: chatId }, { onValue: (chat) => printer?.notice(chat), onError: reject }),
     ];
   });

@@ -98,14 +98,11 @@ export function registerChecklistCommands(program: Command): void {
     human: (outcome, [key]) => `removed ${outcome.removed} completed item(s) from ${key}`,
   });
 
-  for (const [name, description, ref] of [
-    ["conclude", "lock the checklist (owner or admin)", api.checklists.conclude],
-    ["reopen", "unlock a concluded checklist (owner or admin)", api.checklists.reopen],
+  for (const [usage, description, lock] of [
+    ["conclude <key>", "lock the checklist (owner or admin)", api.checklists.conclude],
+    ["reopen <key>", "unlock a concluded checklist (owner or admin)", api.checklists.reopen],
   ] as const) {
-    defineRead(checklist.command(`${name} <key>`).description(description), {
-      run: (c, [key]) => c.call(ref, { key: key! }),
-      human: (view) => renderChecklist(view),
-    });
+    defineRead(checklist.command(usage).description(description), { run: (c, [key]) => c.call(lock, { key: key! }), human: (view) => renderChecklist(view) });
   }
 
   defineWatch(checklist.command("watch <key>").description("print the checklist again each time anyone changes it (Ctrl-C to stop)"), ([key]) => ({

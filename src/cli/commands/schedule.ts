@@ -82,15 +82,14 @@ export function registerScheduleCommands(program: Command): void {
     human: (all, _args, options) => renderSchedules(all, options.all),
   });
 
-  for (const [name, description, ref] of [
-    ["pause", "stop firing until resumed (times that pass meanwhile are skipped, not missed)", api.schedules.pause],
-    ["resume", "fire again from the next time on", api.schedules.resume],
-  ] as const) {
-    defineRead(schedule.command(`${name} <schedule>`).description(description), {
-      run: (c, [ref_]) => c.call(ref, { schedule: ref_! }),
-      human: (view) => describe(view),
-    });
-  }
+  defineRead(schedule.command("pause <schedule>").description("stop firing until resumed (times that pass meanwhile are skipped, not missed)"), {
+    run: (c, [ref]) => c.call(api.schedules.pause, { schedule: ref! }),
+    human: (view) => describe(view),
+  });
+  defineRead(schedule.command("resume <schedule>").description("fire again from the next time on"), {
+    run: (c, [ref]) => c.call(api.schedules.resume, { schedule: ref! }),
+    human: (view) => describe(view),
+  });
 
   defineRead(schedule.command("remove <schedule>").description("delete a schedule and its runs (its chat stays)"), {
     run: (c, [ref]) => c.call(api.schedules.remove, { schedule: ref! }),
