@@ -26,6 +26,8 @@ export interface OutputSpec<O, T> {
 }
 
 export interface ReadSpec<O, T> extends Omit<OutputSpec<O, T>, "run"> {
+  /** Usage checks that need no daemon: a mistake in the arguments should not start one. */
+  check?(args: string[], options: O & CommandOptions): void;
   run(connection: FleetConnection, args: string[], options: O & CommandOptions): Promise<T>;
 }
 
@@ -56,6 +58,7 @@ export function defineRead<O extends object, T>(cmd: Command, spec: ReadSpec<O, 
   return defineOutput<O, T>(cmd, {
     ...spec,
     run: async (args, options) => {
+      spec.check?.(args, options);
       const connection = await openDaemonConnection(options);
       try {
         return await spec.run(connection, args, options);

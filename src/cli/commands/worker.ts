@@ -125,8 +125,11 @@ export function registerWorkerCommands(program: Command): void {
       .option("--no-wait", "return once registered instead of waiting until it is ready"),
     {
       fields: { directory: "<directory>", opencodeBinary: "--opencode-bin" },
-      run: async (connection, [directory], options) => {
+      check: ([directory], options) => {
         if (options.machine && !directory!.startsWith("/")) throw new CliError("give an absolute directory for a worker on another machine", 2);
+        parseEnv(options.env, options.envFile);
+      },
+      run: async (connection, [directory], options) => {
         const env = parseEnv(options.env, options.envFile);
         const added = await connection.call(api.workers.add, {
           directory: options.machine ? directory! : resolve(directory!),
