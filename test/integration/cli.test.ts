@@ -8,16 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api } from "../../src/protocol/api/index.js";
 import { BIN, type CliResult, cleanupHomes, cliJson, createHome, runCli, startCli, twoUsers } from "../helpers/daemon.js";
-
-/** OSC 52 (writes the clipboard), OSC 0 (retitles the window), CSI (clears the screen) and a C1 CSI. */
-export const HOSTILE = "pwn\x1b]52;c;SGVsbG8=\x1b\\ \x1b]0;owned\x07 \x1b[2J \u009b31m end";
-/** What a terminal must never receive from outside text: C0 controls but newline and tab, DEL, C1. */
-export const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
-
-export function expectNoControls(result: CliResult): void {
-  expect(result.stdout).not.toMatch(CONTROL);
-  expect(result.stderr).not.toMatch(CONTROL);
-}
+import { expectNoControls, HOSTILE } from "../helpers/hostile.js";
 
 let home: string;
 let owner: FleetConnection;
