@@ -90,12 +90,15 @@ export function userNameOf(field: string, command: Command, fields: FieldNames =
   return argument ? `<${argument.name()}>` : undefined;
 }
 
-/** An `invalid_argument` from the daemon, told in the command's words (exit 2); other errors as they are. */
+/**
+ * An `invalid_argument` from the daemon is a usage error (exit 2). Where the message is the
+ * argument check's "<field>: <reason>", the field becomes what the user typed; a message a handler
+ * wrote for people already says what is wrong, and stays as it is.
+ */
 function asUsageError(err: unknown, command: Command, fields: FieldNames | undefined): unknown {
   if (!(err instanceof FleetError) || err.code !== "invalid_argument") return err;
   const field = typeof err.data?.field === "string" ? err.data.field : undefined;
   const name = field === undefined ? undefined : userNameOf(field, command, fields);
-  // The daemon's message is "<field>: <reason>"; the reason is what the user needs.
-  const reason = field !== undefined && err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
-  return new CliError(name ? `${name}: ${reason}` : reason, 2, { code: err.code, ...err.data });
+  const message = name && err.message.startsWith(`${field}: `) ? `${name}: ${err.message.slice(field!.length + 2)}` : err.message;
+  return new CliError(message, 2, { code: err.code, ...err.data });
 }

@@ -147,7 +147,7 @@ describe("text from others never reaches the terminal raw", () => {
   });
 
   it("an error that quotes text it was given shows it safely too", async () => {
-    const result = await runCli(home, ["discuss", "show", HOSTILE]);
+    const result = await runCli(home, ["present", "start", join(tmpdir(), `${HOSTILE}.md`)]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("^[]0;owned^G");
     expectNoControls(result);
