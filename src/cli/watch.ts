@@ -8,6 +8,7 @@ import type { ArgsOf, QueryRef, ResultOf } from "../protocol/api/index.js";
 import type { ErrorCode, FleetError } from "../protocol/errors.js";
 import type { Command } from "./commander.js";
 import { type FieldNames, runAction } from "./command.js";
+import { sanitize } from "../terminal/sanitize.js";
 import { print, printJsonLine, sanitizeValue, style } from "./output.js";
 import { type CommandOptions, notice, openDaemonConnection, stateDir } from "./session.js";
 
@@ -30,7 +31,8 @@ export async function watchLive(options: CommandOptions, start: (live: LiveWatch
   // Reconnects present the saved credential too: a restarted daemon still knows the session.
   const client = new FleetClient(connection, () => connectToDaemon({ home, autoStart: false, clientName: "ocfleet-cli", onNotice: notice }));
   const status = (line: string) => {
-    if (!options.json) process.stderr.write(`${line}\n`);
+    // Lines quote the daemon's errors, which quote names: sanitized like any outside text.
+    if (!options.json) process.stderr.write(`${sanitize(line)}\n`);
   };
   client.onStateChange((state) => {
     if (state.status === "reconnecting" && state.attempt === 0) status("ocfleet: lost the daemon; reconnecting…");

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api } from "../../src/protocol/api/index.js";
-import { BIN, type CliResult, cleanupHomes, cliJson, createHome, runCli, startCli, twoUsers } from "../helpers/daemon.js";
+import { BIN, type CliResult, cleanupHomes, cliJson, createHome, killDaemon, runCli, startCli, twoUsers } from "../helpers/daemon.js";
 import { expectNoControls, HOSTILE } from "../helpers/hostile.js";
 
 let home: string;
@@ -151,5 +151,22 @@ describe("text from others never reaches the terminal raw", () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("^[]0;owned^G");
     expectNoControls(result);
+  });
+});
+
+describe("a watch and a restarting daemon", () => {
+  it("keeps watching across a daemon killed and started again, and shows what changed after", async () => {
+    await cliJson(home, ["checklist", "add", "restart", "before"]);
+    const watch = startCli(home, ["checklist", "watch", "restart"]);
+    await watch.waitForOutput(/1\. \[ \] before/);
+    await killDaemon(home, "SIGKILL");
+    await watch.waitForOutput(/lost the daemon; reconnecting/);
+    await cliJson(home, ["checklist", "add", "restart", "after"]); // starts a new daemon
+    await watch.waitForOutput(/2\. \[ \] after/, 30_000);
+    watch.child.kill("SIGINT");
+    const result = await watch.done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("ocfleet: reconnected");
+    expect(result.stderr).not.toContain("went away");
   });
 });

@@ -9,6 +9,7 @@ import { isFleetError } from "../../protocol/errors.js";
 import { CliError, formatAge, formatDuration, formatTable, style } from "../output.js";
 import { notice, openDaemonConnection, stateDir, type CommandOptions } from "../session.js";
 import { defineOutput, defineRead } from "../command.js";
+import { sanitize } from "../../terminal/sanitize.js";
 
 interface LoginOptions extends CommandOptions {
   anonymous?: boolean;
@@ -46,7 +47,8 @@ function describeLevel(user: SignInResult["user"]): string {
 }
 
 async function runLogin(connection: FleetConnection, options: LoginOptions): Promise<SignInResult> {
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  // The flows quote what the identity provider sent (its URLs and codes): never raw to a terminal.
+  const say = (line: string) => process.stderr.write(`${sanitize(line)}\n`);
   if (options.anonymous) return connection.call(api.auth.loginAnonymous, {});
   if (options.code !== undefined) {
     const code = options.code === true ? await readSecretLine("login code: ") : options.code;
