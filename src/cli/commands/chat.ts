@@ -215,6 +215,10 @@ export function registerChatCommands(program: Command): void {
       .option("--reject", "dismiss the question instead"),
     {
       fields: { answers: "<answers>" },
+      check: (params, options: { reject?: boolean; custom: string[] }) => {
+        const given = (params as unknown as [string, string[]])[1];
+        if (!options.reject && given.length === 0 && options.custom.length === 0) throw new CliError("give an answer per question, or --reject", 2);
+      },
       run: async (connection, params, options: { reject?: boolean; custom: string[] }) => {
         // commander hands a variadic argument over as one array.
         const [request, given] = params as unknown as [string, string[]];
@@ -225,7 +229,6 @@ export function registerChatCommands(program: Command): void {
             .map((s) => s.trim())
             .filter(Boolean),
         );
-        if (choices.length === 0 && options.custom.length === 0) throw new CliError("give an answer per question, or --reject", 2);
         const pending = await connection.call(api.chat.pending, {});
         checkChoices(
           pending.find((r) => r.id === request),
