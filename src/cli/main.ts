@@ -36,7 +36,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .exitOverride();
   const word = argv.find((arg) => !arg.startsWith("-"));
   const own = GROUPS.filter((group) => word !== undefined && group.words.includes(word));
-  const registrars = await Promise.all((own.length > 0 ? own : GROUPS).map((group) => group.load()));
+  // `ocfleet --version` needs no command; help and unknown words need them all.
+  const versionOnly = word === undefined && argv.some((arg) => arg === "-V" || arg === "--version");
+  const registrars = await Promise.all((own.length > 0 ? own : versionOnly ? [] : GROUPS).map((group) => group.load()));
   for (const register of registrars) register(program);
   return program;
 }
