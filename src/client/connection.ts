@@ -215,7 +215,9 @@ export class FleetConnection {
     if (this.closedWith) return;
     this.closedWith = this.closedByUs
       ? new FleetError("unavailable", "the connection to the daemon was closed", { code })
-      : new FleetError("unavailable", `the daemon went away (connection closed: ${code}${reason ? ` ${reason}` : ""})`, { code });
+      : new FleetError("unavailable", `the daemon went away (connection closed: ${code}${reason ? ` ${reason}` : ""}); see why with: ocfleet daemon logs`, {
+          code,
+        });
     for (const call of this.pending.values()) {
       clearTimeout(call.timer);
       call.reject(this.closedWith);
