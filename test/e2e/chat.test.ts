@@ -246,7 +246,7 @@ describe("chat on a real OpenCode", () => {
     const chatId = await newChat(worker);
     const result = await runCli(home, ["chat", "send", chatId, "please fail with 400", "--wait"]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/error: .*bad request \(as asked\)/);
+    expect(result.stderr).toMatch(/── ✗ .*bad request \(as asked\) · fake\/fake-model/); // the footer the TUI shows too
     const [, reply] = await client.call(api.chat.messages, { chat: chatId });
     expect(reply).toMatchObject({ status: "error", error: { message: expect.stringContaining("bad request (as asked)") } });
   });

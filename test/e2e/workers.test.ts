@@ -90,16 +90,17 @@ describe("workers on a real OpenCode", () => {
 
   it("refuses a missing directory, a file, or a directory that already has a worker, writing nothing", async () => {
     const file = join(sandbox.root, "alpha.env");
-    const cases: Array<[string[], RegExp]> = [
-      [["worker", "add", join(sandbox.root, "nope")], /does not exist/],
-      [["worker", "add", file], /is a file, not a directory/],
-      [["worker", "add", alpha.directory], /worker 'alpha' already serves/],
-      [["worker", "add", sandbox.project("other"), "--name", "alpha"], /a worker named 'alpha' exists already/],
-      [["worker", "add", sandbox.project("bad-env"), "--env", "1BAD=x"], /'1BAD' is not a valid environment variable name/],
+    // An argument that cannot be right is a usage error (2); one that clashes with what exists is not (1).
+    const cases: Array<[string[], RegExp, number]> = [
+      [["worker", "add", join(sandbox.root, "nope")], /does not exist/, 1],
+      [["worker", "add", file], /is a file, not a directory/, 2],
+      [["worker", "add", alpha.directory], /worker 'alpha' already serves/, 1],
+      [["worker", "add", sandbox.project("other"), "--name", "alpha"], /a worker named 'alpha' exists already/, 1],
+      [["worker", "add", sandbox.project("bad-env"), "--env", "1BAD=x"], /^ocfleet: --env: '1BAD' is not a valid environment variable name/, 2],
     ];
-    for (const [args, message] of cases) {
+    for (const [args, message, code] of cases) {
       const result = await runCli(home, args);
-      expect(result.code, args.join(" ")).toBe(1);
+      expect(result.code, args.join(" ")).toBe(code);
       expect(result.stderr).toMatch(message);
     }
     expect((await cliJson(home, ["worker", "list"])).map((w: WorkerView) => w.name)).toEqual(["alpha"]);
