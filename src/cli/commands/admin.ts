@@ -12,7 +12,15 @@ function renderUsers(users: AdminUserView[]): string {
   if (users.length === 0) return style.dim("no users match");
   return formatTable([
     ["ID", "NAME", "LEVEL", "KIND", "EMAIL", "SESSIONS", "LAST SEEN"].map(style.dim),
-    ...users.map((u) => [u.id, u.name, u.level, userKind(u), u.email ?? "", String(u.activeSessions), u.lastSeenAt ? formatAge(u.lastSeenAt) : "never"]),
+    ...users.map((u) => [
+      u.id,
+      u.disabled ? `${u.name} ${style.red("(disabled)")}` : u.name,
+      u.level,
+      userKind(u),
+      u.email ?? "",
+      String(u.activeSessions),
+      u.lastSeenAt ? formatAge(u.lastSeenAt) : "never",
+    ]),
   ]);
 }
 
@@ -82,6 +90,23 @@ export function registerAdminCommands(program: Command): void {
       human: (updated) => `${updated.name} is now ${updated.level}`,
     },
   );
+
+  defineRead<{ reason?: string }, AdminUserView>(
+    users
+      .command("disable <user>")
+      .description("sign a user out everywhere and refuse every way of signing in; their schedules record skipped runs (audited)")
+      .option("--reason <text>", "why, shown to them when they try to sign in"),
+    {
+      fields: { reason: "--reason" },
+      run: (c, [user], options) => c.call(api.admin.disableUser, { user: user!, ...(options.reason ? { reason: options.reason } : {}) }),
+      human: (updated) => `${updated.name} is disabled; their sessions are revoked (enable again with: ocfleet admin users enable ${updated.name})`,
+    },
+  );
+
+  defineRead(users.command("enable <user>").description("let a disabled user sign in again (audited)"), {
+    run: (c, [user]) => c.call(api.admin.enableUser, { user: user! }),
+    human: (updated) => `${updated.name} may sign in again`,
+  });
 
   const google = admin.command("google").description("Google sign-in: set up, show, enable, disable");
 
