@@ -7,6 +7,24 @@ import { defineRead, runAction } from "../command.js";
 import type { CommandOptions } from "../session.js";
 import { describeRequest, TranscriptPrinter } from "../transcript.js";
 import { watchLive } from "../watch.js";
+import { startProgress } from "../progress.js";
+
+/**
+ * chat.send, which waits for a worker that is still starting: on a terminal, say so while it does
+ * (the daemon waits; the worker's state says why the reply has not begun).
+ */
+async function sendSayingWhy(connection: FleetConnection, chat: ChatView, args: { chat: string; text: string; model?: string }, options: CommandOptions) {
+  const progress = startProgress(!options.json);
+  try {
+    if (!chat.workerRemoved) {
+      const worker = await connection.call(api.workers.get, { worker: chat.workerId }).catch(() => null);
+      if (worker && (worker.runState === "starting" || worker.runState === "offline")) progress.update(`waiting for worker ${worker.name} to start…`);
+    }
+    return await connection.call(api.chat.send, args);
+  } finally {
+    progress.stop();
+  }
+}
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new CliError("reading the message from stdin ('-'), but stdin is a terminal; pipe text in", 2);
@@ -104,7 +122,7 @@ export function registerChatCommands(program: Command): void {
       run: async (connection, [chatRef, textArg], options: SendOptions & CommandOptions) => {
         const text = textArg === "-" ? await readStdin() : textArg!;
         const view = await connection.call(api.chat.get, { chat: chatRef! });
-        const { messageId } = await connection.call(api.chat.send, { chat: view.id, text, ...(options.model ? { model: options.model } : {}) });
+        const { messageId } = await sendSayingWhy(connection, view, { chat: view.id, text, ...(options.model ? { model: options.model } : {}) }, options);
         if (!options.wait) return { sent: { chatId: view.id, messageId }, reply: undefined };
         const printer = options.json
           ? null
