@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // Launcher: check the Node.js version, then hand over to the compiled CLI.
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 20) {

@@ -30,12 +30,16 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("ocfleet")
     .description("Run and steer OpenCode coding agents on all your machines")
-    .version(PACKAGE_VERSION, "-V, --version-number", "print the version number")
+    .version(PACKAGE_VERSION, "-V, --version", "print the version number")
+    // Also before the command word (`ocfleet --json worker list`); each command reads it with its own.
+    .option("--json", "print JSON (every command that reads takes it)")
     .showSuggestionAfterError(true)
     .exitOverride();
   const word = argv.find((arg) => !arg.startsWith("-"));
   const own = GROUPS.filter((group) => word !== undefined && group.words.includes(word));
-  const registrars = await Promise.all((own.length > 0 ? own : GROUPS).map((group) => group.load()));
+  // `ocfleet --version` needs no command; help and unknown words need them all.
+  const versionOnly = word === undefined && argv.some((arg) => arg === "-V" || arg === "--version");
+  const registrars = await Promise.all((own.length > 0 ? own : versionOnly ? [] : GROUPS).map((group) => group.load()));
   for (const register of registrars) register(program);
   return program;
 }

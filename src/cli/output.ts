@@ -1,5 +1,6 @@
 // Printing for people and for scripts: colors when they help, JSON when asked, one-line errors.
 import { FleetError } from "../protocol/errors.js";
+import { sanitize } from "../terminal/sanitize.js";
 
 const colorEnabled = (() => {
   if (process.env.NO_COLOR) return false;
@@ -27,30 +28,55 @@ export function printJsonLine(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + "\n");
 }
 
+/** A hint for people (what to run next): stderr, so stdout carries only the result a script captures. */
+export function hint(text: string): void {
+  process.stderr.write(`${style.dim(text)}\n`);
+}
+
 export function print(text = ""): void {
   process.stdout.write(text + "\n");
 }
 
-/** An error the user caused or can fix, with the exit code to use. */
+/** An error the user caused or can fix, with the exit code to use; `data` goes into --json output. */
 export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
+    readonly data?: Record<string, unknown>,
   ) {
     super(message);
   }
+}
+
+/**
+ * A value whose strings are safe to print: every string in it, however deep, through `sanitize`.
+ * Human views are drawn from this, so no renderer has to remember; --json prints the original.
+ */
+export function sanitizeValue<T>(value: T): T {
+  if (typeof value === "string") return sanitize(value) as T;
+  if (Array.isArray(value)) return value.map(sanitizeValue) as T;
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = sanitizeValue(inner);
+    return out as T;
+  }
+  return value;
 }
 
 /** Prints an error as one clear line (or a JSON object) and returns the exit code. */
 export function reportError(err: unknown, json: boolean): number {
   const code = err instanceof FleetError ? err.code : err instanceof CliError ? "cli_error" : "internal";
   const message = err instanceof Error ? err.message : String(err);
-  if (json) printJsonLine({ error: { code, message } });
-  process.stderr.write(`ocfleet: ${message}\n`);
+  const data = err instanceof CliError ? err.data : err instanceof FleetError ? err.data : undefined;
+  if (json) printJsonLine({ error: { code, message, ...data } });
+  // Messages quote what users and models wrote (names, titles): never raw to a terminal.
+  process.stderr.write(`ocfleet: ${sanitize(message)}\n`);
   if (!(err instanceof FleetError) && !(err instanceof CliError) && process.env.OCFLEET_DEBUG === "1" && err instanceof Error) {
     process.stderr.write(`${err.stack}\n`);
   }
-  return err instanceof CliError ? err.exitCode : 1;
+  if (err instanceof CliError) return err.exitCode;
+  // An argument the daemon refused is a usage error, wherever it was not put in the user's words.
+  return err instanceof FleetError && err.code === "invalid_argument" ? 2 : 1;
 }
 
 export function formatDuration(ms: number): string {
@@ -80,8 +106,9 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-/** Pads columns to a table; the last column is not padded. */
-export function formatTable(rows: string[][]): string {
+/** Pads columns to a table; the last column is not padded. A cell stays on its row (⏎ for a newline). */
+export function formatTable(input: string[][]): string {
+  const rows = input.map((row) => row.map((cell) => cell.replace(/\r?\n/g, "⏎").replace(/\t/g, " ")));
   // eslint-disable-next-line no-control-regex
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
   const widths: number[] = [];

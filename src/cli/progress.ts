@@ -1,4 +1,6 @@
 // A spinner on stderr for long waits; silent when stderr is not a terminal or output is JSON.
+import { sanitizeInline } from "../terminal/sanitize.js";
+
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 export interface Progress {
@@ -14,7 +16,8 @@ export function startProgress(enabled: boolean): Progress {
   const draw = () => process.stderr.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${message}`);
   return {
     update(next) {
-      message = next;
+      // Messages name workers and quote their reasons: outside text, kept to one line.
+      message = sanitizeInline(next);
       if (!timer) {
         // Only show a spinner for waits a person would notice.
         timer = setInterval(draw, 80);

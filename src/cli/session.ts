@@ -2,11 +2,11 @@
 // run, close, and turn any error into one line and an exit code.
 import { connectToDaemon, type DaemonConnectOptions } from "../client/daemon.js";
 import type { FleetConnection } from "../client/connection.js";
-import { FleetClient } from "../client/client.js";
 import { selectedHub } from "../client/hubs.js";
 import { resolveStateDir } from "../protocol/statefile.js";
 import { reportError } from "./output.js";
 import { startProgress } from "./progress.js";
+import { sanitize } from "../terminal/sanitize.js";
 
 export interface CommandOptions {
   json?: boolean;
@@ -39,7 +39,7 @@ export async function withDaemon(options: CommandOptions, body: (connection: Fle
 
 /** Notes for the user that are not the command's output (stderr, so --json stays clean). */
 export function notice(message: string): void {
-  process.stderr.write(`ocfleet: ${message}\n`);
+  process.stderr.write(`ocfleet: ${sanitize(message)}\n`);
 }
 
 /** Connects, starting the daemon if needed and (by default) signing in as described in client/daemon.ts. */
@@ -68,33 +68,4 @@ export async function openDaemonConnection(options: CommandOptions, signIn: Daem
     clearTimeout(delayed);
     progress.stop();
   }
-}
-
-/**
- * For watch commands: a client that reconnects when the daemon restarts. Resolves when the user
- * interrupts (Ctrl-C) or `until` settles.
- */
-export async function watchWithDaemon(options: CommandOptions, body: (client: FleetClient, onStatus: (line: string) => void) => void): Promise<void> {
-  await runCommand(options, async () => {
-    const home = stateDir();
-    const connection = await openDaemonConnection(options);
-    // Reconnects present the saved credential too: a restarted daemon still knows the session.
-    const client = new FleetClient(connection, () =>
-      selectedHub() ? openDaemonConnection(options) : connectToDaemon({ home, autoStart: false, clientName: "ocfleet-cli", onNotice: notice }),
-    );
-    const status = (line: string) => {
-      if (!options.json) process.stderr.write(`${line}\n`);
-    };
-    client.onStateChange((state) => {
-      if (state.status === "reconnecting" && state.attempt === 0) status("ocfleet: lost the daemon; reconnecting…");
-      if (state.status === "open") status("ocfleet: reconnected");
-    });
-    body(client, status);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
-    client.close();
-  });
 }

@@ -1,7 +1,10 @@
 // Printing chats as text that grows: a transcript printer that, given the messages and the
 // streaming reply as they change, prints only what is new, so output never repeats or skips.
+// Everything it prints from a chat (replies, reasoning, tools, questions) is sanitized here.
 import type { ChatView, MessageView, PartView, RequestView } from "../protocol/api/index.js";
-import { formatDuration, style } from "./output.js";
+import { formatReplyFooter } from "../terminal/format.js";
+import { sanitize } from "../terminal/sanitize.js";
+import { sanitizeValue, style } from "./output.js";
 
 type Write = (text: string) => void;
 
@@ -26,7 +29,9 @@ export interface PrinterOptions {
 
 const time = (at: number) => new Date(at).toLocaleTimeString();
 
-export function describeRequest(request: RequestView): string {
+/** One line about a request, from a sanitized view (sanitized here when it is not). */
+export function describeRequest(raw: RequestView): string {
+  const request = sanitizeValue(raw);
   if (request.kind === "permission" && request.permission) {
     const what = request.permission.detail ?? request.permission.patterns.join(", ");
     return `permission for ${request.permission.name}${what ? `: ${what}` : ""} — answer: ocfleet chat permit ${request.id} once|always|reject`;
@@ -38,16 +43,9 @@ export function describeRequest(request: RequestView): string {
 }
 
 export function footerFor(message: MessageView): string {
-  const bits: string[] = [];
-  if (message.status === "completed") bits.push("done");
-  else if (message.status === "error") bits.push(style.red(`error: ${message.error?.message ?? "unknown"}`));
-  else if (message.status === "aborted") bits.push(style.yellow("stopped"));
-  else if (message.status === "interrupted") bits.push(style.yellow(`interrupted: ${message.error?.message ?? ""}`));
-  if (message.model) bits.push(message.model);
-  if (message.tokens) bits.push(`${message.tokens.input} in / ${message.tokens.output} out tokens`);
-  if (message.cost !== null) bits.push(`$${message.cost.toFixed(4)}`);
-  if (message.completedAt) bits.push(formatDuration(message.completedAt - message.createdAt).replace(/^0s$/, "<1s"));
-  return style.dim(`── ${bits.join(" · ")} ──`);
+  const footer = formatReplyFooter(message);
+  const paint = footer.tone === "red" ? style.red : footer.tone === "yellow" ? style.yellow : style.dim;
+  return paint(`── ${footer.text} ──`);
 }
 
 export class TranscriptPrinter {
@@ -65,12 +63,13 @@ export class TranscriptPrinter {
     for (const message of all) {
       if (this.options.replyTo && message.replyTo !== this.options.replyTo) continue;
       if (!this.options.headers && message.role === "user") continue;
-      this.printMessage(message);
+      this.printMessage(message, sanitizeValue(message));
     }
   }
 
   /** Retry states and pending requests, each printed once. */
-  notice(chat: ChatView): void {
+  notice(raw: ChatView): void {
+    const chat = sanitizeValue(raw);
     if (chat.retry)
       this.noticeOnce(
         `retry ${chat.retry.attempt}`,
@@ -101,7 +100,8 @@ export class TranscriptPrinter {
     this.openLine = false;
   }
 
-  private printMessage(message: MessageView): void {
+  /** `raw` measures how much text is printed (sanitizing may change lengths); `message` is what is shown. */
+  private printMessage(raw: MessageView, message: MessageView): void {
     let state = this.printed.get(message.id);
     if (!state) this.printed.set(message.id, (state = { header: false, footer: false, parts: new Map() }));
     if (state.footer) return;
@@ -113,7 +113,7 @@ export class TranscriptPrinter {
     }
     state.header = true;
     const done = message.status !== "streaming";
-    message.parts.forEach((part, i) => this.printPart(state!, part, done || i < message.parts.length - 1));
+    message.parts.forEach((part, i) => this.printPart(state!, part, raw.parts[i]!, done || i < message.parts.length - 1));
     if (done) {
       this.endLine();
       if (message.role === "assistant") this.aside(`${footerFor(message)}\n`);
@@ -121,7 +121,7 @@ export class TranscriptPrinter {
     }
   }
 
-  private printPart(state: PrintedMessage, part: PartView, complete: boolean): void {
+  private printPart(state: PrintedMessage, part: PartView, rawPart: PartView, complete: boolean): void {
     let printed = state.parts.get(part.id);
     if (!printed) state.parts.set(part.id, (printed = { textLength: 0, started: false, finished: false }));
     if (printed.finished) return;
@@ -134,11 +134,13 @@ export class TranscriptPrinter {
         }
         return;
       case "text": {
-        const fresh = part.text.slice(printed.textLength);
+        // Sliced from the raw text and sanitized after, so a CR and its LF in two deltas stay one newline.
+        const text = rawPart.kind === "text" ? rawPart.text : part.text;
+        const fresh = text.slice(printed.textLength);
         if (fresh) {
-          this.options.out(fresh);
-          this.openLine = !part.text.endsWith("\n");
-          printed.textLength = part.text.length;
+          this.options.out(sanitize(fresh));
+          this.openLine = !text.endsWith("\n");
+          printed.textLength = text.length;
         }
         if (complete) {
           this.endLine();

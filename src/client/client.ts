@@ -60,7 +60,7 @@ export class FleetClient {
   subscribe<M extends QueryRef>(ref: M, args: ArgsOf<M>, handlers: SubscriptionHandlers<ResultOf<M>>): Subscription {
     const live: LiveSubscription = { ref, args, handlers: handlers as SubscriptionHandlers<unknown>, current: undefined };
     this.subscriptions.add(live);
-    if (this.state.status === "open") live.current = this.connection.subscribe(ref, args, handlers);
+    if (this.state.status === "open") live.current = this.subscribeOn(this.connection, live);
     return {
       unsubscribe: () => {
         this.subscriptions.delete(live);
@@ -96,6 +96,16 @@ export class FleetClient {
     this.connection.close();
   }
 
+  /** Subscribes on one connection; its closing is not an error here, since this client reconnects. */
+  private subscribeOn(connection: FleetConnection, live: LiveSubscription): Subscription {
+    return connection.subscribe(live.ref as QueryRef, live.args as never, {
+      onValue: (value) => live.handlers.onValue(value),
+      onError: (error) => {
+        if (connection.isOpen) live.handlers.onError?.(error);
+      },
+    });
+  }
+
   private setState(state: ConnectionState): void {
     this.state = state;
     for (const listener of this.stateListeners) listener(state);
@@ -124,7 +134,7 @@ export class FleetClient {
       this.connection = connection;
       this.watch(connection);
       this.setState({ status: "open", attempt: 0 });
-      for (const live of this.subscriptions) live.current = connection.subscribe(live.ref, live.args, live.handlers);
+      for (const live of this.subscriptions) live.current = this.subscribeOn(connection, live);
     } catch (err) {
       if (this.state.status !== "reconnecting") return;
       const message = err instanceof Error ? err.message : String(err);

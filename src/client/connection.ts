@@ -58,6 +58,8 @@ export class FleetConnection {
   private readonly subscriptions = new Map<number, ActiveSubscription>();
   private readonly closeListeners = new Set<(reason: FleetError) => void>();
   private closedWith: FleetError | undefined;
+  /** Set by close(): our own ending is not news to our subscribers. */
+  private closedByUs = false;
 
   private constructor(
     private readonly ws: ClientSocket,
@@ -172,8 +174,9 @@ export class FleetConnection {
     return () => this.closeListeners.delete(listener);
   }
 
-  /** Closes at once; pending calls fail with `unavailable`. */
+  /** Closes at once; pending calls fail with `unavailable`, subscriptions simply end. */
   close(): void {
+    this.closedByUs = true;
     this.ws.terminate();
     this.closed(1000, "closed by client");
   }
@@ -233,12 +236,20 @@ export class FleetConnection {
 
   private closed(code: number, reason: string): void {
     if (this.closedWith) return;
-    this.closedWith = new FleetError("unavailable", `connection to the daemon closed (${code}${reason ? ` ${reason}` : ""})`, { code });
+    this.closedWith = this.closedByUs
+      ? new FleetError("unavailable", "the connection to the daemon was closed", { code })
+      : new FleetError("unavailable", `the daemon went away (connection closed: ${code}${reason ? ` ${reason}` : ""}); see why with: ocfleet daemon logs`, {
+          code,
+        });
     for (const call of this.pending.values()) {
       clearTimeout(call.timer);
       call.reject(this.closedWith);
     }
     this.pending.clear();
+    // A subscription ends with the connection: every subscriber hears why, so none waits forever.
+    const subscriptions = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    if (!this.closedByUs) for (const sub of subscriptions) sub.handlers.onError?.(this.closedWith);
     for (const listener of this.closeListeners) listener(this.closedWith);
   }
 }

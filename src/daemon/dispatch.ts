@@ -240,5 +240,6 @@ function validate(def: FunctionDef, rawArgs: unknown): unknown {
     return { field: path.length > 0 ? path.map(String).join(".") : "(arguments)", message: issue.message };
   });
   const first = issues[0]!;
-  throw new FleetError("invalid_argument", `${def.name}: ${first.field}: ${first.message}`, { field: first.field, issues });
+  // The message is for people (the field and what is wrong); the method stays in the data, for --json and logs.
+  throw new FleetError("invalid_argument", `${first.field}: ${first.message}`, { method: def.name, field: first.field, issues });
 }

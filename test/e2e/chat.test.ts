@@ -201,6 +201,8 @@ describe("chat on a real OpenCode", () => {
     await bob.call(api.auth.loginAnonymous, {});
     const eve = await connectWithSession(home);
     await eve.call(api.auth.loginAnonymous, {});
+    // Bob may chat on the admin's worker only once it is shared (model/workerAccess.ts); eve may too.
+    await client.call(api.workers.share, { worker: "main", everyone: true });
     const chatId = (await bob.call(api.chat.create, { worker: "main" })).id;
     const { messageId } = await bob.call(api.chat.send, { chat: chatId, text: "bob's private words" });
     await waitForReply(chatId, messageId); // the admin (this test's client) may read it
@@ -221,6 +223,7 @@ describe("chat on a real OpenCode", () => {
     expect((await bob.call(api.chat.messages, { chat: chatId })).map((m) => m.role)).toEqual(["user", "assistant"]);
     expect((await client.call(api.chat.list, { all: true })).map((c) => c.id)).toContain(chatId);
     expect((await client.call(api.chat.list, {})).map((c) => c.id)).not.toContain(chatId); // by default: your own
+    await client.call(api.workers.unshare, { worker: "main" });
     bob.close();
     eve.close();
   });
@@ -243,7 +246,7 @@ describe("chat on a real OpenCode", () => {
     const chatId = await newChat(worker);
     const result = await runCli(home, ["chat", "send", chatId, "please fail with 400", "--wait"]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/error: .*bad request \(as asked\)/);
+    expect(result.stderr).toMatch(/── ✗ .*bad request \(as asked\) · fake\/fake-model/); // the footer the TUI shows too
     const [, reply] = await client.call(api.chat.messages, { chat: chatId });
     expect(reply).toMatchObject({ status: "error", error: { message: expect.stringContaining("bad request (as asked)") } });
   });

@@ -71,7 +71,8 @@ describe("attendance between two users", () => {
     await expect(plain.call(api.attendance.mark, { key: "  " })).rejects.toMatchObject({ code: "invalid_argument", data: { field: "key" } });
     await expect(plain.call(api.attendance.mark, { key: "x", status: "late" as never })).rejects.toMatchObject({
       code: "invalid_argument",
-      message: "attendance.mark: status: must be present, absent or remote",
+      message: "status: must be present, absent or remote",
+      data: { method: "attendance.mark", field: "status" },
     });
     await expect(plain.call(api.attendance.remove, { key: "nope" })).rejects.toMatchObject({
       code: "not_found",

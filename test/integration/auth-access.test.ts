@@ -157,8 +157,6 @@ describe("the Google client secret", () => {
       await idle("scan");
       await record("workers.list", admin.call(api.workers.list, {}));
       await record("workers.get", admin.call(api.workers.get, { worker: "scan" }));
-      await record("workers.share", admin.call(api.workers.share, { worker: "scan", everyone: true }));
-      await record("workers.unshare", admin.call(api.workers.unshare, { worker: "scan", everyone: true }));
       await record("workerModels.list", admin.call(api.workerModels.list, { worker: "scan" }));
       await record("machines.list", admin.call(api.machines.list, {}));
       await record("workers.readLog", admin.call(api.workers.readLog, { worker: "scan" }));
@@ -189,6 +187,8 @@ describe("the Google client secret", () => {
       await record("chat.list", admin.call(api.chat.list, {}));
       await record("chat.rename", admin.call(api.chat.rename, { chat: chatId, title: "scanned" }));
       await record("chat.archive", admin.call(api.chat.archive, { chat: chatId }));
+      await record("workers.share", admin.call(api.workers.share, { worker: "scan", everyone: true }));
+      await record("workers.unshare", admin.call(api.workers.unshare, { worker: "scan" }));
       await record("workers.stop", admin.call(api.workers.stop, { worker: "scan" }));
       await record("workers.start", admin.call(api.workers.start, { worker: "scan" }));
       await idle("scan");

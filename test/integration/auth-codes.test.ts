@@ -86,8 +86,9 @@ describe("login codes (ocfleet auth code, ocfleet login --code)", () => {
   });
 
   it("works from the CLI: ocfleet auth code on one side, ocfleet login --code (from stdin) on the other", async () => {
-    const grant = await cliJson(home, ["auth", "code"]);
     const owner = await cliJson(home, ["whoami"]);
+    // The code lives 1.5 s here: as few commands as possible between issuing and using it.
+    const grant = await cliJson(home, ["auth", "code"]);
     await cliJson(home, ["login", "--anonymous"]);
     const login = await runCli(home, ["login", "--code"], { stdin: `${grant.code}\n` });
     expect(login.code, login.stderr).toBe(0);

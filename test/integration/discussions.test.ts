@@ -75,7 +75,8 @@ describe("discussions between two users", () => {
     await plain.call(api.discussions.open, { key: "empty" });
     await expect(plain.call(api.discussions.post, { key: "empty", text: "   " })).rejects.toMatchObject({
       code: "invalid_argument",
-      message: "discussions.post: text: must not be empty",
+      message: "text: must not be empty",
+      data: { method: "discussions.post", field: "text" },
     });
     await expect(plain.call(api.discussions.conclude, { key: "empty", conclusion: "x", tags: ["decree" as never] })).rejects.toMatchObject({
       code: "invalid_argument",

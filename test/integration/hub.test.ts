@@ -185,7 +185,7 @@ describe("machines joining a hub", () => {
   it("refuses a malformed invite with a message that says what to do", async () => {
     const home = createHome("ocf-agent-");
     const result = await runCli(home, ["machine", "join", "not-a-token"]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2); // a usage error: the argument is wrong
     expect(result.stderr).toMatch(/not an ocfleet invite/);
     expect(FleetError).toBeDefined();
   });
@@ -207,7 +207,7 @@ describe("a remote client of the hub", () => {
     const otherHub = createHome("ocf-hub-");
     const other = await enableHub(otherHub);
     const wrong = await runCli(client, ["login", "--hub", url, "--code", await code(), "--fingerprint", other.fingerprint!]);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code, wrong.stderr).toBe(1);
     expect(wrong.stderr).toMatch(/not the one pinned/);
 
     // Declining the prompt trusts nothing; accepting it pins the fingerprint shown.

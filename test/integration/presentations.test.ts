@@ -210,7 +210,7 @@ describe("ocfleet present", () => {
     expect((await runCli(home, ["present", "next"])).stdout).toBe("slide 2/3: How\n");
     const shown = await runCli(home, ["present", "show", "--json"]);
     expect(JSON.parse(shown.stdout).slide).toBe("## How\n\n```yaml\n---\nkey: value\n```"); // a --- inside a code fence does not split
-    expect(await runCli(home, ["present", "goto", "7"])).toMatchObject({ code: 1, stderr: "ocfleet: slide 7 is out of range: 'Why' has 3 slides\n" });
+    expect(await runCli(home, ["present", "goto", "7"])).toMatchObject({ code: 2, stderr: "ocfleet: slide 7 is out of range: 'Why' has 3 slides\n" });
     expect((await runCli(home, ["present", "stop"])).stdout).toBe("stopped 'Why'\n");
 
     const notMarkdown = join(home, "talk.txt");

@@ -14,8 +14,8 @@ let plainName: string;
 beforeAll(async () => {
   home = createHome();
   await cliJson(home, ["worker", "add", home, "--name", "w", "--opencode-bin", "/nonexistent/opencode", "--no-wait"]);
-  // Shared, so the other users of these tests may schedule prompts on it.
-  await cliJson(home, ["worker", "share", "w", "--everyone"]);
+  // The plain user schedules on it too, so the owner shares it (a worker is its owner's until shared).
+  await cliJson(home, ["worker", "share", "w", "--everyone", "--json"]);
   ({ owner, plain, plainName } = await twoUsers(home));
 });
 afterAll(async () => {
@@ -25,19 +25,25 @@ afterAll(async () => {
 });
 
 describe("ocfleet schedule", () => {
-  it("rejects an invalid cron expression or time zone with croner's message, and writes nothing", async () => {
+  it("rejects an invalid cron expression or time zone as a usage error naming the flag, with croner's reason, and writes nothing", async () => {
+    const example = '; e.g. "0 9 * * 1-5" (minute hour day month weekday)';
     const badCron = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "61 * * * *", "--prompt", "hi"]);
-    expect(badCron).toMatchObject({ code: 1, stderr: "ocfleet: schedules.add: cron: CronPattern: Invalid value for minute: 61\n" });
-    const fields = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "* * *", "--prompt", "hi"]);
-    expect(fields.stderr).toBe(
-      "ocfleet: schedules.add: cron: CronPattern: invalid configuration format ('* * *'), exactly five, six, or seven space separated parts are required.\n",
-    );
+    expect(badCron).toMatchObject({ code: 2, stderr: `ocfleet: --cron: not a cron expression: Invalid value for minute: 61${example}\n` });
+    const fields = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "every minute", "--prompt", "hi"]);
+    expect(fields).toMatchObject({
+      code: 2,
+      stderr: `ocfleet: --cron: not a cron expression: invalid configuration format ('every minute'), exactly five, six, or seven space separated parts are required${example}\n`,
+    });
     const badZone = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "0 9 * * *", "--tz", "Mars/Olympus", "--prompt", "hi"]);
-    expect(badZone.stderr).toBe(
-      "ocfleet: schedules.add: timezone: toTZ: Invalid timezone 'Mars/Olympus' or date. Please provide a valid IANA timezone (e.g., 'America/New_York', 'Europe/Stockholm').\n",
-    );
+    expect(badZone).toMatchObject({
+      code: 2,
+      stderr: "ocfleet: --tz: Invalid timezone 'Mars/Olympus' or date. Please provide a valid IANA timezone (e.g., 'America/New_York', 'Europe/Stockholm').\n",
+    });
     const never = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "0 9 31 2 *", "--prompt", "hi"]);
-    expect(never.stderr).toBe("ocfleet: schedules.add: cron: '0 9 31 2 *' never matches a date from now on\n");
+    expect(never.stderr).toBe("ocfleet: --cron: '0 9 31 2 *' never matches a date from now on\n");
+    // Scripts still get the wire method and field.
+    const json = await runCli(home, ["schedule", "add", "--worker", "w", "--cron", "61 * * * *", "--prompt", "hi", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: "invalid_argument", method: "schedules.add", field: "cron" } });
     await expect(owner.call(api.schedules.add, { worker: "w", cron: "0 9 * * *", prompt: "  " })).rejects.toMatchObject({
       code: "invalid_argument",
       data: { field: "prompt" },

@@ -1,8 +1,8 @@
 // ocfleet admin users|google|desk|audit|jobs: what system_admins do. The daemon refuses everyone else.
 import type { Command } from "commander";
 import { api, type AdminUserView, type AuditEntry, type GoogleConfigView, type JobStatusView } from "../../protocol/api/index.js";
-import { CliError, formatAge, formatDuration, formatTable, print, printJson, style } from "../output.js";
-import { withDaemon, type CommandOptions } from "../session.js";
+import { CliError, formatAge, formatDuration, formatTable, style } from "../output.js";
+import { defineRead } from "../command.js";
 
 function userKind(user: AdminUserView): string {
   return [user.isOwner ? "owner" : null, user.anonymous ? "anonymous" : user.identities.map((i) => i.provider).join("+")].filter(Boolean).join(", ");
@@ -12,7 +12,15 @@ function renderUsers(users: AdminUserView[]): string {
   if (users.length === 0) return style.dim("no users match");
   return formatTable([
     ["ID", "NAME", "LEVEL", "KIND", "EMAIL", "SESSIONS", "LAST SEEN"].map(style.dim),
-    ...users.map((u) => [u.id, u.name, u.level, userKind(u), u.email ?? "", String(u.activeSessions), u.lastSeenAt ? formatAge(u.lastSeenAt) : "never"]),
+    ...users.map((u) => [
+      u.id,
+      u.disabled ? `${u.name} ${style.red("(disabled)")}` : u.name,
+      u.level,
+      userKind(u),
+      u.email ?? "",
+      String(u.activeSessions),
+      u.lastSeenAt ? formatAge(u.lastSeenAt) : "never",
+    ]),
   ]);
 }
 
@@ -66,147 +74,107 @@ async function readSecretArg(value: string | undefined): Promise<string | undefi
 export function registerAdminCommands(program: Command): void {
   const admin = program.command("admin").description("for admins: users and access levels, Google sign-in, service desk, audit log");
 
-  const users = admin
-    .command("users")
-    .description("list users; `set-level` changes one's access level")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        const all = await connection.call(api.admin.users, {});
-        if (options.json) printJson(all);
-        else print(renderUsers(all));
-      }),
-    );
+  const users = defineRead(admin.command("users").description("list users; `set-level` changes one's access level"), {
+    run: (c) => c.call(api.admin.users, {}),
+    human: (all) => renderUsers(all),
+  });
 
-  users
-    .command("set-level <user> <level>")
-    .description("make a user (id, name or email) a `user` or a `system_admin`; the last admin cannot be demoted")
-    .option("--json", "print JSON")
-    // `admin users` has a --json of its own, which commander gives the parent: take either.
-    .action((user: string, level: string, _options: CommandOptions, command: Command) => {
-      const options = command.optsWithGlobals<CommandOptions>();
-      return withDaemon(options, async (connection) => {
+  // `admin users` has a --json of its own, which commander gives the parent: the helper reads both.
+  defineRead(
+    users.command("set-level <user> <level>").description("make a user (id, name or email) a `user` or a `system_admin`; the last admin cannot be demoted"),
+    {
+      run: (c, [user, level]) => {
         if (level !== "user" && level !== "system_admin") throw new CliError(`<level> must be user or system_admin, not '${level}'`, 2);
-        const updated = await connection.call(api.admin.setUserLevel, { user, level });
-        if (options.json) printJson(updated);
-        else print(`${updated.name} is now ${updated.level}`);
-      });
-    });
+        return c.call(api.admin.setUserLevel, { user: user!, level });
+      },
+      human: (updated) => `${updated.name} is now ${updated.level}`,
+    },
+  );
+
+  defineRead<{ reason?: string }, AdminUserView>(
+    users
+      .command("disable <user>")
+      .description("sign a user out everywhere and refuse every way of signing in; their schedules record skipped runs (audited)")
+      .option("--reason <text>", "why, shown to them when they try to sign in"),
+    {
+      fields: { reason: "--reason" },
+      run: (c, [user], options) => c.call(api.admin.disableUser, { user: user!, ...(options.reason ? { reason: options.reason } : {}) }),
+      human: (updated) => `${updated.name} is disabled; their sessions are revoked (enable again with: ocfleet admin users enable ${updated.name})`,
+    },
+  );
+
+  defineRead(users.command("enable <user>").description("let a disabled user sign in again (audited)"), {
+    run: (c, [user]) => c.call(api.admin.enableUser, { user: user! }),
+    human: (updated) => `${updated.name} may sign in again`,
+  });
 
   const google = admin.command("google").description("Google sign-in: set up, show, enable, disable");
 
-  google
-    .command("set")
-    .description("set the OAuth client (Google's endpoints, or those of --issuer via its discovery document)")
-    .requiredOption("--client-id <id>", "the OAuth client id")
-    .option("--client-secret <secret>", "the client secret, or - to read it from stdin (kept encrypted, never shown)")
-    .option("--issuer <url>", "an OpenID issuer other than Google (its /.well-known/openid-configuration is read)")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions & { clientId: string; clientSecret?: string; issuer?: string }) =>
-      withDaemon(options, async (connection) => {
+  defineRead(
+    google
+      .command("set")
+      .description("set the OAuth client (Google's endpoints, or those of --issuer via its discovery document)")
+      .requiredOption("--client-id <id>", "the OAuth client id")
+      .option("--client-secret <secret>", "the client secret, or - to read it from stdin (kept encrypted, never shown)")
+      .option("--issuer <url>", "an OpenID issuer other than Google (its /.well-known/openid-configuration is read)"),
+    {
+      run: async (c, _args, options: { clientId: string; clientSecret?: string; issuer?: string }) => {
         const clientSecret = await readSecretArg(options.clientSecret);
         const args: { clientId: string; clientSecret?: string; issuer?: string } = { clientId: options.clientId };
         if (clientSecret !== undefined) args.clientSecret = clientSecret;
         if (options.issuer !== undefined) args.issuer = options.issuer;
-        const config = await connection.call(api.admin.googleSet, args);
-        if (options.json) printJson(config);
-        else print(renderGoogle(config));
-      }),
-    );
+        return c.call(api.admin.googleSet, args);
+      },
+      human: (config) => renderGoogle(config),
+    },
+  );
 
-  google
-    .command("show")
-    .description("show the Google sign-in configuration (never the client secret)")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        const config = await connection.call(api.admin.googleShow, {});
-        if (options.json) printJson(config);
-        else print(renderGoogle(config));
-      }),
-    );
+  defineRead(google.command("show").description("show the Google sign-in configuration (never the client secret)"), {
+    run: (c) => c.call(api.admin.googleShow, {}),
+    human: (config) => renderGoogle(config),
+  });
 
   for (const [name, ref, description] of [
     ["enable", api.admin.googleEnable, "let users sign in with Google"],
     ["disable", api.admin.googleDisable, "stop Google sign-in (linked accounts keep their other ways in)"],
   ] as const) {
-    google
-      .command(name)
-      .description(description)
-      .option("--json", "print JSON")
-      .action((options: CommandOptions) =>
-        withDaemon(options, async (connection) => {
-          const config = await connection.call(ref, {});
-          if (options.json) printJson(config);
-          else print(`Google sign-in is ${config.enabled ? "enabled" : "disabled"}`);
-        }),
-      );
+    defineRead(google.command(name).description(description), {
+      run: (c) => c.call(ref, {}),
+      human: (config) => `Google sign-in is ${config.enabled ? "enabled" : "disabled"}`,
+    });
   }
 
   const desk = admin.command("desk").description("service desk: find a user, give them a login code, sign them out everywhere");
 
-  desk
-    .command("find <query>")
-    .description("find users by id, or by part of a name or email")
-    .option("--json", "print JSON")
-    .action((query: string, options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        const found = await connection.call(api.serviceDesk.findUser, { query });
-        if (options.json) printJson(found);
-        else print(renderUsers(found));
-      }),
-    );
+  defineRead(desk.command("find <query>").description("find users by id, or by part of a name or email"), {
+    run: (c, [query]) => c.call(api.serviceDesk.findUser, { query: query! }),
+    human: (found) => renderUsers(found),
+  });
 
-  desk
-    .command("login-code <user>")
-    .description("issue a 10-minute single-use code the user signs in with (ocfleet login --code)")
-    .option("--json", "print JSON")
-    .action((user: string, options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        const grant = await connection.call(api.serviceDesk.issueLoginCode, { user });
-        if (options.json) return printJson(grant);
-        print(`${style.bold(grant.code)}  ${style.dim(`for ${grant.user.name}, valid until ${new Date(grant.expiresAt).toLocaleTimeString()}, once`)}`);
-        print(style.dim(`They sign in with: ocfleet login --code ${grant.code}`));
-      }),
-    );
+  defineRead(desk.command("login-code <user>").description("issue a 10-minute single-use code the user signs in with (ocfleet login --code)"), {
+    run: (c, [user]) => c.call(api.serviceDesk.issueLoginCode, { user: user! }),
+    human: (grant) => [
+      `${style.bold(grant.code)}  ${style.dim(`for ${grant.user.name}, valid until ${new Date(grant.expiresAt).toLocaleTimeString()}, once`)}`,
+      style.dim(`They sign in with: ocfleet login --code ${grant.code}`),
+    ],
+  });
 
-  desk
-    .command("revoke-sessions <user>")
-    .description("revoke every session of a user; their open clients are signed out at once")
-    .option("--json", "print JSON")
-    .action((user: string, options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        const outcome = await connection.call(api.serviceDesk.revokeSessions, { user });
-        if (options.json) printJson(outcome);
-        else print(`revoked ${outcome.revoked} session${outcome.revoked === 1 ? "" : "s"} of ${outcome.user.name}`);
-      }),
-    );
+  defineRead(desk.command("revoke-sessions <user>").description("revoke every session of a user; their open clients are signed out at once"), {
+    run: (c, [user]) => c.call(api.serviceDesk.revokeSessions, { user: user! }),
+    human: (outcome) => `revoked ${outcome.revoked} session${outcome.revoked === 1 ? "" : "s"} of ${outcome.user.name}`,
+  });
 
-  admin
-    .command("jobs")
-    .description("the daemon's cleanup jobs: when each last ran and how many rows it removed")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        const jobs = await connection.call(api.admin.jobs, {});
-        if (options.json) printJson(jobs);
-        else print(renderJobs(jobs));
-      }),
-    );
+  defineRead(admin.command("jobs").description("the daemon's cleanup jobs: when each last ran and how many rows it removed"), {
+    run: (c) => c.call(api.admin.jobs, {}),
+    human: (jobs) => renderJobs(jobs),
+  });
 
-  admin
-    .command("audit")
-    .description("the audit log of admin actions, newest first")
-    .option("-n, --limit <count>", "how many entries", "50")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions & { limit: string }) =>
-      withDaemon(options, async (connection) => {
-        const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-          throw new CliError(`--limit must be a whole number from 1 to 1000, not '${options.limit}'`, 2);
-        const entries = await connection.call(api.admin.audit, { limit });
-        if (options.json) printJson(entries);
-        else print(renderAudit(entries));
-      }),
-    );
+  defineRead(admin.command("audit").description("the audit log of admin actions, newest first").option("-n, --limit <count>", "how many entries", "50"), {
+    run: (c, _args, options: { limit: string }) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit must be a whole number from 1 to 1000, not '${options.limit}'`, 2);
+      return c.call(api.admin.audit, { limit });
+    },
+    human: (entries) => renderAudit(entries),
+  });
 }

@@ -2,11 +2,9 @@
 import type { Command } from "../commander.js";
 import { ATTENDANCE_STATUSES as STATUSES } from "../../protocol/api/attendance.js";
 import { api, type AttendanceStatus, type AttendanceView } from "../../protocol/api/index.js";
-import { CliError, formatAge, formatTable, print, printJson, style } from "../output.js";
-import { withDaemon } from "../session.js";
-import { watchQuery } from "../watch.js";
-
-type JsonOption = { json?: boolean };
+import { CliError, formatAge, formatTable, style } from "../output.js";
+import { defineRead } from "../command.js";
+import { defineWatch } from "../watch.js";
 
 function paintStatus(status: AttendanceStatus): string {
   return status === "present" ? style.green(status) : status === "remote" ? style.cyan(status) : style.yellow(status);
@@ -35,72 +33,57 @@ function parseStatus(value: string | undefined): AttendanceStatus | undefined {
 export function registerAttendanceCommands(program: Command): void {
   const attendance = program.command("attendance").description("attendance under a key (a meeting, a day): present, absent or remote");
 
-  attendance
-    .command("mark <key>")
-    .description("mark yourself (present unless --status says otherwise); marking again updates your entry")
-    .option("--status <status>", "present, absent or remote")
-    .option("--reason <text>", "why (e.g. for an absence)")
-    .option("--json", "print JSON")
-    .action((key: string, options: JsonOption & { status?: string; reason?: string }) =>
-      withDaemon(options, async (connection) => {
+  defineRead(
+    attendance
+      .command("mark <key>")
+      .description("mark yourself (present unless --status says otherwise); marking again updates your entry")
+      .option("--status <status>", "present, absent or remote")
+      .option("--reason <text>", "why (e.g. for an absence)"),
+    {
+      run: (c, [key], options: { status?: string; reason?: string }) => {
         const status = parseStatus(options.status);
-        const entry = await connection.call(api.attendance.mark, {
-          key,
+        return c.call(api.attendance.mark, {
+          key: key!,
           ...(status ? { status } : {}),
           ...(options.reason !== undefined ? { reason: options.reason } : {}),
         });
-        if (options.json) printJson(entry);
-        else print(`${entry.userName} is ${entry.status} at ${key}${entry.reason ? ` (${entry.reason})` : ""}`);
-      }),
-    );
+      },
+      human: (entry, [key]) => `${entry.userName} is ${entry.status} at ${key}${entry.reason ? ` (${entry.reason})` : ""}`,
+    },
+  );
 
-  attendance
-    .command("list [key]")
-    .description("who is present under a key, or every key when none is given")
-    .option("--json", "print JSON")
-    .action((key: string | undefined, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        if (key === undefined) {
-          const all = await connection.call(api.attendance.list, {});
-          if (options.json) return printJson(all);
-          if (all.length === 0) return print(style.dim("no attendance yet; mark yourself with: ocfleet attendance mark <key>"));
-          return print(
-            formatTable([
-              ["KEY", "PRESENT", "REMOTE", "ABSENT", "UPDATED"].map(style.dim),
-              ...all.map((a) => [a.key, String(a.counts.present), String(a.counts.remote), String(a.counts.absent), formatAge(a.updatedAt)]),
-            ]),
-          );
-        }
-        const view = await connection.call(api.attendance.get, { key });
-        if (options.json) return printJson(view);
-        if (!view) throw new CliError(`no attendance under '${key}'; mark yourself with: ocfleet attendance mark ${key}`);
-        print(renderAttendance(view));
-      }),
-    );
+  defineRead(attendance.command("list [key]").description("who is present under a key, or every key when none is given"), {
+    run: async (c, [key]) => (key === undefined ? { all: await c.call(api.attendance.list, {}) } : { view: await c.call(api.attendance.get, { key }) }),
+    json: (result) => ("all" in result ? result.all : result.view),
+    human: (result, [key]) => {
+      if ("view" in result) {
+        if (!result.view) throw new CliError(`no attendance under '${key}'; mark yourself with: ocfleet attendance mark ${key}`);
+        return renderAttendance(result.view);
+      }
+      if (result.all.length === 0) return style.dim("no attendance yet; mark yourself with: ocfleet attendance mark <key>");
+      return formatTable([
+        ["KEY", "PRESENT", "REMOTE", "ABSENT", "UPDATED"].map(style.dim),
+        ...result.all.map((a) => [a.key, String(a.counts.present), String(a.counts.remote), String(a.counts.absent), formatAge(a.updatedAt)]),
+      ]);
+    },
+  });
 
-  attendance
-    .command("remove <key>")
-    .description("remove your entry; admins may remove anyone's with --user")
-    .option("--user <user>", "whose entry (an id, a name or an email); admins only, unless it is you")
-    .option("--json", "print JSON")
-    .action((key: string, options: JsonOption & { user?: string }) =>
-      withDaemon(options, async (connection) => {
-        const outcome = await connection.call(api.attendance.remove, { key, ...(options.user !== undefined ? { user: options.user } : {}) });
-        if (options.json) printJson(outcome);
-        else print(`removed ${outcome.userName}'s attendance at ${key}`);
-      }),
-    );
+  defineRead(
+    attendance
+      .command("remove <key>")
+      .description("remove your entry; admins may remove anyone's with --user")
+      .option("--user <user>", "whose entry (an id, a name or an email); admins only, unless it is you"),
+    {
+      run: (c, [key], options: { user?: string }) =>
+        c.call(api.attendance.remove, { key: key!, ...(options.user !== undefined ? { user: options.user } : {}) }),
+      human: (outcome, [key]) => `removed ${outcome.userName}'s attendance at ${key}`,
+    },
+  );
 
-  attendance
-    .command("watch <key>")
-    .description("print the attendance again each time anyone marks or changes it (Ctrl-C to stop)")
-    .option("--json", "print one JSON line per change")
-    .action((key: string, options: JsonOption) =>
-      watchQuery(options, {
-        query: api.attendance.get,
-        args: { key },
-        label: key,
-        render: (view) => (view ? renderAttendance(view) : style.dim(`nobody has marked attendance at '${key}' yet; waiting…`)),
-      }),
-    );
+  defineWatch(attendance.command("watch <key>").description("print the attendance again each time anyone marks or changes it (Ctrl-C to stop)"), ([key]) => ({
+    query: api.attendance.get,
+    args: { key: key! },
+    label: key!,
+    render: (view) => (view ? renderAttendance(view) : style.dim(`nobody has marked attendance at '${key}' yet; waiting…`)),
+  }));
 }

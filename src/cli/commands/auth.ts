@@ -6,9 +6,11 @@ import { localHubKey, openCredentialStore, rememberSignIn } from "../../auth/cre
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type SessionView, type SignInResult, type WhoAmI } from "../../protocol/api/index.js";
 import { isFleetError } from "../../protocol/errors.js";
+import { CliError, formatAge, formatDuration, formatTable, style } from "../output.js";
+import { notice, openDaemonConnection, stateDir, type CommandOptions } from "../session.js";
+import { defineOutput, defineRead } from "../command.js";
+import { sanitize } from "../../terminal/sanitize.js";
 import { selectedHub } from "../../client/hubs.js";
-import { CliError, formatAge, formatDuration, formatTable, print, printJson, style } from "../output.js";
-import { notice, openDaemonConnection, runCommand, stateDir, withDaemon, type CommandOptions } from "../session.js";
 
 interface LoginOptions extends CommandOptions {
   anonymous?: boolean;
@@ -47,7 +49,8 @@ function describeLevel(user: SignInResult["user"]): string {
 }
 
 async function runLogin(connection: FleetConnection, options: LoginOptions): Promise<SignInResult> {
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  // The flows quote what the identity provider sent (its URLs and codes): never raw to a terminal.
+  const say = (line: string) => process.stderr.write(`${sanitize(line)}\n`);
   if (options.anonymous) return connection.call(api.auth.loginAnonymous, {});
   if (options.code !== undefined) {
     const code = options.code === true ? await readSecretLine("login code: ") : options.code;
@@ -65,16 +68,16 @@ async function runLogin(connection: FleetConnection, options: LoginOptions): Pro
   return signInWithBrowser(connection, { say });
 }
 
-function printSignIn(result: SignInResult): void {
+function describeSignIn(result: SignInResult): string[] {
   const verb = { created: "created and signed in as", signed_in: "signed in as", linked: "linked Google to", upgraded: "upgraded your anonymous account, now" }[
     result.outcome
   ];
-  print(`${verb} ${style.bold(result.user.name)} (${describeLevel(result.user)})`);
+  const lines = [`${verb} ${style.bold(result.user.name)} (${describeLevel(result.user)})`];
   if (result.recoveryCode) {
-    print("");
-    print(`Your recovery code, shown only this once: ${style.bold(result.recoveryCode)}`);
-    print(style.dim("Keep it somewhere safe. It signs you back in on any client: ocfleet login --recovery"));
+    lines.push("", `Your recovery code, shown only this once: ${style.bold(result.recoveryCode)}`);
+    lines.push(style.dim("Keep it somewhere safe. It signs you back in on any client: ocfleet login --recovery"));
   }
+  return lines;
 }
 
 function renderWhoAmI(me: WhoAmI): string {
@@ -110,31 +113,25 @@ function renderSessions(sessions: SessionView[]): string {
 }
 
 export function registerAuthCommands(program: Command): void {
-  program
-    .command("whoami")
-    .description("show who you are signed in as: user, access level, linked identities, session expiry")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        const me = await connection.call(api.auth.whoami, {});
-        if (options.json) printJson(me);
-        else print(renderWhoAmI(me));
-      }),
-    );
+  defineRead(program.command("whoami").description("show who you are signed in as: user, access level, linked identities, session expiry"), {
+    run: (c) => c.call(api.auth.whoami, {}),
+    human: (me) => renderWhoAmI(me),
+  });
 
-  program
-    .command("login")
-    .description("sign in: anonymously, with Google, or with a login or recovery code")
-    .option("--anonymous", "create a new anonymous account (shows its recovery code once)")
-    .option("--google", "sign in with Google in a browser (links Google to the account you are signed in as)")
-    .option("--device", "with --google: sign in on another device (for SSH sessions and machines without a browser)")
-    .option("--code [code]", "sign in with a code from `ocfleet auth code` or an admin (read from stdin if not given)")
-    .option("--recovery [code]", "sign in with your recovery code (read from stdin if not given)")
-    .option("--hub <url>", "sign in to a remote hub (wss://host:port) instead of this machine's daemon")
-    .option("--fingerprint <sha256>", "with --hub: the hub's certificate fingerprint (from `ocfleet hub status`), instead of confirming it")
-    .option("--json", "print JSON")
-    .action((options: LoginOptions) =>
-      runCommand(options, async () => {
+  defineOutput(
+    program
+      .command("login")
+      .description("sign in: anonymously, with Google, or with a login or recovery code")
+      .option("--anonymous", "create a new anonymous account (shows its recovery code once)")
+      .option("--google", "sign in with Google in a browser (links Google to the account you are signed in as)")
+      .option("--device", "with --google: sign in on another device (for SSH sessions and machines without a browser)")
+      .option("--code [code]", "sign in with a code from `ocfleet auth code` or an admin (read from stdin if not given)")
+      .option("--recovery [code]", "sign in with your recovery code (read from stdin if not given)")
+      .option("--hub <url>", "sign in to a remote hub (wss://host:port) instead of this machine's daemon")
+      .option("--fingerprint <sha256>", "with --hub: the hub's certificate fingerprint (from `ocfleet hub status`), instead of confirming it"),
+    {
+      run: async (_args, options: LoginOptions) => {
+        // Checked before connecting: a wrong combination should not start a daemon.
         const chosen = [options.anonymous, options.google, options.code !== undefined, options.recovery !== undefined].filter(Boolean).length;
         if (chosen !== 1) throw new CliError("choose one way to sign in: --anonymous, --google [--device], --code or --recovery", 2);
         if (options.device && !options.google) throw new CliError("--device goes with --google", 2);
@@ -146,21 +143,23 @@ export function registerAuthCommands(program: Command): void {
           const result = await runLogin(connection, options);
           if (hub && remote) await (await import("./hub-login.js")).rememberHubSignIn(hub, remote.fingerprint, result);
           else await saveCredential(result);
-          if (options.json) printJson(publicSignIn(result));
-          else printSignIn(result);
+          return result;
         } finally {
           connection.close();
         }
-      }),
-    );
+      },
+      json: publicSignIn,
+      human: describeSignIn,
+    },
+  );
 
-  program
-    .command("logout")
-    .description("sign out here (or everywhere with --all); on this machine the next command signs in as its owner")
-    .option("--all", "revoke every session of your account, on every client")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions & { all?: boolean }) =>
-      runCommand(options, async () => {
+  defineOutput(
+    program
+      .command("logout")
+      .description("sign out here (or everywhere with --all); on this machine the next command signs in as its owner")
+      .option("--all", "revoke every session of your account, on every client"),
+    {
+      run: async (_args, options: { all?: boolean } & CommandOptions) => {
         const home = stateDir();
         const store = await openCredentialStore(home, { onNotice: notice });
         const connection = await openDaemonConnection(options, "stored");
@@ -176,83 +175,65 @@ export function registerAuthCommands(program: Command): void {
           connection.close();
         }
         const removed = await store.delete(localHubKey(home));
-        if (options.json) return printJson({ signedOut: who, revoked, credentialRemoved: removed });
-        if (!who) return print(removed ? "your saved session no longer worked; removed it" : "you were not signed in");
-        print(`signed out ${who}${options.all ? ` everywhere (${revoked} session${revoked === 1 ? "" : "s"} revoked)` : ""}`);
-        print(style.dim("The next ocfleet command on this machine signs you in again as the machine's owner."));
-      }),
-    );
+        return { signedOut: who, revoked, credentialRemoved: removed };
+      },
+      human: ({ signedOut: who, revoked, credentialRemoved: removed }, _args, options) => {
+        if (!who) return removed ? "your saved session no longer worked; removed it" : "you were not signed in";
+        return [
+          `signed out ${who}${options.all ? ` everywhere (${revoked} session${revoked === 1 ? "" : "s"} revoked)` : ""}`,
+          style.dim("The next ocfleet command on this machine signs you in again as the machine's owner."),
+        ];
+      },
+    },
+  );
 
   const auth = program.command("auth").description("your login codes, recovery code and sessions");
 
-  auth
-    .command("code")
-    .description("print a code (valid 60 s, usable once) to sign in as you on another client: ocfleet login --code")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        const grant = await connection.call(api.auth.createLoginCode, {});
-        if (options.json) return printJson(grant);
-        const seconds = Math.round((grant.expiresAt - Date.now()) / 1000);
-        print(`${style.bold(grant.code)}  ${style.dim(`valid for ${seconds} s, once`)}`);
-        print(style.dim(`On the other client: ocfleet login --code ${grant.code}`));
-      }),
-    );
+  defineRead(auth.command("code").description("print a code (valid 60 s, usable once) to sign in as you on another client: ocfleet login --code"), {
+    run: (c) => c.call(api.auth.createLoginCode, {}),
+    human: (grant) => [
+      `${style.bold(grant.code)}  ${style.dim(`valid for ${Math.round((grant.expiresAt - Date.now()) / 1000)} s, once`)}`,
+      style.dim(`On the other client: ocfleet login --code ${grant.code}`),
+    ],
+  });
 
-  auth
-    .command("recovery-code")
-    .description("say whether you have a recovery code; --regenerate issues a new one and voids the old")
-    .option("--regenerate", "issue a new recovery code (shown once); the old one stops working")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions & { regenerate?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        if (!options.regenerate) {
-          const me = await connection.call(api.auth.whoami, {});
-          if (options.json) return printJson({ hasRecoveryCode: me.hasRecoveryCode });
-          return print(
-            me.hasRecoveryCode
-              ? "you have a recovery code (it is shown only when issued); replace it with: ocfleet auth recovery-code --regenerate"
-              : "you have no recovery code; issue one with: ocfleet auth recovery-code --regenerate",
-          );
-        }
-        const grant = await connection.call(api.auth.regenerateRecoveryCode, {});
-        if (options.json) return printJson(grant);
-        print(`Your new recovery code, shown only this once: ${style.bold(grant.recoveryCode)}`);
-        print(style.dim("The old one no longer works. Sign in with it on any client: ocfleet login --recovery"));
-      }),
-    );
+  defineRead(
+    auth
+      .command("recovery-code")
+      .description("say whether you have a recovery code; --regenerate issues a new one and voids the old")
+      .option("--regenerate", "issue a new recovery code (shown once); the old one stops working"),
+    {
+      run: async (c, _args, options: { regenerate?: boolean }) =>
+        options.regenerate ? c.call(api.auth.regenerateRecoveryCode, {}) : { hasRecoveryCode: (await c.call(api.auth.whoami, {})).hasRecoveryCode },
+      human: (result) =>
+        "recoveryCode" in result
+          ? [
+              `Your new recovery code, shown only this once: ${style.bold(result.recoveryCode)}`,
+              style.dim("The old one no longer works. Sign in with it on any client: ocfleet login --recovery"),
+            ]
+          : result.hasRecoveryCode
+            ? "you have a recovery code (it is shown only when issued); replace it with: ocfleet auth recovery-code --regenerate"
+            : "you have no recovery code; issue one with: ocfleet auth recovery-code --regenerate",
+    },
+  );
 
-  auth
-    .command("sessions")
-    .description("list your sessions that are still valid (* marks this one)")
-    .option("--json", "print JSON")
-    .action((options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        const sessions = await connection.call(api.auth.sessions, {});
-        if (options.json) printJson(sessions);
-        else print(renderSessions(sessions));
-      }),
-    );
+  defineRead(auth.command("sessions").description("list your sessions that are still valid (* marks this one)"), {
+    run: (c) => c.call(api.auth.sessions, {}),
+    human: (sessions) => renderSessions(sessions),
+  });
 
-  auth
-    .command("revoke <session>")
-    .description("revoke one of your sessions (ses_…); clients using it are signed out at once")
-    .option("--json", "print JSON")
-    .action((session: string, options: CommandOptions) =>
-      withDaemon(options, async (connection) => {
-        let outcome;
-        try {
-          outcome = await connection.call(api.auth.revokeSession, { sessionId: session as never });
-        } catch (err) {
-          if (isFleetError(err, "invalid_argument")) throw new CliError(`<session> must be a session id (ses_…), not '${session}'`, 2);
-          throw err;
-        }
-        if (outcome.current) {
-          const home = stateDir();
-          await (await openCredentialStore(home, { onNotice: notice })).delete(localHubKey(home));
-        }
-        if (options.json) return printJson({ sessionId: session, ...outcome });
-        print(`revoked ${session}${outcome.current ? " (this client's own session: the next command signs in again)" : ""}`);
-      }),
-    );
+  defineRead(auth.command("revoke <session>").description("revoke one of your sessions (ses_…); clients using it are signed out at once"), {
+    run: async (c, [session]) => {
+      const outcome = await c.call(api.auth.revokeSession, { sessionId: session as never }).catch((err: unknown) => {
+        if (isFleetError(err, "invalid_argument")) throw new CliError(`<session> must be a session id (ses_…), not '${session}'`, 2);
+        throw err;
+      });
+      if (outcome.current) {
+        const home = stateDir();
+        await (await openCredentialStore(home, { onNotice: notice })).delete(localHubKey(home));
+      }
+      return { sessionId: session, ...outcome };
+    },
+    human: (outcome) => `revoked ${outcome.sessionId}${outcome.current ? " (this client's own session: the next command signs in again)" : ""}`,
+  });
 }

@@ -4,10 +4,12 @@ import type { FleetConnection } from "../../client/connection.js";
 import { api, type ChecklistView } from "../../protocol/api/index.js";
 import type { ChecklistItemId } from "../../protocol/ids.js";
 import { looksLikeId } from "../../protocol/ids.js";
-import { CliError, formatAge, formatTable, print, printJson, printJsonLine, style } from "../output.js";
-import { watchWithDaemon, withDaemon } from "../session.js";
+import { CliError, formatAge, formatTable, style } from "../output.js";
+import { defineRead } from "../command.js";
+import { defineWatch } from "../watch.js";
 
-type JsonOption = { json?: boolean };
+/** The daemon's names for what the user typed. */
+const FIELDS = { itemId: "<item>" };
 
 export function renderChecklist(view: ChecklistView, now = Date.now()): string {
   const done = view.items.filter((item) => item.done).length;
@@ -42,136 +44,71 @@ function parsePosition(value: string): number {
 export function registerChecklistCommands(program: Command): void {
   const checklist = program.command("checklist").description("shared checklists: items under a key, live for everyone");
 
-  checklist
-    .command("add <key> <text>")
-    .description("add an item (creates the checklist on first use)")
-    .option("--json", "print JSON")
-    .action((key: string, text: string, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const item = await connection.call(api.checklists.addItem, { key, text });
-        if (options.json) printJson(item);
-        else print(`added item ${item.position} to ${key}: ${item.text}`);
-      }),
-    );
+  defineRead(checklist.command("add <key> <text>").description("add an item (creates the checklist on first use)"), {
+    run: (c, [key, text]) => c.call(api.checklists.addItem, { key: key!, text: text! }),
+    human: (item, [key]) => `added item ${item.position} to ${key}: ${item.text}`,
+  });
 
-  checklist
-    .command("list [key]")
-    .description("show a checklist, or all checklists when no key is given")
-    .option("--json", "print JSON")
-    .action((key: string | undefined, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        if (key === undefined) {
-          const all = await connection.call(api.checklists.list, {});
-          if (options.json) return printJson(all);
-          if (all.length === 0) return print(style.dim('no checklists yet; add one with: ocfleet checklist add <key> "text"'));
-          return print(
-            formatTable([
-              ["KEY", "DONE", "STATE", "UPDATED"].map(style.dim),
-              ...all.map((c) => [c.key, `${c.doneCount}/${c.itemCount}`, c.concluded ? "concluded" : "open", formatAge(c.updatedAt)]),
-            ]),
-          );
-        }
-        const view = await connection.call(api.checklists.get, { key });
-        if (options.json) return printJson(view);
-        if (!view) throw new CliError(`no checklist '${key}'; add an item to create it: ocfleet checklist add ${key} "text"`);
-        print(renderChecklist(view));
-      }),
-    );
+  defineRead(checklist.command("list [key]").description("show a checklist, or all checklists when no key is given"), {
+    run: async (c, [key]) => (key === undefined ? { all: await c.call(api.checklists.list, {}) } : { view: await c.call(api.checklists.get, { key }) }),
+    json: (result) => ("all" in result ? result.all : result.view),
+    human: (result, [key]) => {
+      if ("view" in result) {
+        if (!result.view) throw new CliError(`no checklist '${key}'; add an item to create it: ocfleet checklist add ${key} "text"`);
+        return renderChecklist(result.view);
+      }
+      if (result.all.length === 0) return style.dim('no checklists yet; add one with: ocfleet checklist add <key> "text"');
+      return formatTable([
+        ["KEY", "DONE", "STATE", "UPDATED"].map(style.dim),
+        ...result.all.map((c) => [c.key, `${c.doneCount}/${c.itemCount}`, c.concluded ? "concluded" : "open", formatAge(c.updatedAt)]),
+      ]);
+    },
+  });
 
-  const itemCommand = (name: string, description: string, run: (c: FleetConnection, key: string, id: ChecklistItemId) => Promise<unknown>) =>
-    checklist
-      .command(`${name} <key> <item>`)
-      .description(description)
-      .option("--json", "print JSON")
-      .action((key: string, item: string, options: JsonOption) =>
-        withDaemon(options, async (connection) => {
-          const result = await run(connection, key, await resolveItem(connection, key, item));
-          if (options.json) printJson(result);
-          else print(await connection.call(api.checklists.get, { key }).then((view) => (view ? renderChecklist(view) : "")));
-        }),
-      );
+  /** A change to one item; --json prints the change, people see the whole checklist after it. */
+  const itemCommand = (
+    usage: string,
+    description: string,
+    change: (c: FleetConnection, key: string, id: ChecklistItemId, rest: string[]) => Promise<unknown>,
+  ) =>
+    defineRead(checklist.command(usage).description(description), {
+      fields: FIELDS,
+      run: async (c, [key, item, ...rest]) => {
+        const result = await change(c, key!, await resolveItem(c, key!, item!), rest);
+        return { result, view: await c.call(api.checklists.get, { key: key! }) };
+      },
+      json: ({ result }) => result,
+      human: ({ view }) => (view ? renderChecklist(view) : ""),
+    });
 
-  itemCommand("toggle", "tick or untick an item", (c, key, itemId) => c.call(api.checklists.toggleItem, { key, itemId }));
-  itemCommand("remove", "delete an item", (c, key, itemId) => c.call(api.checklists.removeItem, { key, itemId }));
+  itemCommand("toggle <key> <item>", "tick or untick an item", (c, key, itemId) => c.call(api.checklists.toggleItem, { key, itemId }));
+  itemCommand("remove <key> <item>", "delete an item", (c, key, itemId) => c.call(api.checklists.removeItem, { key, itemId }));
+  itemCommand("move <key> <item> <position>", "move an item to a position (1 is the top)", (c, key, itemId, [position]) =>
+    c.call(api.checklists.moveItem, { key, itemId, position: parsePosition(position!) }),
+  );
 
-  checklist
-    .command("edit <key> <item> <text>")
-    .description("change an item's text")
-    .option("--json", "print JSON")
-    .action((key: string, item: string, text: string, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const itemId = await resolveItem(connection, key, item);
-        const edited = await connection.call(api.checklists.editItem, { key, itemId, text });
-        if (options.json) printJson(edited);
-        else print(`item ${edited.position} of ${key}: ${edited.text}`);
-      }),
-    );
+  defineRead(checklist.command("edit <key> <item> <text>").description("change an item's text"), {
+    fields: FIELDS,
+    run: async (c, [key, item, text]) => c.call(api.checklists.editItem, { key: key!, itemId: await resolveItem(c, key!, item!), text: text! }),
+    human: (edited, [key]) => `item ${edited.position} of ${key}: ${edited.text}`,
+  });
 
-  checklist
-    .command("move <key> <item> <position>")
-    .description("move an item to a position (1 is the top)")
-    .option("--json", "print JSON")
-    .action((key: string, item: string, position: string, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const target = parsePosition(position);
-        const itemId = await resolveItem(connection, key, item);
-        const moved = await connection.call(api.checklists.moveItem, { key, itemId, position: target });
-        if (options.json) return printJson(moved);
-        const view = await connection.call(api.checklists.get, { key });
-        if (view) print(renderChecklist(view));
-      }),
-    );
+  defineRead(checklist.command("clear-completed <key>").description("delete every ticked item"), {
+    run: (c, [key]) => c.call(api.checklists.clearCompleted, { key: key! }),
+    human: (outcome, [key]) => `removed ${outcome.removed} completed item(s) from ${key}`,
+  });
 
-  checklist
-    .command("clear-completed <key>")
-    .description("delete every ticked item")
-    .option("--json", "print JSON")
-    .action((key: string, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const outcome = await connection.call(api.checklists.clearCompleted, { key });
-        if (options.json) printJson(outcome);
-        else print(`removed ${outcome.removed} completed item(s) from ${key}`);
-      }),
-    );
-
-  for (const [name, description, ref] of [
-    ["conclude", "lock the checklist (owner or admin)", api.checklists.conclude],
-    ["reopen", "unlock a concluded checklist (owner or admin)", api.checklists.reopen],
+  for (const [usage, description, lock] of [
+    ["conclude <key>", "lock the checklist (owner or admin)", api.checklists.conclude],
+    ["reopen <key>", "unlock a concluded checklist (owner or admin)", api.checklists.reopen],
   ] as const) {
-    checklist
-      .command(`${name} <key>`)
-      .description(description)
-      .option("--json", "print JSON")
-      .action((key: string, options: JsonOption) =>
-        withDaemon(options, async (connection) => {
-          const view = await connection.call(ref, { key });
-          if (options.json) printJson(view);
-          else print(renderChecklist(view));
-        }),
-      );
+    defineRead(checklist.command(usage).description(description), { run: (c, [key]) => c.call(lock, { key: key! }), human: (view) => renderChecklist(view) });
   }
 
-  checklist
-    .command("watch <key>")
-    .description("print the checklist again each time anyone changes it (Ctrl-C to stop)")
-    .option("--json", "print one JSON line per change")
-    .action((key: string, options: JsonOption) =>
-      watchWithDaemon(options, (client, status) => {
-        const redraw = process.stdout.isTTY && !options.json;
-        client.subscribe(
-          api.checklists.get,
-          { key },
-          {
-            onValue: (view) => {
-              if (options.json) return printJsonLine(view);
-              const body = view ? renderChecklist(view) : style.dim(`checklist '${key}' has no items yet; waiting for changes…`);
-              const footer = style.dim(`watching ${key} · updated ${new Date().toLocaleTimeString()} · Ctrl-C to stop`);
-              if (redraw) process.stdout.write(`\x1b[H\x1b[2J${body}\n\n${footer}\n`);
-              else print(`${body}\n`);
-            },
-            onError: (error) => status(`ocfleet: ${error.message}`),
-          },
-        );
-      }),
-    );
+  defineWatch(checklist.command("watch <key>").description("print the checklist again each time anyone changes it (Ctrl-C to stop)"), ([key]) => ({
+    query: api.checklists.get,
+    args: { key: key! },
+    label: key!,
+    render: (view) => (view ? renderChecklist(view) : style.dim(`checklist '${key}' has no items yet; waiting for changes…`)),
+  }));
 }

@@ -6,22 +6,26 @@ import type { FleetConnection } from "../../client/connection.js";
 import { api, type DaemonStatus } from "../../protocol/api/index.js";
 import { EXIT_ALREADY_RUNNING, EXIT_STATE_UNUSABLE } from "../../protocol/exit-codes.js";
 import { statePaths } from "../../protocol/statefile.js";
-import { CliError, formatBytes, formatDuration, print, printJson, style } from "../output.js";
+import { CliError, formatBytes, formatDuration, print, style } from "../output.js";
+import { defineOutput } from "../command.js";
+import { sanitize } from "../../terminal/sanitize.js";
 import { openDaemonConnection, runCommand, stateDir } from "../session.js";
 
 /** The exit code for "no daemon is running", as `systemctl status` does. */
 const EXIT_NOT_RUNNING = 3;
 
-function printStatus(status: DaemonStatus): void {
-  print(`${style.green("●")} ocfleet daemon ${status.version} ${style.dim(`(protocol ${status.protocol})`)}`);
-  print(`  pid:          ${status.pid}`);
-  print(`  uptime:       ${formatDuration(status.uptimeMs)}`);
-  print(`  listening:    ws://${status.listen.host}:${status.listen.port}`);
-  print(`  state dir:    ${status.stateDir}`);
-  print(`  database:     ${status.db.path} (${formatBytes(status.db.sizeBytes)}, WAL ${formatBytes(status.db.walBytes)}, schema v${status.db.schemaVersion})`);
-  print(`  log:          ${status.logPath}`);
-  print(`  clients:      ${status.connections} connected, ${status.subscriptions} subscriptions`);
-  print(`  memory (RSS): ${formatBytes(status.rssBytes)}`);
+function renderStatus(status: DaemonStatus): string[] {
+  return [
+    `${style.green("●")} ocfleet daemon ${status.version} ${style.dim(`(protocol ${status.protocol})`)}`,
+    `  pid:          ${status.pid}`,
+    `  uptime:       ${formatDuration(status.uptimeMs)}`,
+    `  listening:    ws://${status.listen.host}:${status.listen.port}`,
+    `  state dir:    ${status.stateDir}`,
+    `  database:     ${status.db.path} (${formatBytes(status.db.sizeBytes)}, WAL ${formatBytes(status.db.walBytes)}, schema v${status.db.schemaVersion})`,
+    `  log:          ${status.logPath}`,
+    `  clients:      ${status.connections} connected, ${status.subscriptions} subscriptions`,
+    `  memory (RSS): ${formatBytes(status.rssBytes)}`,
+  ];
 }
 
 async function statusOf(connection: FleetConnection): Promise<DaemonStatus> {
@@ -35,48 +39,25 @@ async function statusOf(connection: FleetConnection): Promise<DaemonStatus> {
 export function registerDaemonCommands(program: Command): void {
   const daemon = program.command("daemon").description("start, stop and inspect the background daemon");
 
-  daemon
-    .command("start")
-    .description("start the daemon if it is not running")
-    .option("--json", "print JSON")
-    .action((options: { json?: boolean }) =>
-      runCommand(options, async () => {
-        const status = await statusOf(await openDaemonConnection(options));
-        if (options.json) printJson({ running: true, ...status });
-        else printStatus(status);
-      }),
-    );
+  defineOutput(daemon.command("start").description("start the daemon if it is not running"), {
+    run: async (_args, options) => ({ running: true as const, ...(await statusOf(await openDaemonConnection(options))) }),
+    human: (status) => renderStatus(status),
+  });
 
-  daemon
-    .command("stop")
-    .description("stop the daemon gracefully")
-    .option("--json", "print JSON")
-    .action((options: { json?: boolean }) =>
-      runCommand(options, async () => {
-        const outcome = await stopDaemon(stateDir());
-        if (options.json) return printJson(outcome);
-        print(outcome.wasRunning ? `stopped the daemon (pid ${outcome.pid})` : "no daemon was running");
-      }),
-    );
+  defineOutput(daemon.command("stop").description("stop the daemon gracefully"), {
+    run: () => stopDaemon(stateDir()),
+    human: (outcome) => (outcome.wasRunning ? `stopped the daemon (pid ${outcome.pid})` : "no daemon was running"),
+  });
 
-  daemon
-    .command("status")
-    .description("show whether the daemon runs, and its pid, version, uptime, address and database")
-    .option("--json", "print JSON")
-    .action((options: { json?: boolean }) =>
-      runCommand(options, async () => {
-        const connection = await connectToRunningDaemon(stateDir(), "ocfleet-cli");
-        if (!connection) {
-          if (options.json) printJson({ running: false, stateDir: stateDir() });
-          else print(`${style.dim("○")} no ocfleet daemon is running for ${stateDir()}`);
-          process.exitCode = EXIT_NOT_RUNNING;
-          return;
-        }
-        const status = await statusOf(connection);
-        if (options.json) printJson({ running: true, ...status });
-        else printStatus(status);
-      }),
-    );
+  defineOutput(daemon.command("status").description("show whether the daemon runs, and its pid, version, uptime, address and database"), {
+    run: async () => {
+      const connection = await connectToRunningDaemon(stateDir(), "ocfleet-cli");
+      if (connection) return { running: true as const, ...(await statusOf(connection)) };
+      process.exitCode = EXIT_NOT_RUNNING;
+      return { running: false as const, stateDir: stateDir() };
+    },
+    human: (status) => (status.running ? renderStatus(status) : `${style.dim("○")} no ocfleet daemon is running for ${status.stateDir}`),
+  });
 
   daemon
     .command("logs")
@@ -92,43 +73,46 @@ export function registerDaemonCommands(program: Command): void {
           if (!options.follow) return print(style.dim(`no daemon log yet at ${path}`));
         } else {
           const lines = readFileSync(path, "utf8").trimEnd().split("\n");
-          if (count > 0 && lines.join("") !== "") print(lines.slice(-count).join("\n"));
+          // The log quotes what clients and OpenCode sent: sanitized like any outside text.
+          if (count > 0 && lines.join("") !== "") print(sanitize(lines.slice(-count).join("\n")));
         }
         if (options.follow) await followFile(path);
       }),
     );
 
-  daemon
-    .command("install")
-    .description("start the daemon at login, surviving reboots (systemd user unit or launchd agent)")
-    .option("--print", "only show the service file and where it would go")
-    .option("--json", "print JSON")
-    .action((options: { print?: boolean; json?: boolean }) =>
-      runCommand(options, async () => {
+  defineOutput(
+    daemon
+      .command("install")
+      .description("start the daemon at login, surviving reboots (systemd user unit or launchd agent)")
+      .option("--print", "only show the service file and where it would go"),
+    {
+      run: async (_args, options: { print?: boolean }) => {
         const { installService, serviceFile } = await import("./service.js");
         if (options.print) {
           const service = serviceFile(stateDir());
-          if (options.json) return printJson({ kind: service.kind, name: service.name, path: service.path, content: service.content });
-          return print(`# ${service.path}\n${service.content}`);
+          return { printed: true as const, kind: service.kind, name: service.name, path: service.path, content: service.content };
         }
         const service = await installService(stateDir());
-        if (options.json) return printJson({ installed: true, kind: service.kind, name: service.name, path: service.path });
-        print(`installed ${service.name} (${service.path}); the daemon now starts at login`);
-      }),
-    );
+        return { installed: true as const, kind: service.kind, name: service.name, path: service.path };
+      },
+      human: (result) =>
+        "printed" in result ? `# ${result.path}\n${result.content}` : `installed ${result.name} (${result.path}); the daemon now starts at login`,
+      json: (result) => {
+        if (!("printed" in result)) return result;
+        const { printed: _printed, ...service } = result;
+        return service;
+      },
+    },
+  );
 
-  daemon
-    .command("uninstall")
-    .description("stop starting the daemon at login")
-    .option("--json", "print JSON")
-    .action((options: { json?: boolean }) =>
-      runCommand(options, async () => {
-        const { uninstallService } = await import("./service.js");
-        const { service, removed } = uninstallService(stateDir());
-        if (options.json) return printJson({ removed, name: service.name, path: service.path });
-        print(removed ? `removed ${service.name}` : `${service.name} was not installed`);
-      }),
-    );
+  defineOutput(daemon.command("uninstall").description("stop starting the daemon at login"), {
+    run: async () => {
+      const { uninstallService } = await import("./service.js");
+      const { service, removed } = uninstallService(stateDir());
+      return { removed, name: service.name, path: service.path };
+    },
+    human: (result) => (result.removed ? `removed ${result.name}` : `${result.name} was not installed`),
+  });
 
   daemon
     .command("run")
@@ -160,7 +144,8 @@ function followFile(path: string): Promise<void> {
     if (size === offset) return;
     reading = true;
     const stream = createReadStream(path, { start: offset, end: size - 1 });
-    stream.on("data", (chunk) => process.stdout.write(chunk));
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => process.stdout.write(sanitize(String(chunk))));
     stream.on("close", () => {
       offset = size;
       reading = false;

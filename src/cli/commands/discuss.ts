@@ -2,11 +2,9 @@
 import type { Command } from "../commander.js";
 import { CONCLUSION_TAGS as TAGS } from "../../protocol/api/discussions.js";
 import { api, type ConclusionTag, type DiscussionView } from "../../protocol/api/index.js";
-import { CliError, formatAge, formatTable, print, printJson, style } from "../output.js";
-import { withDaemon } from "../session.js";
-import { watchQuery } from "../watch.js";
-
-type JsonOption = { json?: boolean };
+import { CliError, formatAge, formatTable, style } from "../output.js";
+import { defineRead } from "../command.js";
+import { defineWatch } from "../watch.js";
 
 export function renderDiscussion(view: DiscussionView, now = Date.now()): string {
   const state = view.concluded ? style.yellow("concluded") : style.green("open");
@@ -48,99 +46,60 @@ function parseTags(values: string[] | undefined): ConclusionTag[] | undefined {
 export function registerDiscussCommands(program: Command): void {
   const discuss = program.command("discuss").description("discussions under a key: post, then conclude with tagged conclusions");
 
-  discuss
-    .command("open <key>")
-    .description("open a discussion; you own it")
-    .option("--title <title>", "what it is about")
-    .option("--json", "print JSON")
-    .action((key: string, options: JsonOption & { title?: string }) =>
-      withDaemon(options, async (connection) => {
-        const view = await connection.call(api.discussions.open, { key, ...(options.title !== undefined ? { title: options.title } : {}) });
-        if (options.json) printJson(view);
-        else print(`opened discussion ${key}; post with: ocfleet discuss post ${key} "text"`);
-      }),
-    );
+  defineRead(discuss.command("open <key>").description("open a discussion; you own it").option("--title <title>", "what it is about"), {
+    run: (c, [key], options: { title?: string }) =>
+      c.call(api.discussions.open, { key: key!, ...(options.title !== undefined ? { title: options.title } : {}) }),
+    human: (_view, [key]) => `opened discussion ${key}; post with: ocfleet discuss post ${key} "text"`,
+  });
 
-  discuss
-    .command("post <key> <text>")
-    .description("post a message to an open discussion")
-    .option("--json", "print JSON")
-    .action((key: string, text: string, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const message = await connection.call(api.discussions.post, { key, text });
-        if (options.json) printJson(message);
-        else print(`posted message ${message.seq} to ${key}`);
-      }),
-    );
+  defineRead(discuss.command("post <key> <text>").description("post a message to an open discussion"), {
+    run: (c, [key, text]) => c.call(api.discussions.post, { key: key!, text: text! }),
+    human: (message, [key]) => `posted message ${message.seq} to ${key}`,
+  });
 
-  discuss
-    .command("show <key>")
-    .description("the messages and conclusions of a discussion")
-    .option("--json", "print JSON")
-    .action((key: string, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const view = await connection.call(api.discussions.get, { key });
-        if (options.json) return printJson(view);
-        if (!view) throw new CliError(`no discussion '${key}'; open it with: ocfleet discuss open ${key}`);
-        print(renderDiscussion(view));
-      }),
-    );
+  defineRead(discuss.command("show <key>").description("the messages and conclusions of a discussion"), {
+    run: (c, [key]) => c.call(api.discussions.get, { key: key! }),
+    human: (view, [key]) => {
+      if (!view) throw new CliError(`no discussion '${key}'; open it with: ocfleet discuss open ${key}`);
+      return renderDiscussion(view);
+    },
+  });
 
-  discuss
-    .command("list")
-    .description("every discussion, most recently active first")
-    .option("--json", "print JSON")
-    .action((options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const all = await connection.call(api.discussions.list, {});
-        if (options.json) return printJson(all);
-        if (all.length === 0) return print(style.dim("no discussions yet; open one with: ocfleet discuss open <key>"));
-        print(
-          formatTable([
-            ["KEY", "TITLE", "STATE", "MESSAGES", "OWNER", "UPDATED"].map(style.dim),
-            ...all.map((d) => [d.key, d.title ?? "", d.concluded ? "concluded" : "open", String(d.messageCount), d.ownerName, formatAge(d.updatedAt)]),
-          ]),
-        );
-      }),
-    );
+  defineRead(discuss.command("list").description("every discussion, most recently active first"), {
+    run: (c) => c.call(api.discussions.list, {}),
+    human: (all) => {
+      if (all.length === 0) return style.dim("no discussions yet; open one with: ocfleet discuss open <key>");
+      return formatTable([
+        ["KEY", "TITLE", "STATE", "MESSAGES", "OWNER", "UPDATED"].map(style.dim),
+        ...all.map((d) => [d.key, d.title ?? "", d.concluded ? "concluded" : "open", String(d.messageCount), d.ownerName, formatAge(d.updatedAt)]),
+      ]);
+    },
+  });
 
-  discuss
-    .command("conclude <key>")
-    .description("record a conclusion and close the discussion to posts (owner or admin)")
-    .requiredOption("--conclusion <text>", "what was concluded")
-    .option("--tag <tag>", "decision, action or note; repeat for several", collectTag)
-    .option("--json", "print JSON")
-    .action((key: string, options: JsonOption & { conclusion: string; tag?: string[] }) =>
-      withDaemon(options, async (connection) => {
+  defineRead(
+    discuss
+      .command("conclude <key>")
+      .description("record a conclusion and close the discussion to posts (owner or admin)")
+      .requiredOption("--conclusion <text>", "what was concluded")
+      .option("--tag <tag>", "decision, action or note; repeat for several", collectTag),
+    {
+      run: (c, [key], options: { conclusion: string; tag?: string[] }) => {
         const tags = parseTags(options.tag);
-        const view = await connection.call(api.discussions.conclude, { key, conclusion: options.conclusion, ...(tags ? { tags } : {}) });
-        if (options.json) printJson(view);
-        else print(renderDiscussion(view));
-      }),
-    );
+        return c.call(api.discussions.conclude, { key: key!, conclusion: options.conclusion, ...(tags ? { tags } : {}) });
+      },
+      human: (view) => renderDiscussion(view),
+    },
+  );
 
-  discuss
-    .command("reopen <key>")
-    .description("open a concluded discussion again (owner or admin); its conclusions are kept")
-    .option("--json", "print JSON")
-    .action((key: string, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const view = await connection.call(api.discussions.reopen, { key });
-        if (options.json) printJson(view);
-        else print(`reopened discussion ${key}`);
-      }),
-    );
+  defineRead(discuss.command("reopen <key>").description("open a concluded discussion again (owner or admin); its conclusions are kept"), {
+    run: (c, [key]) => c.call(api.discussions.reopen, { key: key! }),
+    human: (_view, [key]) => `reopened discussion ${key}`,
+  });
 
-  discuss
-    .command("watch <key>")
-    .description("print the discussion again on every post or conclusion (Ctrl-C to stop)")
-    .option("--json", "print one JSON line per change")
-    .action((key: string, options: JsonOption) =>
-      watchQuery(options, {
-        query: api.discussions.get,
-        args: { key },
-        label: key,
-        render: (view) => (view ? renderDiscussion(view) : style.dim(`no discussion '${key}' yet; waiting for it to be opened…`)),
-      }),
-    );
+  defineWatch(discuss.command("watch <key>").description("print the discussion again on every post or conclusion (Ctrl-C to stop)"), ([key]) => ({
+    query: api.discussions.get,
+    args: { key: key! },
+    label: key!,
+    render: (view) => (view ? renderDiscussion(view) : style.dim(`no discussion '${key}' yet; waiting for it to be opened…`)),
+  }));
 }

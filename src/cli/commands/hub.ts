@@ -2,71 +2,64 @@
 // and remote clients use. TLS always; the certificate is generated unless one is given.
 import type { Command } from "../commander.js";
 import { api, type HubStatusView } from "../../protocol/api/index.js";
-import { sanitizeInline } from "../../terminal/sanitize.js";
-import { print, printJson, style } from "../output.js";
-import { withDaemon } from "../session.js";
+import { defineRead } from "../command.js";
+import { style } from "../output.js";
 
-function printHubStatus(status: HubStatusView): void {
-  if (!status.enabled) {
-    print(`${style.dim("○")} the hub is off ${style.dim("(ocfleet hub enable)")}`);
-    return;
-  }
-  const mark = status.listening ? style.green("●") : style.red("●");
-  print(`${mark} hub ${status.listening ? "listening" : "not listening"}`);
-  if (status.error) print(`  error:        ${sanitizeInline(status.error)}`);
-  print(`  listen:       ${status.listen ?? "-"}`);
-  print(`  url:          ${status.url ?? "-"}`);
-  print(`  fingerprint:  ${status.fingerprint ?? "-"}`);
-  print(`  certificate:  ${status.certificate === null ? "-" : sanitizeInline(status.certificate)}`);
-  print(`  machines:     ${status.linkedMachines} linked now`);
+function renderHubStatus(status: HubStatusView): string[] {
+  if (!status.enabled) return [`${style.dim("○")} the hub is off ${style.dim("(ocfleet hub enable)")}`];
+  const lines = [`${status.listening ? style.green("●") : style.red("●")} hub ${status.listening ? "listening" : "not listening"}`];
+  if (status.error) lines.push(`  error:        ${status.error}`);
+  lines.push(
+    `  listen:       ${status.listen ?? "-"}`,
+    `  url:          ${status.url ?? "-"}`,
+    `  fingerprint:  ${status.fingerprint ?? "-"}`,
+    `  certificate:  ${status.certificate ?? "-"}`,
+    `  machines:     ${status.linkedMachines} linked now`,
+  );
+  return lines;
+}
+
+interface EnableOptions {
+  listen?: string;
+  publicUrl?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function registerHubCommands(program: Command): void {
   const hub = program.command("hub").description("open this daemon to other machines and remote clients (TLS)");
 
-  hub
-    .command("enable")
-    .description("start the network listener (it comes back after restarts)")
-    .option("--listen <host:port>", "address to listen on (default 0.0.0.0:7433)")
-    .option("--public-url <url>", "wss://host:port as other machines reach this one")
-    .option("--tls-cert <file>", "a PEM certificate to use instead of a generated one")
-    .option("--tls-key <file>", "its PEM private key")
-    .option("--json", "print JSON")
-    .action((options: { listen?: string; publicUrl?: string; tlsCert?: string; tlsKey?: string; json?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        const status = await connection.call(api.hub.enable, {
-          ...(options.listen !== undefined ? { listen: options.listen } : {}),
-          ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}),
-          ...(options.tlsCert !== undefined ? { tlsCert: options.tlsCert } : {}),
-          ...(options.tlsKey !== undefined ? { tlsKey: options.tlsKey } : {}),
-        });
-        if (options.json) return printJson(status);
-        printHubStatus(status);
-        print(style.dim("next: ocfleet machine invite   (on this machine), then ocfleet machine join <token>   (on the other)"));
-      }),
-    );
+  defineRead<EnableOptions, HubStatusView>(
+    hub
+      .command("enable")
+      .description("start the network listener (it comes back after restarts)")
+      .option("--listen <host:port>", "address to listen on (default 0.0.0.0:7433)")
+      .option("--public-url <url>", "wss://host:port as other machines reach this one")
+      .option("--tls-cert <file>", "a PEM certificate to use instead of a generated one")
+      .option("--tls-key <file>", "its PEM private key"),
+    {
+      run: (c, _args, o) =>
+        c.call(api.hub.enable, {
+          ...(o.listen !== undefined ? { listen: o.listen } : {}),
+          ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
+          ...(o.tlsCert !== undefined ? { tlsCert: o.tlsCert } : {}),
+          ...(o.tlsKey !== undefined ? { tlsKey: o.tlsKey } : {}),
+        }),
+      human: (status) => [
+        ...renderHubStatus(status),
+        style.dim("next: ocfleet machine invite   (on this machine), then ocfleet machine join <token>   (on the other)"),
+      ],
+      fields: { listen: "--listen", publicUrl: "--public-url", tlsCert: "--tls-cert", tlsKey: "--tls-key" },
+    },
+  );
 
-  hub
-    .command("status")
-    .description("whether the hub listens, where, and its certificate's fingerprint")
-    .option("--json", "print JSON")
-    .action((options: { json?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        const status = await connection.call(api.hub.status, {});
-        if (options.json) printJson(status);
-        else printHubStatus(status);
-      }),
-    );
+  defineRead(hub.command("status").description("whether the hub listens, where, and its certificate's fingerprint"), {
+    run: (c) => c.call(api.hub.status, {}),
+    human: (status) => renderHubStatus(status),
+  });
 
-  hub
-    .command("disable")
-    .description("stop the network listener; linked machines are disconnected")
-    .option("--json", "print JSON")
-    .action((options: { json?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        const status = await connection.call(api.hub.disable, {});
-        if (options.json) printJson(status);
-        else print("the hub is off; machines and remote clients can no longer connect");
-      }),
-    );
+  defineRead(hub.command("disable").description("stop the network listener; linked machines are disconnected"), {
+    run: (c) => c.call(api.hub.disable, {}),
+    human: () => "the hub is off; machines and remote clients can no longer connect",
+  });
 }

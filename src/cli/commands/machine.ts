@@ -1,10 +1,9 @@
 // ocfleet machine …: the computers of the fleet and whether they are online.
 import type { Command } from "../commander.js";
 import { api, type MachineView } from "../../protocol/api/index.js";
-import { formatAge, formatTable, print, printJson } from "../output.js";
-import { style } from "../output.js";
+import { formatAge, formatTable, style } from "../output.js";
+import { defineRead } from "../command.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
-import { withDaemon } from "../session.js";
 import { registerMachineLinkCommands } from "./machine-links.js";
 
 export function renderMachines(machines: MachineView[], now = Date.now()): string {
@@ -25,16 +24,9 @@ export function renderMachines(machines: MachineView[], now = Date.now()): strin
 
 export function registerMachineCommands(program: Command): void {
   const machine = program.command("machine").description("the machines of the fleet");
-  machine
-    .command("list")
-    .description("list machines with their status and worker counts")
-    .option("--json", "print JSON")
-    .action((options: { json?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        const machines = await connection.call(api.machines.list, {});
-        if (options.json) printJson(machines);
-        else print(renderMachines(machines));
-      }),
-    );
+  defineRead(machine.command("list").description("list machines with their status and worker counts"), {
+    run: (c) => c.call(api.machines.list, {}),
+    human: (machines) => renderMachines(machines),
+  });
   registerMachineLinkCommands(machine);
 }

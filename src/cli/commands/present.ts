@@ -6,11 +6,10 @@ import type { Command } from "../commander.js";
 import type { FleetConnection } from "../../client/connection.js";
 import { SlideFollower } from "../../client/presentation.js";
 import { api, type PresentationSummary, type PresentationView, type PresenterCommandResult } from "../../protocol/api/index.js";
-import { CliError, formatAge, formatTable, print, printJson, style } from "../output.js";
-import { notice, withDaemon } from "../session.js";
+import { CliError, formatAge, formatTable, style } from "../output.js";
+import { notice, openDaemonConnection, type CommandOptions } from "../session.js";
+import { defineRead, runAction } from "../command.js";
 import { watchQuery } from "../watch.js";
-
-type JsonOption = { json?: boolean };
 
 const MARKDOWN_EXTENSIONS = new Set([".md", ".markdown", ".mdown", ".mkd", ".mkdn"]);
 /** The daemon's limit too; checked here so a huge file is not sent at all. */
@@ -88,102 +87,76 @@ async function followTarget(connection: FleetConnection, id: string | undefined)
   return running[0]!.id;
 }
 
-function reportCommand(result: PresenterCommandResult, json: boolean | undefined): void {
-  if (json) return printJson(result);
+/** What a presenter's command did; one that was not applied says why (stderr) and prints nothing. */
+function describeCommand(result: PresenterCommandResult): string | undefined {
   const p = result.presentation;
-  if (!result.applied) return notice(`ignored: ${result.reason ?? "not applied"}; '${p.title}' is on slide ${p.current}/${p.slideCount}`);
-  if (p.state === "stopped") return print(`stopped '${p.title}'`);
+  if (!result.applied) {
+    notice(`ignored: ${result.reason ?? "not applied"}; '${p.title}' is on slide ${p.current}/${p.slideCount}`);
+    return undefined;
+  }
+  if (p.state === "stopped") return `stopped '${p.title}'`;
   const firstLine = p.slide.split("\n").find((line) => line.trim() !== "") ?? "";
-  print(`slide ${p.current}/${p.slideCount}${result.reason ? style.dim(` (${result.reason})`) : ""}: ${firstLine.replace(/^#+\s*/, "")}`);
+  return `slide ${p.current}/${p.slideCount}${result.reason ? style.dim(` (${result.reason})`) : ""}: ${firstLine.replace(/^#+\s*/, "")}`;
 }
 
 export function registerPresentCommands(program: Command): void {
   const present = program.command("present").description("presentations: a markdown deck, slides moved by the presenter, followed live");
 
-  present
-    .command("start <file>")
-    .description("present a markdown file, split into slides on lines that are exactly ---; you are the presenter")
-    .option("--title <title>", "the title (default: the deck's first heading)")
-    .option("--json", "print JSON")
-    .action((file: string, options: JsonOption & { title?: string }) =>
-      withDaemon(options, async (connection) => {
-        const markdown = await readDeck(file);
-        const view = await connection.call(api.presentations.start, { markdown, ...(options.title ? { title: options.title } : {}) });
-        if (options.json) return printJson(view);
-        print(`presenting '${view.title}' (${view.slideCount} slides from ${basename(file)}) as ${view.id}`);
-        print(style.dim(`others follow with: ocfleet present follow ${view.id}   · you move with: ocfleet present next|prev|goto N|stop`));
-      }),
-    );
+  defineRead(
+    present
+      .command("start <file>")
+      .description("present a markdown file, split into slides on lines that are exactly ---; you are the presenter")
+      .option("--title <title>", "the title (default: the deck's first heading)"),
+    {
+      fields: { markdown: "<file>" },
+      run: async (c, [file], options: { title?: string }) =>
+        c.call(api.presentations.start, { markdown: await readDeck(file!), ...(options.title ? { title: options.title } : {}) }),
+      human: (view, [file]) => [
+        `presenting '${view.title}' (${view.slideCount} slides from ${basename(file!)}) as ${view.id}`,
+        style.dim(`others follow with: ocfleet present follow ${view.id}   · you move with: ocfleet present next|prev|goto N|stop`),
+      ],
+    },
+  );
 
-  present
-    .command("list")
-    .description("running presentations, newest first")
-    .option("--all", "ended ones too")
-    .option("--json", "print JSON")
-    .action((options: JsonOption & { all?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        const all = await connection.call(api.presentations.list, options.all ? { all: true } : {});
-        if (options.json) printJson(all);
-        else print(renderList(all));
-      }),
-    );
+  defineRead(present.command("list").description("running presentations, newest first").option("--all", "ended ones too"), {
+    run: (c, _args, options: { all?: boolean }) => c.call(api.presentations.list, options.all ? { all: true } : {}),
+    human: (all) => renderList(all),
+  });
 
-  present
-    .command("show [id]")
-    .description("the current slide once (default: the newest running presentation)")
-    .option("--json", "print JSON")
-    .action((id: string | undefined, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const target = await followTarget(connection, id);
-        const view = await connection.call(api.presentations.get, { id: target });
-        if (options.json) printJson(view);
-        else if (view) print(renderPresentation(view));
-      }),
-    );
+  defineRead(present.command("show [id]").description("the current slide once (default: the newest running presentation)"), {
+    run: async (c, [id]) => c.call(api.presentations.get, { id: await followTarget(c, id) }),
+    human: (view) => (view ? renderPresentation(view) : undefined),
+  });
 
   present
     .command("follow [id]")
     .description("show the current slide and follow the presenter live (default: the newest running presentation)")
     .option("--json", "print one JSON line per slide change")
-    .action(async (id: string | undefined, options: JsonOption) => {
-      let target: string | undefined;
-      await withDaemon(options, async (connection) => {
-        target = await followTarget(connection, id);
-      });
-      if (target === undefined) return;
-      const follower = new SlideFollower();
-      await watchQuery(options, {
-        query: api.presentations.get,
-        args: { id: target },
-        label: target,
-        render: (view) => (view ? renderPresentation(view) : style.dim(`no presentation ${target}`)),
-        accept: (view) => follower.accept(view),
-        done: (view) => view?.state === "stopped",
+    .action((id: string | undefined, _options: CommandOptions, command: Command) => {
+      const options = command.optsWithGlobals<CommandOptions>();
+      return runAction(command, options, undefined, async () => {
+        const connection = await openDaemonConnection(options);
+        const target = await followTarget(connection, id).finally(() => connection.close());
+        const follower = new SlideFollower();
+        await watchQuery(options, {
+          query: api.presentations.get,
+          args: { id: target },
+          label: target,
+          render: (view) => (view ? renderPresentation(view) : style.dim(`no presentation ${target}`)),
+          accept: (view) => follower.accept(view),
+          done: (view) => view?.state === "stopped",
+        });
       });
     });
 
-  const commandOption = (cmd: Command) => cmd.option("--json", "print JSON");
+  const move = (usage: string, description: string, run: (c: FleetConnection, args: string[]) => Promise<PresenterCommandResult>) =>
+    defineRead(present.command(usage).description(description), { run, human: describeCommand });
 
-  commandOption(present.command("next [id]").description("move to the next slide (presenter only)")).action((id: string | undefined, options: JsonOption) =>
-    withDaemon(options, async (connection) =>
-      reportCommand(await connection.call(api.presentations.next, { at: Date.now(), ...(id ? { id } : {}) }), options.json),
-    ),
-  );
-  commandOption(present.command("prev [id]").description("move to the previous slide (presenter only)")).action((id: string | undefined, options: JsonOption) =>
-    withDaemon(options, async (connection) =>
-      reportCommand(await connection.call(api.presentations.prev, { at: Date.now(), ...(id ? { id } : {}) }), options.json),
-    ),
-  );
-  commandOption(present.command("goto <slide> [id]").description("move to slide N, 1 is the first (presenter only)")).action(
-    (slide: string, id: string | undefined, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        if (!/^\d+$/.test(slide) || Number(slide) < 1) throw new CliError(`<slide> must be a slide number (1, 2, …), not '${slide}'`, 2);
-        reportCommand(await connection.call(api.presentations.goto, { at: Date.now(), slide: Number(slide), ...(id ? { id } : {}) }), options.json);
-      }),
-  );
-  commandOption(present.command("stop [id]").description("end the presentation (presenter only)")).action((id: string | undefined, options: JsonOption) =>
-    withDaemon(options, async (connection) =>
-      reportCommand(await connection.call(api.presentations.stop, { at: Date.now(), ...(id ? { id } : {}) }), options.json),
-    ),
-  );
+  move("next [id]", "move to the next slide (presenter only)", (c, [id]) => c.call(api.presentations.next, { at: Date.now(), ...(id ? { id } : {}) }));
+  move("prev [id]", "move to the previous slide (presenter only)", (c, [id]) => c.call(api.presentations.prev, { at: Date.now(), ...(id ? { id } : {}) }));
+  move("goto <slide> [id]", "move to slide N, 1 is the first (presenter only)", (c, [slide, id]) => {
+    if (!/^\d+$/.test(slide!) || Number(slide) < 1) throw new CliError(`<slide> must be a slide number (1, 2, …), not '${slide}'`, 2);
+    return c.call(api.presentations.goto, { at: Date.now(), slide: Number(slide), ...(id ? { id } : {}) });
+  });
+  move("stop [id]", "end the presentation (presenter only)", (c, [id]) => c.call(api.presentations.stop, { at: Date.now(), ...(id ? { id } : {}) }));
 }

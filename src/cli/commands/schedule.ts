@@ -1,11 +1,10 @@
 // ocfleet schedule …: prompts sent into a chat at the times of a cron expression, and their runs.
 import type { Command } from "../commander.js";
 import { api, type ScheduleRunView, type ScheduleView } from "../../protocol/api/index.js";
-import { CliError, formatTable, print, printJson, style } from "../output.js";
-import { withDaemon } from "../session.js";
-import { watchQuery } from "../watch.js";
-
-type JsonOption = { json?: boolean };
+import { CliError, formatTable, style } from "../output.js";
+import { defineRead } from "../command.js";
+import { defineWatch, type WatchSpec } from "../watch.js";
+import type { QueryRef } from "../../protocol/api/index.js";
 
 function when(at: number | null): string {
   return at === null ? "-" : new Date(at).toLocaleString();
@@ -44,25 +43,28 @@ function describe(s: ScheduleView): string {
   return `${style.bold(s.name)} (${s.id}): '${s.cron}' in ${s.timezone} on ${s.workerName}, into chat '${s.chatTitle}' (${s.chatId}); ${next}`;
 }
 
+type AddOptions = { worker?: string; cron: string; prompt: string; chat?: string; tz?: string; name?: string };
+
 export function registerScheduleCommands(program: Command): void {
   const schedule = program.command("schedule").description("scheduled prompts: sent into a chat at the times of a cron expression");
 
-  schedule
-    .command("add")
-    .description("add a scheduled prompt; without --chat it gets a chat of its own, named after it")
-    .option("--worker <worker>", "the worker (id or name); needed unless --chat is given")
-    .requiredOption("--cron <expression>", 'when: 5 fields "minute hour day month weekday" (e.g. "0 9 * * 1-5"), or 6 with seconds first')
-    .requiredOption("--prompt <text>", "what to send")
-    .option("--chat <chat>", "send into this chat (id) instead of a new one")
-    .option("--tz <zone>", "IANA time zone the expression is read in (default: this terminal's)")
-    .option("--name <name>", "a name to refer to it by (default: from the prompt)")
-    .option("--json", "print JSON")
-    .action((options: JsonOption & { worker?: string; cron: string; prompt: string; chat?: string; tz?: string; name?: string }) =>
-      withDaemon(options, async (connection) => {
+  defineRead(
+    schedule
+      .command("add")
+      .description("add a scheduled prompt; without --chat it gets a chat of its own, named after it")
+      .option("--worker <worker>", "the worker (id or name); needed unless --chat is given")
+      .requiredOption("--cron <expression>", 'when: 5 fields "minute hour day month weekday" (e.g. "0 9 * * 1-5"), or 6 with seconds first')
+      .requiredOption("--prompt <text>", "what to send")
+      .option("--chat <chat>", "send into this chat (id) instead of a new one")
+      .option("--tz <zone>", "IANA time zone the expression is read in (default: this terminal's)")
+      .option("--name <name>", "a name to refer to it by (default: from the prompt)"),
+    {
+      fields: { timezone: "--tz" },
+      run: (c, _args, options: AddOptions) => {
         if (options.worker === undefined && options.chat === undefined) throw new CliError("give --worker <worker>, or --chat <chat> to send into", 2);
         // Without --tz, "9 o'clock" means 9 o'clock where the person typing it is.
         const timezone = options.tz ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-        const added = await connection.call(api.schedules.add, {
+        return c.call(api.schedules.add, {
           cron: options.cron,
           prompt: options.prompt,
           ...(timezone ? { timezone } : {}),
@@ -70,76 +72,51 @@ export function registerScheduleCommands(program: Command): void {
           ...(options.chat !== undefined ? { chat: options.chat } : {}),
           ...(options.name !== undefined ? { name: options.name } : {}),
         });
-        if (options.json) printJson(added);
-        else print(`added ${describe(added)}`);
-      }),
-    );
+      },
+      human: (added) => `added ${describe(added)}`,
+    },
+  );
 
-  schedule
-    .command("list")
-    .description("your schedules; --all shows everyone's (admins)")
-    .option("--all", "everyone's schedules (admins only)")
-    .option("--json", "print JSON")
-    .action((options: JsonOption & { all?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        const all = await connection.call(api.schedules.list, options.all ? { all: true } : {});
-        if (options.json) printJson(all);
-        else print(renderSchedules(all, options.all));
-      }),
-    );
+  defineRead(schedule.command("list").description("your schedules; --all shows everyone's (admins)").option("--all", "everyone's schedules (admins only)"), {
+    run: (c, _args, options: { all?: boolean }) => c.call(api.schedules.list, options.all ? { all: true } : {}),
+    human: (all, _args, options) => renderSchedules(all, options.all),
+  });
 
-  for (const [name, description, ref] of [
-    ["pause", "stop firing until resumed (times that pass meanwhile are skipped, not missed)", api.schedules.pause],
-    ["resume", "fire again from the next time on", api.schedules.resume],
-  ] as const) {
+  defineRead(schedule.command("pause <schedule>").description("stop firing until resumed (times that pass meanwhile are skipped, not missed)"), {
+    run: (c, [ref]) => c.call(api.schedules.pause, { schedule: ref! }),
+    human: (view) => describe(view),
+  });
+  defineRead(schedule.command("resume <schedule>").description("fire again from the next time on"), {
+    run: (c, [ref]) => c.call(api.schedules.resume, { schedule: ref! }),
+    human: (view) => describe(view),
+  });
+
+  defineRead(schedule.command("remove <schedule>").description("delete a schedule and its runs (its chat stays)"), {
+    run: (c, [ref]) => c.call(api.schedules.remove, { schedule: ref! }),
+    human: (outcome) => `removed schedule ${outcome.name}`,
+  });
+
+  defineRead(
     schedule
-      .command(`${name} <schedule>`)
-      .description(description)
-      .option("--json", "print JSON")
-      .action((ref_: string, options: JsonOption) =>
-        withDaemon(options, async (connection) => {
-          const view = await connection.call(ref, { schedule: ref_ });
-          if (options.json) printJson(view);
-          else print(describe(view));
-        }),
-      );
-  }
-
-  schedule
-    .command("remove <schedule>")
-    .description("delete a schedule and its runs (its chat stays)")
-    .option("--json", "print JSON")
-    .action((ref: string, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const outcome = await connection.call(api.schedules.remove, { schedule: ref });
-        if (options.json) printJson(outcome);
-        else print(`removed schedule ${outcome.name}`);
-      }),
-    );
-
-  schedule
-    .command("runs <schedule>")
-    .description("a schedule's runs, newest first: sent, completed, failed (with the reason) or missed")
-    .option("-n, --limit <count>", "how many", "50")
-    .option("--json", "print JSON")
-    .action((ref: string, options: JsonOption & { limit: string }) =>
-      withDaemon(options, async (connection) => {
+      .command("runs <schedule>")
+      .description("a schedule's runs, newest first: sent, completed, failed (with the reason) or missed")
+      .option("-n, --limit <count>", "how many", "50"),
+    {
+      run: (c, [ref], options: { limit: string }) => {
         const limit = Number(options.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
           throw new CliError(`--limit must be a whole number from 1 to 1000, not '${options.limit}'`, 2);
-        const runs = await connection.call(api.schedules.runs, { schedule: ref, limit });
-        if (options.json) printJson(runs);
-        else print(renderRuns(runs));
-      }),
-    );
+        return c.call(api.schedules.runs, { schedule: ref!, limit });
+      },
+      human: (runs) => renderRuns(runs),
+    },
+  );
 
-  schedule
-    .command("watch [schedule]")
-    .description("your schedules, or one schedule's runs, printed again on every change (Ctrl-C to stop)")
-    .option("--json", "print one JSON line per change")
-    .action((ref: string | undefined, options: JsonOption) =>
+  defineWatch(
+    schedule.command("watch [schedule]").description("your schedules, or one schedule's runs, printed again on every change (Ctrl-C to stop)"),
+    ([ref]): WatchSpec<QueryRef> =>
       ref === undefined
-        ? watchQuery(options, { query: api.schedules.list, args: {}, label: "your schedules", render: (all) => renderSchedules(all) })
-        : watchQuery(options, { query: api.schedules.runs, args: { schedule: ref }, label: `the runs of ${ref}`, render: renderRuns }),
-    );
+        ? { query: api.schedules.list, args: {}, label: "your schedules", render: (all: ScheduleView[]) => renderSchedules(all) }
+        : { query: api.schedules.runs, args: { schedule: ref }, label: `the runs of ${ref}`, render: renderRuns },
+  );
 }

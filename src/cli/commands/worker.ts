@@ -3,13 +3,13 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "../commander.js";
 import type { FleetConnection } from "../../client/connection.js";
-import { api, type WorkerView } from "../../protocol/api/index.js";
-import { CliError, formatDuration, formatTable, print, printJson, printJsonLine, style } from "../output.js";
+import { api, type RemovedWorker, type WorkerView } from "../../protocol/api/index.js";
+import { CliError, formatDuration, formatTable, print, style } from "../output.js";
 import { startProgress } from "../progress.js";
-import { watchWithDaemon, withDaemon } from "../session.js";
-import { sanitizeInline } from "../../terminal/sanitize.js";
-
-type JsonOption = { json?: boolean };
+import { withDaemon } from "../session.js";
+import { defineRead } from "../command.js";
+import { defineWatch } from "../watch.js";
+import { sanitize } from "../../terminal/sanitize.js";
 
 const STATE_STYLE: Record<WorkerView["runState"], (s: string) => string> = {
   starting: style.yellow,
@@ -31,7 +31,7 @@ export function renderWorkers(workers: WorkerView[], now = Date.now()): string {
       w.pid === null ? "-" : String(w.pid),
       w.startedAt === null ? "-" : formatDuration(now - w.startedAt),
       String(w.restartCount),
-      sanitizeInline(w.createdBy ?? "-"),
+      w.createdBy ?? "-",
       sharedWith(w),
       w.directory,
     ]);
@@ -44,7 +44,7 @@ export function renderWorkers(workers: WorkerView[], now = Date.now()): string {
 /** Who may chat on the worker besides its owner and admins. */
 function sharedWith(w: WorkerView): string {
   if (w.sharedWithEveryone) return "everyone";
-  return w.sharedWith.length === 0 ? "-" : w.sharedWith.map(sanitizeInline).join(", ");
+  return w.sharedWith.length === 0 ? "-" : w.sharedWith.join(", ");
 }
 
 /** Parses --env KEY=VALUE options and an --env-file of KEY=VALUE lines into one overlay. */
@@ -104,184 +104,163 @@ async function waitUntilSettled(connection: FleetConnection, workerId: string, j
   }
 }
 
-function reportSettled(view: WorkerView, json: boolean): void {
-  if (json) printJson(view);
-  else if (view.runState === "error") print(`${style.red("✗")} ${view.name} failed to start: ${view.reason ?? "unknown reason"}`);
-  else print(`${style.green("✓")} ${view.name} is ${view.runState} (pid ${view.pid}, OpenCode ${view.opencodeVersion ?? "?"}) in ${view.directory}`);
-  if (view.runState === "error") process.exitCode = 1;
+/** How a worker that was waited for ended up; a worker in error makes the command fail. */
+function describeSettled(view: WorkerView): string {
+  if (view.runState === "error") return `${style.red("✗")} ${view.name} failed to start: ${view.reason ?? "unknown reason"}`;
+  return `${style.green("✓")} ${view.name} is ${view.runState} (pid ${view.pid}, OpenCode ${view.opencodeVersion ?? "?"}) in ${view.directory}`;
 }
+
+async function settle(connection: FleetConnection, view: WorkerView, json: boolean): Promise<WorkerView> {
+  const settled = await waitUntilSettled(connection, view.id, json);
+  if (settled.runState === "error") process.exitCode = 1;
+  return settled;
+}
+
+type AddOptions = { name?: string; machine?: string; env: string[]; envFile?: string; opencodeBin?: string; wait: boolean };
 
 export function registerWorkerCommands(program: Command): void {
   const worker = program.command("worker").description("OpenCode workers: one server per directory, supervised by the daemon");
 
-  worker
-    .command("add <directory>")
-    .description("register a worker for a directory and start it")
-    .option("--name <name>", "a short name (default: the directory's name)")
-    .option("--machine <machine>", "the machine to run it on (default: this one)")
-    .option("--env <KEY=VALUE>", "add to the worker's environment (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
-    .option("--env-file <file>", "read KEY=VALUE lines into the worker's environment")
-    .option("--opencode-bin <path>", "use this OpenCode binary for the worker")
-    .option("--no-wait", "return once registered instead of waiting until it is ready")
-    .option("--json", "print JSON")
-    .action(
-      (directory: string, options: { name?: string; machine?: string; env: string[]; envFile?: string; opencodeBin?: string; wait: boolean; json?: boolean }) =>
-        withDaemon(options, async (connection) => {
-          if (options.machine && !directory.startsWith("/")) throw new CliError("give an absolute directory for a worker on another machine", 2);
-          const env = parseEnv(options.env, options.envFile);
-          const added = await connection.call(api.workers.add, {
-            directory: options.machine ? directory : resolve(directory),
-            ...(options.name ? { name: options.name } : {}),
-            ...(options.machine ? { machine: options.machine } : {}),
-            ...(Object.keys(env).length > 0 ? { env } : {}),
-            ...(options.opencodeBin ? { opencodeBinary: resolve(options.opencodeBin) } : {}),
-          });
-          if (!options.wait) {
-            if (options.json) printJson(added);
-            else print(`registered ${added.name} (${added.id}); it is starting. Watch it with: ocfleet worker watch`);
-            return;
-          }
-          reportSettled(await waitUntilSettled(connection, added.id, options.json === true), options.json === true);
-        }),
-    );
-
-  worker
-    .command("list")
-    .description("list workers with their run state")
-    .option("--machine <machine>", "only this machine's workers")
-    .option("--json", "print JSON")
-    .action((options: { machine?: string; json?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        const workers = await connection.call(api.workers.list, options.machine ? { machine: options.machine } : {});
-        if (options.json) printJson(workers);
-        else print(renderWorkers(workers));
-      }),
-    );
-
-  worker
-    .command("watch")
-    .description("show the workers list live (Ctrl-C to stop)")
-    .option("--machine <machine>", "only this machine's workers")
-    .option("--json", "print one JSON line per change")
-    .action((options: { machine?: string; json?: boolean }) =>
-      watchWithDaemon(options, (client, status) => {
-        let latest: WorkerView[] = [];
-        const draw = () => {
-          const footer = style.dim(`watching workers · ${new Date().toLocaleTimeString()} · Ctrl-C to stop`);
-          if (process.stdout.isTTY) process.stdout.write(`\x1b[H\x1b[2J${renderWorkers(latest)}\n\n${footer}\n`);
-          else print(`${renderWorkers(latest)}\n`);
-        };
-        // Uptimes move without any change in the data: redraw them each second on a terminal.
-        if (process.stdout.isTTY && !options.json) setInterval(draw, 1000).unref();
-        client.subscribe(api.workers.list, options.machine ? { machine: options.machine } : {}, {
-          onValue: (workers) => {
-            latest = workers;
-            if (options.json) printJsonLine(workers);
-            else draw();
-          },
-          onError: (error) => status(`ocfleet: ${error.message}`),
+  defineRead<AddOptions, { view: WorkerView; settled: boolean }>(
+    worker
+      .command("add <directory>")
+      .description("register a worker for a directory and start it")
+      .option("--name <name>", "a short name (default: the directory's name)")
+      .option("--machine <machine>", "the machine to run it on (default: this one)")
+      .option("--env <KEY=VALUE>", "add to the worker's environment (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
+      .option("--env-file <file>", "read KEY=VALUE lines into the worker's environment")
+      .option("--opencode-bin <path>", "use this OpenCode binary for the worker")
+      .option("--no-wait", "return once registered instead of waiting until it is ready"),
+    {
+      fields: { directory: "<directory>", opencodeBinary: "--opencode-bin" },
+      check: ([directory], options) => {
+        if (options.machine && !directory!.startsWith("/")) throw new CliError("give an absolute directory for a worker on another machine", 2);
+        parseEnv(options.env, options.envFile);
+      },
+      run: async (connection, [directory], options) => {
+        const env = parseEnv(options.env, options.envFile);
+        const added = await connection.call(api.workers.add, {
+          directory: options.machine ? directory! : resolve(directory!),
+          ...(options.name ? { name: options.name } : {}),
+          ...(options.machine ? { machine: options.machine } : {}),
+          ...(Object.keys(env).length > 0 ? { env } : {}),
+          ...(options.opencodeBin ? { opencodeBinary: resolve(options.opencodeBin) } : {}),
         });
-      }),
-    );
+        if (!options.wait) return { view: added, settled: false };
+        return { view: await settle(connection, added, options.json === true), settled: true };
+      },
+      json: ({ view }) => view,
+      human: ({ view, settled }) =>
+        settled ? describeSettled(view) : `registered ${view.name} (${view.id}); it is starting. Watch it with: ocfleet worker watch`,
+    },
+  );
+
+  defineRead(worker.command("list").description("list workers with their run state").option("--machine <machine>", "only this machine's workers"), {
+    run: (c, _args, options: { machine?: string }) => c.call(api.workers.list, options.machine ? { machine: options.machine } : {}),
+    human: (workers) => renderWorkers(workers),
+  });
+
+  defineWatch(
+    worker.command("watch").description("show the workers list live (Ctrl-C to stop)").option("--machine <machine>", "only this machine's workers"),
+    (_args, options: { machine?: string }) => ({
+      query: api.workers.list,
+      args: options.machine ? { machine: options.machine } : {},
+      label: "workers",
+      render: (workers) => renderWorkers(workers),
+      // Uptimes move without any change in the data.
+      tickMs: 1000,
+    }),
+  );
 
   for (const [name, description, ref, waits] of [
     ["start", "start a stopped worker", api.workers.start, true],
     ["stop", "stop a worker (it stays stopped across daemon restarts)", api.workers.stop, false],
     ["restart", "restart a worker's OpenCode", api.workers.restart, true],
   ] as const) {
-    worker
-      .command(`${name} <worker>`)
-      .description(description)
-      .option("--json", "print JSON")
-      .action((ref2: string, options: JsonOption) =>
-        withDaemon(options, async (connection) => {
-          const view = await connection.call(ref, { worker: ref2 });
-          // start and stop leave a worker already in that state alone, and say so (exit 0).
-          if ("already" in view && view.already) {
-            if (options.json) printJson(view);
-            else print(`${sanitizeInline(view.name)} is already ${name === "stop" ? "stopped" : `running (${view.runState})`}`);
-            return;
-          }
-          if (waits) return reportSettled(await waitUntilSettled(connection, view.id, options.json === true), options.json === true);
-          if (options.json) printJson(view);
-          else print(`${sanitizeInline(view.name)} is ${view.runState}`);
-        }),
-      );
+    defineRead(worker.command(`${name} <worker>`).description(description), {
+      run: async (c, [ref2], options) => {
+        const view = await c.call(ref, { worker: ref2! });
+        // start and stop leave a worker already in that state alone, and say so (exit 0).
+        const already = "already" in view && view.already;
+        return { view: waits && !already ? await settle(c, view, options.json === true) : view, settled: waits && !already, already };
+      },
+      json: ({ view }) => view,
+      human: ({ view, settled, already }) =>
+        already
+          ? `${view.name} is already ${name === "stop" ? "stopped" : `running (${view.runState})`}`
+          : settled
+            ? describeSettled(view)
+            : `${view.name} is ${view.runState}`,
+    });
   }
 
-  worker
-    .command("remove <worker>")
-    .description(
-      'stop a worker and forget it. Its chats are kept (readable with `chat show` and `chat list --all`, marked "worker removed"; ' +
-        "they take no new prompts). A worker with schedules is refused, naming them, unless --force, which removes its schedules too",
-    )
-    .option("--force", "also remove the worker's schedules")
-    .option("--json", "print JSON")
-    .action((ref: string, options: JsonOption & { force?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        const outcome = await connection.call(api.workers.remove, { worker: ref, ...(options.force ? { force: true } : {}) });
-        if (options.json) return printJson(outcome);
+  defineRead<{ force?: boolean }, RemovedWorker>(
+    worker
+      .command("remove <worker>")
+      .description(
+        'stop a worker and forget it. Its chats are kept (readable with `chat show` and `chat list --all`, marked "worker removed"; ' +
+          "they take no new prompts). A worker with schedules is refused, naming them, unless --force, which removes its schedules too",
+      )
+      .option("--force", "also remove the worker's schedules"),
+    {
+      run: (c, [ref], options) => c.call(api.workers.remove, { worker: ref!, ...(options.force ? { force: true } : {}) }),
+      human: (outcome) => {
         const kept = outcome.chatsKept === 0 ? "" : `; its ${outcome.chatsKept} chat(s) are kept (see: ocfleet chat list --all)`;
         const schedules = outcome.schedulesRemoved === 0 ? "" : `; removed its ${outcome.schedulesRemoved} schedule(s)`;
-        print(`removed worker ${sanitizeInline(outcome.name)}${schedules}${kept}`);
-      }),
-    );
+        return `removed worker ${outcome.name}${schedules}${kept}`;
+      },
+    },
+  );
 
-  worker
-    .command("share <worker>")
-    .description("let a user (or everyone) chat on your worker; only you and admins control it")
-    .option("--with <user>", "a user: an id, a name or an email")
-    .option("--everyone", "everyone signed in to this daemon")
-    .option("--json", "print JSON")
-    .action((ref: string, options: JsonOption & { with?: string; everyone?: boolean }) =>
-      withDaemon(options, async (connection) => {
+  defineRead<{ with?: string; everyone?: boolean }, WorkerView>(
+    worker
+      .command("share <worker>")
+      .description("let a user (or everyone) chat on your worker; only you and admins control it")
+      .option("--with <user>", "a user: an id, a name or an email")
+      .option("--everyone", "everyone signed in to this daemon"),
+    {
+      fields: { with: "--with" },
+      check: (_args, options) => {
         if ((options.with === undefined) === (options.everyone !== true)) throw new CliError("give either --with <user> or --everyone", 2);
-        const view = await connection.call(api.workers.share, { worker: ref, ...(options.everyone ? { everyone: true as const } : { with: options.with! }) });
-        if (options.json) printJson(view);
-        else print(`${sanitizeInline(view.name)} is shared with ${sharedWith(view)}`);
-      }),
-    );
+      },
+      run: (c, [ref], options) => c.call(api.workers.share, { worker: ref!, ...(options.everyone ? { everyone: true as const } : { with: options.with! }) }),
+      human: (view) => `${view.name} is shared with ${sharedWith(view)}`,
+    },
+  );
 
-  worker
-    .command("unshare <worker>")
-    .description("stop sharing your worker with a user, with everyone, or (neither given) with anyone")
-    .option("--with <user>", "a user: an id, a name or an email")
-    .option("--everyone", "stop sharing with everyone (users it was shared with by name keep it)")
-    .option("--json", "print JSON")
-    .action((ref: string, options: JsonOption & { with?: string; everyone?: boolean }) =>
-      withDaemon(options, async (connection) => {
-        const view = await connection.call(api.workers.unshare, {
-          worker: ref,
+  defineRead<{ with?: string; everyone?: boolean }, WorkerView>(
+    worker
+      .command("unshare <worker>")
+      .description("stop sharing your worker with a user, with everyone, or (neither given) with anyone")
+      .option("--with <user>", "a user: an id, a name or an email")
+      .option("--everyone", "stop sharing with everyone (users it was shared with by name keep it)"),
+    {
+      fields: { with: "--with" },
+      run: (c, [ref], options) =>
+        c.call(api.workers.unshare, {
+          worker: ref!,
           ...(options.with !== undefined ? { with: options.with } : {}),
           ...(options.everyone ? { everyone: true as const } : {}),
-        });
-        if (options.json) printJson(view);
-        else print(`${sanitizeInline(view.name)} is shared with ${sharedWith(view) === "-" ? "no one" : sharedWith(view)}`);
-      }),
-    );
+        }),
+      human: (view) => `${view.name} is shared with ${sharedWith(view) === "-" ? "no one" : sharedWith(view)}`,
+    },
+  );
 
-  worker
-    .command("models <worker>")
-    .description("list the provider/model ids the worker's OpenCode offers")
-    .option("--json", "print JSON")
-    .action((ref: string, options: JsonOption) =>
-      withDaemon(options, async (connection) => {
-        const models = await connection.call(api.workerModels.list, { worker: ref });
-        if (options.json) return printJson(models);
-        if (models.length === 0) return print(style.dim("no models known yet: the list is read each time the worker starts"));
-        print(
-          formatTable([
-            ["MODEL", "NAME", "CONTEXT", "TOOLS"].map(style.dim),
-            ...models.map((m) => [
-              `${m.id}${m.isDefault ? style.green(" (default)") : ""}`,
-              m.name,
-              m.contextLimit === null ? "-" : String(m.contextLimit),
-              m.toolCall ? "yes" : "no",
-            ]),
-          ]),
-        );
-      }),
-    );
+  defineRead(worker.command("models <worker>").description("list the provider/model ids the worker's OpenCode offers"), {
+    run: (c, [ref]) => c.call(api.workerModels.list, { worker: ref! }),
+    human: (models) => {
+      if (models.length === 0) return style.dim("no models known yet: the list is read each time the worker starts");
+      return formatTable([
+        ["MODEL", "NAME", "CONTEXT", "TOOLS"].map(style.dim),
+        ...models.map((m) => [
+          `${m.id}${m.isDefault ? style.green(" (default)") : ""}`,
+          m.name,
+          m.contextLimit === null ? "-" : String(m.contextLimit),
+          m.toolCall ? "yes" : "no",
+        ]),
+      ]);
+    },
+  });
 
   worker
     .command("logs <worker>")
@@ -294,7 +273,8 @@ export function registerWorkerCommands(program: Command): void {
         if (!Number.isInteger(count) || count < 0) throw new CliError(`--lines must be a whole number, not '${options.lines}'`, 2);
         const tail = await connection.call(api.workers.readLog, { worker: ref, maxBytes: 256 * 1024 });
         const lines = tail.text.replace(/\n$/, "").split("\n");
-        if (count > 0 && tail.text) print(lines.slice(-count).join("\n"));
+        // OpenCode's output carries what tools and models printed: sanitized like any outside text.
+        if (count > 0 && tail.text) print(sanitize(lines.slice(-count).join("\n")));
         if (!options.follow) return;
         let offset = tail.offset;
         let stopped = false;
@@ -305,7 +285,7 @@ export function registerWorkerCommands(program: Command): void {
           if (next.size < offset)
             offset = 0; // rotated
           else {
-            if (next.text) process.stdout.write(next.text);
+            if (next.text) process.stdout.write(sanitize(next.text));
             offset = next.offset;
           }
         }

@@ -241,7 +241,13 @@ export const moveItem = defineMutation(api.checklists.moveItem, {
     const order = loadItems(ctx, checklist.id)
       .map((item) => item.id)
       .filter((id) => id !== itemId);
-    order.splice(Math.min(position, order.length + 1) - 1, 0, itemId);
+    // A position past the end is a mistake to report, not one to guess at.
+    if (position > order.length + 1) {
+      throw new FleetError("invalid_argument", `position: must be from 1 to ${order.length + 1} ('${key}' has ${order.length + 1} item(s))`, {
+        field: "position",
+      });
+    }
+    order.splice(position - 1, 0, itemId);
     renumber(ctx, order);
     ctx.db.prepare("UPDATE checklist_items SET updated_at = ? WHERE id = ?").run(ctx.now, itemId);
     touch(ctx, checklist);

@@ -28,7 +28,7 @@ export function timeZoneProblem(timezone: string): string | null {
     // its middle message is the one that says what to do.
     const message = err instanceof Error ? err.message : String(err);
     const layers = message.split(" Original error: ");
-    return layers[1] ?? layers[0]!;
+    return (layers[1] ?? layers[0]!).replace(/^toTZ:\s*/, "");
   }
 }
 
@@ -42,7 +42,9 @@ export function cronProblem(pattern: string, timezone?: string): CronProblem | n
   try {
     cron = parse(pattern, timezone);
   } catch (err) {
-    return { field: "cron", message: err instanceof Error ? err.message : String(err) };
+    // croner speaks of its own class ("CronPattern: invalid configuration format …"); say it as a person would.
+    const detail = (err instanceof Error ? err.message : String(err)).replace(/^CronPattern:\s*/, "").replace(/\.$/, "");
+    return { field: "cron", message: `not a cron expression: ${detail}; e.g. "0 9 * * 1-5" (minute hour day month weekday)` };
   }
   if (cron.nextRun() === null) return { field: "cron", message: `'${pattern}' never matches a date from now on` };
   return null;
