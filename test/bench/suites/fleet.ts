@@ -20,7 +20,15 @@ const WATCHERS = 20;
 const HEARTBEAT_MS = 1000;
 const ROUNDS = 30;
 
-const facts = (i: number) => ({ hostname: `sim-${i}`, platform: "linux", release: "6", arch: "x64", cpus: 2, totalMemoryBytes: 1, agentVersion: PACKAGE_VERSION });
+const facts = (i: number) => ({
+  hostname: `sim-${i}`,
+  platform: "linux",
+  release: "6",
+  arch: "x64",
+  cpus: 2,
+  totalMemoryBytes: 1,
+  agentVersion: PACKAGE_VERSION,
+});
 const idle = { runState: "idle", reason: null, pid: 1, startedAt: 1, restartCount: 0, opencodeVersion: "sim" } as const;
 
 /** One simulated machine: joins, heartbeats, answers commands, reports what it is told to. */
@@ -132,7 +140,8 @@ export async function run(): Promise<BenchRow[]> {
       agents.push(agent);
     }
     for (let i = 0; i < MACHINES; i++) {
-      for (let w = 0; w < WORKERS_PER_MACHINE; w++) await admin.call(api.workers.add, { directory: `/sim/${i}/${w}`, name: `sim-${i}-${w}`, machine: `sim-${i}` });
+      for (let w = 0; w < WORKERS_PER_MACHINE; w++)
+        await admin.call(api.workers.add, { directory: `/sim/${i}/${w}`, name: `sim-${i}-${w}`, machine: `sim-${i}` });
     }
     // Heartbeat cost: hub CPU over a quiet window, per heartbeat processed.
     const cpu0 = cpuSeconds(pid);
@@ -181,7 +190,14 @@ export async function run(): Promise<BenchRow[]> {
     }
     const rss = rssMb(pid);
     return [
-      { name: `hub RSS, ${MACHINES} machines × ${WORKERS_PER_MACHINE} workers`, measured: rss, baseline: idleRss, baselineName: "the same hub, no machines", unit: "MB", target: "≤ 300 MB" },
+      {
+        name: `hub RSS, ${MACHINES} machines × ${WORKERS_PER_MACHINE} workers`,
+        measured: rss,
+        baseline: idleRss,
+        baselineName: "the same hub, no machines",
+        unit: "MB",
+        target: "≤ 300 MB",
+      },
       {
         name: "hub CPU while machines heartbeat (1/s each)",
         measured: heartbeatCpuPct,
