@@ -27,6 +27,7 @@ export class Fleet {
   /** Other modules (chat) listen to workers' OpenCode events and run states here. */
   private readonly eventListeners = new Set<(workerId: string, report: Extract<AgentReport, { type: "worker.event" }>) => void>();
   private readonly runtimeListeners = new Set<(workerId: string, runtime: WorkerRuntime) => void>();
+  private readonly linkedListeners = new Set<(link: HubLink, workerIds: string[]) => void>();
 
   constructor(private readonly deps: FleetDeps) {}
 
@@ -134,16 +135,29 @@ export class Fleet {
     }
   }
 
-  /** Starts the workers of a machine that should be running (at daemon start, or when a machine links). */
+  /**
+   * Starts the workers of a machine that should be running (at daemon start, or when a machine
+   * links), then tells listeners the machine is back with the workers that already ran there (the
+   * chat runtime reconciles replies it gave up on while the machine was silent).
+   */
   async resume(machineId: string): Promise<void> {
     const link = this.linkFor(machineId);
+    const running: string[] = [];
     for (const row of this.deps.runQuery(wantedWorkers, { machineId })) {
       try {
         await link.command("worker.start", { worker: workerSpec(row, this.deps.secrets) });
       } catch (err) {
-        this.deps.log.warn("could not resume a worker", { worker: row.id, error: err instanceof Error ? err.message : String(err) });
+        if (err instanceof FleetError && err.code === "failed_precondition") running.push(row.id);
+        else this.deps.log.warn("could not resume a worker", { worker: row.id, error: err instanceof Error ? err.message : String(err) });
       }
     }
+    for (const listener of this.linkedListeners) listener(link, running);
+  }
+
+  /** `workerIds`: the machine's workers that were still running there when it linked again. */
+  onMachineLinked(listener: (link: HubLink, workerIds: string[]) => void): () => void {
+    this.linkedListeners.add(listener);
+    return () => this.linkedListeners.delete(listener);
   }
 
   startOfflineSweep(): void {

@@ -123,6 +123,33 @@ describe("losing the link to a joined machine", () => {
     await machineLink(true);
   });
 
+  it("a reply cut off past the timeout ends interrupted, and is reconciled from OpenCode's record when the machine is back", async () => {
+    const chatId = (await client.call(api.chat.create, { worker: "remote" })).id;
+    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream timed 12 every 150 ms for the keeper of the far lighthouse" });
+    await until<MessageView | null>(
+      (onValue) => client.subscribe(api.chat.stream, { chat: chatId }, { onValue }),
+      (m) => markers(textOf(m)).length >= 2,
+      "the first pieces",
+    );
+    await proxy.drop();
+    const replyIs = (status: MessageView["status"]) =>
+      until<MessageView[]>(
+        (onValue) => client.subscribe(api.chat.messages, { chat: chatId }, { onValue }),
+        (messages) => messages.some((m) => m.replyTo === messageId && m.status === status),
+        `the reply ${status}`,
+      ).then((messages) => messages.find((m) => m.replyTo === messageId)!);
+    // The hub gives up once the machine has been silent past OCFLEET_MACHINE_OFFLINE_MS.
+    const cut = await replyIs("interrupted");
+    expect(markers(textOf(cut)).length).toBeLessThan(12);
+    await proxy.restore();
+    // The worker went on on its machine; its record of the reply becomes the reply.
+    const whole = await replyIs("completed");
+    expect(whole.id).toBe(cut.id);
+    expect(markers(textOf(whole))).toEqual(range(12));
+    expect(whole.tokens).toMatchObject({ input: 12, output: 7 });
+    await machineLink(true);
+  });
+
   it("kill -9 of the machine's daemon mid-reply: the turn ends interrupted; after a restart it relinks and new sends work", async () => {
     const chatId = (await client.call(api.chat.create, { worker: "remote" })).id;
     const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream timed 40 every 200 ms for the keeper of the far lighthouse" });

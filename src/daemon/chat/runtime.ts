@@ -6,6 +6,7 @@ import type { ChatId, MessageId } from "../../protocol/ids.js";
 import type { WorkerRuntime } from "../agent/link.js";
 import type { OpencodeEvent, OpencodeMessage, OpencodePart } from "../agent/opencode.js";
 import type { Fleet } from "../fleet.js";
+import { reconcileWorker } from "./reconcile.js";
 import type { Logger } from "../log.js";
 import type { InternalRunner } from "../model/context.js";
 import { withDeadline } from "../../platform/deadline.js";
@@ -68,6 +69,15 @@ export class ChatRuntime {
     this.flushMs = options.flushMs ?? 50;
     options.fleet.onWorkerEvent((workerId, report) => this.handle(workerId, report.event));
     options.fleet.onWorkerRuntime((workerId, runtime) => this.workerChanged(workerId, runtime));
+    // A machine that comes back may have finished replies the hub gave up on: read them back (chat/reconcile.ts).
+    options.fleet.onMachineLinked((link, workerIds) => {
+      for (const workerId of workerIds) {
+        reconcileWorker(options, link, workerId).then(
+          (n) => n > 0 && options.log.info("reconciled replies from the machine's record", { worker: workerId, replies: n }),
+          (err) => options.log.warn("could not reconcile interrupted replies", { worker: workerId, error: String(err) }),
+        );
+      }
+    });
   }
 
   /** At start: finishes what an unclean stop left half-done, and learns which session is which chat. */
