@@ -1,5 +1,5 @@
 // The TUI's root: screens, dialogs, notices, the connection banner and the status bar.
-import { Box, useApp, useStdout } from "ink";
+import { Box, useApp } from "ink";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../protocol/api/index.js";
 import { ConnectionBanner, Notice } from "./components/Banner.js";
@@ -39,9 +39,11 @@ const HINTS: Record<Screen["name"], string> = {
   admin: "Tab back",
 };
 
+/** Rows a dialog takes under a chat's transcript. */
+const DIALOG_ROWS = 14;
+
 export function App({ home, hubLabel, initialScreen }: AppProps) {
   const { exit } = useApp();
-  const { stdout } = useStdout();
   const { columns, rows } = useTerminalSize();
   const connection = useConnectionState();
   const whoami = useQuery(api.auth.whoami, {});
@@ -53,15 +55,7 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
   const [models, setModels] = useState<Record<string, string | null>>({});
   const noticeTimer = useRef<NodeJS.Timeout | undefined>(undefined);
 
-  const go = useCallback(
-    (next: Screen) => {
-      // A chat prints its transcript into the scrollback: entering or leaving one starts a clean page
-      // (before the next render, so nothing the new screen prints is wiped).
-      if (screen.name === "chat" || next.name === "chat") stdout.write("\x1b[2J\x1b[3J\x1b[H");
-      setScreen(next);
-    },
-    [screen.name, stdout],
-  );
+  const go = useCallback((next: Screen) => setScreen(next), []);
   const notify = useCallback((text: string, error = false) => {
     clearTimeout(noticeTimer.current);
     setNotice({ text, error });
@@ -89,22 +83,27 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
 
   useKeys((event) => {
     if (isCommand("forceQuit", event)) exit();
-    else if (isCommand("help", event) && screen.name !== "chat") setDialog({ kind: "help" });
+    else if (isCommand("help", event)) setDialog({ kind: "help" });
     else if (isCommand("quit", event) && screen.name !== "chat" && screen.name !== "logs") exit();
     else return false;
     return true;
   }, PRIORITY.global);
 
   const me = whoami.data?.user ?? null;
+  // The frame is one row shorter than the terminal: Ink clears the whole terminal (scrollback
+  // included) when a frame fills it, and the cursor needs a row to rest on.
+  const frameRows = Math.max(8, rows - 1);
   const chrome = 1 + (connection.status === "open" ? 0 : 1) + (notice ? 1 : 0);
-  const bodyRows = Math.max(6, rows - chrome - 1);
-  const dialogRows = dialog ? 14 : 0;
+  const bodyRows = Math.max(4, frameRows - chrome);
+  // The help takes the whole body; other dialogs sit under a chat's transcript, or replace other screens.
+  const fullDialog = dialog?.kind === "help" || (dialog !== null && screen.name !== "chat");
+  const dialogRows = dialog && !fullDialog ? DIALOG_ROWS : 0;
   const body = (() => {
     switch (screen.name) {
       case "fleet":
         return <FleetScreen height={bodyRows} width={columns} />;
       case "chat":
-        return <ChatScreen key={screen.chatId} chatId={screen.chatId} width={columns} rows={rows - chrome - dialogRows} />;
+        return <ChatScreen key={screen.chatId} chatId={screen.chatId} width={columns} rows={Math.max(4, bodyRows - dialogRows)} />;
       case "workers":
         return <WorkersScreen width={columns} />;
       case "machines":
@@ -127,14 +126,14 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
         return <AdminScreen width={columns} />;
     }
   })();
-  // A chat keeps its transcript on screen under a dialog; other screens give the dialog their space.
-  const showBody = !dialog || screen.name === "chat";
   return (
     <NavigationProvider value={navigation}>
-      <Box flexDirection="column" width={columns}>
+      <Box flexDirection="column" width={columns} height={frameRows} overflow="hidden">
         <ConnectionBanner state={connection} />
-        {showBody ? body : null}
-        {dialog ? <DialogLayer dialog={dialog} width={columns} /> : null}
+        <Box flexDirection="column" height={bodyRows} overflow="hidden">
+          {fullDialog ? null : body}
+          {dialog ? <DialogLayer dialog={dialog} width={columns} rows={fullDialog ? bodyRows : DIALOG_ROWS} /> : null}
+        </Box>
         <Notice text={notice?.text ?? null} error={notice?.error} />
         <StatusBar
           userName={me?.name ?? null}

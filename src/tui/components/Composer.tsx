@@ -1,5 +1,5 @@
-// The message box at the bottom of a chat: Enter sends; Shift+Enter, Alt+Enter or Ctrl+J adds a
-// line. A small editor: arrows, Home/End (Ctrl+A/E), Backspace/Delete, Ctrl+U and Ctrl+W.
+// The message box at the bottom of a chat: Enter sends; Ctrl+J, Alt+Enter or Shift+Enter (where the
+// terminal tells it from Enter) adds a line. A small editor: arrows, Home/End (Ctrl+A/E), Backspace/Delete, Ctrl+U and Ctrl+W.
 import { Box, Text } from "ink";
 import { useRef } from "react";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
@@ -105,6 +105,7 @@ export function Composer({ edit, onEdit, onSend, blockedReason, active, width, m
   useKeys(
     (event) => {
       const current = latest.current;
+      if (current.value === "" && isCommand("help", event)) return false; // ? on an empty message is help
       if (isCommand("send", event) && !isCommand("newline", event)) {
         if (blockedReason || current.value.trim() === "") return true;
         onSend(current.value);
@@ -129,7 +130,7 @@ export function Composer({ edit, onEdit, onSend, blockedReason, active, width, m
       {edit.value === "" ? (
         <Text dimColor wrap="truncate-end">
           {active ? <Text inverse> </Text> : null}
-          {blockedReason ?? "Message — Enter sends · Shift+Enter (or Ctrl+J) new line · Esc stops a reply · ? help"}
+          {blockedReason ?? "Message — Enter sends · Ctrl+J or Alt+Enter new line · Esc stops a reply · ? help"}
         </Text>
       ) : (
         lines.slice(first, first + maxLines).map((line, i) => {

@@ -1,6 +1,7 @@
 // The dialogs of the TUI, by kind: add a worker, search chats, go to a screen, sign in, pick a
 // model, add a checklist item, and messages.
 import { Box, Text } from "ink";
+import { sanitize, sanitizeInline } from "../../terminal/sanitize.js";
 import { useState } from "react";
 import { resolve } from "node:path";
 import { rememberSignIn } from "../../auth/credentials.js";
@@ -61,9 +62,9 @@ function SearchDialog({ width }: { width: number }) {
       {found.length === 0 ? <Text dimColor>no chat matches</Text> : null}
       {found.map((c, i) => (
         <Text key={c.id} inverse={i === index} wrap="truncate-end">
-          {c.title}{" "}
+          {sanitizeInline(c.title)}{" "}
           <Text dimColor>
-            · {c.workerName}
+            · {sanitizeInline(c.workerName)}
             {c.archived ? " · archived" : ""}
           </Text>
         </Text>
@@ -120,10 +121,10 @@ function SignInDialog({ width }: { width: number }) {
         <Text bold>Sign in with Google</Text>
         {lines.map((line, i) => (
           <Text key={i} wrap="wrap">
-            {line}
+            {sanitizeInline(line)}
           </Text>
         ))}
-        {error ? <Text color="red">✗ {error}</Text> : <Text color="yellow">waiting for the browser…</Text>}
+        {error ? <Text color="red">✗ {sanitizeInline(error)}</Text> : <Text color="yellow">waiting for the browser…</Text>}
         <GoogleEsc />
       </Box>
     );
@@ -169,8 +170,8 @@ function MessageDialog({ title, body, width }: { title: string; body: string; wi
   }, PRIORITY.dialog);
   return (
     <Box borderStyle="round" borderColor="green" flexDirection="column" width={width} paddingX={1}>
-      <Text bold>{title}</Text>
-      <Text>{body}</Text>
+      <Text bold>{sanitizeInline(title)}</Text>
+      <Text>{sanitize(body)}</Text>
       <Text dimColor>Enter or Esc closes</Text>
     </Box>
   );
@@ -186,7 +187,11 @@ function PickModelDialog({ chatId, worker, width }: { chatId: string; worker: st
       onCancel={nav.close}
       choices={[
         { label: "the worker's default", value: null as string | null },
-        ...models.map((m) => ({ label: m.id, hint: `${m.name}${m.isDefault ? " (default)" : ""}`, value: m.id as string | null })),
+        ...models.map((m) => ({
+          label: sanitizeInline(m.id),
+          hint: sanitizeInline(`${m.name}${m.isDefault ? " (default)" : ""}`),
+          value: m.id as string | null,
+        })),
       ]}
       onChoose={(model) => {
         nav.setModel(chatId, model);
@@ -233,12 +238,12 @@ function AddChecklistItemDialog({ checklistKey, width }: { checklistKey: string;
   );
 }
 
-export function DialogLayer({ dialog, width }: { dialog: DialogSpec; width: number }) {
+export function DialogLayer({ dialog, width, rows }: { dialog: DialogSpec; width: number; rows: number }) {
   const nav = useNavigation();
   const w = Math.min(width, 100);
   switch (dialog.kind) {
     case "help":
-      return <HelpDialog onClose={nav.close} width={w} />;
+      return <HelpDialog onClose={nav.close} width={w} rows={rows} />;
     case "addWorker":
       return <AddWorkerDialog machine={dialog.machine} width={w} />;
     case "search":

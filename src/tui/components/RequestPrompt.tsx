@@ -4,6 +4,7 @@ import { Box, Text } from "ink";
 import type { RequestView } from "../../protocol/api/index.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 
 export interface RequestPromptProps {
   request: RequestView;
@@ -11,6 +12,11 @@ export interface RequestPromptProps {
   onAnswer(answers: string[][] | null): void;
   active: boolean;
   width: number;
+}
+
+/** Rows the prompt takes on screen. */
+export function requestPromptHeight(request: RequestView): number {
+  return request.kind === "permission" ? 5 : 4 + (request.questions?.[0]?.options.length ?? 0);
 }
 
 export function RequestPrompt({ request, onPermit, onAnswer, active, width }: RequestPromptProps) {
@@ -44,9 +50,9 @@ export function RequestPrompt({ request, onPermit, onAnswer, active, width }: Re
     return (
       <Box borderStyle="double" borderColor="yellow" flexDirection="column" width={width}>
         <Text color="yellow" bold wrap="truncate-end">
-          ⏸ OpenCode asks to use {p?.name ?? "a tool"}
+          ⏸ OpenCode asks to use {sanitizeInline(p?.name ?? "a tool")}
         </Text>
-        {p?.detail || p?.patterns.length ? <Text wrap="truncate-end">{p?.detail ?? p?.patterns.join(", ")}</Text> : null}
+        {p?.detail || p?.patterns.length ? <Text wrap="truncate-end">{sanitizeInline(p?.detail ?? p?.patterns.join(", ") ?? "")}</Text> : null}
         <Text>
           <Text color="green" bold>
             [y]
@@ -67,11 +73,11 @@ export function RequestPrompt({ request, onPermit, onAnswer, active, width }: Re
   return (
     <Box borderStyle="double" borderColor="yellow" flexDirection="column" width={width}>
       <Text color="yellow" bold wrap="truncate-end">
-        ? {question?.question ?? "OpenCode has a question"}
+        ? {sanitizeInline(question?.question ?? "OpenCode has a question")}
       </Text>
       {(question?.options ?? []).map((option, i) => (
         <Text key={option.label} wrap="truncate-end">
-          <Text bold>[{i + 1}]</Text> {option.label} <Text dimColor>{option.description}</Text>
+          <Text bold>[{i + 1}]</Text> {sanitizeInline(option.label)} <Text dimColor>{sanitizeInline(option.description)}</Text>
         </Text>
       ))}
       <Text dimColor>

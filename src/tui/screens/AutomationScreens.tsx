@@ -1,5 +1,6 @@
 // Screens for scheduled prompts and, for admins, users and the cleanup jobs.
 import { Box, Text } from "ink";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 import { api, type ScheduleRunStatus } from "../../protocol/api/index.js";
 import { useClient, useQuery } from "../hooks/client.js";
 import { useNavigation } from "../navigation.js";
@@ -35,14 +36,15 @@ export function SchedulesScreen({ id, width }: { id?: string; width: number }) {
     return (
       <Box flexDirection="column" width={width}>
         <Text bold>
-          {schedule?.name ?? id} <Text dimColor>{schedule ? `· ${schedule.cron} (${schedule.timezone}) · into ${schedule.chatTitle}` : ""}</Text>
+          {sanitizeInline(schedule?.name ?? id)}{" "}
+          <Text dimColor>{schedule ? sanitizeInline(`· ${schedule.cron} (${schedule.timezone}) · into ${schedule.chatTitle}`) : ""}</Text>
         </Text>
-        {schedule ? <Text wrap="truncate-end">prompt: {schedule.prompt}</Text> : null}
+        {schedule ? <Text wrap="truncate-end">prompt: {sanitizeInline(schedule.prompt)}</Text> : null}
         {runs.length === 0 ? <Text dimColor>no runs yet; next {when(schedule?.nextRunAt ?? null)}</Text> : null}
         {runs.map((r) => (
           <Text key={r.id} wrap="truncate-end">
             {when(r.scheduledFor)} <Text color={RUN_COLOR[r.status]}>{r.status.padEnd(9)}</Text>
-            <Text dimColor>{r.reason ?? ""}</Text>
+            <Text dimColor>{sanitizeInline(r.reason ?? "")}</Text>
           </Text>
         ))}
         <Text dimColor>{"\n"}Esc back</Text>
@@ -55,9 +57,9 @@ export function SchedulesScreen({ id, width }: { id?: string; width: number }) {
       {schedules.length === 0 ? <Text dimColor>none; add one with: ocfleet schedule add --worker W --cron "0 9 * * 1-5" --prompt "…"</Text> : null}
       {schedules.map((s, i) => (
         <Text key={s.id} inverse={i === index} wrap="truncate-end">
-          {s.name}{" "}
+          {sanitizeInline(s.name)}{" "}
           <Text dimColor>
-            · {s.cron} · {s.workerName} ·{" "}
+            · {sanitizeInline(s.cron)} · {sanitizeInline(s.workerName)} ·{" "}
           </Text>
           {s.paused ? <Text color="yellow">paused</Text> : <Text>next {when(s.nextRunAt)}</Text>}
           {s.lastRun ? <Text color={RUN_COLOR[s.lastRun.status]}> · last {s.lastRun.status}</Text> : null}
@@ -76,15 +78,16 @@ export function AdminScreen({ width }: { width: number }) {
   const users = useQuery(api.admin.users, {});
   const jobs = useQuery(api.admin.jobs, {});
   useListKeys(0, () => false);
-  if (users.error) return <Text color="red">{users.error.message}</Text>;
+  if (users.error) return <Text color="red">{sanitizeInline(users.error.message)}</Text>;
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>Users</Text>
       {(users.data ?? []).map((u) => (
         <Text key={u.id} wrap="truncate-end">
-          {u.name.padEnd(24)} <Text color={u.level === "system_admin" ? "magenta" : undefined}>{u.level.padEnd(12)}</Text>
+          {sanitizeInline(u.name).padEnd(24)} <Text color={u.level === "system_admin" ? "magenta" : undefined}>{u.level.padEnd(12)}</Text>
           <Text dimColor>
-            {u.identities.map((i) => i.email ?? i.provider).join(", ") || "anonymous"} · {u.activeSessions} sessions · last seen {when(u.lastSeenAt)}
+            {sanitizeInline(u.identities.map((i) => i.email ?? i.provider).join(", ")) || "anonymous"} · {u.activeSessions} sessions · last seen{" "}
+            {when(u.lastSeenAt)}
           </Text>
         </Text>
       ))}

@@ -1,5 +1,6 @@
 // Checklists: the list of them, and one checklist whose items can be ticked and added, live.
 import { Box, Text } from "ink";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 import { useState } from "react";
 import { api } from "../../protocol/api/index.js";
 import { useClient, useQuery } from "../hooks/client.js";
@@ -26,7 +27,7 @@ export function ChecklistsScreen({ width }: { width: number }) {
       {lists.length === 0 ? <Text dimColor>none yet: ocfleet checklist add &lt;key&gt; "text"</Text> : null}
       {lists.map((l, i) => (
         <Text key={l.key} inverse={i === index}>
-          {l.key}{" "}
+          {sanitizeInline(l.key)}{" "}
           <Text dimColor>
             {l.doneCount}/{l.itemCount} done{l.concluded ? " · concluded" : ""}
           </Text>
@@ -57,13 +58,13 @@ export function ChecklistScreen({ checklistKey, width }: { checklistKey: string;
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>
-        {checklistKey}{" "}
+        {sanitizeInline(checklistKey)}{" "}
         <Text dimColor>{view ? `${items.filter((i) => i.done).length}/${items.length} done${view.concluded ? " · concluded" : ""}` : "(empty)"}</Text>
       </Text>
       {items.map((item, i) => (
         <Text key={item.id} inverse={i === index} wrap="truncate-end">
-          {item.done ? <Text color="green">[x]</Text> : "[ ]"} {item.text}
-          {item.done && item.doneBy ? <Text dimColor> ✓ {item.doneBy}</Text> : null}
+          {item.done ? <Text color="green">[x]</Text> : "[ ]"} {sanitizeInline(item.text)}
+          {item.done && item.doneBy ? <Text dimColor> ✓ {sanitizeInline(item.doneBy)}</Text> : null}
         </Text>
       ))}
       <Text dimColor>{"\n"}Space/Enter ticks · a adds an item · Esc back</Text>

@@ -1,5 +1,6 @@
 // Screens for the collaboration modules: attendance, discussions, and following a presentation.
 import { Box, Text } from "ink";
+import { sanitize, sanitizeInline } from "../../terminal/sanitize.js";
 import { useEffect, useMemo, useState } from "react";
 import { SlideFollower } from "../../client/presentation.js";
 import { api, type AttendanceStatus, type PresentationView } from "../../protocol/api/index.js";
@@ -57,13 +58,13 @@ export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: str
     return (
       <Box flexDirection="column" width={width}>
         <Text bold>
-          Attendance: {attendanceKey}{" "}
+          Attendance: {sanitizeInline(attendanceKey)}{" "}
           <Text dimColor>{sheet ? `${sheet.counts.present} present · ${sheet.counts.remote} remote · ${sheet.counts.absent} absent` : "(nobody yet)"}</Text>
         </Text>
         {(sheet?.entries ?? []).map((e) => (
           <Text key={e.userId} wrap="truncate-end">
-            <Text color={STATUS_COLOR[e.status]}>{e.status.padEnd(8)}</Text> {e.userName}
-            {e.reason ? <Text dimColor> — {e.reason}</Text> : null} <Text dimColor>{ago(e.updatedAt)}</Text>
+            <Text color={STATUS_COLOR[e.status]}>{e.status.padEnd(8)}</Text> {sanitizeInline(e.userName)}
+            {e.reason ? <Text dimColor> — {sanitizeInline(e.reason)}</Text> : null} <Text dimColor>{ago(e.updatedAt)}</Text>
           </Text>
         ))}
         <Text dimColor>{"\n"}p present · r remote · x absent (you) · Esc back</Text>
@@ -76,7 +77,7 @@ export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: str
       {sheets.length === 0 ? <Text dimColor>nothing recorded yet; m marks you present under a key</Text> : null}
       {sheets.map((s, i) => (
         <Text key={s.key} inverse={i === index} wrap="truncate-end">
-          {s.key}{" "}
+          {sanitizeInline(s.key)}{" "}
           <Text dimColor>
             {s.counts.present} present · {s.counts.remote} remote · {s.counts.absent} absent · {ago(s.updatedAt)}
           </Text>
@@ -130,17 +131,19 @@ export function DiscussionsScreen({ discussionKey, width, rows }: { discussionKe
     return (
       <Box flexDirection="column" width={width}>
         <Text bold>
-          {discussion?.title ?? discussionKey}{" "}
-          <Text dimColor>{discussion ? `· ${discussion.ownerName}'s · ${discussion.concluded ? "concluded" : "open"}` : "(no such discussion yet)"}</Text>
+          {sanitizeInline(discussion?.title ?? discussionKey)}{" "}
+          <Text dimColor>
+            {discussion ? `· ${sanitizeInline(discussion.ownerName)}'s · ${discussion.concluded ? "concluded" : "open"}` : "(no such discussion yet)"}
+          </Text>
         </Text>
         {lines.map((m) => (
           <Text key={m.id} wrap="wrap">
-            <Text color="cyan">{m.authorName}</Text> <Text dimColor>{ago(m.createdAt)}</Text> {m.text}
+            <Text color="cyan">{sanitizeInline(m.authorName)}</Text> <Text dimColor>{ago(m.createdAt)}</Text> {sanitize(m.text)}
           </Text>
         ))}
         {(discussion?.conclusions ?? []).map((c, i) => (
           <Text key={i} color="green" wrap="wrap">
-            ✔ {c.tags.map((t) => `[${t}]`).join("")} {c.text} <Text dimColor>— {c.concludedBy}</Text>
+            ✔ {sanitizeInline(c.tags.map((t) => `[${t}]`).join(""))} {sanitize(c.text)} <Text dimColor>— {sanitizeInline(c.concludedBy)}</Text>
           </Text>
         ))}
         <Text dimColor>{"\n"}w write · c conclude · o reopen · Esc back</Text>
@@ -153,7 +156,7 @@ export function DiscussionsScreen({ discussionKey, width, rows }: { discussionKe
       {all.length === 0 ? <Text dimColor>none yet; o opens one</Text> : null}
       {all.map((d, i) => (
         <Text key={d.key} inverse={i === index} wrap="truncate-end">
-          {d.title ?? d.key}{" "}
+          {sanitizeInline(d.title ?? d.key)}{" "}
           <Text dimColor>
             · {d.messageCount} messages · {d.concluded ? "concluded" : "open"} · {ago(d.updatedAt)}
           </Text>
@@ -194,9 +197,9 @@ function FollowPresentation({ id, width, rows }: { id: string; width: number; ro
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>
-        {shown.title}{" "}
+        {sanitizeInline(shown.title)}{" "}
         <Text dimColor>
-          · {shown.presenterName} · slide {shown.current}/{shown.slideCount}
+          · {sanitizeInline(shown.presenterName)} · slide {shown.current}/{shown.slideCount}
           {shown.state === "stopped" ? " · ended" : ""}
         </Text>
       </Text>
@@ -223,9 +226,9 @@ export function PresentationsScreen({ id, width, rows }: { id?: string; width: n
       {all.length === 0 ? <Text dimColor>none running; start one with: ocfleet present start slides.md</Text> : null}
       {all.map((p, i) => (
         <Text key={p.id} inverse={i === index} wrap="truncate-end">
-          {p.title}{" "}
+          {sanitizeInline(p.title)}{" "}
           <Text dimColor>
-            · {p.presenterName} · slide {p.current}/{p.slideCount} · {p.state}
+            · {sanitizeInline(p.presenterName)} · slide {p.current}/{p.slideCount} · {p.state}
           </Text>
         </Text>
       ))}

@@ -1,6 +1,7 @@
 // The home screen: the fleet tree on the left, and on the right what is selected: a chat's
 // latest lines (live, streaming included), a worker's state, or a machine's.
 import { Box, Text } from "ink";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 import { useMemo } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
@@ -22,17 +23,19 @@ function ago(at: number | null): string {
 function WorkerDetails({ worker }: { worker: WorkerView }) {
   return (
     <Box flexDirection="column">
-      <Text bold>{worker.name}</Text>
+      <Text bold>{sanitizeInline(worker.name)}</Text>
       <Text>
         state: <Text color={RUN_STATE_COLOR[worker.runState]}>{worker.runState}</Text>
-        {worker.reason && worker.runState !== "idle" && worker.runState !== "active" ? <Text dimColor> ({worker.reason.split("\n")[0]})</Text> : null}
+        {worker.reason && worker.runState !== "idle" && worker.runState !== "active" ? (
+          <Text dimColor> ({sanitizeInline(worker.reason.split("\n")[0] ?? "")})</Text>
+        ) : null}
       </Text>
-      <Text wrap="truncate-middle">directory: {worker.directory}</Text>
-      <Text>machine: {worker.machineName}</Text>
+      <Text wrap="truncate-middle">directory: {sanitizeInline(worker.directory)}</Text>
+      <Text>machine: {sanitizeInline(worker.machineName)}</Text>
       <Text>
         pid: {worker.pid ?? "-"} · up {worker.startedAt ? ago(worker.startedAt) : "-"} · restarts {worker.restartCount}
       </Text>
-      <Text>OpenCode: {worker.opencodeVersion ?? "?"}</Text>
+      <Text>OpenCode: {sanitizeInline(worker.opencodeVersion ?? "?")}</Text>
       <Text dimColor>{"\n"}n new chat · s start · x stop · r restart · l logs</Text>
     </Box>
   );
@@ -42,14 +45,14 @@ function MachineDetails({ machine }: { machine: MachineView }) {
   return (
     <Box flexDirection="column">
       <Text bold>
-        {machine.name}
+        {sanitizeInline(machine.name)}
         {machine.isLocal ? " (this machine)" : ""}
       </Text>
       <Text>
         status: {machine.online ? <Text color="green">online</Text> : <Text color="gray">offline</Text>} · approval {machine.approval}
       </Text>
       <Text>
-        host: {machine.hostname} · {[machine.platform, machine.release, machine.arch].filter(Boolean).join(" ")}
+        host: {sanitizeInline(machine.hostname)} · {sanitizeInline([machine.platform, machine.release, machine.arch].filter(Boolean).join(" "))}
       </Text>
       <Text>last heartbeat: {ago(machine.lastHeartbeatAt)} ago</Text>
       <Text>
@@ -72,7 +75,7 @@ function ChatPreview({ chatId, height, width }: { chatId: string; height: number
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">
-        {c?.title ?? "…"} <Text dimColor>{c ? `· ${c.workerName} · ${c.state}${c.busy ? " · answering" : ""}` : ""}</Text>
+        {sanitizeInline(c?.title ?? "…")} <Text dimColor>{c ? `· ${sanitizeInline(c.workerName)} · ${c.state}${c.busy ? " · answering" : ""}` : ""}</Text>
       </Text>
       {c && c.requests.length > 0 ? <Text color="yellow">⏸ waiting for your answer: Enter to open</Text> : null}
       <Lines lines={lines.slice(-Math.max(1, height - 3))} />
@@ -109,10 +112,16 @@ export function FleetScreen({ height, width }: { height: number; width: number }
     );
 
   useKeys((event) => {
-    const move = (delta: number) => {
-      const next = items[Math.max(0, Math.min(items.length - 1, selectedIndex + delta))];
-      if (next) nav.setFleet((f) => ({ ...f, selectedId: next.id }));
-    };
+    // From the selection as it is now, not as it was drawn: two keys may come before one frame.
+    const move = (delta: number) =>
+      nav.setFleet((f) => {
+        const at = Math.max(
+          0,
+          items.findIndex((i) => i.id === f.selectedId),
+        );
+        const next = items[Math.max(0, Math.min(items.length - 1, at + delta))];
+        return next ? { ...f, selectedId: next.id } : f;
+      });
     if (isCommand("up", event)) move(-1);
     else if (isCommand("down", event)) move(1);
     else if (isCommand("open", event)) {

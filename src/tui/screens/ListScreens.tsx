@@ -1,5 +1,6 @@
 // The table screens reachable from the menu (g): workers with their actions, and machines.
 import { Box, Text } from "ink";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 import React, { useState } from "react";
 import { api } from "../../protocol/api/index.js";
 import { RUN_STATE_COLOR } from "../components/Sidebar.js";
@@ -62,12 +63,12 @@ export function WorkersScreen({ width }: { width: number }) {
         <Box key={w.id} flexDirection="column">
           <Text inverse={i === index} wrap="truncate-end">
             {truncate(w.name, 16).padEnd(16)} {truncate(w.machineName, 12).padEnd(12)} <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState.padEnd(9)}</Text>{" "}
-            {String(w.pid ?? "-").padEnd(8)} {uptime(w.startedAt).padEnd(6)} {String(w.restartCount).padEnd(8)} {w.directory}
+            {String(w.pid ?? "-").padEnd(8)} {uptime(w.startedAt).padEnd(6)} {String(w.restartCount).padEnd(8)} {sanitizeInline(w.directory)}
           </Text>
           {w.reason && (w.runState === "error" || w.runState === "starting") ? (
             <Text dimColor wrap="truncate-end">
               {" "}
-              ↳ {w.reason.split("\n")[0]}
+              ↳ {sanitizeInline(w.reason.split("\n")[0] ?? "")}
             </Text>
           ) : null}
         </Box>
@@ -85,10 +86,11 @@ export function MachinesScreen({ width }: { width: number }) {
       <Text bold>Machines</Text>
       {machines.map((m, i) => (
         <Text key={m.id} inverse={i === index} wrap="truncate-end">
-          {m.online ? <Text color="green">● online </Text> : <Text color="gray">○ offline</Text>} {m.name}
+          {m.online ? <Text color="green">● online </Text> : <Text color="gray">○ offline</Text>} {sanitizeInline(m.name)}
           {m.isLocal ? " (this machine)" : ""}{" "}
           <Text dimColor>
-            {[m.hostname, m.platform, m.arch].filter(Boolean).join(" · ")} · {m.workers.total} workers, {m.workers.running} running, {m.workers.error} in error
+            {sanitizeInline([m.hostname, m.platform, m.arch].filter(Boolean).join(" · "))} · {m.workers.total} workers, {m.workers.running} running,{" "}
+            {m.workers.error} in error
           </Text>
         </Text>
       ))}
@@ -142,7 +144,7 @@ export function LogsScreen({
       </Text>
       {lines.map((line, i) => (
         <Text key={i} wrap="truncate-end" dimColor={line.startsWith("--- ocfleet")}>
-          {line || " "}
+          {sanitizeInline(line) || " "}
         </Text>
       ))}
     </Box>

@@ -1,0 +1,46 @@
+// The terminal modes the TUI sets, and putting them back on every way out (quit, Ctrl+C, SIGTERM,
+// a crash). The TUI owns the alternate screen, like OpenCode's own TUI, lazygit and k9s: the
+// shell's screen and scrollback are never written to, and come back as they were on exit.
+import { writeSync } from "node:fs";
+
+const ENTER = [
+  "\x1b[?1049h", // the alternate screen (saves the cursor; the shell's screen stays untouched)
+  "\x1b[?2004h", // bracketed paste: a pasted newline is text, not Enter
+].join("");
+
+const LEAVE = [
+  "\x1b[?2004l",
+  "\x1b[0m",
+  "\x1b[?1049l", // back to the shell's screen, cursor where it was
+  "\x1b[?25h", // cursor shown
+].join("");
+
+/** Terminals known to speak the kitty keyboard protocol (Shift+Enter told apart from Enter). */
+function speaksKitty(env: NodeJS.ProcessEnv): boolean {
+  return "KITTY_WINDOW_ID" in env || env.TERM === "xterm-kitty" || env.TERM_PROGRAM === "WezTerm" || env.TERM_PROGRAM === "ghostty";
+}
+
+/**
+ * Switches the terminal into the TUI's modes and returns the function that restores it. The
+ * restore runs once, whichever exit path gets there first; it writes synchronously so it also
+ * works from an 'exit' handler.
+ */
+export function takeTerminal(stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream): () => void {
+  const kitty = speaksKitty(process.env);
+  // Raw mode at once: keys typed while the first frame draws wait for us instead of echoing.
+  if (stdin.isTTY) stdin.setRawMode(true);
+  stdout.write(ENTER + (kitty ? "\x1b[>1u" : ""));
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    try {
+      writeSync((stdout as { fd?: number }).fd ?? 1, (kitty ? "\x1b[<u" : "") + LEAVE);
+    } catch {
+      // the terminal is gone
+    }
+    if (stdin.isTTY) stdin.setRawMode(false);
+  };
+  process.on("exit", restore);
+  return restore;
+}
