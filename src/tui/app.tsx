@@ -8,7 +8,7 @@ import { StatusBar } from "./components/StatusBar.js";
 import { useConnectionState, useQuery } from "./hooks/client.js";
 import { useTerminalSize } from "./hooks/terminal.js";
 import { PRIORITY, useKeys } from "./keys/dispatcher.js";
-import { isCommand } from "./keys/keymap.js";
+import { hintLine, isCommand } from "./keys/keymap.js";
 import { NavigationProvider, type DialogSpec, type FleetSelection, type Navigation, type Screen } from "./navigation.js";
 import { ChatScreen } from "./screens/ChatScreen.js";
 import { ChecklistScreen, ChecklistsScreen } from "./screens/ChecklistsScreen.js";
@@ -24,20 +24,34 @@ export interface AppProps {
   initialScreen?: Screen;
 }
 
-const HINTS: Record<Screen["name"], string> = {
-  fleet: "↑↓ move · Enter open · n new chat · a add worker · / search · g screens · i sign in · ? help · q quit",
-  chat: "Enter send · Esc stop · Tab fleet · ? help (empty message)",
-  workers: "s start · x stop · r restart · l logs · Tab back",
-  machines: "Tab back",
-  checklists: "Enter open · Tab back",
-  checklist: "Space tick · a add · Esc back",
-  logs: "Esc back",
-  attendance: "Enter open · p/r/x mark · Tab back",
-  discussions: "Enter open · w write · c conclude · Tab back",
-  presentations: "Enter follow · →/← move (presenter) · Tab back",
-  schedules: "Enter runs · p pause/resume · Tab back",
-  admin: "Tab back",
-};
+/** The status bar's keys for a screen, from the keymap (the help is generated from it too). */
+function hintFor(screen: Screen): string {
+  switch (screen.name) {
+    case "fleet":
+      return hintLine(["down", "open", "newChat", "addWorker", "search", "goTo", "help", "quit"]);
+    case "chat":
+      return hintLine(["send", "newline", "back", "pageDown", "help"]);
+    case "workers":
+      return hintLine(["down", "startWorker", "stopWorker", "restartWorker", "workerLogs", "addWorker", "back"]);
+    case "machines":
+    case "admin":
+      return hintLine(["down", "goTo", "back"]);
+    case "checklists":
+      return hintLine(["down", "open", "newChecklist", "back"]);
+    case "checklist":
+      return hintLine(["down", "tick", "addItem", "cancel"]);
+    case "logs":
+      return hintLine(["pageDown", "cancel"]);
+    case "attendance":
+      return screen.key ? hintLine(["markPresent", "markRemote", "markAbsent", "cancel"]) : hintLine(["down", "open", "markUnderKey", "back"]);
+    case "discussions":
+      return screen.key ? hintLine(["writePost", "conclude", "reopen", "cancel"]) : hintLine(["down", "open", "openDiscussion", "back"]);
+    case "presentations":
+      return screen.id ? hintLine(["nextSlide", "previousSlide", "endPresentation", "cancel"]) : hintLine(["down", "open", "back"]);
+    case "schedules":
+      return screen.id ? hintLine(["cancel"]) : hintLine(["down", "open", "newSchedule", "pauseSchedule", "back"]);
+  }
+}
 
 /** Rows a dialog takes under a chat's transcript. */
 const DIALOG_ROWS = 14;
@@ -141,7 +155,7 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
           hub={hubLabel}
           connection={connection}
           waiting={pending.data?.length ?? 0}
-          hint={HINTS[screen.name]}
+          hint={hintFor(screen)}
           width={columns}
         />
       </Box>

@@ -24,9 +24,12 @@ export type DialogSpec =
   | { kind: "signIn" }
   | { kind: "pickModel"; chatId: string; worker: string }
   | { kind: "addChecklistItem"; key: string }
+  | { kind: "addSchedule" }
   /** A one-line question; `submit` resolves to close the dialog or rejects to show the error. */
   | { kind: "prompt"; title: string; label: string; initial?: string; submit(value: string): Promise<unknown> }
-  | { kind: "message"; title: string; body: string };
+  | { kind: "message"; title: string; body: string }
+  /** A yes/no question before something that interrupts work: y or Enter runs `yes`. */
+  | { kind: "confirm"; title: string; yes(): unknown };
 
 export interface FleetSelection {
   selectedId: string | null;

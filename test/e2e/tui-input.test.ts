@@ -157,3 +157,40 @@ describe("the TUI's print boundary", () => {
     for (const bad of ["\x1b]52", "\x1b]0;pwned", "\x1b]0;dir", "<\x1b[2J>", "<\x1b[1A>", "\x9b", "\x9d"]) expect(raw).not.toContain(bad); // …but never its escapes
   }, 90_000);
 });
+
+describe("labels and colour", () => {
+  it("shows hints that match each screen's keys, counts in good English, and no colour under NO_COLOR", async () => {
+    expect((await runCli(home, ["attendance", "mark", "standup", "--status", "remote"])).code).toBe(0);
+    const term = startPty([], { env: terminalEnv({ NO_COLOR: "1" }), cols: 120, rows: 32 });
+    try {
+      await term.waitFor("● connected");
+      term.write("g");
+      await term.waitFor("Go to");
+      term.write("5"); // attendance
+      await term.waitFor(/standup/);
+      await term.waitFor(/m mark yourself/); // the status line names the key the screen uses
+      term.write("\r");
+      await term.waitFor(/remote/);
+      await term.waitFor(/p present · r remote · x absent/);
+      term.write("p");
+      await term.waitFor(/present\s+\S+/);
+      term.write("\x1b");
+      await term.waitFor(/m mark yourself/);
+      term.write("g");
+      await term.waitFor("Go to");
+      term.write("9"); // admin
+      await term.waitFor(/system_admin/);
+      const admin = term.screen().join("\n");
+      expect(admin).toMatch(/system_admin \S/); // the level and what follows it do not run together
+      expect(admin).not.toMatch(/\b1 sessions\b/);
+      term.write("\t");
+      await term.waitFor(/status: online/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+    // Bold, dim and inverse stay; no foreground or background colour is ever set.
+    expect(term.raw()).not.toMatch(/\x1b\[(?:[0-9;]*;)?(?:3[0-79]|4[0-79]|9[0-7]|10[0-7]|38;|48;)[0-9;]*m/);
+  }, 60_000);
+});

@@ -1,6 +1,7 @@
 // Dialogs drawn over the screen: a one-line text prompt, a list to choose from, and the help.
 // They take every key while open (dialog priority), so nothing reaches the screen beneath.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
 import { useState } from "react";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
@@ -31,16 +32,16 @@ export function TextPromptDialog(props: {
     return true;
   }, PRIORITY.dialog);
   return (
-    <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={props.width} paddingX={1}>
+    <Box borderStyle="round" borderColor={tint("cyan")} flexDirection="column" width={props.width} paddingX={1}>
       <Text bold>{props.title}</Text>
       <Text wrap="truncate-start">
         {props.label} {edit.value.slice(0, edit.cursor)}
         <Text inverse>{edit.value[edit.cursor] ?? " "}</Text>
         {edit.value.slice(edit.cursor + 1)}
       </Text>
-      {props.busy ? <Text color="yellow">working…</Text> : null}
+      {props.busy ? <Text color={tint("yellow")}>working…</Text> : null}
       {props.error ? (
-        <Text color="red" wrap="wrap">
+        <Text color={tint("red")} wrap="wrap">
           ✗ {sanitizeInline(props.error)}
         </Text>
       ) : null}
@@ -67,7 +68,7 @@ export function ChoiceDialog<T>(props: { title: string; choices: Choice<T>[]; on
     return true;
   }, PRIORITY.dialog);
   return (
-    <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={props.width} paddingX={1}>
+    <Box borderStyle="round" borderColor={tint("cyan")} flexDirection="column" width={props.width} paddingX={1}>
       <Text bold>{props.title}</Text>
       {props.choices.length === 0 ? <Text dimColor>(nothing to choose)</Text> : null}
       {props.choices.map((choice, i) => (
@@ -87,7 +88,12 @@ const SCOPES: Array<[Command["scope"], string]> = [
   ["lists", "Lists (fleet, workers, machines…)"],
   ["fleet", "Fleet"],
   ["chat", "Chat"],
-  ["prompt", "When OpenCode asks permission"],
+  ["prompt", "When OpenCode asks (a permission or a question)"],
+  ["checklists", "Checklists"],
+  ["attendance", "Attendance"],
+  ["discussions", "Discussions"],
+  ["presentations", "Following a presentation"],
+  ["schedules", "Scheduled prompts"],
 ];
 
 /** The help's text: every command of the keymap, by where it applies. */
@@ -119,7 +125,7 @@ export function HelpDialog({ onClose, width, rows }: { onClose(): void; width: n
   }, PRIORITY.dialog);
   const first = Math.min(top, last);
   return (
-    <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={width} paddingX={1}>
+    <Box borderStyle="round" borderColor={tint("cyan")} flexDirection="column" width={width} paddingX={1}>
       <Text bold>Keys</Text>
       <Lines lines={lines.slice(first, first + visible)} />
       <Text dimColor wrap="truncate-end">

@@ -1,6 +1,7 @@
 // A pending permission or question, answered with keys: y once, a always, n reject; for a
 // question, the number of an option (or n to dismiss).
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
 import type { RequestView } from "../../protocol/api/index.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
@@ -48,21 +49,21 @@ export function RequestPrompt({ request, onPermit, onAnswer, active, width }: Re
   if (request.kind === "permission") {
     const p = request.permission;
     return (
-      <Box borderStyle="double" borderColor="yellow" flexDirection="column" width={width}>
-        <Text color="yellow" bold wrap="truncate-end">
+      <Box borderStyle="double" borderColor={tint("yellow")} flexDirection="column" width={width}>
+        <Text color={tint("yellow")} bold wrap="truncate-end">
           ⏸ OpenCode asks to use {sanitizeInline(p?.name ?? "a tool")}
         </Text>
         {p?.detail || p?.patterns.length ? <Text wrap="truncate-end">{sanitizeInline(p?.detail ?? p?.patterns.join(", ") ?? "")}</Text> : null}
         <Text>
-          <Text color="green" bold>
+          <Text color={tint("green")} bold>
             [y]
           </Text>{" "}
           once{" "}
-          <Text color="green" bold>
+          <Text color={tint("green")} bold>
             [a]
           </Text>{" "}
           always{" "}
-          <Text color="red" bold>
+          <Text color={tint("red")} bold>
             [n]
           </Text>{" "}
           reject
@@ -71,8 +72,8 @@ export function RequestPrompt({ request, onPermit, onAnswer, active, width }: Re
     );
   }
   return (
-    <Box borderStyle="double" borderColor="yellow" flexDirection="column" width={width}>
-      <Text color="yellow" bold wrap="truncate-end">
+    <Box borderStyle="double" borderColor={tint("yellow")} flexDirection="column" width={width}>
+      <Text color={tint("yellow")} bold wrap="truncate-end">
         ? {sanitizeInline(question?.question ?? "OpenCode has a question")}
       </Text>
       {(question?.options ?? []).map((option, i) => (

@@ -1,6 +1,7 @@
 // The bottom line: the keys of this screen first (what a person looks for), then, as room allows,
 // what waits for you, the connection, who you are and which hub.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
 import type { ConnectionState } from "../../client/client.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
 import { textWidth, truncate } from "../render/lines.js";
@@ -38,8 +39,8 @@ export function StatusBar({ userName, admin, hub, connection, waiting, hint, wid
       <Text wrap="truncate-end">
         <Text inverse> ocfleet </Text> <Text dimColor>{shownHint}</Text>
         {" ".repeat(gap)}
-        {waits ? <Text color="yellow">{right.slice(0, linkAt)}</Text> : null}
-        <Text color={link.color}>{link.text}</Text>
+        {waits ? <Text color={tint("yellow")}>{right.slice(0, linkAt)}</Text> : null}
+        <Text color={tint(link.color)}>{link.text}</Text>
         <Text>{right.slice(linkAt + link.text.length)}</Text>
       </Text>
     </Box>

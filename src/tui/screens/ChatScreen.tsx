@@ -2,6 +2,7 @@
 // bottom, a pending request, and the composer. The app owns the (alternate) screen, so nothing is
 // printed outside this frame and only the visible rows of the transcript are drawn.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
 import { useMemo, useRef, useState } from "react";
 import { api } from "../../protocol/api/index.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
@@ -73,12 +74,12 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
         <Lines lines={shown} />
       </Box>
       {c?.busy && !stream.data ? (
-        <Text color="cyan">
+        <Text color={tint("cyan")}>
           <Spinner /> waiting for the model…
         </Text>
       ) : null}
       {c?.retry ? (
-        <Text color="yellow" wrap="truncate-end">
+        <Text color={tint("yellow")} wrap="truncate-end">
           ↻ the provider failed; OpenCode retries (attempt {c.retry.attempt}): {sanitizeInline(c.retry.message)}
         </Text>
       ) : null}

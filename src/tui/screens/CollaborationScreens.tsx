@@ -1,10 +1,12 @@
 // Screens for the collaboration modules: attendance, discussions, and following a presentation.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
 import { sanitize, sanitizeInline } from "../../terminal/sanitize.js";
 import { useEffect, useMemo, useState } from "react";
 import { SlideFollower } from "../../client/presentation.js";
 import { api, type AttendanceStatus, type PresentationView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
+import { useCall } from "../hooks/call.js";
 import { useClient, useQuery } from "../hooks/client.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
@@ -19,30 +21,21 @@ function ago(at: number): string {
   return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.floor(s / 60)}m ago` : `${Math.floor(s / 3600)}h ago`;
 }
 
-function useReport() {
-  const nav = useNavigation();
-  return (label: string, run: Promise<unknown>) =>
-    run.then(
-      () => nav.notify(label),
-      (err: Error) => nav.notify(err.message, true),
-    );
-}
-
 export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: string; width: number }) {
   const nav = useNavigation();
   const client = useClient();
-  const report = useReport();
+  const call = useCall();
   const sheets = useQuery(api.attendance.list, {}).data ?? [];
   const sheet = useQuery(api.attendance.get, attendanceKey ? { key: attendanceKey } : null).data;
-  const mark = (status: AttendanceStatus) => attendanceKey && report(`marked ${status}`, client.call(api.attendance.mark, { key: attendanceKey, status }));
+  const mark = (status: AttendanceStatus) => attendanceKey && call(api.attendance.mark, { key: attendanceKey, status }, `marked ${status}`);
   const index = useListKeys(
     attendanceKey ? 0 : sheets.length,
     (i, event) => {
       if (!attendanceKey && isCommand("open", event) && sheets[i]) nav.go({ name: "attendance", key: sheets[i]!.key });
-      else if (attendanceKey && event.name === "text" && event.text === "p") void mark("present");
-      else if (attendanceKey && event.name === "text" && event.text === "r") void mark("remote");
-      else if (attendanceKey && event.name === "text" && event.text === "x") void mark("absent");
-      else if (event.name === "text" && event.text === "m" && !attendanceKey)
+      else if (attendanceKey && isCommand("markPresent", event)) void mark("present");
+      else if (attendanceKey && isCommand("markRemote", event)) void mark("remote");
+      else if (attendanceKey && isCommand("markAbsent", event)) void mark("absent");
+      else if (!attendanceKey && isCommand("markUnderKey", event))
         nav.open({
           kind: "prompt",
           title: "Mark yourself present under a key (a meeting, a day)",
@@ -63,11 +56,10 @@ export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: str
         </Text>
         {(sheet?.entries ?? []).map((e) => (
           <Text key={e.userId} wrap="truncate-end">
-            <Text color={STATUS_COLOR[e.status]}>{e.status.padEnd(8)}</Text> {sanitizeInline(e.userName)}
+            <Text color={tint(STATUS_COLOR[e.status])}>{e.status.padEnd(8)}</Text> {sanitizeInline(e.userName)}
             {e.reason ? <Text dimColor> — {sanitizeInline(e.reason)}</Text> : null} <Text dimColor>{ago(e.updatedAt)}</Text>
           </Text>
         ))}
-        <Text dimColor>{"\n"}p present · r remote · x absent (you) · Esc back</Text>
       </Box>
     );
   }
@@ -83,7 +75,6 @@ export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: str
           </Text>
         </Text>
       ))}
-      <Text dimColor>{"\n"}Enter opens · m mark yourself under a new key · Tab back</Text>
     </Box>
   );
 }
@@ -91,36 +82,35 @@ export function AttendanceScreen({ attendanceKey, width }: { attendanceKey?: str
 export function DiscussionsScreen({ discussionKey, width, rows }: { discussionKey?: string; width: number; rows: number }) {
   const nav = useNavigation();
   const client = useClient();
-  const report = useReport();
+  const call = useCall();
   const all = useQuery(api.discussions.list, {}).data ?? [];
   const discussion = useQuery(api.discussions.get, discussionKey ? { key: discussionKey } : null).data;
   const index = useListKeys(
     discussionKey ? 0 : all.length,
     (i, event) => {
-      const text = event.name === "text" ? event.text : "";
       if (!discussionKey && isCommand("open", event) && all[i]) nav.go({ name: "discussions", key: all[i]!.key });
-      else if (!discussionKey && text === "o")
+      else if (!discussionKey && isCommand("openDiscussion", event))
         nav.open({
           kind: "prompt",
           title: "Open a discussion",
           label: "Key:",
           submit: (key) => client.call(api.discussions.open, { key }).then(() => nav.go({ name: "discussions", key })),
         });
-      else if (discussionKey && text === "w")
+      else if (discussionKey && isCommand("writePost", event))
         nav.open({
           kind: "prompt",
           title: `Post in ${discussionKey}`,
           label: "›",
           submit: (post) => client.call(api.discussions.post, { key: discussionKey, text: post }),
         });
-      else if (discussionKey && text === "c")
+      else if (discussionKey && isCommand("conclude", event))
         nav.open({
           kind: "prompt",
           title: `Conclude ${discussionKey} (owner or admin)`,
           label: "Conclusion:",
           submit: (conclusion) => client.call(api.discussions.conclude, { key: discussionKey, conclusion, tags: ["decision"] }),
         });
-      else if (discussionKey && text === "o") void report("reopened", client.call(api.discussions.reopen, { key: discussionKey }));
+      else if (discussionKey && isCommand("reopen", event)) void call(api.discussions.reopen, { key: discussionKey }, "reopened");
       else return false;
       return true;
     },
@@ -138,15 +128,14 @@ export function DiscussionsScreen({ discussionKey, width, rows }: { discussionKe
         </Text>
         {lines.map((m) => (
           <Text key={m.id} wrap="wrap">
-            <Text color="cyan">{sanitizeInline(m.authorName)}</Text> <Text dimColor>{ago(m.createdAt)}</Text> {sanitize(m.text)}
+            <Text color={tint("cyan")}>{sanitizeInline(m.authorName)}</Text> <Text dimColor>{ago(m.createdAt)}</Text> {sanitize(m.text)}
           </Text>
         ))}
         {(discussion?.conclusions ?? []).map((c, i) => (
-          <Text key={i} color="green" wrap="wrap">
+          <Text key={i} color={tint("green")} wrap="wrap">
             ✔ {sanitizeInline(c.tags.map((t) => `[${t}]`).join(""))} {sanitize(c.text)} <Text dimColor>— {sanitizeInline(c.concludedBy)}</Text>
           </Text>
         ))}
-        <Text dimColor>{"\n"}w write · c conclude · o reopen · Esc back</Text>
       </Box>
     );
   }
@@ -162,7 +151,6 @@ export function DiscussionsScreen({ discussionKey, width, rows }: { discussionKe
           </Text>
         </Text>
       ))}
-      <Text dimColor>{"\n"}Enter opens · o open a new one · Tab back</Text>
     </Box>
   );
 }
@@ -179,34 +167,38 @@ function FollowPresentation({ id, width, rows }: { id: string; width: number; ro
     if (live !== undefined && follower.accept(live)) setShown(follower.current);
   }, [live, follower]);
   const presenting = shown !== null && me?.user.id === shown.presenterId && shown.state === "running";
-  const command = (run: Promise<{ applied: boolean; reason: string | null }>) =>
-    run.then(
-      (r) => !r.applied && r.reason && nav.notify(r.reason),
-      (err: Error) => nav.notify(err.message, true),
-    );
+  const call = useCall();
+  const notApplied = (r: { applied: boolean; reason: string | null }) => (!r.applied ? r.reason : null);
   useKeys((event) => {
     if (isCommand("back", event) || isCommand("cancel", event)) nav.go({ name: "presentations" });
-    else if (presenting && (event.name === "right" || (event.name === "text" && event.text === " ")))
-      void command(client.call(api.presentations.next, { id, at: Date.now() }));
-    else if (presenting && event.name === "left") void command(client.call(api.presentations.prev, { id, at: Date.now() }));
-    else if (presenting && event.name === "text" && event.text === "x") void command(client.call(api.presentations.stop, { id, at: Date.now() }));
+    else if (presenting && isCommand("nextSlide", event)) void call(api.presentations.next, { id, at: Date.now() }, notApplied);
+    else if (presenting && isCommand("previousSlide", event)) void call(api.presentations.prev, { id, at: Date.now() }, notApplied);
+    else if (presenting && isCommand("endPresentation", event))
+      nav.open({
+        kind: "confirm",
+        title: "End the presentation for everyone following it?",
+        yes: () => call(api.presentations.stop, { id, at: Date.now() }, notApplied),
+      });
     else return false;
     return true;
   }, PRIORITY.screen);
   if (!shown) return <Text dimColor>loading the presentation…</Text>;
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold>
-        {sanitizeInline(shown.title)}{" "}
-        <Text dimColor>
-          · {sanitizeInline(shown.presenterName)} · slide {shown.current}/{shown.slideCount}
+      <Text wrap="truncate-end">
+        <Text bold>
+          slide {shown.current}/{shown.slideCount}
           {shown.state === "stopped" ? " · ended" : ""}
         </Text>
+        <Text dimColor>
+          {" "}
+          of “{sanitizeInline(shown.title)}”, presented by {sanitizeInline(shown.presenterName)}
+        </Text>
       </Text>
-      <Box borderStyle="round" borderColor="magenta" flexDirection="column" paddingX={1} width={width}>
+      <Box borderStyle="round" borderColor={tint("magenta")} flexDirection="column" paddingX={1} width={width}>
         <Lines lines={markdownLines(shown.slide, width - 4).slice(0, Math.max(3, rows - 8))} />
       </Box>
-      <Text dimColor>{presenting ? "→/Space next · ← previous · x end · Esc back" : "following the presenter · Esc back"}</Text>
+      {presenting ? null : <Text dimColor>following the presenter</Text>}
     </Box>
   );
 }
@@ -232,7 +224,6 @@ export function PresentationsScreen({ id, width, rows }: { id?: string; width: n
           </Text>
         </Text>
       ))}
-      <Text dimColor>{"\n"}Enter follows · Tab back</Text>
     </Box>
   );
 }

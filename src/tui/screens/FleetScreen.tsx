@@ -1,14 +1,17 @@
 // The home screen: the fleet tree on the left, and on the right what is selected: a chat's
 // latest lines (live, streaming included), a worker's state, or a machine's.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
 import { useMemo } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
 import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem } from "../components/Sidebar.js";
-import { useClient, useQuery } from "../hooks/client.js";
+import { useCall } from "../hooks/call.js";
+import { useQuery } from "../hooks/client.js";
+import { useWorkerAction } from "../hooks/workerAction.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
-import { isCommand } from "../keys/keymap.js";
+import { hintLine, isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
 import { splitTranscript } from "../render/blocks.js";
 
@@ -25,7 +28,7 @@ function WorkerDetails({ worker }: { worker: WorkerView }) {
     <Box flexDirection="column">
       <Text bold>{sanitizeInline(worker.name)}</Text>
       <Text>
-        state: <Text color={RUN_STATE_COLOR[worker.runState]}>{worker.runState}</Text>
+        state: <Text color={tint(RUN_STATE_COLOR[worker.runState])}>{worker.runState}</Text>
         {worker.reason && worker.runState !== "idle" && worker.runState !== "active" ? (
           <Text dimColor> ({sanitizeInline(worker.reason.split("\n")[0] ?? "")})</Text>
         ) : null}
@@ -36,7 +39,10 @@ function WorkerDetails({ worker }: { worker: WorkerView }) {
         pid: {worker.pid ?? "-"} · up {worker.startedAt ? ago(worker.startedAt) : "-"} · restarts {worker.restartCount}
       </Text>
       <Text>OpenCode: {sanitizeInline(worker.opencodeVersion ?? "?")}</Text>
-      <Text dimColor>{"\n"}n new chat · s start · x stop · r restart · l logs</Text>
+      <Text dimColor>
+        {"\n"}
+        {hintLine(["newChat", "startWorker", "stopWorker", "restartWorker", "workerLogs"])}
+      </Text>
     </Box>
   );
 }
@@ -49,7 +55,7 @@ function MachineDetails({ machine }: { machine: MachineView }) {
         {machine.isLocal ? " (this machine)" : ""}
       </Text>
       <Text>
-        status: {machine.online ? <Text color="green">online</Text> : <Text color="gray">offline</Text>} · approval {machine.approval}
+        status: {machine.online ? <Text color={tint("green")}>online</Text> : <Text color={tint("gray")}>offline</Text>} · approval {machine.approval}
       </Text>
       <Text>
         host: {sanitizeInline(machine.hostname)} · {sanitizeInline([machine.platform, machine.release, machine.arch].filter(Boolean).join(" "))}
@@ -58,7 +64,10 @@ function MachineDetails({ machine }: { machine: MachineView }) {
       <Text>
         workers: {machine.workers.total} ({machine.workers.running} running, {machine.workers.active} active, {machine.workers.error} error)
       </Text>
-      <Text dimColor>{"\n"}a add a worker on this machine</Text>
+      <Text dimColor>
+        {"\n"}
+        {hintLine(["addWorker"])} on this machine
+      </Text>
     </Box>
   );
 }
@@ -77,7 +86,7 @@ function ChatPreview({ chatId, height, width }: { chatId: string; height: number
       <Text bold wrap="truncate-end">
         {sanitizeInline(c?.title ?? "…")} <Text dimColor>{c ? `· ${sanitizeInline(c.workerName)} · ${c.state}${c.busy ? " · answering" : ""}` : ""}</Text>
       </Text>
-      {c && c.requests.length > 0 ? <Text color="yellow">⏸ waiting for your answer: Enter to open</Text> : null}
+      {c && c.requests.length > 0 ? <Text color={tint("yellow")}>⏸ waiting for your answer: Enter to open</Text> : null}
       <Lines lines={lines.slice(-Math.max(1, height - 3))} />
     </Box>
   );
@@ -85,7 +94,6 @@ function ChatPreview({ chatId, height, width }: { chatId: string; height: number
 
 export function FleetScreen({ height, width }: { height: number; width: number }) {
   const nav = useNavigation();
-  const client = useClient();
   const machines = useQuery(api.machines.list, {});
   const workers = useQuery(api.workers.list, {});
   const chats = useQuery(api.chat.list, {});
@@ -105,11 +113,8 @@ export function FleetScreen({ height, width }: { height: number; width: number }
   const workerOf = (item: TreeItem | undefined): WorkerView | undefined =>
     item?.kind === "worker" ? item.worker : item?.kind === "chat" ? workers.data?.find((w) => w.id === item.chat.workerId) : undefined;
 
-  const act = (label: string, run: () => Promise<unknown>) =>
-    run().then(
-      () => nav.notify(label),
-      (err: Error) => nav.notify(err.message, true),
-    );
+  const call = useCall();
+  const workerAction = useWorkerAction();
 
   useKeys((event) => {
     // From the selection as it is now, not as it was drawn: two keys may come before one frame.
@@ -136,19 +141,13 @@ export function FleetScreen({ height, width }: { height: number; width: number }
     } else if (isCommand("newChat", event)) {
       const worker = workerOf(selected);
       if (!worker) nav.notify("select a worker (or one of its chats) first", true);
-      else
-        client.call(api.chat.create, { worker: worker.id }).then(
-          (chat) => nav.go({ name: "chat", chatId: chat.id }),
-          (err: Error) => nav.notify(err.message, true),
-        );
+      else void call(api.chat.create, { worker: worker.id }).then((chat) => chat && nav.go({ name: "chat", chatId: chat.id }));
     } else if (isCommand("addWorker", event)) {
       nav.open({ kind: "addWorker", machine: selected?.kind === "machine" ? selected.id : workerOf(selected)?.machineId });
     } else if (isCommand("startWorker", event) || isCommand("stopWorker", event) || isCommand("restartWorker", event)) {
       const worker = workerOf(selected);
       if (!worker) nav.notify("select a worker first", true);
-      else if (isCommand("startWorker", event)) void act(`starting ${worker.name}`, () => client.call(api.workers.start, { worker: worker.id }));
-      else if (isCommand("stopWorker", event)) void act(`stopped ${worker.name}`, () => client.call(api.workers.stop, { worker: worker.id }));
-      else void act(`restarting ${worker.name}`, () => client.call(api.workers.restart, { worker: worker.id }));
+      else workerAction(worker, event);
     } else if (isCommand("workerLogs", event)) {
       const worker = workerOf(selected);
       if (worker) nav.go({ name: "logs", worker: worker.id, back: { name: "fleet" } });
@@ -164,7 +163,7 @@ export function FleetScreen({ height, width }: { height: number; width: number }
   return (
     <Box height={height}>
       <Sidebar items={items} selectedId={selected?.id ?? null} height={height} width={SIDEBAR_WIDTH} focused />
-      <Box borderStyle="round" borderColor="gray" flexDirection="column" width={previewWidth + 2} height={height} paddingX={1}>
+      <Box borderStyle="round" borderColor={tint("gray")} flexDirection="column" width={previewWidth + 2} height={height} paddingX={1}>
         {loading ? <Text dimColor>loading the fleet…</Text> : null}
         {!loading && items.length > 0 && workers.data?.length === 0 ? (
           <Text>

@@ -1,10 +1,12 @@
 // The table screens reachable from the menu (g): workers with their actions, and machines.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
 import React, { useState } from "react";
 import { api } from "../../protocol/api/index.js";
 import { RUN_STATE_COLOR } from "../components/Sidebar.js";
 import { useClient, useQuery } from "../hooks/client.js";
+import { useWorkerAction } from "../hooks/workerAction.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
 import type { KeyEvent } from "../keys/parse.js";
@@ -36,17 +38,11 @@ export function WorkersScreen({ width }: { width: number }) {
   const nav = useNavigation();
   const client = useClient();
   const workers = useQuery(api.workers.list, {}).data ?? [];
-  const act = (label: string, run: () => Promise<unknown>) =>
-    run().then(
-      () => nav.notify(label),
-      (err: Error) => nav.notify(err.message, true),
-    );
+  const workerAction = useWorkerAction();
   const index = useListKeys(workers.length, (i, event) => {
     const w = workers[i];
     if (!w) return false;
-    if (isCommand("startWorker", event)) void act(`starting ${w.name}`, () => client.call(api.workers.start, { worker: w.id }));
-    else if (isCommand("stopWorker", event)) void act(`stopped ${w.name}`, () => client.call(api.workers.stop, { worker: w.id }));
-    else if (isCommand("restartWorker", event)) void act(`restarting ${w.name}`, () => client.call(api.workers.restart, { worker: w.id }));
+    if (isCommand("startWorker", event) || isCommand("stopWorker", event) || isCommand("restartWorker", event)) workerAction(w, event);
     else if (isCommand("workerLogs", event) || isCommand("open", event)) nav.go({ name: "logs", worker: w.id, back: { name: "workers" } });
     else if (isCommand("addWorker", event)) nav.open({ kind: "addWorker" });
     else return false;
@@ -62,8 +58,9 @@ export function WorkersScreen({ width }: { width: number }) {
       {workers.map((w, i) => (
         <Box key={w.id} flexDirection="column">
           <Text inverse={i === index} wrap="truncate-end">
-            {truncate(w.name, 16).padEnd(16)} {truncate(w.machineName, 12).padEnd(12)} <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState.padEnd(9)}</Text>{" "}
-            {String(w.pid ?? "-").padEnd(8)} {uptime(w.startedAt).padEnd(6)} {String(w.restartCount).padEnd(8)} {sanitizeInline(w.directory)}
+            {truncate(w.name, 16).padEnd(16)} {truncate(w.machineName, 12).padEnd(12)}{" "}
+            <Text color={tint(RUN_STATE_COLOR[w.runState])}>{w.runState.padEnd(9)}</Text> {String(w.pid ?? "-").padEnd(8)} {uptime(w.startedAt).padEnd(6)}{" "}
+            {String(w.restartCount).padEnd(8)} {sanitizeInline(w.directory)}
           </Text>
           {w.reason && (w.runState === "error" || w.runState === "starting") ? (
             <Text dimColor wrap="truncate-end">
@@ -73,7 +70,6 @@ export function WorkersScreen({ width }: { width: number }) {
           ) : null}
         </Box>
       ))}
-      <Text dimColor>{"\n"}↑↓ select · s start · x stop · r restart · Enter/l logs · a add · Tab back</Text>
     </Box>
   );
 }
@@ -86,7 +82,7 @@ export function MachinesScreen({ width }: { width: number }) {
       <Text bold>Machines</Text>
       {machines.map((m, i) => (
         <Text key={m.id} inverse={i === index} wrap="truncate-end">
-          {m.online ? <Text color="green">● online </Text> : <Text color="gray">○ offline</Text>} {sanitizeInline(m.name)}
+          {m.online ? <Text color={tint("green")}>● online </Text> : <Text color={tint("gray")}>○ offline</Text>} {sanitizeInline(m.name)}
           {m.isLocal ? " (this machine)" : ""}{" "}
           <Text dimColor>
             {sanitizeInline([m.hostname, m.platform, m.arch].filter(Boolean).join(" · "))} · {m.workers.total} workers, {m.workers.running} running,{" "}
@@ -94,7 +90,6 @@ export function MachinesScreen({ width }: { width: number }) {
           </Text>
         </Text>
       ))}
-      <Text dimColor>{"\n"}Tab back · g screens</Text>
     </Box>
   );
 }
@@ -114,6 +109,9 @@ export function LogsScreen({
   const nav = useNavigation();
   const client = useClient();
   const [text, setText] = useState("");
+  /** Lines scrolled up from the end; 0 follows the log as it grows. */
+  const [scroll, setScroll] = useState(0);
+  const name = useQuery(api.workers.list, {}).data?.find((w) => w.id === worker)?.name ?? worker;
   React.useEffect(() => {
     let stopped = false;
     const read = () =>
@@ -130,17 +128,20 @@ export function LogsScreen({
   }, [client, worker]);
   useKeys((event) => {
     if (isCommand("back", event) || isCommand("cancel", event) || isCommand("quit", event)) nav.go(back);
+    else if (isCommand("pageUp", event)) setScroll((s) => s + page);
+    else if (isCommand("pageDown", event)) setScroll((s) => Math.max(0, s - page));
     else return false;
     return true;
   }, PRIORITY.screen);
-  const lines = text
-    .replace(/\n$/, "")
-    .split("\n")
-    .slice(-(rows - 4));
+  const all = text.replace(/\n$/, "").split("\n");
+  const height = Math.max(1, rows - 2);
+  const page = Math.max(1, height - 1);
+  const below = Math.min(scroll, Math.max(0, all.length - height));
+  const lines = all.slice(Math.max(0, all.length - below - height), all.length - below);
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold>
-        Logs of {worker} <Text dimColor>(live · Esc back)</Text>
+      <Text bold wrap="truncate-end">
+        Logs of {sanitizeInline(name)} <Text dimColor>{below > 0 ? `(${below} newer lines below · PgDn)` : "(live)"}</Text>
       </Text>
       {lines.map((line, i) => (
         <Text key={i} wrap="truncate-end" dimColor={line.startsWith("--- ocfleet")}>
