@@ -41,20 +41,21 @@ describe("key parsing", () => {
   });
 });
 
+function Probe({ name, priority, swallow, seen }: { name: string; priority: number; swallow: boolean; seen: string[] }) {
+  useKeys((e) => {
+    seen.push(`${name}:${e.text}`);
+    return swallow;
+  }, priority);
+  return null;
+}
+
 describe("the key dispatcher", () => {
   it("gives a key to the highest priority first, and lower ones only if it is not swallowed", async () => {
     const seen: string[] = [];
-    function Probe({ name, priority, swallow }: { name: string; priority: number; swallow: boolean }) {
-      useKeys((e) => {
-        seen.push(`${name}:${e.text}`);
-        return swallow;
-      }, priority);
-      return null;
-    }
     const { stdin } = render(
       <KeyProvider>
-        <Probe name="screen" priority={PRIORITY.screen} swallow={false} />
-        <Probe name="dialog" priority={PRIORITY.dialog} swallow={true} />
+        <Probe name="screen" priority={PRIORITY.screen} swallow={false} seen={seen} />
+        <Probe name="dialog" priority={PRIORITY.dialog} swallow={true} seen={seen} />
       </KeyProvider>,
     );
     await type(stdin, "x");

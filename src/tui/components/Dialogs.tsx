@@ -6,7 +6,7 @@ import { sanitizeInline } from "../../terminal/sanitize.js";
 import { useState } from "react";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand, KEYMAP, type Command } from "../keys/keymap.js";
-import { cutLine, type Line } from "../render/lines.js";
+import { cutLine, type Line, wrap } from "../render/lines.js";
 import { editText } from "./Composer.js";
 import { Lines } from "./Lines.js";
 
@@ -103,7 +103,7 @@ function helpLines(width: number): Line[] {
   for (const [scope, title] of SCOPES) {
     lines.push([], cutLine(title, width, { color: "cyan" }));
     for (const c of commands.filter((command) => command.scope === scope)) {
-      lines.push([{ text: "  " }, { text: c.label.padEnd(34), bold: true }, { text: ` ${c.help}` }]);
+      lines.push(...wrap([{ text: "  " }, { text: c.label.padEnd(34), bold: true }, { text: ` ${c.help}` }], width, [{ text: " ".repeat(37) }]));
     }
   }
   return lines;

@@ -7,7 +7,7 @@ import { useCall } from "../hooks/call.js";
 import { useQuery } from "../hooks/client.js";
 import { isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
-import { useListKeys } from "./ListScreens.js";
+import { useListKeys } from "../hooks/listKeys.js";
 
 const RUN_COLOR: Record<ScheduleRunStatus, string> = { sent: "cyan", completed: "green", failed: "red", missed: "yellow" };
 

@@ -2,7 +2,7 @@
 import { Box, Text } from "ink";
 import { tint } from "../theme.js";
 import { sanitize, sanitizeInline } from "../../terminal/sanitize.js";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { SlideFollower } from "../../client/presentation.js";
 import { api, type AttendanceStatus, type PresentationView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
@@ -12,7 +12,7 @@ import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
 import { markdownLines } from "../render/markdown.js";
-import { useListKeys } from "./ListScreens.js";
+import { useListKeys } from "../hooks/listKeys.js";
 
 const STATUS_COLOR: Record<AttendanceStatus, string> = { present: "green", remote: "cyan", absent: "gray" };
 
@@ -158,10 +158,10 @@ export function DiscussionsScreen({ discussionKey, width, rows }: { discussionKe
 /** Follows a presentation: the current slide, moving when the presenter moves, never backwards. */
 function FollowPresentation({ id, width, rows }: { id: string; width: number; rows: number }) {
   const nav = useNavigation();
-  const client = useClient();
   const me = useQuery(api.auth.whoami, {}).data;
   const live = useQuery(api.presentations.get, { id }).data;
-  const follower = useMemo(() => new SlideFollower(), [id]);
+  // One follower per presentation: the parent keys this component by id.
+  const [follower] = useState(() => new SlideFollower());
   const [shown, setShown] = useState<PresentationView | null>(null);
   useEffect(() => {
     if (live !== undefined && follower.accept(live)) setShown(follower.current);
@@ -211,7 +211,7 @@ export function PresentationsScreen({ id, width, rows }: { id?: string; width: n
     else return false;
     return true;
   });
-  if (id) return <FollowPresentation id={id} width={width} rows={rows} />;
+  if (id) return <FollowPresentation key={id} id={id} width={width} rows={rows} />;
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>Presentations</Text>

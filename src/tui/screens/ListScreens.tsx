@@ -6,27 +6,12 @@ import React, { useState } from "react";
 import { api } from "../../protocol/api/index.js";
 import { RUN_STATE_COLOR } from "../components/Sidebar.js";
 import { useClient, useQuery } from "../hooks/client.js";
+import { useListKeys } from "../hooks/listKeys.js";
 import { useWorkerAction } from "../hooks/workerAction.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
-import type { KeyEvent } from "../keys/parse.js";
-import { useNavigation, type Screen } from "../navigation.js";
+import { useNavigation } from "../navigation.js";
 import { truncate } from "../render/lines.js";
-
-/** Selection and the keys every list screen shares; `extra` handles the screen's own keys. */
-export function useListKeys(count: number, extra: (index: number, event: KeyEvent) => boolean, back: Screen = { name: "fleet" }): number {
-  const nav = useNavigation();
-  const [index, setIndex] = useState(0);
-  useKeys((event) => {
-    if (isCommand("up", event)) setIndex((i) => Math.max(0, i - 1));
-    else if (isCommand("down", event)) setIndex((i) => Math.min(Math.max(0, count - 1), i + 1));
-    else if (isCommand("back", event) || isCommand("cancel", event)) nav.go(back);
-    else if (isCommand("goTo", event)) nav.open({ kind: "goto" });
-    else if (!extra(Math.min(index, Math.max(0, count - 1)), event)) return false;
-    return true;
-  }, PRIORITY.screen);
-  return Math.min(index, Math.max(0, count - 1));
-}
 
 function uptime(startedAt: number | null): string {
   if (startedAt === null) return "-";
@@ -36,7 +21,6 @@ function uptime(startedAt: number | null): string {
 
 export function WorkersScreen({ width }: { width: number }) {
   const nav = useNavigation();
-  const client = useClient();
   const workers = useQuery(api.workers.list, {}).data ?? [];
   const workerAction = useWorkerAction();
   const index = useListKeys(workers.length, (i, event) => {
