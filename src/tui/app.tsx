@@ -5,6 +5,7 @@ import { api } from "../protocol/api/index.js";
 import { ConnectionBanner, Notice } from "./components/Banner.js";
 import { DialogLayer } from "./components/FleetDialogs.js";
 import { StatusBar } from "./components/StatusBar.js";
+import { useAttention } from "./hooks/attention.js";
 import { useConnectionState, useQuery } from "./hooks/client.js";
 import { useTerminalSize } from "./hooks/terminal.js";
 import { PRIORITY, useKeys } from "./keys/dispatcher.js";
@@ -69,6 +70,8 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
   const [models, setModels] = useState<Record<string, string | null>>({});
   const noticeTimer = useRef<NodeJS.Timeout | undefined>(undefined);
 
+  const chats = useQuery(api.chat.list, {});
+  const unread = useAttention(chats.data, pending.data, screen.name === "chat" ? screen.chatId : null);
   const go = useCallback((next: Screen) => setScreen(next), []);
   const notify = useCallback((text: string, error = false) => {
     clearTimeout(noticeTimer.current);
@@ -87,12 +90,13 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
       notify,
       fleet,
       setFleet,
+      unread,
       modelFor: (chatId) => models[chatId] ?? null,
       setModel: (chatId, model) => setModels((m) => ({ ...m, [chatId]: model })),
       quit: () => exit(),
       home,
     }),
-    [screen, go, dialog, notify, fleet, models, exit, home],
+    [screen, go, dialog, notify, fleet, unread, models, exit, home],
   );
 
   useKeys((event) => {

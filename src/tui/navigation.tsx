@@ -45,6 +45,8 @@ export interface Navigation {
   notify(text: string, error?: boolean): void;
   fleet: FleetSelection;
   setFleet(update: (previous: FleetSelection) => FleetSelection): void;
+  /** Chats that finished, failed or started waiting while not on screen, until opened. */
+  unread: ReadonlySet<string>;
   /** Per chat: the model to use for new messages, when picked in the TUI. */
   modelFor(chatId: string): string | null;
   setModel(chatId: string, model: string | null): void;

@@ -6,6 +6,7 @@ import { writeSync } from "node:fs";
 const ENTER = [
   "\x1b[?1049h", // the alternate screen (saves the cursor; the shell's screen stays untouched)
   "\x1b[?2004h", // bracketed paste: a pasted newline is text, not Enter
+  "\x1b[22;0t", // save the window title (xterm's title stack) before the app sets its own
 ].join("");
 
 const LEAVE = [
@@ -13,6 +14,7 @@ const LEAVE = [
   "\x1b[0m",
   "\x1b[?1049l", // back to the shell's screen, cursor where it was
   "\x1b[?25h", // cursor shown
+  "\x1b[23;0t", // the window title as it was
 ].join("");
 
 /** Terminals known to speak the kitty keyboard protocol (Shift+Enter told apart from Enter). */

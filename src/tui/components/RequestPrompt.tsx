@@ -13,6 +13,8 @@ export interface RequestPromptProps {
   onAnswer(answers: string[][] | null): void;
   active: boolean;
   width: number;
+  /** Swallow other typing while it waits (in a chat); the fleet's preview lets other keys through. */
+  exclusive?: boolean;
 }
 
 /** Rows the prompt takes on screen. */
@@ -20,7 +22,7 @@ export function requestPromptHeight(request: RequestView): number {
   return request.kind === "permission" ? 5 : 4 + (request.questions?.[0]?.options.length ?? 0);
 }
 
-export function RequestPrompt({ request, onPermit, onAnswer, active, width }: RequestPromptProps) {
+export function RequestPrompt({ request, onPermit, onAnswer, active, width, exclusive = true }: RequestPromptProps) {
   const question = request.questions?.[0];
   useKeys(
     (event) => {
@@ -28,7 +30,7 @@ export function RequestPrompt({ request, onPermit, onAnswer, active, width }: Re
         if (isCommand("permitOnce", event)) onPermit("once");
         else if (isCommand("permitAlways", event)) onPermit("always");
         else if (isCommand("reject", event)) onPermit("reject");
-        else return event.name === "text"; // swallow other typing while the prompt waits
+        else return exclusive && event.name === "text"; // swallow other typing while the prompt waits
         return true;
       }
       if (isCommand("reject", event)) {
@@ -40,7 +42,7 @@ export function RequestPrompt({ request, onPermit, onAnswer, active, width }: Re
         onAnswer([[question.options[choice - 1]!.label]]);
         return true;
       }
-      return event.name === "text";
+      return exclusive && event.name === "text";
     },
     PRIORITY.prompt,
     active,

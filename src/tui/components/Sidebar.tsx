@@ -32,7 +32,7 @@ export const RUN_STATE_COLOR: Record<WorkerView["runState"], string> = {
   error: "red",
 };
 
-function Row({ item, selected, width }: { item: TreeItem; selected: boolean; width: number }) {
+function Row({ item, selected, unread, width }: { item: TreeItem; selected: boolean; unread: boolean; width: number }) {
   if (item.kind === "machine") {
     const m = item.machine;
     const badge =
@@ -64,8 +64,16 @@ function Row({ item, selected, width }: { item: TreeItem; selected: boolean; wid
   const badge = c.pendingRequests > 0 ? <Text color={tint("yellow")}> ⏸{c.pendingRequests}</Text> : c.busy ? <Text color={tint("cyan")}> ⏵</Text> : null;
   return (
     <Text inverse={selected} wrap="truncate-end">
-      {"    "}
-      <Text dimColor={c.state === "inactive"}>{truncate(c.title, Math.max(4, width - 8 - (badge ? 3 : 0)))}</Text>
+      {unread ? (
+        <Text bold color={tint("cyan")}>
+          {"  ● "}
+        </Text>
+      ) : (
+        "    "
+      )}
+      <Text dimColor={c.state === "inactive" && !unread} bold={unread}>
+        {truncate(c.title, Math.max(4, width - 8 - (badge ? 3 : 0)))}
+      </Text>
       {badge}
     </Text>
   );
@@ -77,7 +85,9 @@ export function Sidebar({
   height,
   width,
   focused,
+  unread = new Set(),
 }: {
+  unread?: ReadonlySet<string>;
   items: TreeItem[];
   selectedId: string | null;
   height: number;
@@ -94,7 +104,7 @@ export function Sidebar({
     <Box borderStyle="round" borderColor={tint(focused ? "cyan" : "gray")} flexDirection="column" width={width} height={height}>
       {items.length === 0 ? <Text dimColor>no machines yet</Text> : null}
       {items.slice(first, first + visible).map((item) => (
-        <Row key={item.id} item={item} selected={item.id === selectedId} width={width - 2} />
+        <Row key={item.id} item={item} selected={item.id === selectedId} unread={unread.has(item.id)} width={width - 2} />
       ))}
     </Box>
   );

@@ -3,9 +3,10 @@
 import { Box, Text } from "ink";
 import { tint } from "../theme.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
-import { useMemo } from "react";
+import { useMemo, useRef } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
+import { RequestPrompt, requestPromptHeight } from "../components/RequestPrompt.js";
 import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem } from "../components/Sidebar.js";
 import { useCall } from "../hooks/call.js";
 import { useQuery } from "../hooks/client.js";
@@ -14,6 +15,7 @@ import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { hintLine, isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
 import { splitTranscript } from "../render/blocks.js";
+import { LineCache, transcriptWindow } from "../render/window.js";
 
 const SIDEBAR_WIDTH = 36;
 
@@ -72,22 +74,40 @@ function MachineDetails({ machine }: { machine: MachineView }) {
   );
 }
 
+/** A chat's latest lines, live; a pending request is shown and answered here (y / a / n / a number). */
 function ChatPreview({ chatId, height, width }: { chatId: string; height: number; width: number }) {
+  const nav = useNavigation();
+  const call = useCall();
   const chat = useQuery(api.chat.get, { chat: chatId });
   const messages = useQuery(api.chat.messages, { chat: chatId });
   const stream = useQuery(api.chat.stream, { chat: chatId });
-  const lines = useMemo(() => {
-    const { all } = splitTranscript(messages.data ?? [], stream.data ?? null, { showReasoning: false, showToolOutput: false });
-    return all.flatMap((b) => b.lines(width));
-  }, [messages.data, stream.data, width]);
+  const cache = useRef(new LineCache());
   const c = chat.data;
+  const request = c?.requests[0] ?? null;
+  const { all } = useMemo(
+    () => splitTranscript(messages.data ?? [], stream.data ?? null, { showReasoning: false, showToolOutput: false }),
+    [messages.data, stream.data],
+  );
+  const room = Math.max(1, height - 1 - (request ? requestPromptHeight(request) : 0));
+  const view = transcriptWindow(all, room, 0, (block) => cache.current.linesOf(block, width, "preview"));
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">
         {sanitizeInline(c?.title ?? "…")} <Text dimColor>{c ? `· ${sanitizeInline(c.workerName)} · ${c.state}${c.busy ? " · answering" : ""}` : ""}</Text>
       </Text>
-      {c && c.requests.length > 0 ? <Text color={tint("yellow")}>⏸ waiting for your answer: Enter to open</Text> : null}
-      <Lines lines={lines.slice(-Math.max(1, height - 3))} />
+      <Lines lines={view.lines} />
+      {request ? (
+        <RequestPrompt
+          request={request}
+          width={width}
+          active={!nav.dialog}
+          exclusive={false}
+          onPermit={(reply) => void call(api.chat.permit, { request: request.id, reply }, reply === "reject" ? "rejected" : `allowed (${reply})`)}
+          onAnswer={(answers) =>
+            void call(api.chat.answer, answers ? { request: request.id, answers } : { request: request.id, reject: true }, answers ? "answered" : "dismissed")
+          }
+        />
+      ) : null}
     </Box>
   );
 }
@@ -158,19 +178,23 @@ export function FleetScreen({ height, width }: { height: number; width: number }
     return true;
   }, PRIORITY.screen);
 
-  const previewWidth = Math.max(20, width - SIDEBAR_WIDTH - 2);
+  // Below ~90 columns the tree and the details stack in one column instead of squeezing the details.
+  const narrow = width < 90;
+  const treeHeight = narrow ? Math.max(5, Math.min(items.length + 2, Math.floor(height * 0.4))) : height;
+  const previewHeight = narrow ? height - treeHeight : height;
+  const previewWidth = narrow ? width - 4 : Math.max(20, width - SIDEBAR_WIDTH - 4);
   const loading = machines.loading && !machines.data;
   return (
-    <Box height={height}>
-      <Sidebar items={items} selectedId={selected?.id ?? null} height={height} width={SIDEBAR_WIDTH} focused />
-      <Box borderStyle="round" borderColor={tint("gray")} flexDirection="column" width={previewWidth + 2} height={height} paddingX={1}>
+    <Box height={height} flexDirection={narrow ? "column" : "row"}>
+      <Sidebar items={items} selectedId={selected?.id ?? null} height={treeHeight} width={narrow ? width : SIDEBAR_WIDTH} unread={nav.unread} focused />
+      <Box borderStyle="round" borderColor={tint("gray")} flexDirection="column" width={previewWidth + 4} height={previewHeight} paddingX={1}>
         {loading ? <Text dimColor>loading the fleet…</Text> : null}
         {!loading && items.length > 0 && workers.data?.length === 0 ? (
           <Text>
             No workers yet. Press <Text bold>a</Text> to add one: an OpenCode server for a directory.
           </Text>
         ) : null}
-        {selected?.kind === "chat" ? <ChatPreview key={selected.id} chatId={selected.id} height={height - 2} width={previewWidth - 2} /> : null}
+        {selected?.kind === "chat" ? <ChatPreview key={selected.id} chatId={selected.id} height={previewHeight - 2} width={previewWidth} /> : null}
         {selected?.kind === "worker" ? <WorkerDetails worker={selected.worker} /> : null}
         {selected?.kind === "machine" ? <MachineDetails machine={selected.machine} /> : null}
       </Box>
