@@ -5,7 +5,7 @@ import { App } from "./app.js";
 import type { TuiConnection } from "./connect.js";
 import { ClientProvider } from "./hooks/client.js";
 import { KeyProvider } from "./keys/dispatcher.js";
-import { takeTerminal } from "./terminal.js";
+import { guardedStdout, takeTerminal } from "./terminal.js";
 
 export async function runTui({ home, client }: TuiConnection): Promise<void> {
   const restore = takeTerminal(process.stdout, process.stdin);
@@ -15,7 +15,7 @@ export async function runTui({ home, client }: TuiConnection): Promise<void> {
         <App home={home} hubLabel={`local ${home}`} />
       </KeyProvider>
     </ClientProvider>,
-    { exitOnCtrlC: false, maxFps: 60, incrementalRendering: false },
+    { stdout: guardedStdout(process.stdout), exitOnCtrlC: false, maxFps: 60, incrementalRendering: false },
   );
   // Every way out puts the terminal back: SIGTERM and SIGHUP end the app like q does; a crash
   // restores first and then reports.

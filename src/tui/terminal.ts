@@ -46,3 +46,30 @@ export function takeTerminal(stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStrea
   process.on("exit", restore);
   return restore;
 }
+
+/** Clears the visible rows one by one, which no terminal turns into scrollback or a history wipe. */
+function clearRows(rows: number): string {
+  return `\x1b[H${"\x1b[2K\x1b[1B".repeat(Math.max(1, rows))}\x1b[H`;
+}
+
+/**
+ * The stdout the app writes to: the terminal's, except that whole-screen erases become a
+ * row-by-row clear. Ink clears the terminal with ED 2 + ED 3 when a frame reaches its height (a
+ * shrinking window does that), and tmux applies ED 3 to the shell's history even on the
+ * alternate screen; ED 2 after a resize can also push the screen into tmux's history. So neither
+ * ever reaches the terminal.
+ */
+export function guardedStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
+  const write = (chunk: unknown, ...rest: unknown[]) => {
+    const erase = /\x1b\[[23]J/g;
+    const safe = typeof chunk === "string" && erase.test(chunk) ? clearRows(stdout.rows || 24) + chunk.replace(erase, "") : chunk;
+    return (stdout.write as (...args: unknown[]) => boolean)(safe, ...rest);
+  };
+  return new Proxy(stdout, {
+    get(target, property) {
+      if (property === "write") return write;
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

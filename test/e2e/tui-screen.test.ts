@@ -156,6 +156,8 @@ describe("the shell's scrollback (tmux)", () => {
     await showing(/long-chat · main/);
     keys("Enter");
     await showing(/Enter sends/);
+    tmux("resize-window", "-t", "shell", "-x", "100", "-y", "22"); // a frame as tall as the window must not wipe the history
+    await showing(/Enter sends/);
     keys("C-t");
     keys("C-r");
     await showing(/reasoning on/);

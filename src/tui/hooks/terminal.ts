@@ -9,7 +9,7 @@ export function useTerminalSize(): { columns: number; rows: number } {
   const [size, setSize] = useState(() => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 }));
   useEffect(() => {
     const onResize = () => {
-      stdout.write("\x1b[2J\x1b[H"); // the alternate screen only: the shell's scrollback is not touched
+      stdout.write("\x1b[2J\x1b[H"); // a row-by-row clear of the alternate screen (see guardedStdout)
       setSize({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
     };
     stdout.on("resize", onResize);
