@@ -47,6 +47,8 @@ function holdKeys(): { release(forApp: boolean): void } {
   const stdin = process.stdin;
   if (!stdin.isTTY) return { release() {} };
   stdin.setRawMode(true);
+  // Should the app never start (its code fails to load), the shell still gets a cooked terminal.
+  process.once("exit", () => stdin.isTTY && stdin.setRawMode(false));
   return {
     release(forApp) {
       if (!forApp) stdin.setRawMode(false);
