@@ -54,6 +54,7 @@ describe("the TUI's screen", () => {
       for (let round = 1; round <= 50; round++) {
         term.write("\r");
         await term.waitFor("echo: third message");
+        if (round === 1) await term.waitFor(/── long-chat · main on \S+ · 36 in \/ 21 out · cht_/); // the chat's usage so far
         await term.waitFor("Enter sends");
         if (round % 5 === 0) {
           term.resize(round % 10 === 0 ? 110 : 84, round % 10 === 0 ? 30 : 26);

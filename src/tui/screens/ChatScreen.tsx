@@ -66,7 +66,14 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
   }, PRIORITY.screen);
 
   const blocked = !c ? "loading…" : c.archived ? "this chat is archived" : request ? "answer the request above first" : null;
-  const title = c ? `── ${sanitizeInline(c.title)} · ${sanitizeInline(c.workerName)} on ${sanitizeInline(c.machineName)} · ${chatId} ──` : `── ${chatId} ──`;
+  // The chat's whole usage so far; each reply's own is in its footer.
+  const usage =
+    c && c.usage.tokens.input + c.usage.tokens.output > 0
+      ? ` · ${c.usage.tokens.input} in / ${c.usage.tokens.output} out${c.usage.cost > 0 ? ` · $${c.usage.cost.toFixed(4)}` : ""}`
+      : "";
+  const title = c
+    ? `── ${sanitizeInline(c.title)} · ${sanitizeInline(c.workerName)} on ${sanitizeInline(c.machineName)}${usage} · ${chatId} ──`
+    : `── ${chatId} ──`;
   return (
     <Box flexDirection="column" width={width} height={rows}>
       <Lines lines={[cutLine(title, width, { color: "cyan", bold: true })]} />
