@@ -68,11 +68,12 @@ function partBlocks(message: MessageView, part: PartView, index: number, lastPar
             id: base,
             final: true,
             lines: (w) =>
+              // "›" marks where the message starts; its own lines and indentation are kept.
               part.text
                 .split("\n")
-                .flatMap((l) =>
+                .flatMap((l, row) =>
                   wrap([{ text: l, color: "cyan" }], w - 2, [{ text: "  " }]).map((line, i) => [
-                    { text: i === 0 ? "› " : "  ", color: "cyan", bold: true },
+                    { text: row === 0 && i === 0 ? "› " : "  ", color: "cyan", bold: true },
                     ...line,
                   ]),
                 ),
