@@ -35,6 +35,7 @@ await build({
     "ws",
     "zod",
     "react-devtools-core",
+    "selfsigned",
   ],
   define: { "process.env.NODE_ENV": '"production"' },
   // Bundled CommonJS code may require() Node's built-ins; ESM has no require, so give it one.

@@ -18,6 +18,7 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
   { words: ["worker"], load: async () => (await import("./commands/worker.js")).registerWorkerCommands },
   { words: ["chat"], load: async () => (await import("./commands/chat.js")).registerChatCommands },
   { words: ["machine"], load: async () => (await import("./commands/machine.js")).registerMachineCommands },
+  { words: ["hub"], load: async () => (await import("./commands/hub.js")).registerHubCommands },
   { words: ["admin"], load: async () => (await import("./commands/admin.js")).registerAdminCommands },
   { words: ["checklist"], load: async () => (await import("./commands/checklist.js")).registerChecklistCommands },
   { words: ["attendance"], load: async () => (await import("./commands/attendance.js")).registerAttendanceCommands },
@@ -58,6 +59,25 @@ async function importTuiInteractively(): Promise<typeof import("../tui/main.js")
   }
 }
 
+/**
+ * `--hub URL` anywhere on the line chooses the hub every command talks to (as OCFLEET_HUB does;
+ * `--hub local` this machine's own daemon). Taken out before commander sees the rest.
+ */
+function takeHubOption(argv: string[]): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (arg === "--hub" && i + 1 < argv.length) process.env.OCFLEET_HUB = argv[++i];
+    else if (arg.startsWith("--hub=")) process.env.OCFLEET_HUB = arg.slice("--hub=".length);
+    else rest.push(arg);
+  }
+  return rest;
+}
+
 export async function main(argv: string[]): Promise<void> {
   if (argv.length === 0) {
     if (process.stdin.isTTY && process.stdout.isTTY) {
@@ -77,6 +97,7 @@ export async function main(argv: string[]): Promise<void> {
     (await buildProgram()).outputHelp();
     return;
   }
+  argv = takeHubOption(argv);
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -2,6 +2,7 @@
 // run, close, and turn any error into one line and an exit code.
 import { connectToDaemon, type DaemonConnectOptions } from "../client/daemon.js";
 import type { FleetConnection } from "../client/connection.js";
+import { selectedHub } from "../client/hubs.js";
 import { resolveStateDir } from "../protocol/statefile.js";
 import { reportError } from "./output.js";
 import { startProgress } from "./progress.js";
@@ -43,6 +44,12 @@ export function notice(message: string): void {
 
 /** Connects, starting the daemon if needed and (by default) signing in as described in client/daemon.ts. */
 export async function openDaemonConnection(options: CommandOptions, signIn: DaemonConnectOptions["signIn"] = "auto"): Promise<FleetConnection> {
+  // --hub URL (or OCFLEET_HUB): a remote hub over wss, signed in with `login --hub` before.
+  const hub = selectedHub();
+  if (hub) {
+    const { connectToHub } = await import("../client/hub-connect.js");
+    return connectToHub({ home: stateDir(), url: hub, clientName: "ocfleet-cli", onNotice: notice });
+  }
   const progress = startProgress(options.json !== true);
   const delayed = setTimeout(() => progress.update("connecting to the ocfleet daemon…"), 300);
   try {

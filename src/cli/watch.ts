@@ -4,6 +4,7 @@
 // the watched thing ends, or at once when its first evaluation is refused (no such chat, not yours).
 import { FleetClient } from "../client/client.js";
 import { connectToDaemon } from "../client/daemon.js";
+import { selectedHub } from "../client/hubs.js";
 import type { ArgsOf, QueryRef, ResultOf } from "../protocol/api/index.js";
 import type { ErrorCode, FleetError } from "../protocol/errors.js";
 import type { Command } from "./commander.js";
@@ -29,7 +30,10 @@ export async function watchLive(options: CommandOptions, start: (live: LiveWatch
   const home = stateDir();
   const connection = await openDaemonConnection(options);
   // Reconnects present the saved credential too: a restarted daemon still knows the session.
-  const client = new FleetClient(connection, () => connectToDaemon({ home, autoStart: false, clientName: "ocfleet-cli", onNotice: notice }));
+  // A remote hub (--hub) is reached again the same way; this machine's daemon is never started by a reconnect.
+  const client = new FleetClient(connection, () =>
+    selectedHub() ? openDaemonConnection(options) : connectToDaemon({ home, autoStart: false, clientName: "ocfleet-cli", onNotice: notice }),
+  );
   const status = (line: string) => {
     // Lines quote the daemon's errors, which quote names: sanitized like any outside text.
     if (!options.json) process.stderr.write(`${sanitize(line)}\n`);

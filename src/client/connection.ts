@@ -41,6 +41,17 @@ interface ActiveSubscription {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
+/** What a connection needs of its socket: the loopback MiniWebSocket, or `ws` for a remote hub. */
+export interface ClientSocket {
+  on(event: "message", listener: (text: string) => void): unknown;
+  on(event: "close", listener: (code: number, reason: string) => void): unknown;
+  once(event: "message", listener: (text: string) => void): unknown;
+  once(event: "close", listener: (code: number, reason: string) => void): unknown;
+  removeAllListeners(): unknown;
+  send(text: string): void;
+  terminate(): void;
+}
+
 export class FleetConnection {
   private nextId = 1;
   private readonly pending = new Map<number, PendingCall>();
@@ -51,7 +62,7 @@ export class FleetConnection {
   private closedByUs = false;
 
   private constructor(
-    private readonly ws: MiniWebSocket,
+    private readonly ws: ClientSocket,
     readonly welcome: WelcomeFrame,
   ) {
     ws.on("message", (text) => this.receive(text));
@@ -70,6 +81,18 @@ export class FleetConnection {
       const upgrade = err as UpgradeError;
       throw new FleetError("unavailable", `cannot reach the daemon at ${where}: ${upgrade.message}`, { cause: upgrade.code ?? upgrade.status });
     }
+    return FleetConnection.hello(ws, { ...options, where, deadline });
+  }
+
+  /**
+   * Completes the hello over a socket that is already open (the loopback client's, or a remote hub's
+   * `ws` socket: client/remote.ts). Without `token` the daemon treats the caller as not local.
+   */
+  static hello(
+    ws: ClientSocket,
+    options: { where: string; deadline: number; token?: string; session?: string; clientName?: string },
+  ): Promise<FleetConnection> {
+    const where = options.where;
     return new Promise((resolve, reject) => {
       const fail = (err: FleetError) => {
         clearTimeout(timer);
@@ -79,7 +102,7 @@ export class FleetConnection {
       };
       const timer = setTimeout(
         () => fail(new FleetError("timeout", `the daemon at ${where} did not answer the hello in time`)),
-        Math.max(0, deadline - Date.now()),
+        Math.max(0, options.deadline - Date.now()),
       );
       ws.once("close", (code, reason) => fail(new FleetError("unavailable", `the daemon closed the connection (${code} ${reason})`)));
       ws.once("message", (text) => {
@@ -99,8 +122,8 @@ export class FleetConnection {
         type: "hello",
         protocol: PROTOCOL_VERSION,
         client: { name: options.clientName ?? "ocfleet", version: PACKAGE_VERSION },
-        token: options.token,
       };
+      if (options.token !== undefined) hello.token = options.token;
       if (options.session !== undefined) hello.session = options.session;
       ws.send(JSON.stringify(hello));
     });

@@ -34,7 +34,18 @@ export interface ConnectionOptions {
   findSession(token: string): { id: SessionId } | { problem: SessionProblem };
   /** The user behind a session id, now (it may have been revoked or expired since). */
   resolveSession(id: SessionId): ResolvedSession;
+  /**
+   * Set on the hub's network listener: the daemon token is refused there (nobody on the network is
+   * `local`), and machines open their links with a hello that carries `link`.
+   */
+  network?: { acceptLink: LinkAcceptor };
 }
+
+/**
+ * Takes over a socket whose hello carries a machine's link hello, or says why not. On success the
+ * link owns the socket from then on (its frames are no longer client frames).
+ */
+export type LinkAcceptor = (hello: unknown, ws: WebSocket, source: string) => { refused: string } | { accepted: true };
 
 /** Subscriptions one connection may hold; more is a bug or abuse. */
 const MAX_SUBSCRIPTIONS_PER_CONNECTION = 1000;
@@ -96,6 +107,8 @@ interface ActiveSubscription {
 
 export class Connection {
   private helloDone = false;
+  /** A machine's link took the socket over at the hello. */
+  private linked = false;
   /** Proved with the daemon token that it is this machine's OS user. */
   private local = false;
   private clientName = "unknown";
@@ -242,6 +255,7 @@ export class Connection {
   }
 
   private receive(data: RawData, isBinary: boolean): void {
+    if (this.linked) return;
     // Before the hello, a bad frame of any kind closes the socket: there is nobody to help yet.
     const fail = (code: ErrorPayload["code"], message: string) =>
       this.helloDone ? this.sendError(null, { code, message }) : this.refuse(code, message, CLOSE.unauthenticated);
@@ -284,7 +298,16 @@ export class Connection {
         CLOSE.protocolMismatch,
       );
     }
-    if (typeof frame.token !== "string" || !constantTimeEqual(frame.token, this.options.token)) {
+    if (this.options.network) {
+      // The daemon token proves the local OS user; from the network it proves nothing, and is never accepted.
+      if (frame.token !== undefined) {
+        this.options.log.warnThrottled(`hello:${this.source}`, "refused a daemon token from the network", { connection: this.id, source: this.source });
+        return this.refuse("unauthenticated", "the daemon token is not accepted over the network; sign in (ocfleet login --hub URL)", CLOSE.unauthenticated);
+      }
+      if (frame.link !== undefined) return this.linkHello(frame.link);
+    } else if (frame.link !== undefined) {
+      return this.refuse("unauthenticated", "machines link through a hub's network listener (ocfleet hub enable)", CLOSE.unauthenticated);
+    } else if (typeof frame.token !== "string" || !constantTimeEqual(frame.token, this.options.token)) {
       this.options.log.warnThrottled(`hello:${this.source}`, "refused a hello with a wrong or missing token", { connection: this.id, source: this.source });
       return this.refuse("unauthenticated", "wrong or missing daemon token", CLOSE.unauthenticated);
     }
@@ -292,7 +315,7 @@ export class Connection {
       return this.refuse("bad_frame", "the hello's session must be a session token string", CLOSE.unauthenticated);
     }
     this.helloDone = true;
-    this.local = true;
+    this.local = !this.options.network;
     this.stopCountingPreHello();
     this.context.onHello?.();
     const name = frame.client?.name;
@@ -305,12 +328,25 @@ export class Connection {
     }
     const caller = this.caller();
     const info: CallerInfo = {
-      kind: "local",
+      kind: this.options.network ? "network" : "local",
       user: caller.user ? { id: caller.user.id, name: caller.user.name, level: caller.user.level } : null,
       session: caller.session,
     };
     if (caller.sessionProblem) info.sessionProblem = caller.sessionProblem;
     this.send({ type: "welcome", protocol: PROTOCOL_VERSION, server: { version: PACKAGE_VERSION, pid: process.pid }, caller: info });
+  }
+
+  /** A machine's hello: the link takes the socket over, or the socket is refused. */
+  private linkHello(hello: unknown): void {
+    const outcome = this.options.network!.acceptLink(hello, this.ws, this.source);
+    if ("refused" in outcome) {
+      this.options.log.warnThrottled(`link:${this.source}`, "refused a machine link", { connection: this.id, source: this.source, reason: outcome.refused });
+      return this.refuse("unauthenticated", outcome.refused, CLOSE.unauthenticated);
+    }
+    this.helloDone = true;
+    this.linked = true;
+    this.stopCountingPreHello();
+    this.context.onHello?.();
   }
 
   private call(id: unknown, method: unknown, args: unknown): void {

@@ -5,15 +5,17 @@ import type { AgentReport, HubLink, WorkerRuntime } from "./agent/link.js";
 import type { SecretKeeper } from "./crypto.js";
 import type { Logger } from "./log.js";
 import type { InternalRunner } from "./model/context.js";
-import { markOffline, recordHeartbeat } from "./model/machines.js";
-import { recordModels } from "./model/workerModels.js";
-import { getWorker, machineOfWorker, recordRuntime, wantedWorkers, workerSpec } from "./model/workers.js";
+import { markOffline, OFFLINE_AFTER_MS } from "./model/machines.js";
+import { applyReport, type ReportOutcome } from "./model/reports.js";
+import { getWorker, machineOfWorker, wantedWorkers, workerSpec } from "./model/workers.js";
 
 export interface FleetDeps {
   log: Logger;
   secrets: SecretKeeper;
   runMutation: InternalRunner["runMutation"];
   runQuery: InternalRunner["runQuery"];
+  /** A machine silent this long is offline, with its workers (default OFFLINE_AFTER_MS). */
+  offlineAfterMs?: number;
 }
 
 /** How often machines whose heartbeats stopped are marked offline. */
@@ -34,7 +36,21 @@ export class Fleet {
 
   detach(machineId: string, reason: string): void {
     this.links.delete(machineId);
-    this.deps.runMutation(markOffline, { machineId, reason });
+    this.wentOffline(this.deps.runMutation(markOffline, { machineId, reason }), reason);
+  }
+
+  /** Workers taken offline with their machine: their turns are given up like those of a worker that stopped. */
+  private wentOffline(workerIds: string[], reason: string): void {
+    const runtime: WorkerRuntime = { runState: "offline", reason, pid: null, startedAt: null, restartCount: 0, opencodeVersion: null };
+    for (const workerId of workerIds) for (const listener of this.runtimeListeners) listener(workerId, runtime);
+  }
+
+  /**
+   * Forgets a link that closed, if it is still the machine's link. The machine stays online until
+   * the offline sweep finds its heartbeats stopped: a link that comes back in time loses nothing.
+   */
+  unlink(link: HubLink): void {
+    if (this.links.get(link.machineId) === link) this.links.delete(link.machineId);
   }
 
   /** The link to a machine's agent; `unavailable` when the machine is not connected. */
@@ -98,26 +114,23 @@ export class Fleet {
     return () => this.eventListeners.delete(listener);
   }
 
-  /** Handles what an agent reports. Never throws: a bad report is logged, not fatal. */
-  receive(machineId: string, report: AgentReport): void {
+  /**
+   * Handles what an agent reports: applied once (by `seq`, for links that number their reports) and
+   * only when it is about the reporting machine's own workers. Never throws: a bad report is logged.
+   * Reports from this daemon's own agent (in process, no `seq`) are trusted and events skip the store.
+   */
+  receive(machineId: string, report: AgentReport, seq: number | null = null): ReportOutcome | "failed" {
     try {
-      switch (report.type) {
-        case "machine.heartbeat":
-          this.deps.runMutation(recordHeartbeat, { machineId, facts: report.facts, at: report.at });
-          return;
-        case "worker.runtime":
-          this.deps.runMutation(recordRuntime, { workerId: report.workerId, runtime: report.runtime });
-          for (const listener of this.runtimeListeners) listener(report.workerId, report.runtime);
-          return;
-        case "worker.models":
-          this.deps.runMutation(recordModels, { workerId: report.workerId, models: report.models });
-          return;
-        case "worker.event":
-          for (const listener of this.eventListeners) listener(report.workerId, report);
-          return;
-      }
+      const outcome = seq === null && report.type === "worker.event" ? "applied" : this.deps.runMutation(applyReport, { machineId, seq, report });
+      if (outcome === "refused")
+        this.deps.log.warnThrottled(`report:${machineId}`, "refused a report about another machine's worker", { machineId, type: report.type });
+      if (outcome !== "applied") return outcome;
+      if (report.type === "worker.runtime") for (const listener of this.runtimeListeners) listener(report.workerId, report.runtime);
+      if (report.type === "worker.event") for (const listener of this.eventListeners) listener(report.workerId, report);
+      return outcome;
     } catch (err) {
       this.deps.log.error("could not record an agent report", { machineId, type: report.type, error: err });
+      return "failed";
     }
   }
 
@@ -134,13 +147,18 @@ export class Fleet {
   }
 
   startOfflineSweep(): void {
-    this.sweep = setInterval(() => {
-      try {
-        this.deps.runMutation(markOffline, { reason: "machine offline: no heartbeat" });
-      } catch (err) {
-        this.deps.log.error("offline sweep failed", { error: err });
-      }
-    }, OFFLINE_SWEEP_MS);
+    const silentForMs = this.deps.offlineAfterMs ?? OFFLINE_AFTER_MS;
+    this.sweep = setInterval(
+      () => {
+        try {
+          const reason = "machine offline: no heartbeat";
+          this.wentOffline(this.deps.runMutation(markOffline, { reason, silentForMs }), reason);
+        } catch (err) {
+          this.deps.log.error("offline sweep failed", { error: err });
+        }
+      },
+      Math.min(OFFLINE_SWEEP_MS, Math.max(100, silentForMs / 3)),
+    );
     this.sweep.unref();
   }
 

@@ -16,6 +16,9 @@ import { createLogger } from "./log.js";
 import { FleetServer } from "./server.js";
 import { Agent, machineFacts } from "./agent/agent.js";
 import { createInProcessLink } from "./agent/link.js";
+import { AgentLinkSwitch } from "./hub/agent-switch.js";
+import { Membership } from "./hub/membership.js";
+import type { SessionId } from "../protocol/ids.js";
 import { agentMarkOf } from "./agent/reaper.js";
 import { markOffline, registerLocalMachine } from "./model/machines.js";
 import { resetRuntimes } from "./model/workers.js";
@@ -105,7 +108,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     sessionGraceMs: envNumber("OCFLEET_SESSION_CLEANUP_GRACE_MS", DEFAULT_CLEANUP.sessionGraceMs),
     streamChunkRetentionMs: envNumber("OCFLEET_STREAM_CHUNK_RETENTION_MS", DEFAULT_CLEANUP.streamChunkRetentionMs),
   };
-  const { live, dispatcher, fleet, chat, jobs } = wireDaemonCore({
+  const { live, dispatcher, fleet, chat, jobs, hub, bindMembership } = wireDaemonCore({
     db,
     paths,
     log,
@@ -117,6 +120,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       inactiveAfterMs: envNumber("OCFLEET_CHAT_INACTIVE_AFTER_MS", 5 * 60_000),
     },
     cleanup,
+    link: {
+      pingEveryMs: envNumber("OCFLEET_LINK_PING_MS", 5000),
+      commandTimeoutMs: envNumber("OCFLEET_LINK_COMMAND_TIMEOUT_MS", 60_000),
+      offlineAfterMs: envNumber("OCFLEET_MACHINE_OFFLINE_MS", 15_000),
+    },
     process: {
       listenAddress: () => server?.address ?? { host: "127.0.0.1", port: 0 },
       connectionStats: () => server?.stats() ?? { connections: 0, subscriptions: 0 },
@@ -130,35 +138,52 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const machineId = dispatcher.runInternalMutation(registerLocalMachine, machineFacts());
   dispatcher.runInternalMutation(resetRuntimes, { machineId, reason: "daemon starting" });
   const link = createInProcessLink(machineId, (from, report) => fleet.receive(from, report));
-  fleet.attach(link.hub);
+  // The agent reports to, and is commanded by, this daemon's own hub, or a remote hub once it joined one.
+  const agentLink = new AgentLinkSwitch(link.agent);
   const agent = new Agent({
     db,
     log,
-    link: link.agent,
+    link: agentLink,
     logDir: join(paths.home, "workers"),
     agentMark: agentMarkOf(realpathSync(paths.home)),
     workerUmask: userUmask,
     backoffMs: envNumber("OCFLEET_WORKER_BACKOFF_MS", 1000),
+    heartbeatMs: envNumber("OCFLEET_HEARTBEAT_MS", 5000),
     eventsRetryMs: envNumber("OCFLEET_EVENTS_RETRY_MS", 2000),
   });
+  const membership = new Membership({
+    db,
+    run: { runQuery: (def, args) => dispatcher.runInternalQuery(def, args), runMutation: (def, args) => dispatcher.runInternalMutation(def, args) },
+    secrets,
+    log,
+    fleet,
+    agent,
+    agentLink,
+    local: { machineId, hub: link.hub, agent: link.agent },
+    backoffMs: envNumber("OCFLEET_LINK_BACKOFF_MS", 500),
+    stopWorkersMs: WORKERS_STOP_MS,
+  });
+  bindMembership(membership);
+  membership.start();
   agent.start();
   fleet.startOfflineSweep();
   jobs.start();
 
-  server = await FleetServer.start({
-    host: "127.0.0.1",
-    port: 0,
-    token,
+  // The same callers and sessions on both listeners: loopback (this machine's clients) and, once enabled, the hub's network one.
+  const connections = {
     dispatcher,
     log,
-    findSession: (sessionToken) => findSessionByToken(db, secrets, sessionToken, Date.now()),
-    resolveSession: (id) => {
+    findSession: (sessionToken: string) => findSessionByToken(db, secrets, sessionToken, Date.now()),
+    resolveSession: (id: SessionId) => {
       const resolved = resolveSession(db, authPolicy, id, Date.now());
       // A slid expiry shows in the user's session list; who the caller is did not change.
       if ("touched" in resolved && resolved.touched) live.changed([[SESSIONS_TABLE, userSessionsKey(resolved.user.id)]]);
       return resolved;
     },
-  });
+  };
+  server = await FleetServer.start({ host: "127.0.0.1", port: 0, token, ...connections });
+  hub.bindConnections(connections);
+  await hub.restore();
 
   const state: DaemonStateFile = {
     pid: process.pid,
@@ -171,7 +196,6 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   };
   writePrivateFileAtomic(paths.stateFile, JSON.stringify(state, null, 2) + "\n");
   log.info("daemon started", { pid: process.pid, version: PACKAGE_VERSION, port: state.port, home: paths.home });
-  void fleet.resume(machineId);
 
   const stop = (reason: string, exitCode: number): Promise<void> => {
     stopping ??= (async () => {
@@ -182,6 +206,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       }, SHUTDOWN_BUDGET_MS);
       budget.unref();
       await server!.close();
+      membership.stop();
+      await hub.close();
       const drained = await dispatcher.drain(DRAIN_MS);
       if (!drained) log.warn("some calls were still running at shutdown");
       fleet.stop();

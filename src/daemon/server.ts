@@ -2,6 +2,7 @@
 // (connections in all, connections not yet signed in per source, idle sockets), then one
 // Connection per socket.
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
@@ -12,6 +13,8 @@ export interface ServerOptions extends ConnectionOptions {
   host: string;
   port: number;
   limits?: Partial<ServerLimits>;
+  /** The hub's network listener: TLS always, and the Host header may be any of `allowedHosts`. */
+  tls?: { cert: string; key: string; allowedHosts: string[] };
 }
 
 export interface ServerLimits {
@@ -46,17 +49,19 @@ export class FleetServer {
 
   static async start(options: ServerOptions): Promise<FleetServer> {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
-    const http = createServer(
-      // A socket that never finishes its request is closed after requestTimeoutMs (checked every second).
-      { requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
-      (_req, res) => {
-        res.writeHead(426, { "content-type": "text/plain", connection: "close" });
-        res.end("ocfleet daemon: this port speaks WebSocket only\n");
-      },
-    );
+    // A socket that never finishes its request (or, with TLS, its handshake) is closed after requestTimeoutMs (checked every second).
+    const timeouts = { requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 };
+    const answer = (_req: IncomingMessage, res: import("node:http").ServerResponse) => {
+      res.writeHead(426, { "content-type": "text/plain", connection: "close" });
+      res.end("ocfleet daemon: this port speaks WebSocket only\n");
+    };
+    const http = options.tls
+      ? createTlsServer({ ...timeouts, cert: options.tls.cert, key: options.tls.key, handshakeTimeout: limits.requestTimeoutMs }, answer)
+      : createServer(timeouts, answer);
     const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_BYTES, perMessageDeflate: false });
     const server = new FleetServer(http, wss, options, limits);
-    http.on("connection", (socket: Socket) => server.admit(socket));
+    // With TLS the socket that carries the request is the TLS one, so that is the one counted.
+    http.on(options.tls ? "secureConnection" : "connection", (socket: Socket) => server.admit(socket));
     http.on("upgrade", (req, socket, head) => server.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
@@ -90,8 +95,8 @@ export class FleetServer {
   /** Refuses cross-site and DNS-rebinding attempts before any WebSocket exists. */
   private rejectionReason(req: IncomingMessage): string | null {
     if (req.headers.origin !== undefined) return "Origin header not allowed: browsers may not connect";
-    const expectedHost = `${this.options.host}:${this.port}`;
-    if (req.headers.host !== expectedHost) return `Host must be ${expectedHost}`;
+    const allowed = this.options.tls ? this.options.tls.allowedHosts : [`${this.options.host}:${this.port}`];
+    if (req.headers.host === undefined || !allowed.includes(req.headers.host)) return `Host must be ${allowed.join(" or ")}`;
     return null;
   }
 

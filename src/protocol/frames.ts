@@ -37,6 +37,8 @@ export interface HelloFrame {
   token?: string;
   /** A session bearer token from an earlier sign-in: says which user the caller is. */
   session?: string;
+  /** A machine opening its link to a hub (network listener only; see protocol/link.ts and docs/protocol.md). */
+  link?: unknown;
 }
 
 export interface CallFrame {
@@ -64,7 +66,8 @@ export type ClientFrame = HelloFrame | CallFrame | SubscribeFrame | UnsubscribeF
 export type SessionProblem = "expired" | "revoked" | "unknown";
 
 export interface CallerInfo {
-  kind: "local";
+  /** local: proved to be this machine's OS user (the daemon token); network: came through a hub's network listener. */
+  kind: "local" | "network";
   /** null when no valid session was presented: the client should sign in. */
   user: { id: string; name: string; level: "user" | "system_admin" } | null;
   session: { id: string; expiresAt: number } | null;

@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   presentation: "prs",
   schedule: "sch",
   scheduleRun: "run",
+  invite: "inv",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -197,6 +197,21 @@ describe("the Google client secret", () => {
       await sandbox.close();
     }
 
+    // The hub, and a second daemon joining it (its membership functions run there).
+    await record("hub.enable", admin.call(api.hub.enable, { listen: "127.0.0.1:0" }));
+    await record("hub.status", admin.call(api.hub.status, {}));
+    await record("hub.invite", admin.call(api.hub.invite, { name: "scan-far", approve: true }));
+    const joiner = await connectAsOwner(createHome());
+    await record("membership.join", joiner.call(api.membership.join, { token: (outputs.get("hub.invite") as { token: string }).token }));
+    await record("membership.status", until(joiner, api.membership.status, {}, (m) => m?.state === "approved"));
+    await record("hub.approve", admin.call(api.hub.approve, { machine: "scan-far" }));
+    await record("hub.rename", admin.call(api.hub.rename, { machine: "scan-far", name: "scan-farther" }));
+    await record("hub.revoke", admin.call(api.hub.revoke, { machine: "scan-farther" }));
+    await record("hub.remove", admin.call(api.hub.remove, { machine: "scan-farther" }));
+    await record("membership.leave", joiner.call(api.membership.leave, {}));
+    joiner.close();
+    await record("hub.disable", admin.call(api.hub.disable, {}));
+
     await record("admin.audit", admin.call(api.admin.audit, { limit: 1000 }));
     await record("admin.jobs", admin.call(api.admin.jobs, {}));
 

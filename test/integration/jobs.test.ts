@@ -42,7 +42,7 @@ async function jobsWhen(done: (jobs: Map<string, JobStatusView>) => boolean): Pr
 }
 
 describe("cleanup jobs", () => {
-  it("delete expired login codes and login requests, and sessions revoked longer ago than the grace period; admin jobs shows what they removed", async () => {
+  it("delete expired login codes, login requests and machine invites, and sessions revoked longer ago than the grace period; admin jobs shows what they removed", async () => {
     // A plain user: a login code they never use, and a session they end.
     const plain = await connectWithSession(home);
     const signedIn = await plain.call(api.auth.loginAnonymous, {});
@@ -58,9 +58,14 @@ describe("cleanup jobs", () => {
     const anonymous = await connectWithSession(home);
     await anonymous.call(api.auth.googleStart, { redirectUri: "http://127.0.0.1:9/callback" });
     anonymous.close();
+    // An invite to join the hub that nobody uses before it expires.
+    await admin.call(api.hub.enable, { listen: "127.0.0.1:0" });
+    await admin.call(api.hub.invite, { ttlMs: 1000 });
 
-    const jobs = await jobsWhen((all) => ["login-codes", "login-requests", "sessions"].every((job) => (all.get(job)?.removedRecently ?? 0) >= 1));
-    expect([...jobs.keys()]).toEqual(["login-requests", "login-codes", "sessions", "stream-chunks", "schedule-runs"]);
+    const jobs = await jobsWhen((all) =>
+      ["login-codes", "login-requests", "sessions", "machine-invites"].every((job) => (all.get(job)?.removedRecently ?? 0) >= 1),
+    );
+    expect([...jobs.keys()]).toEqual(["login-requests", "login-codes", "machine-invites", "sessions", "stream-chunks", "schedule-runs"]);
     for (const job of jobs.values()) {
       expect(job.everyMs).toBe(300);
       expect(job.lastRun).toMatchObject({ error: null, startedAt: expect.any(Number) });

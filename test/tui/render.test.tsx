@@ -128,6 +128,9 @@ describe("the sidebar", () => {
     isLocal: id === "laptop",
     approval: "approved",
     online,
+    rttMs: null,
+    versionMatches: true,
+    approvalReason: null,
     lastHeartbeatAt: 0,
     workers: { total: 0, running: 0, active: 0, error: 0 },
   });

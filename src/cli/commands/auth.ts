@@ -10,6 +10,7 @@ import { CliError, formatAge, formatDuration, formatTable, style } from "../outp
 import { notice, openDaemonConnection, stateDir, type CommandOptions } from "../session.js";
 import { defineOutput, defineRead } from "../command.js";
 import { sanitize } from "../../terminal/sanitize.js";
+import { selectedHub } from "../../client/hubs.js";
 
 interface LoginOptions extends CommandOptions {
   anonymous?: boolean;
@@ -17,6 +18,7 @@ interface LoginOptions extends CommandOptions {
   device?: boolean;
   code?: string | true;
   recovery?: string | true;
+  fingerprint?: string;
 }
 
 /** Reads one line from stdin (a prompt on a terminal), for codes that should not sit in shell history. */
@@ -124,17 +126,23 @@ export function registerAuthCommands(program: Command): void {
       .option("--google", "sign in with Google in a browser (links Google to the account you are signed in as)")
       .option("--device", "with --google: sign in on another device (for SSH sessions and machines without a browser)")
       .option("--code [code]", "sign in with a code from `ocfleet auth code` or an admin (read from stdin if not given)")
-      .option("--recovery [code]", "sign in with your recovery code (read from stdin if not given)"),
+      .option("--recovery [code]", "sign in with your recovery code (read from stdin if not given)")
+      .option("--hub <url>", "sign in to a remote hub (wss://host:port) instead of this machine's daemon")
+      .option("--fingerprint <sha256>", "with --hub: the hub's certificate fingerprint (from `ocfleet hub status`), instead of confirming it"),
     {
       run: async (_args, options: LoginOptions) => {
         // Checked before connecting: a wrong combination should not start a daemon.
         const chosen = [options.anonymous, options.google, options.code !== undefined, options.recovery !== undefined].filter(Boolean).length;
         if (chosen !== 1) throw new CliError("choose one way to sign in: --anonymous, --google [--device], --code or --recovery", 2);
         if (options.device && !options.google) throw new CliError("--device goes with --google", 2);
-        const connection = await openDaemonConnection(options);
+        // --hub URL: a remote hub, pinned on first use (cli/commands/hub-login.ts); otherwise this machine's daemon.
+        const hub = selectedHub();
+        const remote = hub ? await (await import("./hub-login.js")).openHubForLogin(hub, options.fingerprint) : null;
+        const connection = remote?.connection ?? (await openDaemonConnection(options));
         try {
           const result = await runLogin(connection, options);
-          await saveCredential(result);
+          if (hub && remote) await (await import("./hub-login.js")).rememberHubSignIn(hub, remote.fingerprint, result);
+          else await saveCredential(result);
           return result;
         } finally {
           connection.close();

@@ -72,6 +72,12 @@ export class Agent {
     this.heartbeat.unref();
   }
 
+  /** Reports the machine and every worker's state afresh: the hub that just (re)linked may have missed changes. */
+  reportState(): void {
+    this.options.link.report({ type: "machine.heartbeat", facts: machineFacts(), at: Date.now() });
+    for (const [workerId, runtime] of this.supervisor.runtimes()) this.options.link.report({ type: "worker.runtime", workerId, runtime, at: Date.now() });
+  }
+
   async shutdown(budgetMs: number): Promise<void> {
     clearInterval(this.heartbeat);
     await this.supervisor.shutdown(budgetMs);

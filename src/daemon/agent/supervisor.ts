@@ -86,6 +86,11 @@ export class Supervisor {
   }
 
   /** Starts a worker. Refuses one that is already running or starting. */
+  /** Every worker this agent knows of and its state now, for a hub that (re)links. */
+  runtimes(): Array<[string, WorkerRuntime]> {
+    return [...this.workers].map(([id, worker]) => [id, worker.runtime]);
+  }
+
   start(spec: WorkerSpec): WorkerRuntime {
     const worker = this.managed(spec);
     if (worker.wanted && worker.runtime.runState !== "error") {

@@ -14,6 +14,7 @@ import type { PromptArgs } from "../chat/send.js";
 import type { SecretKeeper } from "../crypto.js";
 import type { CleanupSettings } from "../jobs/cleanup.js";
 import type { Dependency } from "../live.js";
+import type { HubControl, MembershipControl } from "../hub/control.js";
 import type { Logger } from "../log.js";
 import type { CallerUser, InternalMutation, InternalQuery, ReadCtx, WriteCtx } from "../model/context.js";
 
@@ -96,6 +97,10 @@ export interface DaemonServices {
   readonly fleet: WorkerRouting;
   readonly chat: RunningTurns;
   readonly jobs: Timers;
+  /** The hub's network listener and the machines linked through it. */
+  readonly hub: HubControl;
+  /** This machine's membership of a remote hub. */
+  readonly membership: MembershipControl;
   readonly authPolicy: AuthPolicy;
   /** Slows down and then refuses repeated wrong codes. */
   readonly codeAttempts: AttemptLimiter;

@@ -8,7 +8,9 @@ import * as chat from "./chat.js";
 import * as checklists from "./checklists.js";
 import * as daemon from "./daemon.js";
 import * as discussions from "./discussions.js";
+import * as hub from "./hub.js";
 import * as machines from "./machines.js";
+import * as membership from "./membership.js";
 import * as presentations from "./presentations.js";
 import * as schedules from "./schedules.js";
 import * as serviceDesk from "./serviceDesk.js";
@@ -24,7 +26,9 @@ const modules: Record<string, Record<string, unknown>> = {
   checklists,
   daemon,
   discussions,
+  hub,
   machines,
+  membership,
   presentations,
   schedules,
   serviceDesk,

@@ -1,6 +1,7 @@
 // machines: the fleet's computers. The local one registers itself (model/machines.ts); heartbeats keep it online.
 import { z } from "zod";
 import { api, type MachineView } from "../../protocol/api/index.js";
+import { PACKAGE_VERSION } from "../../protocol/version.js";
 import type { MachineRow } from "../model/machines.js";
 import { TABLES } from "../model/tables.js";
 import { VISIBLE_WORKER_SQL, visibleWorkerParams } from "../model/workerAccess.js";
@@ -39,6 +40,9 @@ export const list = defineQuery(api.machines.list, {
       approval: row.approval,
       online: row.online === 1,
       lastHeartbeatAt: row.last_heartbeat_at,
+      rttMs: row.is_local === 1 ? null : row.rtt_ms,
+      versionMatches: row.agent_version === null ? null : row.agent_version === PACKAGE_VERSION,
+      approvalReason: row.approval_reason,
       workers: counts.get(row.id) ?? { total: 0, running: 0, active: 0, error: 0 },
     }));
   },

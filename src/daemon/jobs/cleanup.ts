@@ -1,9 +1,7 @@
 // Cleanup jobs: periodic deletes of what has expired or is no longer needed. Each run is recorded
 // in job_runs (when, how many rows, or why it failed) for `ocfleet admin jobs`. Deletes go in
 // batches, each its own short transaction, so a large backlog never holds up other calls.
-//
-// Machine invites do not exist yet (they come with joining machines to a hub). When they do,
-// their expired rows get a job here like login codes have.
+
 import type { JobRunView, JobStatusView } from "../../protocol/api/admin.js";
 import type { Db } from "../db/open.js";
 import { userSessionsKey } from "../accounts/sessions.js";
@@ -69,6 +67,21 @@ export const CLEANUP_JOBS: readonly CleanupJob[] = [
       const used = ctx.db.prepare("SELECT rowid FROM login_codes WHERE used_at IS NOT NULL LIMIT ?").all(limit) as { rowid: number }[];
       const rowids = [...new Set([...expired, ...used].map((r) => r.rowid))].slice(0, limit);
       return deleteRowids(ctx.db, "login_codes", rowids);
+    },
+  },
+  {
+    name: "machine-invites",
+    description: "invites to join the hub that expired (used or not)",
+    deleteBatch: (ctx, now, _settings, limit) => {
+      // A used invite is refused anyway; until it expires it is kept so the refusal can say "used already".
+      const rows = ctx.db.prepare("SELECT rowid FROM machine_invites WHERE expires_at <= ? LIMIT ?").all(now, limit) as { rowid: number }[];
+      const n = deleteRowids(
+        ctx.db,
+        "machine_invites",
+        rows.map((r) => r.rowid),
+      );
+      if (n > 0) ctx.writes(TABLES.invites);
+      return n;
     },
   },
   {

@@ -23,6 +23,8 @@ export interface MachineRow {
   approval: MachineView["approval"];
   online: number;
   last_heartbeat_at: number | null;
+  rtt_ms: number | null;
+  approval_reason: string | null;
 }
 
 /** The machine named by id or name; the local machine when none is named. */
@@ -65,14 +67,20 @@ export const recordHeartbeat = internalMutation((ctx, args: { machineId: string;
   ctx.writes(TABLES.machines, args.machineId);
 });
 
-/** Marks machines offline, with their workers, when their heartbeats stopped (or at once, for `machineId`). */
-export const markOffline = internalMutation((ctx, args: { machineId?: string; reason: string }) => {
+/**
+ * Marks machines offline, with their workers, when their heartbeats stopped for `silentForMs` (or
+ * at once, for `machineId`). Returns the workers it took offline, whose turns the hub then gives up.
+ */
+export const markOffline = internalMutation((ctx, args: { machineId?: string; reason: string; silentForMs?: number }): string[] => {
   const stale = (
     args.machineId !== undefined
       ? ctx.db.prepare("SELECT id FROM machines WHERE id = ? AND online = 1").all(args.machineId)
-      : ctx.db.prepare("SELECT id FROM machines WHERE online = 1 AND last_heartbeat_at < ?").all(ctx.now - OFFLINE_AFTER_MS)
+      : ctx.db.prepare("SELECT id FROM machines WHERE online = 1 AND last_heartbeat_at < ?").all(ctx.now - (args.silentForMs ?? OFFLINE_AFTER_MS))
   ) as { id: string }[];
+  const workers: string[] = [];
   for (const { id } of stale) {
+    for (const row of ctx.db.prepare("SELECT id FROM workers WHERE machine_id = ? AND run_state <> 'offline'").all(id) as { id: string }[])
+      workers.push(row.id);
     ctx.db.prepare("UPDATE machines SET online = 0, updated_at = ? WHERE id = ?").run(ctx.now, id);
     ctx.db
       .prepare(
@@ -83,5 +91,5 @@ export const markOffline = internalMutation((ctx, args: { machineId?: string; re
     ctx.writes(TABLES.machines, id);
     ctx.writes(TABLES.workers);
   }
-  return stale.length;
+  return workers;
 });

@@ -21,6 +21,11 @@ export const TABLES = {
   attendance: "attendance",
   discussions: "discussions",
   presentations: "presentations",
+  /** The hub's network listener (one row). */
+  hubSettings: "hub_settings",
+  invites: "machine_invites",
+  /** On a joined machine: its membership of a hub (one row). */
+  membership: "hub_membership",
 } as const;
 
 export type Table = (typeof TABLES)[keyof typeof TABLES];
@@ -62,4 +67,9 @@ export const LIVE_TABLE_OF_SQL: Readonly<Record<string, Table | null>> = {
   discussion_conclusions: TABLES.discussions,
   presentations: TABLES.presentations,
   presentation_slides: TABLES.presentations,
+  hub_settings: TABLES.hubSettings,
+  machine_invites: TABLES.invites,
+  hub_membership: TABLES.membership,
+  // The agent's outbox: written by the dialer, read by nobody's live query.
+  link_outbox: null,
 };

@@ -3,9 +3,9 @@ import type { OpencodeModel } from "../agent/opencode.js";
 import { internalMutation } from "./context.js";
 import { TABLES } from "./tables.js";
 
-/** Replaces a worker's models with what its OpenCode just reported. */
-export const recordModels = internalMutation((ctx, args: { workerId: string; models: OpencodeModel[] }) => {
-  if (!ctx.db.prepare("SELECT 1 FROM workers WHERE id = ?").get(args.workerId)) return;
+/** Replaces a worker's models with what its OpenCode just reported, if the worker is on the reporting machine. */
+export const recordModels = internalMutation((ctx, args: { machineId: string; workerId: string; models: OpencodeModel[] }) => {
+  if (!ctx.db.prepare("SELECT 1 FROM workers WHERE id = ? AND machine_id = ?").get(args.workerId, args.machineId)) return;
   ctx.db.prepare("DELETE FROM worker_models WHERE worker_id = ?").run(args.workerId);
   const insert = ctx.db.prepare(
     `INSERT OR REPLACE INTO worker_models (worker_id, provider_id, provider_name, model_id, name, context_limit, output_limit, tool_call, is_default)

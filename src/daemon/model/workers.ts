@@ -121,17 +121,17 @@ export const deleteWorker = internalMutation((ctx, args: { workerId: string; nam
   return { chatsKept, schedulesRemoved };
 });
 
-/** Stores what the agent reports about a worker's process. */
-export const recordRuntime = internalMutation((ctx, args: { workerId: string; runtime: WorkerRuntime }) => {
+/** Stores what a machine's agent reports about one of that machine's workers (another machine's worker is left alone). */
+export const recordRuntime = internalMutation((ctx, args: { machineId: string; workerId: string; runtime: WorkerRuntime }) => {
   const r = args.runtime;
   const { changes } = ctx.db
     .prepare(
       `UPDATE workers SET run_state = ?, state_reason = ?, pid = ?, started_at = ?, restart_count = ?,
          opencode_version = COALESCE(?, opencode_version),
          state_changed_at = CASE WHEN run_state <> ? THEN ? ELSE state_changed_at END, updated_at = ?
-       WHERE id = ?`,
+       WHERE id = ? AND machine_id = ?`,
     )
-    .run(r.runState, r.reason, r.pid, r.startedAt, r.restartCount, r.opencodeVersion, r.runState, ctx.now, ctx.now, args.workerId);
+    .run(r.runState, r.reason, r.pid, r.startedAt, r.restartCount, r.opencodeVersion, r.runState, ctx.now, ctx.now, args.workerId, args.machineId);
   if (changes > 0) ctx.writes(TABLES.workers, args.workerId);
 });
 

@@ -7,7 +7,9 @@ import { chat } from "./chat.js";
 import { checklists } from "./checklists.js";
 import { daemon } from "./daemon.js";
 import { discussions } from "./discussions.js";
+import { hub } from "./hub.js";
 import { machines } from "./machines.js";
+import { membership } from "./membership.js";
 import { presentations } from "./presentations.js";
 import { schedules } from "./schedules.js";
 import { serviceDesk } from "./serviceDesk.js";
@@ -23,7 +25,9 @@ export const api = {
   checklists,
   daemon,
   discussions,
+  hub,
   machines,
+  membership,
   presentations,
   schedules,
   serviceDesk,
@@ -39,7 +43,9 @@ export type * from "./chat.js";
 export type * from "./checklists.js";
 export type * from "./daemon.js";
 export type * from "./discussions.js";
+export type * from "./hub.js";
 export type * from "./machines.js";
+export type * from "./membership.js";
 export type * from "./presentations.js";
 export type * from "./schedules.js";
 export type * from "./serviceDesk.js";

@@ -17,6 +17,12 @@ export interface MachineView {
   approval: Approval;
   online: boolean;
   lastHeartbeatAt: number | null;
+  /** The link's last measured round trip (remote machines), in ms. */
+  rttMs: number | null;
+  /** Whether its ocfleet is the hub's version (null until it has said). */
+  versionMatches: boolean | null;
+  /** Why it was revoked. */
+  approvalReason: string | null;
   workers: { total: number; running: number; active: number; error: number };
 }
 

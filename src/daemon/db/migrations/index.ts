@@ -7,5 +7,6 @@ import { auth } from "./0004-auth.js";
 import { modules } from "./0005-modules.js";
 import { workerAccess } from "./0006-worker-access.js";
 import { disabledUsers } from "./0007-disabled-users.js";
+import { hub } from "./0008-hub.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, hub];

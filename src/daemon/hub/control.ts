@@ -1,0 +1,23 @@
+// What the hub and membership functions may ask of the daemon's hub side and agent side: narrow
+// interfaces, so functions/ does not reach into the listener, the links or the dialer.
+import type { HubEnableArgs, HubStatusView } from "../../protocol/api/hub.js";
+import type { MembershipView } from "../../protocol/api/membership.js";
+
+export interface HubControl {
+  enable(args: HubEnableArgs): Promise<HubStatusView>;
+  disable(): Promise<HubStatusView>;
+  status(): HubStatusView;
+  /** What invites carry; failed_precondition when the listener is not running. */
+  address(): { url: string; fingerprint: string };
+  /** A machine was approved: a connected pending link becomes part of the fleet. */
+  approved(machineId: string): void;
+  /** A machine was revoked or removed: its live link is cut at once. */
+  cut(machineId: string, reason: string): void;
+}
+
+export interface MembershipControl {
+  /** Joins the hub of the invite: this daemon's agent dials out and takes its commands from there. */
+  join(token: string, name: string | undefined): Promise<MembershipView>;
+  /** Stops the link and the workers it ran, and forgets the credential. */
+  leave(): Promise<{ left: boolean }>;
+}

@@ -1,0 +1,229 @@
+// The hub's end of machines' links over the network: the link hello (join with an invite, or a
+// machine credential), one WebSocketHubLink per machine (commands with ids, results, timeouts),
+// reports applied once and acknowledged, pings for the round-trip time, approval and revocation.
+import type { WebSocket } from "ws";
+import { FleetError, type ErrorPayload } from "../../protocol/errors.js";
+import { agentFrameSchema, LINK_CLOSE, LINK_VERSION, linkHelloSchema, type AgentFrame, type HubFrame } from "../../protocol/link.js";
+import type { AgentReport, HubCommandName, HubCommands, HubLink } from "../agent/link.js";
+import type { LinkAcceptor } from "../connection.js";
+import { randomToken, type SecretKeeper } from "../crypto.js";
+import type { Fleet } from "../fleet.js";
+import type { Logger } from "../log.js";
+import type { InternalRunner } from "../model/context.js";
+import { machineForLink, recordRtt, redeemInvite } from "../model/hub.js";
+
+export interface MachineLinksOptions {
+  run: InternalRunner;
+  fleet: Fleet;
+  secrets: SecretKeeper;
+  log: Logger;
+  hubVersion: string;
+  /** How often the hub pings each machine (the round-trip time shown by `machine list`). */
+  pingEveryMs: number;
+  /** How long a command may wait for the machine's answer. */
+  commandTimeoutMs: number;
+}
+
+/**
+ * Command ids are unique across this hub's links and lifetimes (the agent answers an id it has seen
+ * with the first answer): a counter that starts at the clock, in microseconds, when the hub starts.
+ */
+let nextCommandId = Date.now() * 1000;
+
+/** The hub's end of one machine's link over a WebSocket. */
+export class WebSocketHubLink implements HubLink {
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void; timer: NodeJS.Timeout; name: string }>();
+  private closedWith: FleetError | undefined;
+
+  constructor(
+    readonly machineId: string,
+    private readonly ws: WebSocket,
+    private readonly timeoutMs: number,
+  ) {}
+
+  command<N extends HubCommandName>(name: N, args: HubCommands[N]["args"]): Promise<HubCommands[N]["result"]> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const id = nextCommandId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new FleetError("timeout", `the machine did not answer ${name} within ${Math.round(this.timeoutMs / 1000)} s`));
+      }, this.timeoutMs);
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, name });
+      send(this.ws, { t: "command", id, name, args });
+    });
+  }
+
+  settle(frame: Extract<AgentFrame, { t: "result" }>): void {
+    const call = this.pending.get(frame.id);
+    if (!call) return;
+    this.pending.delete(frame.id);
+    clearTimeout(call.timer);
+    if (frame.error) call.reject(FleetError.fromPayload(frame.error as ErrorPayload));
+    else call.resolve(frame.result);
+  }
+
+  close(reason: string): void {
+    this.closedWith ??= new FleetError("unavailable", `the machine's link closed (${reason}); its workers cannot be reached now`, {
+      machineId: this.machineId,
+    });
+    for (const call of this.pending.values()) {
+      clearTimeout(call.timer);
+      call.reject(this.closedWith);
+    }
+    this.pending.clear();
+  }
+}
+
+interface LiveLink {
+  ws: WebSocket;
+  link: WebSocketHubLink;
+  approved: boolean;
+  ping: NodeJS.Timeout;
+  /** The highest sequence number committed and not yet acknowledged; acknowledged once per tick. */
+  ackSeq: number | null;
+}
+
+function send(ws: WebSocket, frame: HubFrame): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+}
+
+export class MachineLinks {
+  private readonly live = new Map<string, LiveLink>();
+
+  constructor(private readonly options: MachineLinksOptions) {}
+
+  get count(): number {
+    return this.live.size;
+  }
+
+  isLinked(machineId: string): boolean {
+    return this.live.has(machineId);
+  }
+
+  /** For the network listener's hello: takes the socket over, or says why not. */
+  readonly accept: LinkAcceptor = (raw, ws) => {
+    const parsed = linkHelloSchema.safeParse(raw);
+    if (!parsed.success) return { refused: "not a valid machine link hello" };
+    const hello = parsed.data;
+    if (hello.version !== LINK_VERSION) {
+      return { refused: `this machine speaks link version ${hello.version} and the hub ${LINK_VERSION}: run the same ocfleet version on both` };
+    }
+    const { run, secrets } = this.options;
+    if ("join" in hello) {
+      const credential = randomToken(32);
+      try {
+        const joined = run.runMutation(redeemInvite, {
+          secretDigest: secrets.digest(hello.join.secret),
+          credentialDigest: secrets.digest(credential),
+          facts: hello.join.facts,
+          name: hello.join.name,
+        });
+        this.options.log.info("a machine joined", { machine: joined.machineId, name: joined.name, approval: joined.approval });
+        this.open(ws, joined.machineId, joined.name, joined.approval === "approved", credential);
+        return { accepted: true };
+      } catch (err) {
+        if (err instanceof FleetError) return { refused: err.message };
+        throw err;
+      }
+    }
+    const row = run.runQuery(machineForLink, { machineId: hello.machine.id });
+    if (!row?.credential_digest || !secrets.matches(hello.machine.credential, row.credential_digest)) {
+      return { refused: "the hub does not know this machine's credential (it may have been removed); join again with a new invite" };
+    }
+    if (row.approval === "revoked") return { refused: `this machine was revoked on the hub${row.approval_reason ? `: ${row.approval_reason}` : ""}` };
+    this.open(ws, row.id, row.name, row.approval === "approved", undefined);
+    return { accepted: true };
+  };
+
+  private open(ws: WebSocket, machineId: string, name: string, approved: boolean, credential: string | undefined): void {
+    const previous = this.live.get(machineId);
+    if (previous) previous.ws.close(LINK_CLOSE.replaced, "a newer link of this machine took over");
+    const link = new WebSocketHubLink(machineId, ws, this.options.commandTimeoutMs);
+    const ping = setInterval(() => send(ws, { t: "ping", at: Date.now() }), this.options.pingEveryMs);
+    ping.unref();
+    const live: LiveLink = { ws, link, approved: false, ping, ackSeq: null };
+    this.live.set(machineId, live);
+    ws.on("message", (data) => this.receive(machineId, live, data.toString()));
+    ws.on("close", () => {
+      clearInterval(ping);
+      link.close("disconnected");
+      this.options.fleet.unlink(link);
+      if (this.live.get(machineId) === live) this.live.delete(machineId);
+    });
+    send(ws, { t: "linked", machineId, name, approval: approved ? "approved" : "pending", hubVersion: this.options.hubVersion, credential });
+    send(ws, { t: "ping", at: Date.now() });
+    if (approved) this.attach(machineId, live);
+  }
+
+  private attach(machineId: string, live: LiveLink): void {
+    live.approved = true;
+    this.options.fleet.attach(live.link);
+    void this.options.fleet.resume(machineId);
+  }
+
+  private receive(machineId: string, live: LiveLink, text: string): void {
+    let frame: AgentFrame;
+    try {
+      frame = agentFrameSchema.parse(JSON.parse(text));
+    } catch (err) {
+      // A machine that sends what the contract does not allow is out of step: drop the link, it will say why in its log.
+      this.options.log.warnThrottled(`link-frame:${machineId}`, "closing a machine link that sent an invalid frame", {
+        machineId,
+        error: err instanceof Error ? err.message.slice(0, 300) : String(err),
+      });
+      live.ws.close(1008, "invalid link frame");
+      return;
+    }
+    switch (frame.t) {
+      case "report": {
+        if (!live.approved) return; // not acknowledged: the agent sends it again once approved
+        const outcome = this.options.fleet.receive(machineId, frame.report as AgentReport, frame.seq);
+        if (outcome === "failed") return;
+        if (live.ackSeq === null) setImmediate(() => this.flushAck(live));
+        live.ackSeq = Math.max(live.ackSeq ?? 0, frame.seq);
+        return;
+      }
+      case "result":
+        live.link.settle(frame);
+        return;
+      case "pong":
+        this.options.run.runMutation(recordRtt, { machineId, rttMs: Math.max(0, Date.now() - frame.at) });
+        return;
+    }
+  }
+
+  private flushAck(live: LiveLink): void {
+    if (live.ackSeq === null) return;
+    send(live.ws, { t: "ack", seq: live.ackSeq });
+    live.ackSeq = null;
+  }
+
+  /** A pending machine was approved: if it is connected, it becomes part of the fleet now. */
+  approved(machineId: string): void {
+    const live = this.live.get(machineId);
+    if (!live || live.approved) return;
+    send(live.ws, { t: "approved" });
+    this.attach(machineId, live);
+  }
+
+  /** Cuts a machine's link at once; its agent stops retrying and says why. */
+  cut(machineId: string, reason: string): void {
+    const live = this.live.get(machineId);
+    if (!live) return;
+    send(live.ws, { t: "revoked", reason });
+    live.ws.close(LINK_CLOSE.revoked, reason.slice(0, 120));
+    this.live.delete(machineId);
+    live.link.close(reason);
+    this.options.fleet.unlink(live.link);
+  }
+
+  closeAll(reason: string): void {
+    for (const [machineId, live] of this.live) {
+      live.ws.close(1001, reason);
+      live.link.close(reason);
+      this.options.fleet.unlink(live.link);
+      this.live.delete(machineId);
+    }
+  }
+}
