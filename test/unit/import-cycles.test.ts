@@ -3,7 +3,6 @@
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 
-
 describe("import cycles", () => {
   it("no module in src/ imports itself through a cycle", async () => {
     const result = await execa("npx", ["biome", "lint", "--only=suspicious/noImportCycles", "--max-diagnostics=50", "src"], { reject: false, all: true });
