@@ -48,6 +48,11 @@ export type ScheduleRunId = Id<"run">;
 /** The random part: lowercase Crockford-style base32, 16 characters (80 bits). */
 export const ID_BODY_PATTERN = "[0-9a-hjkmnp-tv-z]{16}";
 
+const idPatterns = new Map<IdKind, RegExp>();
+
+/** Whether `value` has the shape of an id of that kind (checked on hot paths: the patterns are built once). */
 export function looksLikeId(kind: IdKind, value: string): boolean {
-  return new RegExp(`^${ID_PREFIXES[kind]}_${ID_BODY_PATTERN}$`).test(value);
+  let pattern = idPatterns.get(kind);
+  if (!pattern) idPatterns.set(kind, (pattern = new RegExp(`^${ID_PREFIXES[kind]}_${ID_BODY_PATTERN}$`)));
+  return pattern.test(value);
 }

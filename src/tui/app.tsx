@@ -1,14 +1,15 @@
 // The TUI's root: screens, dialogs, notices, the connection banner and the status bar.
-import { Box, useApp, useStdout } from "ink";
+import { Box, useApp } from "ink";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../protocol/api/index.js";
 import { ConnectionBanner, Notice } from "./components/Banner.js";
 import { DialogLayer } from "./components/FleetDialogs.js";
 import { StatusBar } from "./components/StatusBar.js";
+import { useAttention } from "./hooks/attention.js";
 import { useConnectionState, useQuery } from "./hooks/client.js";
 import { useTerminalSize } from "./hooks/terminal.js";
 import { PRIORITY, useKeys } from "./keys/dispatcher.js";
-import { isCommand } from "./keys/keymap.js";
+import { hintLine, isCommand } from "./keys/keymap.js";
 import { NavigationProvider, type DialogSpec, type FleetSelection, type Navigation, type Screen } from "./navigation.js";
 import { ChatScreen } from "./screens/ChatScreen.js";
 import { ChecklistScreen, ChecklistsScreen } from "./screens/ChecklistsScreen.js";
@@ -24,24 +25,40 @@ export interface AppProps {
   initialScreen?: Screen;
 }
 
-const HINTS: Record<Screen["name"], string> = {
-  fleet: "↑↓ move · Enter open · n new chat · a add worker · / search · g screens · i sign in · ? help · q quit",
-  chat: "Enter send · Esc stop · Tab fleet · ? help (empty message)",
-  workers: "s start · x stop · r restart · l logs · Tab back",
-  machines: "Tab back",
-  checklists: "Enter open · Tab back",
-  checklist: "Space tick · a add · Esc back",
-  logs: "Esc back",
-  attendance: "Enter open · p/r/x mark · Tab back",
-  discussions: "Enter open · w write · c conclude · Tab back",
-  presentations: "Enter follow · →/← move (presenter) · Tab back",
-  schedules: "Enter runs · p pause/resume · Tab back",
-  admin: "Tab back",
-};
+/** The status bar's keys for a screen, from the keymap (the help is generated from it too). */
+function hintFor(screen: Screen): string {
+  switch (screen.name) {
+    case "fleet":
+      return hintLine(["down", "open", "newChat", "addWorker", "search", "goTo", "help", "quit"]);
+    case "chat":
+      return hintLine(["send", "newline", "back", "pageDown", "help"]);
+    case "workers":
+      return hintLine(["down", "startWorker", "stopWorker", "restartWorker", "workerLogs", "addWorker", "back"]);
+    case "machines":
+    case "admin":
+      return hintLine(["down", "goTo", "back"]);
+    case "checklists":
+      return hintLine(["down", "open", "newChecklist", "back"]);
+    case "checklist":
+      return hintLine(["down", "tick", "addItem", "cancel"]);
+    case "logs":
+      return hintLine(["pageDown", "cancel"]);
+    case "attendance":
+      return screen.key ? hintLine(["markPresent", "markRemote", "markAbsent", "cancel"]) : hintLine(["down", "open", "markUnderKey", "back"]);
+    case "discussions":
+      return screen.key ? hintLine(["writePost", "conclude", "reopen", "cancel"]) : hintLine(["down", "open", "openDiscussion", "back"]);
+    case "presentations":
+      return screen.id ? hintLine(["nextSlide", "previousSlide", "endPresentation", "cancel"]) : hintLine(["down", "open", "back"]);
+    case "schedules":
+      return screen.id ? hintLine(["cancel"]) : hintLine(["down", "open", "newSchedule", "pauseSchedule", "back"]);
+  }
+}
+
+/** Rows a dialog takes under a chat's transcript. */
+const DIALOG_ROWS = 14;
 
 export function App({ home, hubLabel, initialScreen }: AppProps) {
   const { exit } = useApp();
-  const { stdout } = useStdout();
   const { columns, rows } = useTerminalSize();
   const connection = useConnectionState();
   const whoami = useQuery(api.auth.whoami, {});
@@ -53,15 +70,9 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
   const [models, setModels] = useState<Record<string, string | null>>({});
   const noticeTimer = useRef<NodeJS.Timeout | undefined>(undefined);
 
-  const go = useCallback(
-    (next: Screen) => {
-      // A chat prints its transcript into the scrollback: entering or leaving one starts a clean page
-      // (before the next render, so nothing the new screen prints is wiped).
-      if (screen.name === "chat" || next.name === "chat") stdout.write("\x1b[2J\x1b[3J\x1b[H");
-      setScreen(next);
-    },
-    [screen.name, stdout],
-  );
+  const chats = useQuery(api.chat.list, {});
+  const unread = useAttention(chats.data, pending.data, screen.name === "chat" ? screen.chatId : null);
+  const go = useCallback((next: Screen) => setScreen(next), []);
   const notify = useCallback((text: string, error = false) => {
     clearTimeout(noticeTimer.current);
     setNotice({ text, error });
@@ -79,32 +90,38 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
       notify,
       fleet,
       setFleet,
+      unread,
       modelFor: (chatId) => models[chatId] ?? null,
       setModel: (chatId, model) => setModels((m) => ({ ...m, [chatId]: model })),
       quit: () => exit(),
       home,
     }),
-    [screen, go, dialog, notify, fleet, models, exit, home],
+    [screen, go, dialog, notify, fleet, unread, models, exit, home],
   );
 
   useKeys((event) => {
     if (isCommand("forceQuit", event)) exit();
-    else if (isCommand("help", event) && screen.name !== "chat") setDialog({ kind: "help" });
+    else if (isCommand("help", event)) setDialog({ kind: "help" });
     else if (isCommand("quit", event) && screen.name !== "chat" && screen.name !== "logs") exit();
     else return false;
     return true;
   }, PRIORITY.global);
 
   const me = whoami.data?.user ?? null;
+  // The frame is one row shorter than the terminal: Ink clears the whole terminal (scrollback
+  // included) when a frame fills it, and the cursor needs a row to rest on.
+  const frameRows = Math.max(8, rows - 1);
   const chrome = 1 + (connection.status === "open" ? 0 : 1) + (notice ? 1 : 0);
-  const bodyRows = Math.max(6, rows - chrome - 1);
-  const dialogRows = dialog ? 14 : 0;
+  const bodyRows = Math.max(4, frameRows - chrome);
+  // The help takes the whole body; other dialogs sit under a chat's transcript, or replace other screens.
+  const fullDialog = dialog?.kind === "help" || (dialog !== null && screen.name !== "chat");
+  const dialogRows = dialog && !fullDialog ? DIALOG_ROWS : 0;
   const body = (() => {
     switch (screen.name) {
       case "fleet":
         return <FleetScreen height={bodyRows} width={columns} />;
       case "chat":
-        return <ChatScreen key={screen.chatId} chatId={screen.chatId} width={columns} rows={rows - chrome - dialogRows} />;
+        return <ChatScreen key={screen.chatId} chatId={screen.chatId} width={columns} rows={Math.max(4, bodyRows - dialogRows)} />;
       case "workers":
         return <WorkersScreen width={columns} />;
       case "machines":
@@ -127,14 +144,14 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
         return <AdminScreen width={columns} />;
     }
   })();
-  // A chat keeps its transcript on screen under a dialog; other screens give the dialog their space.
-  const showBody = !dialog || screen.name === "chat";
   return (
     <NavigationProvider value={navigation}>
-      <Box flexDirection="column" width={columns}>
+      <Box flexDirection="column" width={columns} height={frameRows} overflow="hidden">
         <ConnectionBanner state={connection} />
-        {showBody ? body : null}
-        {dialog ? <DialogLayer dialog={dialog} width={columns} /> : null}
+        <Box flexDirection="column" height={bodyRows} overflow="hidden">
+          {fullDialog ? null : body}
+          {dialog ? <DialogLayer dialog={dialog} width={columns} rows={fullDialog ? bodyRows : DIALOG_ROWS} /> : null}
+        </Box>
         <Notice text={notice?.text ?? null} error={notice?.error} />
         <StatusBar
           userName={me?.name ?? null}
@@ -142,7 +159,7 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
           hub={hubLabel}
           connection={connection}
           waiting={pending.data?.length ?? 0}
-          hint={HINTS[screen.name]}
+          hint={hintFor(screen)}
           width={columns}
         />
       </Box>

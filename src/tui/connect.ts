@@ -16,12 +16,17 @@ export async function connectForTui(): Promise<TuiConnection> {
   const notices: string[] = [];
   const open = (autoStart: boolean) => connectToDaemon({ home, autoStart, clientName: "ocfleet-tui", onNotice: (message) => notices.push(message) });
   let connection: FleetConnection;
+  const typedAhead = holdKeys();
   try {
     process.stderr.write("connecting to the ocfleet daemon…");
     connection = await open(true);
+  } catch (err) {
+    typedAhead.release(false);
+    throw err;
   } finally {
     process.stderr.write("\r\x1b[2K");
   }
+  typedAhead.release(true);
   if (notices.length > 0) process.stderr.write(`${notices.map((n) => `ocfleet: ${n}`).join("\n")}\n`);
   const client = new FleetClient(connection, () => open(false));
   // What the first screen shows, asked for now, so it is there when the app's first frame draws.
@@ -31,4 +36,22 @@ export async function connectForTui(): Promise<TuiConnection> {
   client.prefetch(api.workers.list, {});
   client.prefetch(api.chat.list, {});
   return { home, client };
+}
+
+/**
+ * Keys typed while connecting: raw mode at once, so they are neither echoed over the screen nor
+ * lost at the switch; the terminal holds them until the app reads input. (Nothing reads them
+ * here: a stream read before Ink's own reader starts can stall it.)
+ */
+function holdKeys(): { release(forApp: boolean): void } {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return { release() {} };
+  stdin.setRawMode(true);
+  // Should the app never start (its code fails to load), the shell still gets a cooked terminal.
+  process.once("exit", () => stdin.isTTY && stdin.setRawMode(false));
+  return {
+    release(forApp) {
+      if (!forApp) stdin.setRawMode(false);
+    },
+  };
 }

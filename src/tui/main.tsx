@@ -1,33 +1,47 @@
 // `ocfleet` with no arguments on a terminal: connect (starting the daemon, signing in as the
-// machine's owner on first use), then run the Ink app until the user quits.
+// machine's owner on first use), then run the Ink app on the alternate screen until the user quits.
 import { render } from "ink";
-import type { TuiConnection } from "./connect.js";
 import { App } from "./app.js";
+import type { TuiConnection } from "./connect.js";
 import { ClientProvider } from "./hooks/client.js";
 import { KeyProvider } from "./keys/dispatcher.js";
+import { guardedStdout, takeTerminal } from "./terminal.js";
 
 export async function runTui({ home, client }: TuiConnection): Promise<void> {
-  // Start on a clean page (Ink measures its output from where the cursor is), and ask the
-  // terminal to bracket pastes, so a pasted newline is text rather than Enter.
-  process.stdout.write("\x1b[2J\x1b[H\x1b[?2004h");
+  const restore = takeTerminal(process.stdout, process.stdin);
   const instance = render(
     <ClientProvider client={client}>
       <KeyProvider>
         <App home={home} hubLabel={`local ${home}`} />
       </KeyProvider>
     </ClientProvider>,
-    {
-      exitOnCtrlC: false,
-      maxFps: 60,
-      incrementalRendering: false,
-      kittyKeyboard: { mode: "auto", flags: ["disambiguateEscapeCodes"] },
-    },
+    { stdout: guardedStdout(process.stdout), exitOnCtrlC: false, maxFps: 60, incrementalRendering: false },
   );
+  // Every way out puts the terminal back: SIGTERM and SIGHUP end the app like q does; a crash
+  // restores first and then reports.
+  const onSignal = (signal: NodeJS.Signals) => {
+    instance.unmount();
+    restore();
+    client.close();
+    process.exit(signal === "SIGTERM" ? 143 : 129);
+  };
+  const onCrash = (err: unknown) => {
+    restore();
+    process.stderr.write(`ocfleet: the TUI failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
   try {
     await instance.waitUntilExit();
   } finally {
+    restore();
     client.close();
-    // Leave the terminal as we found it: cursor shown, prompt on a fresh line.
-    process.stdout.write("\x1b[?2004l\x1b[?25h\n");
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
+    process.off("uncaughtException", onCrash);
+    process.off("unhandledRejection", onCrash);
   }
 }

@@ -24,9 +24,12 @@ export type DialogSpec =
   | { kind: "signIn" }
   | { kind: "pickModel"; chatId: string; worker: string }
   | { kind: "addChecklistItem"; key: string }
+  | { kind: "addSchedule" }
   /** A one-line question; `submit` resolves to close the dialog or rejects to show the error. */
   | { kind: "prompt"; title: string; label: string; initial?: string; submit(value: string): Promise<unknown> }
-  | { kind: "message"; title: string; body: string };
+  | { kind: "message"; title: string; body: string }
+  /** A yes/no question before something that interrupts work: y or Enter runs `yes`. */
+  | { kind: "confirm"; title: string; yes(): unknown };
 
 export interface FleetSelection {
   selectedId: string | null;
@@ -42,6 +45,8 @@ export interface Navigation {
   notify(text: string, error?: boolean): void;
   fleet: FleetSelection;
   setFleet(update: (previous: FleetSelection) => FleetSelection): void;
+  /** Chats that finished, failed or started waiting while not on screen, until opened. */
+  unread: ReadonlySet<string>;
   /** Per chat: the model to use for new messages, when picked in the TUI. */
   modelFor(chatId: string): string | null;
   setModel(chatId: string, model: string | null): void;

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerView } from "../../src/protocol/api/index.js";
-import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
+import { cleanupHomes, cliJson, createHome, runCli, waitFor } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 import { startPty } from "../helpers/pty.js";
 
@@ -67,6 +67,48 @@ describe("the TUI in a real terminal", () => {
       const raw = term.raw();
       // The cursor is shown again after the last time it was hidden.
       expect(raw.lastIndexOf("\x1b[?25h")).toBeGreaterThan(raw.lastIndexOf("\x1b[?25l"));
+    } finally {
+      term.kill();
+    }
+  }, 90_000);
+
+  it("rings when a chat that is not open needs you, marks it unread, and answers its request from the fleet", async () => {
+    const chatId = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "attention-chat"])).id as string;
+    const term = startPty([], { env: terminalEnv(), cols: 120, rows: 32 });
+    /** BEL characters that are not the end of an OSC sequence (the window title uses one). */
+    const bells = () =>
+      (
+        term
+          .raw()
+          .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, "")
+          .match(/\x07/g) ?? []
+      ).length;
+    try {
+      await term.waitFor(/attention-chat/);
+      await term.waitFor(/status: online/);
+      expect(bells()).toBe(0);
+      // From another terminal: a turn that asks permission, in a chat that is not open here.
+      const sending = runCli(home, ["chat", "send", chatId, "run command echo fleet > fleet.txt", "--wait"]);
+      await term.waitFor(/● attention-chat/); // unread, in the tree
+      await waitFor("the bell", () => bells() > 0);
+      expect(term.raw()).toContain("\x1b]0;ocfleet (1 waiting)\x07"); // the window title counts it
+      // Select it: the preview shows the request, and y answers it without opening the chat.
+      term.write("j"); // machine → worker
+      await term.waitFor(/state: /);
+      term.write("j"); // → the newest chat, this one
+      await term.waitFor(/attention-chat ·/);
+      await term.waitFor("OpenCode asks to use bash");
+      term.write("y");
+      await term.waitFor("allowed (once)");
+      expect((await sending).code).toBe(0);
+      expect(readFileSync(join(worker.directory, "fleet.txt"), "utf8")).toBe("fleet\n");
+      term.write("\r"); // opening the chat reads it
+      await term.waitFor(/fake\/fake-model · \d+ in/); // the turn has ended while the chat is open
+      term.write("\t");
+      await term.waitFor(/attention-chat ·/);
+      expect(term.screen().join("\n")).not.toMatch(/● attention-chat/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
     } finally {
       term.kill();
     }

@@ -15,6 +15,8 @@ export interface PtySession {
   /** The whole buffer (scrollback included). */
   buffer(): string[];
   write(data: string): void;
+  /** Resizes the terminal (the PTY and the screen model), as a person dragging the window does. */
+  resize(cols: number, rows: number): void;
   /** Waits until the screen shows the pattern; fails with the screen's content. */
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
   exited: Promise<{ exitCode: number; signal?: number }>;
@@ -47,7 +49,7 @@ export function startPty(args: string[], options: { env: NodeJS.ProcessEnv; cols
   const lineAt = (y: number) => term.buffer.active.getLine(y)?.translateToString(true) ?? "";
   const screen = () => {
     const buf = term.buffer.active;
-    return Array.from({ length: rows }, (_, i) => lineAt(buf.viewportY + i));
+    return Array.from({ length: term.rows }, (_, i) => lineAt(buf.viewportY + i));
   };
   const buffer = () => Array.from({ length: term.buffer.active.length }, (_, i) => lineAt(i));
   const matches = (pattern: RegExp | string) => {
@@ -60,6 +62,10 @@ export function startPty(args: string[], options: { env: NodeJS.ProcessEnv; cols
     buffer,
     raw: () => raw,
     write: (data) => pty.write(data),
+    resize(newCols, newRows) {
+      term.resize(newCols, newRows);
+      pty.resize(newCols, newRows);
+    },
     exited,
     kill: () => pty.kill(),
     waitFor(pattern, timeoutMs = 15_000) {

@@ -203,7 +203,10 @@ describe("the Google client secret", () => {
     await record("hub.invite", admin.call(api.hub.invite, { name: "scan-far", approve: true }));
     const joiner = await connectAsOwner(createHome());
     await record("membership.join", joiner.call(api.membership.join, { token: (outputs.get("hub.invite") as { token: string }).token }));
-    await record("membership.status", until(joiner, api.membership.status, {}, (m) => m?.state === "approved"));
+    await record(
+      "membership.status",
+      until(joiner, api.membership.status, {}, (m) => m?.state === "approved"),
+    );
     await record("hub.approve", admin.call(api.hub.approve, { machine: "scan-far" }));
     await record("hub.rename", admin.call(api.hub.rename, { machine: "scan-far", name: "scan-farther" }));
     await record("hub.revoke", admin.call(api.hub.revoke, { machine: "scan-farther" }));

@@ -7,16 +7,17 @@ import { HelpDialog } from "../../src/tui/components/Dialogs.js";
 import { RequestPrompt } from "../../src/tui/components/RequestPrompt.js";
 import { KeyProvider, PRIORITY, useKeys } from "../../src/tui/keys/dispatcher.js";
 import { KEYMAP } from "../../src/tui/keys/keymap.js";
-import { parseKey } from "../../src/tui/keys/parse.js";
+import { KeyReader, parseKey } from "../../src/tui/keys/parse.js";
 
 const strip = (s: string | undefined) => (s ?? "").replace(/\x1b\[[0-9;]*m/g, "");
 /** Lets Ink read the input and React settle, as a person's keystrokes would. */
 const settle = () => new Promise((resolve) => setImmediate(() => setTimeout(resolve, 0)));
 
-async function type(stdin: { write(data: string): void }, ...keys: string[]) {
-  for (const key of keys) {
-    stdin.write(key);
-    await settle();
+/** Writes each chunk as one read; the dispatcher hands out one key per tick, so wait a tick per character. */
+async function type(stdin: { write(data: string): void }, ...chunks: string[]) {
+  for (const chunk of chunks) {
+    stdin.write(chunk);
+    for (let i = 0; i <= chunk.length; i++) await settle();
   }
 }
 
@@ -40,20 +41,21 @@ describe("key parsing", () => {
   });
 });
 
+function Probe({ name, priority, swallow, seen }: { name: string; priority: number; swallow: boolean; seen: string[] }) {
+  useKeys((e) => {
+    seen.push(`${name}:${e.text}`);
+    return swallow;
+  }, priority);
+  return null;
+}
+
 describe("the key dispatcher", () => {
   it("gives a key to the highest priority first, and lower ones only if it is not swallowed", async () => {
     const seen: string[] = [];
-    function Probe({ name, priority, swallow }: { name: string; priority: number; swallow: boolean }) {
-      useKeys((e) => {
-        seen.push(`${name}:${e.text}`);
-        return swallow;
-      }, priority);
-      return null;
-    }
     const { stdin } = render(
       <KeyProvider>
-        <Probe name="screen" priority={PRIORITY.screen} swallow={false} />
-        <Probe name="dialog" priority={PRIORITY.dialog} swallow={true} />
+        <Probe name="screen" priority={PRIORITY.screen} swallow={false} seen={seen} />
+        <Probe name="dialog" priority={PRIORITY.dialog} swallow={true} seen={seen} />
       </KeyProvider>,
     );
     await type(stdin, "x");
@@ -159,7 +161,7 @@ describe("the help", () => {
     const out = strip(
       render(
         <KeyProvider>
-          <HelpDialog onClose={() => {}} width={120} />
+          <HelpDialog onClose={() => {}} width={120} rows={200} />
         </KeyProvider>,
       ).lastFrame(),
     );
@@ -168,6 +170,21 @@ describe("the help", () => {
 });
 
 describe("input that arrives in one read", () => {
+  it("splits a read into keys: escape sequences, UTF-8 text, control keys and a paste", () => {
+    const reader = new KeyReader();
+    const names = (chunk: string) => reader.push(chunk).map((e) => (e.name === "text" ? e.text : e.name));
+    expect(names("jj")).toEqual(["j", "j"]);
+    expect(names("\x7f\x7f\x7f")).toEqual(["backspace", "backspace", "backspace"]);
+    expect(names("g4\x1b[Aé😀\r")).toEqual(["g", "4", "up", "é", "😀", "return"]);
+    expect(names("a\x1b[200~x\ry\x1b[201~b")).toEqual(["a", "x\ny", "b"]);
+    expect(names("\x1b[")).toEqual([]); // half a sequence waits for the rest…
+    expect(names("B")).toEqual(["down"]); // …which completes it
+    expect(names("\x1b")).toEqual([]);
+    expect(reader.flush().map((e) => e.name)).toEqual(["escape"]); // a lone ESC is Escape
+    expect(reader.push("\x1b[27;2;13~")[0]).toMatchObject({ name: "return", shift: true }); // xterm modifyOtherKeys
+    expect(reader.push("\x1b[13;2u")[0]).toMatchObject({ name: "return", shift: true }); // kitty
+  });
+
   it("still sends when Enter comes with fast typing, and keeps pasted newlines as text", async () => {
     const onSend = vi.fn();
     const { stdin, lastFrame } = render(<ComposerHarness onSend={onSend} />);

@@ -156,7 +156,7 @@ export class Agent {
 /** Resolves a directory the way the worker will see it, or says plainly what is wrong with it. */
 export function inspectDirectory(directory: string): { directory: string } {
   if (!isAbsolute(directory)) throw new FleetError("invalid_argument", `directory must be an absolute path, not '${directory}'`, { field: "directory" });
-  let stats;
+  let stats: ReturnType<typeof statSync>;
   try {
     stats = statSync(directory);
   } catch {

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { api, type RequestView } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
-import type { ChatId } from "../../protocol/ids.js";
+import { looksLikeId, type ChatId } from "../../protocol/ids.js";
 import {
   accessibleChat,
   canSee,
@@ -80,7 +80,7 @@ export const stream = defineQuery(api.chat.stream, {
   args: z.strictObject(chatRef),
   handler: (ctx, { chat }) => {
     // Evaluated on every delta: check access with one indexed lookup, then read memory only.
-    const owner = /^cht_[0-9a-z]{16}$/.test(chat)
+    const owner = looksLikeId("chat", chat)
       ? (ctx.db.prepare("SELECT owner_id FROM chats WHERE id = ?").get(chat) as { owner_id: string } | undefined)
       : undefined;
     const id = owner && canSee(ctx.user, owner.owner_id) ? (chat as ChatId) : accessibleChat(ctx, chat).id;

@@ -2,7 +2,7 @@
 // a turn (messages, replies, requests) are in model/replies.ts.
 import type { ChatSummary, ChatView, MessageStatus, MessageView, PartView, RequestView, TokenCounts } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
-import type { ChatId, MessageId, UserId } from "../../protocol/ids.js";
+import { looksLikeId, type ChatId, type MessageId, type UserId } from "../../protocol/ids.js";
 import { newId } from "../crypto.js";
 import { internalQuery, type CallerUser, type ReadCtx, type WriteCtx } from "./context.js";
 import { TABLES } from "./tables.js";
@@ -192,7 +192,7 @@ export function canSee(user: CallerUser, ownerId: string): boolean {
 /** A chat by id (or a unique id prefix) that the user may use; others' chats look like missing ones. */
 export function accessibleChat(ctx: ReadCtx & { user: CallerUser }, ref: string): ChatRow {
   let id = ref;
-  if (!/^cht_[0-9a-z]{16}$/.test(ref)) {
+  if (!looksLikeId("chat", ref)) {
     ctx.reads(TABLES.chats);
     const matches = (
       ctx.db.prepare("SELECT id, owner_id FROM chats WHERE id LIKE ? ESCAPE '\\' LIMIT 50").all(`${ref.replace(/[\\%_]/g, "\\$&")}%`) as {

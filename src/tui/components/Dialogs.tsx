@@ -1,10 +1,14 @@
 // Dialogs drawn over the screen: a one-line text prompt, a list to choose from, and the help.
 // They take every key while open (dialog priority), so nothing reaches the screen beneath.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 import { useState } from "react";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand, KEYMAP, type Command } from "../keys/keymap.js";
+import { cutLine, type Line, wrap } from "../render/lines.js";
 import { editText } from "./Composer.js";
+import { Lines } from "./Lines.js";
 
 export function TextPromptDialog(props: {
   title: string;
@@ -28,17 +32,17 @@ export function TextPromptDialog(props: {
     return true;
   }, PRIORITY.dialog);
   return (
-    <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={props.width} paddingX={1}>
+    <Box borderStyle="round" borderColor={tint("cyan")} flexDirection="column" width={props.width} paddingX={1}>
       <Text bold>{props.title}</Text>
       <Text wrap="truncate-start">
         {props.label} {edit.value.slice(0, edit.cursor)}
         <Text inverse>{edit.value[edit.cursor] ?? " "}</Text>
         {edit.value.slice(edit.cursor + 1)}
       </Text>
-      {props.busy ? <Text color="yellow">working…</Text> : null}
+      {props.busy ? <Text color={tint("yellow")}>working…</Text> : null}
       {props.error ? (
-        <Text color="red" wrap="wrap">
-          ✗ {props.error}
+        <Text color={tint("red")} wrap="wrap">
+          ✗ {sanitizeInline(props.error)}
         </Text>
       ) : null}
       <Text dimColor>Enter confirms · Esc cancels</Text>
@@ -64,7 +68,7 @@ export function ChoiceDialog<T>(props: { title: string; choices: Choice<T>[]; on
     return true;
   }, PRIORITY.dialog);
   return (
-    <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={props.width} paddingX={1}>
+    <Box borderStyle="round" borderColor={tint("cyan")} flexDirection="column" width={props.width} paddingX={1}>
       <Text bold>{props.title}</Text>
       {props.choices.length === 0 ? <Text dimColor>(nothing to choose)</Text> : null}
       {props.choices.map((choice, i) => (
@@ -84,32 +88,49 @@ const SCOPES: Array<[Command["scope"], string]> = [
   ["lists", "Lists (fleet, workers, machines…)"],
   ["fleet", "Fleet"],
   ["chat", "Chat"],
-  ["prompt", "When OpenCode asks permission"],
+  ["prompt", "When OpenCode asks (a permission or a question)"],
+  ["checklists", "Checklists"],
+  ["attendance", "Attendance"],
+  ["discussions", "Discussions"],
+  ["presentations", "Following a presentation"],
+  ["schedules", "Scheduled prompts"],
 ];
 
-export function HelpDialog({ onClose, width }: { onClose(): void; width: number }) {
+/** The help's text: every command of the keymap, by where it applies. */
+function helpLines(width: number): Line[] {
+  const commands = Object.values(KEYMAP) as Command[];
+  const lines: Line[] = [];
+  for (const [scope, title] of SCOPES) {
+    lines.push([], cutLine(title, width, { color: "cyan" }));
+    for (const c of commands.filter((command) => command.scope === scope)) {
+      lines.push(...wrap([{ text: "  " }, { text: c.label.padEnd(34), bold: true }, { text: ` ${c.help}` }], width, [{ text: " ".repeat(37) }]));
+    }
+  }
+  return lines;
+}
+
+/** The keys, generated from the keymap; scrolls when the screen is shorter than the list. */
+export function HelpDialog({ onClose, width, rows }: { onClose(): void; width: number; rows: number }) {
+  const lines = helpLines(width - 4);
+  const visible = Math.max(1, rows - 4); // border, title, footer
+  const [top, setTop] = useState(0);
+  const last = Math.max(0, lines.length - visible);
   useKeys((event) => {
     if (isCommand("cancel", event) || isCommand("help", event) || isCommand("open", event) || isCommand("quit", event)) onClose();
+    else if (isCommand("pageDown", event)) setTop((t) => Math.min(last, t + visible - 1));
+    else if (isCommand("pageUp", event)) setTop((t) => Math.max(0, t - visible + 1));
+    else if (isCommand("down", event)) setTop((t) => Math.min(last, t + 1));
+    else if (isCommand("up", event)) setTop((t) => Math.max(0, t - 1));
     return true;
   }, PRIORITY.dialog);
-  const commands = Object.values(KEYMAP) as Command[];
+  const first = Math.min(top, last);
   return (
-    <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={width} paddingX={1}>
+    <Box borderStyle="round" borderColor={tint("cyan")} flexDirection="column" width={width} paddingX={1}>
       <Text bold>Keys</Text>
-      {SCOPES.map(([scope, title]) => (
-        <Box key={scope} flexDirection="column" marginTop={1}>
-          <Text color="cyan">{title}</Text>
-          {commands
-            .filter((c) => c.scope === scope)
-            .map((c) => (
-              <Text key={c.label + c.help} wrap="truncate-end">
-                {"  "}
-                <Text bold>{c.label.padEnd(30)}</Text> {c.help}
-              </Text>
-            ))}
-        </Box>
-      ))}
-      <Text dimColor>Esc or ? closes</Text>
+      <Lines lines={lines.slice(first, first + visible)} />
+      <Text dimColor wrap="truncate-end">
+        {last > 0 ? `${first + 1}–${Math.min(lines.length, first + visible)} of ${lines.length} · ↑↓ PgUp/PgDn scroll · ` : ""}Esc or ? closes
+      </Text>
     </Box>
   );
 }

@@ -1,6 +1,8 @@
 // The dialogs of the TUI, by kind: add a worker, search chats, go to a screen, sign in, pick a
 // model, add a checklist item, and messages.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
+import { sanitize, sanitizeInline } from "../../terminal/sanitize.js";
 import { useState } from "react";
 import { resolve } from "node:path";
 import { rememberSignIn } from "../../auth/credentials.js";
@@ -52,7 +54,7 @@ function SearchDialog({ width }: { width: number }) {
     return true;
   }, PRIORITY.dialog);
   return (
-    <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={width} paddingX={1}>
+    <Box borderStyle="round" borderColor={tint("cyan")} flexDirection="column" width={width} paddingX={1}>
       <Text bold>Search chats</Text>
       <Text>
         / {query}
@@ -61,9 +63,9 @@ function SearchDialog({ width }: { width: number }) {
       {found.length === 0 ? <Text dimColor>no chat matches</Text> : null}
       {found.map((c, i) => (
         <Text key={c.id} inverse={i === index} wrap="truncate-end">
-          {c.title}{" "}
+          {sanitizeInline(c.title)}{" "}
           <Text dimColor>
-            · {c.workerName}
+            · {sanitizeInline(c.workerName)}
             {c.archived ? " · archived" : ""}
           </Text>
         </Text>
@@ -116,14 +118,14 @@ function SignInDialog({ width }: { width: number }) {
   }
   if (step === "google") {
     return (
-      <Box borderStyle="round" borderColor="cyan" flexDirection="column" width={width} paddingX={1}>
+      <Box borderStyle="round" borderColor={tint("cyan")} flexDirection="column" width={width} paddingX={1}>
         <Text bold>Sign in with Google</Text>
         {lines.map((line, i) => (
           <Text key={i} wrap="wrap">
-            {line}
+            {sanitizeInline(line)}
           </Text>
         ))}
-        {error ? <Text color="red">✗ {error}</Text> : <Text color="yellow">waiting for the browser…</Text>}
+        {error ? <Text color={tint("red")}>✗ {sanitizeInline(error)}</Text> : <Text color={tint("yellow")}>waiting for the browser…</Text>}
         <GoogleEsc />
       </Box>
     );
@@ -168,9 +170,9 @@ function MessageDialog({ title, body, width }: { title: string; body: string; wi
     return true;
   }, PRIORITY.dialog);
   return (
-    <Box borderStyle="round" borderColor="green" flexDirection="column" width={width} paddingX={1}>
-      <Text bold>{title}</Text>
-      <Text>{body}</Text>
+    <Box borderStyle="round" borderColor={tint("green")} flexDirection="column" width={width} paddingX={1}>
+      <Text bold>{sanitizeInline(title)}</Text>
+      <Text>{sanitize(body)}</Text>
       <Text dimColor>Enter or Esc closes</Text>
     </Box>
   );
@@ -186,7 +188,11 @@ function PickModelDialog({ chatId, worker, width }: { chatId: string; worker: st
       onCancel={nav.close}
       choices={[
         { label: "the worker's default", value: null as string | null },
-        ...models.map((m) => ({ label: m.id, hint: `${m.name}${m.isDefault ? " (default)" : ""}`, value: m.id as string | null })),
+        ...models.map((m) => ({
+          label: sanitizeInline(m.id),
+          hint: sanitizeInline(`${m.name}${m.isDefault ? " (default)" : ""}`),
+          value: m.id as string | null,
+        })),
       ]}
       onChoose={(model) => {
         nav.setModel(chatId, model);
@@ -233,12 +239,67 @@ function AddChecklistItemDialog({ checklistKey, width }: { checklistKey: string;
   );
 }
 
-export function DialogLayer({ dialog, width }: { dialog: DialogSpec; width: number }) {
+/** A scheduled prompt in three questions: the worker, when (cron), and the prompt. */
+function AddScheduleDialog({ width }: { width: number }) {
+  const nav = useNavigation();
+  const client = useClient();
+  const [answers, setAnswers] = useState<string[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const steps = [
+    { title: "New scheduled prompt (1/3): on which worker?", label: "Worker:" },
+    { title: "New scheduled prompt (2/3): when? A cron pattern, e.g. 0 9 * * 1-5 (9:00 on weekdays)", label: "Cron:" },
+    { title: "New scheduled prompt (3/3): what to send", label: "Prompt:" },
+  ] as const;
+  const step = steps[answers.length]!;
+  return (
+    <TextPromptDialog
+      key={answers.length}
+      title={step.title}
+      label={step.label}
+      error={error}
+      width={width}
+      onCancel={nav.close}
+      onSubmit={(value) => {
+        const all = [...answers, value.trim()];
+        if (all.length < steps.length) return setAnswers(all);
+        const [worker, cron, prompt] = all as [string, string, string];
+        client.call(api.schedules.add, { worker, cron, prompt }).then(
+          (schedule) => {
+            nav.close();
+            nav.notify(`scheduled ${schedule.name}`);
+          },
+          (err: Error) => setError(err.message),
+        );
+      }}
+    />
+  );
+}
+
+function ConfirmDialog({ title, yes, width }: { title: string; yes(): unknown; width: number }) {
+  const nav = useNavigation();
+  useKeys((event) => {
+    if (isCommand("permitOnce", event) || isCommand("open", event)) {
+      nav.close();
+      void yes();
+    } else if (isCommand("reject", event) || isCommand("cancel", event)) nav.close();
+    return true;
+  }, PRIORITY.dialog);
+  return (
+    <Box borderStyle="round" borderColor={tint("yellow")} flexDirection="column" width={width} paddingX={1}>
+      <Text bold wrap="wrap">
+        {sanitizeInline(title)}
+      </Text>
+      <Text dimColor>y or Enter: yes · n or Esc: no</Text>
+    </Box>
+  );
+}
+
+export function DialogLayer({ dialog, width, rows }: { dialog: DialogSpec; width: number; rows: number }) {
   const nav = useNavigation();
   const w = Math.min(width, 100);
   switch (dialog.kind) {
     case "help":
-      return <HelpDialog onClose={nav.close} width={w} />;
+      return <HelpDialog onClose={nav.close} width={w} rows={rows} />;
     case "addWorker":
       return <AddWorkerDialog machine={dialog.machine} width={w} />;
     case "search":
@@ -262,6 +323,10 @@ export function DialogLayer({ dialog, width }: { dialog: DialogSpec; width: numb
       return <PickModelDialog chatId={dialog.chatId} worker={dialog.worker} width={w} />;
     case "addChecklistItem":
       return <AddChecklistItemDialog checklistKey={dialog.key} width={w} />;
+    case "confirm":
+      return <ConfirmDialog title={dialog.title} yes={dialog.yes} width={w} />;
+    case "addSchedule":
+      return <AddScheduleDialog width={w} />;
     case "message":
       return <MessageDialog title={dialog.title} body={dialog.body} width={w} />;
     case "prompt":

@@ -1,5 +1,6 @@
 // Draws pre-wrapped styled lines (see render/lines.ts); one Ink <Text> per line, never wrapped again.
 import { Text } from "ink";
+import { tint } from "../theme.js";
 import type { Line } from "../render/lines.js";
 
 export function Lines({ lines }: { lines: Line[] }) {
@@ -10,7 +11,7 @@ export function Lines({ lines }: { lines: Line[] }) {
           {line.length === 0
             ? " "
             : line.map((s, j) => (
-                <Text key={j} color={s.color} bold={s.bold} dimColor={s.dim} italic={s.italic}>
+                <Text key={j} color={tint(s.color)} bold={s.bold} dimColor={s.dim} italic={s.italic}>
                   {s.text}
                 </Text>
               ))}

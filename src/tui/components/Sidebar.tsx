@@ -1,5 +1,6 @@
 // The fleet as a tree: machines → workers → chats, each with a live status badge.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
 import type { ChatSummary, MachineView, WorkerView } from "../../protocol/api/index.js";
 import { truncate } from "../render/lines.js";
 
@@ -31,11 +32,17 @@ export const RUN_STATE_COLOR: Record<WorkerView["runState"], string> = {
   error: "red",
 };
 
-function Row({ item, selected, width }: { item: TreeItem; selected: boolean; width: number }) {
+function Row({ item, selected, unread, width }: { item: TreeItem; selected: boolean; unread: boolean; width: number }) {
   if (item.kind === "machine") {
     const m = item.machine;
     const badge =
-      m.approval !== "approved" ? <Text color="yellow">◐ {m.approval}</Text> : m.online ? <Text color="green">●</Text> : <Text color="gray">○ offline</Text>;
+      m.approval !== "approved" ? (
+        <Text color={tint("yellow")}>◐ {m.approval}</Text>
+      ) : m.online ? (
+        <Text color={tint("green")}>●</Text>
+      ) : (
+        <Text color={tint("gray")}>○ offline</Text>
+      );
     return (
       <Text inverse={selected} wrap="truncate-end">
         {badge} <Text bold>{truncate(m.name, width - 14)}</Text>
@@ -48,17 +55,25 @@ function Row({ item, selected, width }: { item: TreeItem; selected: boolean; wid
     return (
       <Text inverse={selected} wrap="truncate-end">
         {"  "}
-        <Text color={RUN_STATE_COLOR[w.runState]}>■</Text> {truncate(w.name, Math.max(4, width - 14))}{" "}
-        <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState}</Text>
+        <Text color={tint(RUN_STATE_COLOR[w.runState])}>■</Text> {truncate(w.name, Math.max(4, width - 14))}{" "}
+        <Text color={tint(RUN_STATE_COLOR[w.runState])}>{w.runState}</Text>
       </Text>
     );
   }
   const c = item.chat;
-  const badge = c.pendingRequests > 0 ? <Text color="yellow"> ⏸{c.pendingRequests}</Text> : c.busy ? <Text color="cyan"> ⏵</Text> : null;
+  const badge = c.pendingRequests > 0 ? <Text color={tint("yellow")}> ⏸{c.pendingRequests}</Text> : c.busy ? <Text color={tint("cyan")}> ⏵</Text> : null;
   return (
     <Text inverse={selected} wrap="truncate-end">
-      {"    "}
-      <Text dimColor={c.state === "inactive"}>{truncate(c.title, Math.max(4, width - 8 - (badge ? 3 : 0)))}</Text>
+      {unread ? (
+        <Text bold color={tint("cyan")}>
+          {"  ● "}
+        </Text>
+      ) : (
+        "    "
+      )}
+      <Text dimColor={c.state === "inactive" && !unread} bold={unread}>
+        {truncate(c.title, Math.max(4, width - 8 - (badge ? 3 : 0)))}
+      </Text>
       {badge}
     </Text>
   );
@@ -70,7 +85,9 @@ export function Sidebar({
   height,
   width,
   focused,
+  unread = new Set(),
 }: {
+  unread?: ReadonlySet<string>;
   items: TreeItem[];
   selectedId: string | null;
   height: number;
@@ -84,10 +101,10 @@ export function Sidebar({
   const visible = Math.max(1, height - 2);
   const first = Math.max(0, Math.min(index - Math.floor(visible / 2), items.length - visible));
   return (
-    <Box borderStyle="round" borderColor={focused ? "cyan" : "gray"} flexDirection="column" width={width} height={height}>
+    <Box borderStyle="round" borderColor={tint(focused ? "cyan" : "gray")} flexDirection="column" width={width} height={height}>
       {items.length === 0 ? <Text dimColor>no machines yet</Text> : null}
       {items.slice(first, first + visible).map((item) => (
-        <Row key={item.id} item={item} selected={item.id === selectedId} width={width - 2} />
+        <Row key={item.id} item={item} selected={item.id === selectedId} unread={unread.has(item.id)} width={width - 2} />
       ))}
     </Box>
   );

@@ -1,7 +1,7 @@
-// The client the whole TUI shares, and live data from it: useQuery subscribes, useMutation calls.
-import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+// The client the whole TUI shares, and live data from it: useQuery subscribes (calls: hooks/call.ts).
+import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
 import type { FleetClient, ConnectionState } from "../../client/client.js";
-import type { ArgsOf, MethodRef, QueryRef, ResultOf } from "../../protocol/api/index.js";
+import type { ArgsOf, QueryRef, ResultOf } from "../../protocol/api/index.js";
 import type { FleetError } from "../../protocol/errors.js";
 
 const ClientContext = createContext<FleetClient | null>(null);
@@ -46,39 +46,6 @@ export function useQuery<Q extends QueryRef>(ref: Q, args: ArgsOf<Q> | null): Qu
     return () => sub.unsubscribe();
   }, [client, ref, key]);
   return state;
-}
-
-export interface MutationState {
-  pending: boolean;
-  error: FleetError | undefined;
-}
-
-/** A call (mutation or action) with its pending and error state. The promise still rejects. */
-export function useMutation<M extends MethodRef>(ref: M): [(args: ArgsOf<M>) => Promise<ResultOf<M>>, MutationState] {
-  const client = useClient();
-  const [state, setState] = useState<MutationState>({ pending: false, error: undefined });
-  const mounted = useRef(true);
-  useEffect(
-    () => () => {
-      mounted.current = false;
-    },
-    [],
-  );
-  const run = useCallback(
-    async (args: ArgsOf<M>) => {
-      setState({ pending: true, error: undefined });
-      try {
-        const result = await client.call(ref, args);
-        if (mounted.current) setState({ pending: false, error: undefined });
-        return result;
-      } catch (err) {
-        if (mounted.current) setState({ pending: false, error: err as FleetError });
-        throw err;
-      }
-    },
-    [client, ref],
-  );
-  return [run, state];
 }
 
 /** The connection's state, for the status bar and the reconnect banner. */

@@ -1,11 +1,16 @@
 // The one place that reads keys. Components subscribe with a priority; the highest-priority
 // handler sees a key first and returns true to swallow it (dialogs take keys before the screen).
+// Input comes through Ink's public API only: `setRawMode` makes Ink read stdin, and every chunk
+// it reads is also a 'data' event on the stdin stream that `useStdin` hands out.
 import { useStdin } from "ink";
 import { createContext, useContext, useEffect, useLayoutEffect, useRef, type ReactNode } from "react";
-import { parseKeys, PASTE_END, PASTE_START, pastedText, type KeyEvent } from "./parse.js";
+import { KeyReader, type KeyEvent } from "./parse.js";
 
 /** Priorities: higher wins. */
 export const PRIORITY = { screen: 0, composer: 10, prompt: 20, dialog: 30, global: -10 } as const;
+
+/** How long a lone ESC waits for the rest of an escape sequence before it counts as Escape. */
+const ESCAPE_WAIT_MS = 30;
 
 type Handler = (event: KeyEvent) => boolean | void;
 
@@ -22,14 +27,12 @@ interface Dispatcher {
 const DispatcherContext = createContext<Dispatcher | null>(null);
 
 export function KeyProvider({ children }: { children: ReactNode }) {
-  const { internal_eventEmitter, setRawMode, isRawModeSupported } = useStdin() as ReturnType<typeof useStdin> & {
-    internal_eventEmitter: NodeJS.EventEmitter;
-  };
+  const { stdin, setRawMode, isRawModeSupported } = useStdin();
   const registrations = useRef(new Set<Registration>());
 
   useEffect(() => {
     if (isRawModeSupported) setRawMode(true);
-    let pasting = false;
+    const reader = new KeyReader();
     // Keys are handled one per tick, so React commits each key's state before the next key is
     // seen: "j j" moves twice and "text⏎" sends the text, even when they arrive in one read.
     const queue: KeyEvent[] = [];
@@ -42,28 +45,31 @@ export function KeyProvider({ children }: { children: ReactNode }) {
       }
       const ordered = [...registrations.current].sort((a, b) => b.priority - a.priority || b.order - a.order);
       for (const registration of ordered) if (registration.handler.current(event) === true) break;
-      setImmediate(drain);
+      // React schedules the render of this key's state from a microtask queued during the handler;
+      // queueing the next key from a later microtask puts it behind that render.
+      queueMicrotask(() => setImmediate(drain));
     };
     const enqueue = (events: KeyEvent[]) => {
       queue.push(...events);
-      if (!draining) {
+      if (!draining && queue.length > 0) {
         draining = true;
         drain();
       }
     };
-    const onInput = (sequence: string) => {
-      if (sequence === PASTE_START || sequence === PASTE_END) {
-        pasting = sequence === PASTE_START;
-        return;
-      }
-      enqueue(pasting ? [pastedText(sequence)] : parseKeys(sequence));
+    // A lone ESC is Escape unless the rest of a sequence follows at once.
+    let escapeTimer: NodeJS.Timeout | undefined;
+    const onData = (chunk: string | Buffer) => {
+      clearTimeout(escapeTimer);
+      enqueue(reader.push(chunk.toString()));
+      if (reader.waiting) escapeTimer = setTimeout(() => enqueue(reader.flush()), ESCAPE_WAIT_MS);
     };
-    internal_eventEmitter.on("input", onInput);
+    stdin.on("data", onData);
     return () => {
-      internal_eventEmitter.off("input", onInput);
+      clearTimeout(escapeTimer);
+      stdin.off("data", onData);
       if (isRawModeSupported) setRawMode(false);
     };
-  }, [internal_eventEmitter, setRawMode, isRawModeSupported]);
+  }, [stdin, setRawMode, isRawModeSupported]);
 
   const dispatcher = useRef<Dispatcher>({
     register(registration) {

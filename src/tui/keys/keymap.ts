@@ -1,5 +1,5 @@
 // Every key the TUI reacts to, in one table: code asks "is this the quit key?", never compares
-// characters, and the help screen is generated from here.
+// characters, and both the help screen and each screen's hint line are generated from here.
 import type { KeyEvent } from "./parse.js";
 
 export interface Binding {
@@ -10,53 +10,94 @@ export interface Binding {
   shift?: boolean;
 }
 
+export type Scope = "everywhere" | "lists" | "fleet" | "chat" | "prompt" | "checklists" | "attendance" | "discussions" | "presentations" | "schedules";
+
 export interface Command {
   bindings: Binding[];
   /** How the help screen names the keys. */
   label: string;
   help: string;
+  /** The few words of the status bar's hint, after the first key of the label. */
+  hint?: string;
   /** Where it applies, for the help screen. */
-  scope: "everywhere" | "fleet" | "chat" | "prompt" | "lists";
+  scope: Scope;
 }
 
 const char = (c: string): Binding => ({ key: c });
 
 export const KEYMAP = {
-  quit: { bindings: [char("q")], label: "q", help: "quit", scope: "fleet" },
+  quit: { bindings: [char("q")], label: "q", help: "quit", hint: "quit", scope: "fleet" },
   forceQuit: { bindings: [{ key: "c", ctrl: true }], label: "Ctrl+C", help: "quit from anywhere", scope: "everywhere" },
-  help: { bindings: [char("?")], label: "?", help: "this help", scope: "everywhere" },
+  help: { bindings: [char("?")], label: "?", help: "this help (in a chat: when the message is empty)", hint: "help", scope: "everywhere" },
+  cancel: { bindings: [{ key: "escape" }], label: "Esc", help: "close a dialog, or go back", hint: "back", scope: "everywhere" },
+  pageUp: { bindings: [{ key: "pageup" }], label: "PgUp", help: "scroll up a page (transcript, help, logs, details)", scope: "everywhere" },
+  pageDown: { bindings: [{ key: "pagedown" }], label: "PgDn", help: "scroll down a page", hint: "PgUp/PgDn scroll", scope: "everywhere" },
   up: { bindings: [{ key: "up" }, char("k")], label: "↑ / k", help: "move up", scope: "lists" },
-  down: { bindings: [{ key: "down" }, char("j")], label: "↓ / j", help: "move down", scope: "lists" },
-  open: { bindings: [{ key: "return" }], label: "Enter", help: "open the chat, or expand a machine or worker", scope: "lists" },
-  newChat: { bindings: [char("n")], label: "n", help: "new chat on the selected worker", scope: "fleet" },
-  addWorker: { bindings: [char("a")], label: "a", help: "add a worker (asks for a directory)", scope: "fleet" },
-  search: { bindings: [char("/")], label: "/", help: "search chats by title", scope: "fleet" },
-  startWorker: { bindings: [char("s")], label: "s", help: "start the selected worker", scope: "fleet" },
-  stopWorker: { bindings: [char("x")], label: "x", help: "stop the selected worker", scope: "fleet" },
-  restartWorker: { bindings: [char("r")], label: "r", help: "restart the selected worker", scope: "fleet" },
-  workerLogs: { bindings: [char("l")], label: "l", help: "the selected worker's OpenCode output", scope: "fleet" },
-  goTo: { bindings: [char("g")], label: "g", help: "go to a screen: fleet, workers, machines, checklists…", scope: "fleet" },
-  signIn: { bindings: [char("i")], label: "i", help: "sign in: anonymous, Google, or a login code", scope: "fleet" },
-  back: { bindings: [{ key: "tab" }, { key: "b", ctrl: true }], label: "Tab / Ctrl+B", help: "back to the fleet (the chat keeps streaming)", scope: "chat" },
-  send: { bindings: [{ key: "return" }], label: "Enter", help: "send the message", scope: "chat" },
+  down: { bindings: [{ key: "down" }, char("j")], label: "↓ / j", help: "move down", hint: "↑↓ move", scope: "lists" },
+  open: { bindings: [{ key: "return" }], label: "Enter", help: "open the selected item; on the fleet, fold a machine or worker", hint: "open", scope: "lists" },
+  goTo: { bindings: [char("g")], label: "g", help: "go to a screen: fleet, workers, machines, checklists…", hint: "screens", scope: "lists" },
+  back: {
+    bindings: [{ key: "tab" }, { key: "b", ctrl: true }],
+    label: "Tab / Ctrl+B",
+    help: "back (from a chat: to the fleet; the chat keeps streaming)",
+    hint: "back",
+    scope: "everywhere",
+  },
+  newChat: { bindings: [char("n")], label: "n", help: "new chat on the selected worker", hint: "new chat", scope: "fleet" },
+  addWorker: { bindings: [char("a")], label: "a", help: "add a worker (asks for a directory)", hint: "add worker", scope: "fleet" },
+  search: { bindings: [char("/")], label: "/", help: "search chats by title", hint: "search", scope: "fleet" },
+  startWorker: { bindings: [char("s")], label: "s", help: "start the selected worker", hint: "start", scope: "fleet" },
+  stopWorker: { bindings: [char("x")], label: "x", help: "stop the selected worker", hint: "stop", scope: "fleet" },
+  restartWorker: { bindings: [char("r")], label: "r", help: "restart the selected worker", hint: "restart", scope: "fleet" },
+  workerLogs: { bindings: [char("l")], label: "l", help: "the selected worker's OpenCode output", hint: "logs", scope: "fleet" },
+  signIn: { bindings: [char("i")], label: "i", help: "sign in: anonymous, Google, or a login code", hint: "sign in", scope: "fleet" },
+  send: { bindings: [{ key: "return" }], label: "Enter", help: "send the message", hint: "send", scope: "chat" },
   newline: {
     bindings: [
-      { key: "return", shift: true },
-      { key: "return", alt: true },
       { key: "return", ctrl: true },
+      { key: "return", alt: true },
+      { key: "return", shift: true },
     ],
-    label: "Shift+Enter / Alt+Enter / Ctrl+J",
-    help: "new line in the message",
+    label: "Ctrl+J / Alt+Enter / Shift+Enter",
+    help: "new line in the message (Shift+Enter only where the terminal tells it from Enter)",
+    hint: "new line",
     scope: "chat",
   },
-  abort: { bindings: [{ key: "escape" }], label: "Esc", help: "stop the reply in progress", scope: "chat" },
-  pickModel: { bindings: [{ key: "p", ctrl: true }], label: "Ctrl+P", help: "pick the model for this chat", scope: "chat" },
-  toggleReasoning: { bindings: [{ key: "r", ctrl: true }], label: "Ctrl+R", help: "show or hide the model's reasoning", scope: "chat" },
-  toggleToolOutput: { bindings: [{ key: "t", ctrl: true }], label: "Ctrl+T", help: "show or hide tool output", scope: "chat" },
+  abort: { bindings: [{ key: "escape" }], label: "Esc", help: "stop the reply in progress", hint: "stop", scope: "chat" },
+  pickModel: { bindings: [{ key: "p", ctrl: true }], label: "Ctrl+P", help: "pick the model for this chat", hint: "model", scope: "chat" },
+  toggleReasoning: { bindings: [{ key: "r", ctrl: true }], label: "Ctrl+R", help: "show or hide the model's reasoning", hint: "reasoning", scope: "chat" },
+  toggleToolOutput: { bindings: [{ key: "t", ctrl: true }], label: "Ctrl+T", help: "show or hide tool output", hint: "tool output", scope: "chat" },
   permitOnce: { bindings: [char("y")], label: "y", help: "allow this once", scope: "prompt" },
   permitAlways: { bindings: [char("a")], label: "a", help: "allow always", scope: "prompt" },
-  reject: { bindings: [char("n")], label: "n", help: "reject", scope: "prompt" },
-  cancel: { bindings: [{ key: "escape" }], label: "Esc", help: "close a dialog", scope: "everywhere" },
+  reject: { bindings: [char("n")], label: "n", help: "reject (a question: dismiss it; its options answer by number)", scope: "prompt" },
+  tick: { bindings: [char(" ")], label: "Space / Enter", help: "tick or untick the selected item", hint: "tick", scope: "checklists" },
+  addItem: { bindings: [char("a")], label: "a", help: "add an item to this checklist", hint: "add item", scope: "checklists" },
+  newChecklist: { bindings: [char("c")], label: "c", help: "create a checklist (its first item)", hint: "new checklist", scope: "checklists" },
+  markUnderKey: {
+    bindings: [char("m")],
+    label: "m",
+    help: "mark yourself present under a new key (a meeting, a day)",
+    hint: "mark yourself",
+    scope: "attendance",
+  },
+  markPresent: { bindings: [char("p")], label: "p", help: "mark yourself present", hint: "present", scope: "attendance" },
+  markRemote: { bindings: [char("r")], label: "r", help: "mark yourself remote", hint: "remote", scope: "attendance" },
+  markAbsent: { bindings: [char("x")], label: "x", help: "mark yourself absent", hint: "absent", scope: "attendance" },
+  openDiscussion: {
+    bindings: [char("o")],
+    label: "o",
+    help: "open a new discussion (the list); reopen a concluded one",
+    hint: "open new",
+    scope: "discussions",
+  },
+  writePost: { bindings: [char("w")], label: "w", help: "write a post in the discussion", hint: "write", scope: "discussions" },
+  conclude: { bindings: [char("c")], label: "c", help: "conclude the discussion (owner or admin)", hint: "conclude", scope: "discussions" },
+  reopen: { bindings: [char("o")], label: "o", help: "reopen a concluded discussion", hint: "reopen", scope: "discussions" },
+  nextSlide: { bindings: [{ key: "right" }, char(" ")], label: "→ / Space", help: "next slide (the presenter)", hint: "next", scope: "presentations" },
+  previousSlide: { bindings: [{ key: "left" }], label: "←", help: "previous slide (the presenter)", hint: "previous", scope: "presentations" },
+  endPresentation: { bindings: [char("x")], label: "x", help: "end the presentation (the presenter)", hint: "end", scope: "presentations" },
+  newSchedule: { bindings: [char("a")], label: "a", help: "add a scheduled prompt on a worker", hint: "add", scope: "schedules" },
+  pauseSchedule: { bindings: [char("p")], label: "p", help: "pause or resume the selected schedule", hint: "pause/resume", scope: "schedules" },
 } satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof KEYMAP;
@@ -73,4 +114,16 @@ function matchesBinding(binding: Binding, event: KeyEvent): boolean {
 export function isCommand(command: CommandName, event: KeyEvent): boolean {
   const bindings: Binding[] = KEYMAP[command].bindings;
   return bindings.some((b) => matchesBinding(b, event));
+}
+
+/** "n new chat · a add worker": the status bar's hint for these commands, in this order. */
+export function hintLine(commands: CommandName[]): string {
+  return commands
+    .map((name) => {
+      const command: Command = KEYMAP[name];
+      if (name === "down" || name === "pageDown") return command.hint;
+      const key = command.label.split(" / ")[0];
+      return `${key} ${command.hint ?? command.help}`;
+    })
+    .join(" · ");
 }

@@ -1,5 +1,7 @@
-// Turns what the terminal sends into key events. Ink's own parser merges some keys we must tell
-// apart (Ctrl+J from Enter, Alt+Enter, Shift+Enter under the kitty protocol), so we parse here.
+// Turns what the terminal sends into key events. One read may hold many keys (key repeat on a
+// busy machine or over ssh delivers "jj", "\x7f\x7f\x7f" or an escape sequence plus text), so
+// the reader splits every read into keys; a bracketed paste stays one text event. Ink's own
+// parser merges keys we must tell apart (Ctrl+J from Enter, Alt+Enter, Shift+Enter), so we parse here.
 export interface KeyEvent {
   /** A named key ("return", "up", "escape", …), or "text" for printable input. */
   name: string;
@@ -71,6 +73,9 @@ export function parseKey(sequence: string): KeyEvent {
     const char = String.fromCodePoint(code);
     return mods.ctrl || mods.alt ? { ...key(char.toLowerCase(), mods) } : { ...key("text", mods), text: char };
   }
+  // xterm's modifyOtherKeys (and tmux's extended keys): CSI 27 ; modifiers ; codepoint ~
+  const other = /^\x1b\[27;(\d+);(\d+)~$/.exec(sequence);
+  if (other) return parseKey(`\x1b[${other[2]};${other[1]}u`);
   const csi = /^\x1b\[(?:(\d+)(?:;(\d+))?)?([A-DFHZ~])$/.exec(sequence) ?? /^\x1bO()()([A-DFH])$/.exec(sequence);
   if (csi) {
     const [, first, second, final] = csi;
@@ -95,21 +100,98 @@ export function parseKey(sequence: string): KeyEvent {
 export const PASTE_START = "\x1b[200~";
 export const PASTE_END = "\x1b[201~";
 
-/**
- * Splits what the terminal sent in one read into key events: fast typing can deliver "text⏎" in
- * one chunk, and that Enter must still send. (Pastes arrive bracketed and are handled apart.)
- */
-export function parseKeys(sequence: string): KeyEvent[] {
-  if (sequence.length > 1 && !sequence.includes("\x1b") && /[\r\n]/.test(sequence)) {
-    return sequence
-      .split(/(\r\n?|\n)/)
-      .filter((piece) => piece !== "")
-      .map((piece) => (piece.startsWith("\r") ? parseKey("\r") : parseKey(piece)));
-  }
-  return [parseKey(sequence)];
-}
-
 /** A pasted run of text, as one text event with its line breaks kept. */
 export function pastedText(sequence: string): KeyEvent {
   return { name: "text", text: sequence.replace(/\r\n?/g, "\n"), ctrl: false, alt: false, shift: false };
+}
+
+/** Where the escape sequence that starts at `at` ends (exclusive), or null if more input is needed. */
+function sequenceEnd(input: string, at: number): number | null {
+  const next = input[at + 1];
+  if (next === undefined) return null; // a lone ESC: Escape, or the start of a sequence still arriving
+  if (next === "[") {
+    for (let i = at + 2; i < input.length; i++) {
+      const code = input.charCodeAt(i);
+      if (code >= 0x40 && code <= 0x7e && !(code === 0x5b && i === at + 2)) return i + 1; // the final byte
+      if (code < 0x20 || code > 0x7e) return i; // broken: stop before what is not part of it
+    }
+    return null;
+  }
+  if (next === "O") return at + 3 <= input.length ? at + 3 : null;
+  if (next === "\x1b") return input[at + 2] === "[" || input[at + 2] === "O" ? sequenceEnd(input, at + 1) : at + 2;
+  return at + 1 + (input.codePointAt(at + 1)! > 0xffff ? 2 : 1); // Alt + one character
+}
+
+/**
+ * Splits reads from the terminal into key events. Keeps what it cannot finish yet (half an
+ * escape sequence, an open paste) for the next read; `flush` gives a lone ESC up as Escape.
+ */
+export class KeyReader {
+  private pending = "";
+  private paste: string | null = null;
+
+  push(chunk: string): KeyEvent[] {
+    const input = this.pending + chunk;
+    this.pending = "";
+    const events: KeyEvent[] = [];
+    let i = 0;
+    while (i < input.length) {
+      if (this.paste !== null) {
+        const end = input.indexOf(PASTE_END, i);
+        if (end === -1) {
+          // Keep a partial end marker back; the rest is pasted text.
+          const keep = partialSuffix(input, PASTE_END);
+          this.paste += input.slice(i, input.length - keep);
+          this.pending = input.slice(input.length - keep);
+          return events;
+        }
+        this.paste += input.slice(i, end);
+        if (this.paste !== "") events.push(pastedText(this.paste));
+        this.paste = null;
+        i = end + PASTE_END.length;
+        continue;
+      }
+      const char = input[i]!;
+      if (char === "\x1b") {
+        const end = sequenceEnd(input, i);
+        if (end === null) {
+          this.pending = input.slice(i);
+          return events;
+        }
+        const sequence = input.slice(i, end);
+        if (sequence === PASTE_START) this.paste = "";
+        else if (sequence !== PASTE_END) events.push(parseKey(sequence));
+        i = end;
+        continue;
+      }
+      if (char === "\r" && input[i + 1] === "\n") {
+        events.push(parseKey("\r")); // CRLF from a terminal that sends both is one Enter
+        i += 2;
+        continue;
+      }
+      const point = String.fromCodePoint(input.codePointAt(i)!);
+      events.push(parseKey(point));
+      i += point.length;
+    }
+    return events;
+  }
+
+  /** Whether a lone ESC waits for the rest of its sequence. */
+  get waiting(): boolean {
+    return this.pending !== "" && this.paste === null;
+  }
+
+  /** The terminal sent nothing more: what waits is an Escape (or Alt+ESC) after all. */
+  flush(): KeyEvent[] {
+    if (!this.waiting) return [];
+    const rest = this.pending;
+    this.pending = "";
+    return rest === "\x1b" || rest === "\x1b\x1b" ? [parseKey(rest)] : [key("unknown")];
+  }
+}
+
+/** How many characters at the end of `text` could begin `marker`. */
+function partialSuffix(text: string, marker: string): number {
+  for (let n = Math.min(marker.length - 1, text.length); n > 0; n--) if (marker.startsWith(text.slice(-n))) return n;
+  return 0;
 }

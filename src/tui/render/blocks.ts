@@ -1,7 +1,8 @@
 // A transcript as blocks: a message's header, each paragraph of its text, each tool call, its
-// footer. A block is final when nothing can change it any more; final blocks go to <Static>,
-// in order, and never render again. Ids are stable as a reply grows, so nothing prints twice.
+// footer. A block is final when nothing can change it any more: its lines are wrapped once per
+// width and kept. Ids are stable as a reply grows, so nothing is drawn twice.
 import type { MessageView, PartView } from "../../protocol/api/index.js";
+import { formatReplyFooter } from "../../terminal/format.js";
 import { cutLine, wrap, type Line } from "./lines.js";
 import { markdownLines, splitParagraphs } from "./markdown.js";
 
@@ -20,27 +21,6 @@ const TOOL_OUTPUT_LINES = 12;
 
 function time(at: number): string {
   return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-function durationText(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-export function footerText(message: MessageView): { text: string; color?: string } {
-  const bits: string[] = [];
-  if (message.model) bits.push(message.model);
-  if (message.tokens) bits.push(`${message.tokens.input} in / ${message.tokens.output} out`);
-  if (message.cost !== null && message.cost > 0) bits.push(`$${message.cost.toFixed(4)}`);
-  if (message.completedAt) bits.push(durationText(message.completedAt - message.createdAt));
-  const status =
-    message.status === "error"
-      ? { text: `✗ ${message.error?.message ?? "failed"}`, color: "red" }
-      : message.status === "aborted"
-        ? { text: "■ stopped", color: "yellow" }
-        : message.status === "interrupted"
-          ? { text: `⚠ interrupted: ${message.error?.message ?? ""}`, color: "yellow" }
-          : null;
-  return status ? { text: [status.text, ...bits].join(" · "), color: status.color } : { text: bits.join(" · ") };
 }
 
 function toolTarget(part: Extract<PartView, { kind: "tool" }>): string {
@@ -68,11 +48,12 @@ function partBlocks(message: MessageView, part: PartView, index: number, lastPar
             id: base,
             final: true,
             lines: (w) =>
+              // "›" marks where the message starts; its own lines and indentation are kept.
               part.text
                 .split("\n")
-                .flatMap((l) =>
+                .flatMap((l, row) =>
                   wrap([{ text: l, color: "cyan" }], w - 2, [{ text: "  " }]).map((line, i) => [
-                    { text: i === 0 ? "› " : "  ", color: "cyan", bold: true },
+                    { text: row === 0 && i === 0 ? "› " : "  ", color: "cyan", bold: true },
                     ...line,
                   ]),
                 ),
@@ -155,8 +136,9 @@ export function messageBlocks(message: MessageView, options: RenderOptions): Blo
   }
   message.parts.forEach((part, i) => blocks.push(...partBlocks(message, part, i, i === message.parts.length - 1, options)));
   if (message.role === "assistant" && message.status !== "streaming") {
-    const footer = footerText(message);
-    blocks.push({ id: `${message.id}:foot`, final: true, lines: (w) => [cutLine(footer.text, w, { dim: !footer.color, color: footer.color }), []] });
+    // The same footer the CLI prints (terminal/format.ts), so both front ends say it the same way.
+    const footer = formatReplyFooter(message);
+    blocks.push({ id: `${message.id}:foot`, final: true, lines: (w) => [cutLine(footer.text, w, { dim: !footer.tone, color: footer.tone }), []] });
   } else if (message.role === "user") {
     blocks.push({ id: `${message.id}:gap`, final: true, lines: () => [[]] });
   }
@@ -164,9 +146,8 @@ export function messageBlocks(message: MessageView, options: RenderOptions): Blo
 }
 
 /**
- * A chat's transcript split in two: the final blocks (a prefix, in order) for <Static>, and the
- * rest, still changing, for the live region. `committed` is how many blocks Static already has:
- * once there, a block stays, so the split point never moves back.
+ * A chat's transcript as blocks, and how many of them (a prefix, in order) are final: those
+ * never change again, so their wrapped lines can be kept.
  */
 export function splitTranscript(messages: MessageView[], stream: MessageView | null, options: RenderOptions): { all: Block[]; finalCount: number } {
   const ids = new Set(messages.map((m) => m.id));

@@ -1,5 +1,9 @@
 // Styled lines, wrapped to a width by us rather than by Ink, so the TUI always knows how many
-// rows a piece of text takes (the live region must stay shorter than the terminal).
+// rows a piece of text takes. This is also the TUI's print boundary: text becomes lines only
+// through wrap, cutLine and truncate, which pass it through the sanitizer (terminal/sanitize.ts),
+// so a reply, a tool's output or another user's text can never carry an escape sequence to the terminal.
+import { sanitizeInline } from "../../terminal/sanitize.js";
+
 export interface Segment {
   text: string;
   color?: string;
@@ -37,7 +41,8 @@ export function textWidth(text: string): number {
 }
 
 /** Cuts a string to at most `width` columns. */
-export function truncate(text: string, width: number): string {
+export function truncate(raw: string, width: number): string {
+  const text = sanitizeInline(raw);
   if (textWidth(text) <= width) return text;
   let out = "";
   let used = 0;
@@ -75,7 +80,7 @@ export function wrap(segments: Segment[], width: number, indent: Segment[] = [])
   };
   const room = Math.max(1, width);
   for (const segment of segments) {
-    for (const token of segment.text.split(/(\s+)/)) {
+    for (const token of sanitizeInline(segment.text).split(/(\s+)/)) {
       if (token === "") continue;
       const tokenWidth = textWidth(token);
       if (/^\s+$/.test(token)) {
@@ -99,5 +104,5 @@ export function wrap(segments: Segment[], width: number, indent: Segment[] = [])
 
 /** A line of plain text in one style, cut (not wrapped) to the width: for code and tables. */
 export function cutLine(text: string, width: number, style: Omit<Segment, "text"> = {}): Line {
-  return [{ ...style, text: truncate(text.replace(/\t/g, "  "), width) }];
+  return [{ ...style, text: truncate(text.replace(/\t/g, "  "), width) }]; // truncate sanitizes
 }

@@ -1,9 +1,13 @@
 // Screens for scheduled prompts and, for admins, users and the cleanup jobs.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 import { api, type ScheduleRunStatus } from "../../protocol/api/index.js";
-import { useClient, useQuery } from "../hooks/client.js";
+import { useCall } from "../hooks/call.js";
+import { useQuery } from "../hooks/client.js";
+import { isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
-import { useListKeys } from "./ListScreens.js";
+import { useListKeys } from "../hooks/listKeys.js";
 
 const RUN_COLOR: Record<ScheduleRunStatus, string> = { sent: "cyan", completed: "green", failed: "red", missed: "yellow", skipped: "gray" };
 
@@ -12,19 +16,17 @@ const when = (at: number | null) =>
 
 export function SchedulesScreen({ id, width }: { id?: string; width: number }) {
   const nav = useNavigation();
-  const client = useClient();
+  const call = useCall();
   const schedules = useQuery(api.schedules.list, {}).data ?? [];
   const runs = useQuery(api.schedules.runs, id ? { schedule: id, limit: 20 } : null).data ?? [];
   const index = useListKeys(
     id ? 0 : schedules.length,
     (i, event) => {
       const s = schedules[i];
-      if (!id && isOpen(event) && s) nav.go({ name: "schedules", id: s.id });
-      else if (!id && s && event.name === "text" && event.text === "p")
-        void (s.paused ? client.call(api.schedules.resume, { schedule: s.id }) : client.call(api.schedules.pause, { schedule: s.id })).then(
-          (v) => nav.notify(`${v.name} ${v.paused ? "paused" : "resumed"}`),
-          (err: Error) => nav.notify(err.message, true),
-        );
+      if (!id && isCommand("open", event) && s) nav.go({ name: "schedules", id: s.id });
+      else if (!id && isCommand("newSchedule", event)) nav.open({ kind: "addSchedule" });
+      else if (!id && s && isCommand("pauseSchedule", event))
+        void call(s.paused ? api.schedules.resume : api.schedules.pause, { schedule: s.id }, (v) => `${v.name} ${v.paused ? "paused" : "resumed"}`);
       else return false;
       return true;
     },
@@ -35,56 +37,52 @@ export function SchedulesScreen({ id, width }: { id?: string; width: number }) {
     return (
       <Box flexDirection="column" width={width}>
         <Text bold>
-          {schedule?.name ?? id} <Text dimColor>{schedule ? `· ${schedule.cron} (${schedule.timezone}) · into ${schedule.chatTitle}` : ""}</Text>
+          {sanitizeInline(schedule?.name ?? id)}{" "}
+          <Text dimColor>{schedule ? sanitizeInline(`· ${schedule.cron} (${schedule.timezone}) · into ${schedule.chatTitle}`) : ""}</Text>
         </Text>
-        {schedule ? <Text wrap="truncate-end">prompt: {schedule.prompt}</Text> : null}
+        {schedule ? <Text wrap="truncate-end">prompt: {sanitizeInline(schedule.prompt)}</Text> : null}
         {runs.length === 0 ? <Text dimColor>no runs yet; next {when(schedule?.nextRunAt ?? null)}</Text> : null}
         {runs.map((r) => (
           <Text key={r.id} wrap="truncate-end">
-            {when(r.scheduledFor)} <Text color={RUN_COLOR[r.status]}>{r.status.padEnd(9)}</Text>
-            <Text dimColor>{r.reason ?? ""}</Text>
+            {when(r.scheduledFor)} <Text color={tint(RUN_COLOR[r.status])}>{r.status.padEnd(9)}</Text>
+            <Text dimColor>{sanitizeInline(r.reason ?? "")}</Text>
           </Text>
         ))}
-        <Text dimColor>{"\n"}Esc back</Text>
       </Box>
     );
   }
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>Scheduled prompts</Text>
-      {schedules.length === 0 ? <Text dimColor>none; add one with: ocfleet schedule add --worker W --cron "0 9 * * 1-5" --prompt "…"</Text> : null}
+      {schedules.length === 0 ? <Text dimColor>none yet; a adds one</Text> : null}
       {schedules.map((s, i) => (
         <Text key={s.id} inverse={i === index} wrap="truncate-end">
-          {s.name}{" "}
+          {sanitizeInline(s.name)}{" "}
           <Text dimColor>
-            · {s.cron} · {s.workerName} ·{" "}
+            · {sanitizeInline(s.cron)} · {sanitizeInline(s.workerName)} ·{" "}
           </Text>
-          {s.paused ? <Text color="yellow">paused</Text> : <Text>next {when(s.nextRunAt)}</Text>}
-          {s.lastRun ? <Text color={RUN_COLOR[s.lastRun.status]}> · last {s.lastRun.status}</Text> : null}
+          {s.paused ? <Text color={tint("yellow")}>paused</Text> : <Text>next {when(s.nextRunAt)}</Text>}
+          {s.lastRun ? <Text color={tint(RUN_COLOR[s.lastRun.status])}> · last {s.lastRun.status}</Text> : null}
         </Text>
       ))}
-      <Text dimColor>{"\n"}Enter shows runs · p pause/resume · Tab back</Text>
     </Box>
   );
-}
-
-function isOpen(event: { name: string }): boolean {
-  return event.name === "return";
 }
 
 export function AdminScreen({ width }: { width: number }) {
   const users = useQuery(api.admin.users, {});
   const jobs = useQuery(api.admin.jobs, {});
   useListKeys(0, () => false);
-  if (users.error) return <Text color="red">{users.error.message}</Text>;
+  if (users.error) return <Text color={tint("red")}>{sanitizeInline(users.error.message)}</Text>;
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>Users</Text>
       {(users.data ?? []).map((u) => (
         <Text key={u.id} wrap="truncate-end">
-          {u.name.padEnd(24)} <Text color={u.level === "system_admin" ? "magenta" : undefined}>{u.level.padEnd(12)}</Text>
+          {sanitizeInline(u.name).padEnd(24)} <Text color={tint(u.level === "system_admin" ? "magenta" : undefined)}>{u.level.padEnd(13)}</Text>
           <Text dimColor>
-            {u.identities.map((i) => i.email ?? i.provider).join(", ") || "anonymous"} · {u.activeSessions} sessions · last seen {when(u.lastSeenAt)}
+            {sanitizeInline(u.identities.map((i) => i.email ?? i.provider).join(", ")) || "anonymous"} · {u.activeSessions} session
+            {u.activeSessions === 1 ? "" : "s"} · last seen {when(u.lastSeenAt)}
           </Text>
         </Text>
       ))}
@@ -97,7 +95,7 @@ export function AdminScreen({ width }: { width: number }) {
           </Text>
         </Text>
       ))}
-      <Text dimColor>{"\n"}admin changes: ocfleet admin … (see ocfleet admin --help) · Tab back</Text>
+      <Text dimColor>{"\n"}admin changes: ocfleet admin … (see ocfleet admin --help)</Text>
     </Box>
   );
 }

@@ -1,15 +1,21 @@
 // The home screen: the fleet tree on the left, and on the right what is selected: a chat's
 // latest lines (live, streaming included), a worker's state, or a machine's.
 import { Box, Text } from "ink";
-import { useMemo } from "react";
+import { tint } from "../theme.js";
+import { sanitizeInline } from "../../terminal/sanitize.js";
+import { useMemo, useRef } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
+import { RequestPrompt, requestPromptHeight } from "../components/RequestPrompt.js";
 import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem } from "../components/Sidebar.js";
-import { useClient, useQuery } from "../hooks/client.js";
+import { useCall } from "../hooks/call.js";
+import { useQuery } from "../hooks/client.js";
+import { useWorkerAction } from "../hooks/workerAction.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
-import { isCommand } from "../keys/keymap.js";
+import { hintLine, isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
 import { splitTranscript } from "../render/blocks.js";
+import { LineCache, transcriptWindow } from "../render/window.js";
 
 const SIDEBAR_WIDTH = 36;
 
@@ -22,18 +28,23 @@ function ago(at: number | null): string {
 function WorkerDetails({ worker }: { worker: WorkerView }) {
   return (
     <Box flexDirection="column">
-      <Text bold>{worker.name}</Text>
+      <Text bold>{sanitizeInline(worker.name)}</Text>
       <Text>
-        state: <Text color={RUN_STATE_COLOR[worker.runState]}>{worker.runState}</Text>
-        {worker.reason && worker.runState !== "idle" && worker.runState !== "active" ? <Text dimColor> ({worker.reason.split("\n")[0]})</Text> : null}
+        state: <Text color={tint(RUN_STATE_COLOR[worker.runState])}>{worker.runState}</Text>
+        {worker.reason && worker.runState !== "idle" && worker.runState !== "active" ? (
+          <Text dimColor> ({sanitizeInline(worker.reason.split("\n")[0] ?? "")})</Text>
+        ) : null}
       </Text>
-      <Text wrap="truncate-middle">directory: {worker.directory}</Text>
-      <Text>machine: {worker.machineName}</Text>
+      <Text wrap="truncate-middle">directory: {sanitizeInline(worker.directory)}</Text>
+      <Text>machine: {sanitizeInline(worker.machineName)}</Text>
       <Text>
         pid: {worker.pid ?? "-"} · up {worker.startedAt ? ago(worker.startedAt) : "-"} · restarts {worker.restartCount}
       </Text>
-      <Text>OpenCode: {worker.opencodeVersion ?? "?"}</Text>
-      <Text dimColor>{"\n"}n new chat · s start · x stop · r restart · l logs</Text>
+      <Text>OpenCode: {sanitizeInline(worker.opencodeVersion ?? "?")}</Text>
+      <Text dimColor>
+        {"\n"}
+        {hintLine(["newChat", "startWorker", "stopWorker", "restartWorker", "workerLogs"])}
+      </Text>
     </Box>
   );
 }
@@ -42,47 +53,67 @@ function MachineDetails({ machine }: { machine: MachineView }) {
   return (
     <Box flexDirection="column">
       <Text bold>
-        {machine.name}
+        {sanitizeInline(machine.name)}
         {machine.isLocal ? " (this machine)" : ""}
       </Text>
       <Text>
-        status: {machine.online ? <Text color="green">online</Text> : <Text color="gray">offline</Text>} · approval {machine.approval}
+        status: {machine.online ? <Text color={tint("green")}>online</Text> : <Text color={tint("gray")}>offline</Text>} · approval {machine.approval}
       </Text>
       <Text>
-        host: {machine.hostname} · {[machine.platform, machine.release, machine.arch].filter(Boolean).join(" ")}
+        host: {sanitizeInline(machine.hostname)} · {sanitizeInline([machine.platform, machine.release, machine.arch].filter(Boolean).join(" "))}
       </Text>
       <Text>last heartbeat: {ago(machine.lastHeartbeatAt)} ago</Text>
       <Text>
         workers: {machine.workers.total} ({machine.workers.running} running, {machine.workers.active} active, {machine.workers.error} error)
       </Text>
-      <Text dimColor>{"\n"}a add a worker on this machine</Text>
+      <Text dimColor>
+        {"\n"}
+        {hintLine(["addWorker"])} on this machine
+      </Text>
     </Box>
   );
 }
 
+/** A chat's latest lines, live; a pending request is shown and answered here (y / a / n / a number). */
 function ChatPreview({ chatId, height, width }: { chatId: string; height: number; width: number }) {
+  const nav = useNavigation();
+  const call = useCall();
   const chat = useQuery(api.chat.get, { chat: chatId });
   const messages = useQuery(api.chat.messages, { chat: chatId });
   const stream = useQuery(api.chat.stream, { chat: chatId });
-  const lines = useMemo(() => {
-    const { all } = splitTranscript(messages.data ?? [], stream.data ?? null, { showReasoning: false, showToolOutput: false });
-    return all.flatMap((b) => b.lines(width));
-  }, [messages.data, stream.data, width]);
+  const cache = useRef(new LineCache());
   const c = chat.data;
+  const request = c?.requests[0] ?? null;
+  const { all } = useMemo(
+    () => splitTranscript(messages.data ?? [], stream.data ?? null, { showReasoning: false, showToolOutput: false }),
+    [messages.data, stream.data],
+  );
+  const room = Math.max(1, height - 1 - (request ? requestPromptHeight(request) : 0));
+  const view = transcriptWindow(all, room, 0, (block) => cache.current.linesOf(block, width, "preview"));
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">
-        {c?.title ?? "…"} <Text dimColor>{c ? `· ${c.workerName} · ${c.state}${c.busy ? " · answering" : ""}` : ""}</Text>
+        {sanitizeInline(c?.title ?? "…")} <Text dimColor>{c ? `· ${sanitizeInline(c.workerName)} · ${c.state}${c.busy ? " · answering" : ""}` : ""}</Text>
       </Text>
-      {c && c.requests.length > 0 ? <Text color="yellow">⏸ waiting for your answer: Enter to open</Text> : null}
-      <Lines lines={lines.slice(-Math.max(1, height - 3))} />
+      <Lines lines={view.lines} />
+      {request ? (
+        <RequestPrompt
+          request={request}
+          width={width}
+          active={!nav.dialog}
+          exclusive={false}
+          onPermit={(reply) => void call(api.chat.permit, { request: request.id, reply }, reply === "reject" ? "rejected" : `allowed (${reply})`)}
+          onAnswer={(answers) =>
+            void call(api.chat.answer, answers ? { request: request.id, answers } : { request: request.id, reject: true }, answers ? "answered" : "dismissed")
+          }
+        />
+      ) : null}
     </Box>
   );
 }
 
 export function FleetScreen({ height, width }: { height: number; width: number }) {
   const nav = useNavigation();
-  const client = useClient();
   const machines = useQuery(api.machines.list, {});
   const workers = useQuery(api.workers.list, {});
   const chats = useQuery(api.chat.list, {});
@@ -102,17 +133,20 @@ export function FleetScreen({ height, width }: { height: number; width: number }
   const workerOf = (item: TreeItem | undefined): WorkerView | undefined =>
     item?.kind === "worker" ? item.worker : item?.kind === "chat" ? workers.data?.find((w) => w.id === item.chat.workerId) : undefined;
 
-  const act = (label: string, run: () => Promise<unknown>) =>
-    run().then(
-      () => nav.notify(label),
-      (err: Error) => nav.notify(err.message, true),
-    );
+  const call = useCall();
+  const workerAction = useWorkerAction();
 
   useKeys((event) => {
-    const move = (delta: number) => {
-      const next = items[Math.max(0, Math.min(items.length - 1, selectedIndex + delta))];
-      if (next) nav.setFleet((f) => ({ ...f, selectedId: next.id }));
-    };
+    // From the selection as it is now, not as it was drawn: two keys may come before one frame.
+    const move = (delta: number) =>
+      nav.setFleet((f) => {
+        const at = Math.max(
+          0,
+          items.findIndex((i) => i.id === f.selectedId),
+        );
+        const next = items[Math.max(0, Math.min(items.length - 1, at + delta))];
+        return next ? { ...f, selectedId: next.id } : f;
+      });
     if (isCommand("up", event)) move(-1);
     else if (isCommand("down", event)) move(1);
     else if (isCommand("open", event)) {
@@ -127,19 +161,13 @@ export function FleetScreen({ height, width }: { height: number; width: number }
     } else if (isCommand("newChat", event)) {
       const worker = workerOf(selected);
       if (!worker) nav.notify("select a worker (or one of its chats) first", true);
-      else
-        client.call(api.chat.create, { worker: worker.id }).then(
-          (chat) => nav.go({ name: "chat", chatId: chat.id }),
-          (err: Error) => nav.notify(err.message, true),
-        );
+      else void call(api.chat.create, { worker: worker.id }).then((chat) => chat && nav.go({ name: "chat", chatId: chat.id }));
     } else if (isCommand("addWorker", event)) {
       nav.open({ kind: "addWorker", machine: selected?.kind === "machine" ? selected.id : workerOf(selected)?.machineId });
     } else if (isCommand("startWorker", event) || isCommand("stopWorker", event) || isCommand("restartWorker", event)) {
       const worker = workerOf(selected);
       if (!worker) nav.notify("select a worker first", true);
-      else if (isCommand("startWorker", event)) void act(`starting ${worker.name}`, () => client.call(api.workers.start, { worker: worker.id }));
-      else if (isCommand("stopWorker", event)) void act(`stopped ${worker.name}`, () => client.call(api.workers.stop, { worker: worker.id }));
-      else void act(`restarting ${worker.name}`, () => client.call(api.workers.restart, { worker: worker.id }));
+      else workerAction(worker, event);
     } else if (isCommand("workerLogs", event)) {
       const worker = workerOf(selected);
       if (worker) nav.go({ name: "logs", worker: worker.id, back: { name: "fleet" } });
@@ -150,19 +178,23 @@ export function FleetScreen({ height, width }: { height: number; width: number }
     return true;
   }, PRIORITY.screen);
 
-  const previewWidth = Math.max(20, width - SIDEBAR_WIDTH - 2);
+  // Below ~90 columns the tree and the details stack in one column instead of squeezing the details.
+  const narrow = width < 90;
+  const treeHeight = narrow ? Math.max(5, Math.min(items.length + 2, Math.floor(height * 0.4))) : height;
+  const previewHeight = narrow ? height - treeHeight : height;
+  const previewWidth = narrow ? width - 4 : Math.max(20, width - SIDEBAR_WIDTH - 4);
   const loading = machines.loading && !machines.data;
   return (
-    <Box height={height}>
-      <Sidebar items={items} selectedId={selected?.id ?? null} height={height} width={SIDEBAR_WIDTH} focused />
-      <Box borderStyle="round" borderColor="gray" flexDirection="column" width={previewWidth + 2} height={height} paddingX={1}>
+    <Box height={height} flexDirection={narrow ? "column" : "row"}>
+      <Sidebar items={items} selectedId={selected?.id ?? null} height={treeHeight} width={narrow ? width : SIDEBAR_WIDTH} unread={nav.unread} focused />
+      <Box borderStyle="round" borderColor={tint("gray")} flexDirection="column" width={previewWidth + 4} height={previewHeight} paddingX={1}>
         {loading ? <Text dimColor>loading the fleet…</Text> : null}
         {!loading && items.length > 0 && workers.data?.length === 0 ? (
           <Text>
             No workers yet. Press <Text bold>a</Text> to add one: an OpenCode server for a directory.
           </Text>
         ) : null}
-        {selected?.kind === "chat" ? <ChatPreview key={selected.id} chatId={selected.id} height={height - 2} width={previewWidth - 2} /> : null}
+        {selected?.kind === "chat" ? <ChatPreview key={selected.id} chatId={selected.id} height={previewHeight - 2} width={previewWidth} /> : null}
         {selected?.kind === "worker" ? <WorkerDetails worker={selected.worker} /> : null}
         {selected?.kind === "machine" ? <MachineDetails machine={selected.machine} /> : null}
       </Box>

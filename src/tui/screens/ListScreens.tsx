@@ -1,29 +1,17 @@
 // The table screens reachable from the menu (g): workers with their actions, and machines.
 import { Box, Text } from "ink";
+import { tint } from "../theme.js";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 import React, { useState } from "react";
 import { api } from "../../protocol/api/index.js";
 import { RUN_STATE_COLOR } from "../components/Sidebar.js";
 import { useClient, useQuery } from "../hooks/client.js";
+import { useListKeys } from "../hooks/listKeys.js";
+import { useWorkerAction } from "../hooks/workerAction.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
-import type { KeyEvent } from "../keys/parse.js";
-import { useNavigation, type Screen } from "../navigation.js";
+import { useNavigation } from "../navigation.js";
 import { truncate } from "../render/lines.js";
-
-/** Selection and the keys every list screen shares; `extra` handles the screen's own keys. */
-export function useListKeys(count: number, extra: (index: number, event: KeyEvent) => boolean, back: Screen = { name: "fleet" }): number {
-  const nav = useNavigation();
-  const [index, setIndex] = useState(0);
-  useKeys((event) => {
-    if (isCommand("up", event)) setIndex((i) => Math.max(0, i - 1));
-    else if (isCommand("down", event)) setIndex((i) => Math.min(Math.max(0, count - 1), i + 1));
-    else if (isCommand("back", event) || isCommand("cancel", event)) nav.go(back);
-    else if (isCommand("goTo", event)) nav.open({ kind: "goto" });
-    else if (!extra(Math.min(index, Math.max(0, count - 1)), event)) return false;
-    return true;
-  }, PRIORITY.screen);
-  return Math.min(index, Math.max(0, count - 1));
-}
 
 function uptime(startedAt: number | null): string {
   if (startedAt === null) return "-";
@@ -33,19 +21,12 @@ function uptime(startedAt: number | null): string {
 
 export function WorkersScreen({ width }: { width: number }) {
   const nav = useNavigation();
-  const client = useClient();
   const workers = useQuery(api.workers.list, {}).data ?? [];
-  const act = (label: string, run: () => Promise<unknown>) =>
-    run().then(
-      () => nav.notify(label),
-      (err: Error) => nav.notify(err.message, true),
-    );
+  const workerAction = useWorkerAction();
   const index = useListKeys(workers.length, (i, event) => {
     const w = workers[i];
     if (!w) return false;
-    if (isCommand("startWorker", event)) void act(`starting ${w.name}`, () => client.call(api.workers.start, { worker: w.id }));
-    else if (isCommand("stopWorker", event)) void act(`stopped ${w.name}`, () => client.call(api.workers.stop, { worker: w.id }));
-    else if (isCommand("restartWorker", event)) void act(`restarting ${w.name}`, () => client.call(api.workers.restart, { worker: w.id }));
+    if (isCommand("startWorker", event) || isCommand("stopWorker", event) || isCommand("restartWorker", event)) workerAction(w, event);
     else if (isCommand("workerLogs", event) || isCommand("open", event)) nav.go({ name: "logs", worker: w.id, back: { name: "workers" } });
     else if (isCommand("addWorker", event)) nav.open({ kind: "addWorker" });
     else return false;
@@ -61,18 +42,18 @@ export function WorkersScreen({ width }: { width: number }) {
       {workers.map((w, i) => (
         <Box key={w.id} flexDirection="column">
           <Text inverse={i === index} wrap="truncate-end">
-            {truncate(w.name, 16).padEnd(16)} {truncate(w.machineName, 12).padEnd(12)} <Text color={RUN_STATE_COLOR[w.runState]}>{w.runState.padEnd(9)}</Text>{" "}
-            {String(w.pid ?? "-").padEnd(8)} {uptime(w.startedAt).padEnd(6)} {String(w.restartCount).padEnd(8)} {w.directory}
+            {truncate(w.name, 16).padEnd(16)} {truncate(w.machineName, 12).padEnd(12)}{" "}
+            <Text color={tint(RUN_STATE_COLOR[w.runState])}>{w.runState.padEnd(9)}</Text> {String(w.pid ?? "-").padEnd(8)} {uptime(w.startedAt).padEnd(6)}{" "}
+            {String(w.restartCount).padEnd(8)} {sanitizeInline(w.directory)}
           </Text>
           {w.reason && (w.runState === "error" || w.runState === "starting") ? (
             <Text dimColor wrap="truncate-end">
               {" "}
-              ↳ {w.reason.split("\n")[0]}
+              ↳ {sanitizeInline(w.reason.split("\n")[0] ?? "")}
             </Text>
           ) : null}
         </Box>
       ))}
-      <Text dimColor>{"\n"}↑↓ select · s start · x stop · r restart · Enter/l logs · a add · Tab back</Text>
     </Box>
   );
 }
@@ -85,14 +66,14 @@ export function MachinesScreen({ width }: { width: number }) {
       <Text bold>Machines</Text>
       {machines.map((m, i) => (
         <Text key={m.id} inverse={i === index} wrap="truncate-end">
-          {m.online ? <Text color="green">● online </Text> : <Text color="gray">○ offline</Text>} {m.name}
+          {m.online ? <Text color={tint("green")}>● online </Text> : <Text color={tint("gray")}>○ offline</Text>} {sanitizeInline(m.name)}
           {m.isLocal ? " (this machine)" : ""}{" "}
           <Text dimColor>
-            {[m.hostname, m.platform, m.arch].filter(Boolean).join(" · ")} · {m.workers.total} workers, {m.workers.running} running, {m.workers.error} in error
+            {sanitizeInline([m.hostname, m.platform, m.arch].filter(Boolean).join(" · "))} · {m.workers.total} workers, {m.workers.running} running,{" "}
+            {m.workers.error} in error
           </Text>
         </Text>
       ))}
-      <Text dimColor>{"\n"}Tab back · g screens</Text>
     </Box>
   );
 }
@@ -112,6 +93,9 @@ export function LogsScreen({
   const nav = useNavigation();
   const client = useClient();
   const [text, setText] = useState("");
+  /** Lines scrolled up from the end; 0 follows the log as it grows. */
+  const [scroll, setScroll] = useState(0);
+  const name = useQuery(api.workers.list, {}).data?.find((w) => w.id === worker)?.name ?? worker;
   React.useEffect(() => {
     let stopped = false;
     const read = () =>
@@ -128,21 +112,24 @@ export function LogsScreen({
   }, [client, worker]);
   useKeys((event) => {
     if (isCommand("back", event) || isCommand("cancel", event) || isCommand("quit", event)) nav.go(back);
+    else if (isCommand("pageUp", event)) setScroll((s) => s + page);
+    else if (isCommand("pageDown", event)) setScroll((s) => Math.max(0, s - page));
     else return false;
     return true;
   }, PRIORITY.screen);
-  const lines = text
-    .replace(/\n$/, "")
-    .split("\n")
-    .slice(-(rows - 4));
+  const all = text.replace(/\n$/, "").split("\n");
+  const height = Math.max(1, rows - 2);
+  const page = Math.max(1, height - 1);
+  const below = Math.min(scroll, Math.max(0, all.length - height));
+  const lines = all.slice(Math.max(0, all.length - below - height), all.length - below);
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold>
-        Logs of {worker} <Text dimColor>(live · Esc back)</Text>
+      <Text bold wrap="truncate-end">
+        Logs of {sanitizeInline(name)} <Text dimColor>{below > 0 ? `(${below} newer lines below · PgDn)` : "(live)"}</Text>
       </Text>
       {lines.map((line, i) => (
         <Text key={i} wrap="truncate-end" dimColor={line.startsWith("--- ocfleet")}>
-          {line || " "}
+          {sanitizeInline(line) || " "}
         </Text>
       ))}
     </Box>

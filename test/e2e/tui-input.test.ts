@@ -1,0 +1,195 @@
+// The TUI's input and its print boundary in a real terminal: keys that arrive in one read, the
+// encodings of Shift+Enter, help from a chat, and text from outside that must never reach the
+// terminal as escape sequences.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MessageView, WorkerView } from "../../src/protocol/api/index.js";
+import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
+import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+import { startPty } from "../helpers/pty.js";
+
+let home: string;
+let sandbox: OpencodeSandbox;
+let worker: WorkerView;
+
+beforeAll(async () => {
+  sandbox = await createOpencodeSandbox();
+  home = createHome();
+  expect((await runCli(home, ["daemon", "start"])).code).toBe(0);
+  worker = await addSandboxWorker(home, sandbox, "main", { project: "tui-input" });
+}, 90_000);
+
+afterAll(async () => {
+  await cleanupHomes();
+  await sandbox?.close();
+});
+
+/** CI is set on purpose: Ink alone would then draw nothing until exit (ocfleet hides it from Ink). */
+const terminalEnv = (extra: NodeJS.ProcessEnv = {}) => ({ ...process.env, CI: "true", OCFLEET_HOME: home, ...extra });
+
+async function userTexts(chatId: string): Promise<string[]> {
+  const show = await cliJson(home, ["chat", "show", chatId]);
+  return show.messages.filter((m: MessageView) => m.role === "user").map((m: MessageView) => m.parts.map((p) => (p.kind === "text" ? p.text : "")).join(""));
+}
+
+describe("keys in a real terminal", () => {
+  it("acts on every key of one read: jj moves twice, batched backspaces delete, every Shift+Enter encoding adds a line", async () => {
+    const chatId = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "keys-chat"])).id as string;
+    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
+    try {
+      await term.waitFor("● connected");
+      await term.waitFor(/status: online/); // the machine is selected first
+      term.write("jj"); // machine → worker → the chat, in one read
+      await term.waitFor(/keys-chat · main/);
+      term.write("\r");
+      await term.waitFor("Enter sends");
+
+      term.write("hello world");
+      await term.waitFor("hello world");
+      term.write("\x7f\x7f\x7f"); // three backspaces in one read
+      await term.waitFor(/│hello wo\s/);
+      term.write("\r");
+      await term.waitFor("echo: hello wo");
+      await term.waitFor(/fake\/fake-model · \d+ in/); // the turn is over: the next message may go
+
+      // Shift+Enter as xterm's modifyOtherKeys and tmux extended keys send it, and as kitty does; Ctrl+J.
+      term.write("a");
+      term.write("\x1b[27;2;13~");
+      term.write("b");
+      term.write("\x1b[13;2u");
+      term.write("c\n");
+      term.write("d");
+      await term.waitFor(/│d\s/);
+      term.write("\r");
+      await term.waitFor(/echo: a/);
+      expect(await userTexts(chatId)).toEqual(["hello wo", "a\nb\nc\nd"]);
+
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 60_000);
+
+  it("opens the help with ? from a chat's empty composer, and the help scrolls at 80×24", async () => {
+    await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "help-chat"]);
+    const term = startPty([], { env: terminalEnv(), cols: 80, rows: 24 });
+    try {
+      await term.waitFor("● connected");
+      term.write("/");
+      await term.waitFor("Search chats");
+      term.write("help-chat");
+      await term.waitFor(/help-chat · main/);
+      term.write("\r");
+      await term.waitFor("Enter sends");
+      term.write("?");
+      await term.waitFor("Keys");
+      expect(term.screen().join("\n")).not.toContain("allow always"); // the permission keys are below the fold…
+      term.write("\x1b[6~"); // PgDn
+      await term.waitFor(/ (?:[2-9]|\d\d+)–\d+ of \d+/); // a page down…
+      for (let i = 0; i < 8; i++) term.write("\x1b[6~"); // PgDn past the end stays at the end
+      await term.waitFor("allow always"); // …and the end scrolls into view
+      term.write("\x1b");
+      await term.waitFor("Enter sends");
+      expect(term.screen().join("\n")).not.toMatch(/│\?/); // nothing was typed
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 60_000);
+});
+
+describe("the TUI's print boundary", () => {
+  const INJECTIONS = ["\x1b]52;c;cHduZWQ=\x1b\\", "\x1b]0;pwned\x07", "<\x1b[2J>", "<\x1b[1A>", "<\x9b31m>", "<\x9d0;t\x07>"];
+  const payload = `inj ${INJECTIONS.join(" ")} end`;
+
+  it("never lets escape sequences from a reply, a directory name or a checklist item reach the terminal", async () => {
+    const chatId = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "inject-chat"])).id as string;
+    const sent = await runCli(home, ["chat", "send", chatId, payload, "--wait"]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect((await runCli(home, ["checklist", "add", "evil", payload])).code).toBe(0);
+    const evilDir = join(sandbox.root, "projects", "evil\x1b]0;dir\x07");
+    mkdirSync(evilDir, { recursive: true });
+    const added = await runCli(home, ["worker", "add", evilDir, "--env-file", sandbox.envFile("tui-input"), "--json"]);
+    expect(added.code, added.stderr).toBe(0);
+
+    const term = startPty([], { env: terminalEnv(), cols: 120, rows: 40 });
+    try {
+      await term.waitFor("● connected");
+      await term.waitFor(/status: online/);
+      term.write("j"); // the worker named after the evil directory: its details show the directory
+      await term.waitFor(/directory: /);
+      term.write("/");
+      await term.waitFor("Search chats");
+      term.write("inject-chat");
+      await term.waitFor(/inject-chat · main/);
+      term.write("\r");
+      await term.waitFor("echo: inj");
+      await term.waitFor("Enter sends");
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
+      term.write("g");
+      await term.waitFor("Go to");
+      term.write("4"); // checklists
+      await term.waitFor(/evil/);
+      term.write("\r");
+      await term.waitFor(/\[ \] inj/);
+      term.write("\x1b");
+      await term.waitFor("Checklists");
+      term.write("g");
+      term.write("2"); // workers: names and directories
+      await term.waitFor(/DIRECTORY/);
+      await term.waitFor(/evil/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+    const raw = term.raw();
+    expect(raw).toContain("inj "); // the payload was drawn…
+    for (const bad of ["\x1b]52", "\x1b]0;pwned", "\x1b]0;dir", "<\x1b[2J>", "<\x1b[1A>", "\x9b", "\x9d"]) expect(raw).not.toContain(bad); // …but never its escapes
+  }, 90_000);
+});
+
+describe("labels and colour", () => {
+  it("shows hints that match each screen's keys, counts in good English, and no colour under NO_COLOR", async () => {
+    expect((await runCli(home, ["attendance", "mark", "standup", "--status", "remote"])).code).toBe(0);
+    const term = startPty([], { env: terminalEnv({ NO_COLOR: "1" }), cols: 120, rows: 32 });
+    try {
+      await term.waitFor("● connected");
+      term.write("g");
+      await term.waitFor("Go to");
+      term.write("5"); // attendance
+      await term.waitFor(/standup/);
+      await term.waitFor(/m mark yourself/); // the status line names the key the screen uses
+      term.write("\r");
+      await term.waitFor(/remote/);
+      await term.waitFor(/p present · r remote · x absent/);
+      term.write("p");
+      await term.waitFor(/present\s+\S+/);
+      term.write("\x1b");
+      await term.waitFor(/m mark yourself/);
+      term.write("g");
+      await term.waitFor("Go to");
+      term.write("9"); // admin
+      await term.waitFor(/system_admin/);
+      const admin = term.screen().join("\n");
+      expect(admin).toMatch(/system_admin \S/); // the level and what follows it do not run together
+      expect(admin).not.toMatch(/\b1 sessions\b/);
+      term.write("\t");
+      await term.waitFor(/status: online/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+    // Bold, dim and inverse stay; no foreground or background colour is ever set.
+    expect(term.raw()).not.toMatch(/\x1b\[(?:[0-9;]*;)?(?:3[0-79]|4[0-79]|9[0-7]|10[0-7]|38;|48;)[0-9;]*m/);
+  }, 60_000);
+});
