@@ -8,6 +8,7 @@ import type { CommandOptions } from "../session.js";
 import { describeRequest, TranscriptPrinter } from "../transcript.js";
 import { watchLive } from "../watch.js";
 import { startProgress } from "../progress.js";
+import { registerReviewCommands } from "./review.js";
 
 /**
  * chat.send, which waits for a worker that is still starting: on a terminal, say so while it does
@@ -33,14 +34,22 @@ async function readStdin(): Promise<string> {
   return text;
 }
 
+/** A worktree chat's branch (dim once its worktree is gone); nothing for a chat in the worker's checkout. */
+function branchOf(c: ChatSummary): string {
+  if (!c.worktree) return "";
+  return c.worktree.removed ? style.dim(`${c.worktree.branch} (worktree removed)`) : c.worktree.branch;
+}
+
 function renderChats(chats: ChatSummary[]): string {
   if (chats.length === 0) return style.dim("no chats yet; start one with: ocfleet chat new --worker <worker>");
+  const branches = chats.some((c) => c.worktree);
   return formatTable([
-    ["ID", "TITLE", "WORKER", "STATE", "", "LAST ACTIVITY"].map(style.dim),
+    ["ID", "TITLE", "WORKER", ...(branches ? ["BRANCH"] : []), "STATE", "", "LAST ACTIVITY"].map(style.dim),
     ...chats.map((c) => [
       c.id,
       c.title.length > 50 ? `${c.title.slice(0, 49)}…` : c.title,
       c.workerRemoved ? `${c.workerName} ${style.dim("(worker removed)")}` : c.workerName,
+      ...(branches ? [branchOf(c)] : []),
       c.archived ? style.dim("archived") : c.state === "active" ? c.state : style.dim(c.state),
       [c.busy ? style.cyan("answering") : "", c.pendingRequests > 0 ? style.yellow(`${c.pendingRequests} waiting for you`) : ""].filter(Boolean).join(" "),
       formatAge(c.lastActivityAt),
@@ -95,16 +104,30 @@ export function registerChatCommands(program: Command): void {
       .description("start a chat on a worker; prints its id")
       .requiredOption("--worker <worker>", "the worker (name or id)")
       .option("--model <provider/model>", "the model for this chat (see: ocfleet worker models)")
-      .option("--title <title>", "a title (default: from the first message)"),
+      .option("--title <title>", "a title (default: from the first message)")
+      .option("--worktree", "work in a new git worktree of the worker's repository, on its own branch")
+      .option("--branch <name>", "the worktree's branch (default: ocfleet/<title>-<4 chars>)")
+      .option("--from <ref>", "branch the worktree from this commit or branch (default: HEAD)"),
     {
-      run: (c, _args, options: { worker: string; model?: string; title?: string }) =>
-        c.call(api.chat.create, {
+      check: (_args, options: { worktree?: boolean; branch?: string; from?: string }) => {
+        if (!options.worktree && (options.branch || options.from)) throw new CliError(`${options.branch ? "--branch" : "--from"} needs --worktree`, 2);
+      },
+      run: (c, _args, options: { worker: string; model?: string; title?: string; worktree?: boolean; branch?: string; from?: string }) => {
+        const common = {
           worker: options.worker,
           ...(options.model ? { model: options.model } : {}),
           ...(options.title ? { title: options.title } : {}),
-        }),
+        };
+        if (!options.worktree) return c.call(api.chat.create, common);
+        return c.call(api.worktrees.createChat, {
+          ...common,
+          ...(options.branch ? { branch: options.branch } : {}),
+          ...(options.from ? { from: options.from } : {}),
+        });
+      },
       // Only the id on stdout, so C=$(ocfleet chat new …) captures the id; the hint goes to stderr.
       human: (created) => {
+        if (created.worktree) hint(`in a worktree on branch ${created.worktree.branch}; review with: ocfleet chat diff ${created.id}`);
         hint(`on ${created.workerName}; send with: ocfleet chat send ${created.id} "…"`);
         return created.id;
       },
@@ -201,10 +224,30 @@ export function registerChatCommands(program: Command): void {
     human: (view) => `renamed ${view.id} to ${view.title}`,
   });
 
-  defineRead(chat.command("archive <chat>").description("archive a chat (hidden from `chat list`; --undo brings it back)").option("--undo", "unarchive"), {
-    run: (c, [chatRef], options: { undo?: boolean }) => c.call(api.chat.archive, { chat: chatRef!, archived: !options.undo }),
-    human: (view) => `${view.archived ? "archived" : "unarchived"} ${view.id}`,
-  });
+  type ArchiveOptions = { undo?: boolean; removeWorktree?: boolean; force?: boolean };
+  defineRead(
+    chat
+      .command("archive <chat>")
+      .description("archive a chat (hidden from `chat list`; --undo brings it back)")
+      .option("--undo", "unarchive")
+      .option("--remove-worktree", "also remove a worktree chat's worktree (its branch stays); refused if it holds uncommitted changes")
+      .option("--force", "with --remove-worktree: remove it even with uncommitted changes (they are lost)"),
+    {
+      check: (_args, options: ArchiveOptions) => {
+        if (options.force && !options.removeWorktree) throw new CliError("--force goes with --remove-worktree", 2);
+        if (options.undo && options.removeWorktree) throw new CliError("--remove-worktree cannot go with --undo", 2);
+      },
+      run: async (c, [chatRef], options: ArchiveOptions) => {
+        // The worktree goes first: if it is refused (uncommitted changes), the chat stays as it was.
+        if (options.removeWorktree) await c.call(api.worktrees.removeWorktree, { chat: chatRef!, ...(options.force ? { force: true } : {}) });
+        return c.call(api.chat.archive, { chat: chatRef!, archived: !options.undo });
+      },
+      human: (view) =>
+        `${view.archived ? "archived" : "unarchived"} ${view.id}${view.worktree?.removed ? ` ${style.dim("(worktree removed; branch " + view.worktree.branch + " kept)")}` : ""}`,
+    },
+  );
+
+  registerReviewCommands(chat);
 
   defineRead(chat.command("abort <chat>").description("stop the reply in progress (what it wrote so far is kept)"), {
     run: (c, [chatRef]) => c.call(api.chat.abort, { chat: chatRef! }),

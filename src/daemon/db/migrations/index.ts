@@ -7,5 +7,8 @@ import { auth } from "./0004-auth.js";
 import { modules } from "./0005-modules.js";
 import { workerAccess } from "./0006-worker-access.js";
 import { disabledUsers } from "./0007-disabled-users.js";
+import { reserved8 } from "./0008-reserved.js";
+import { reserved9 } from "./0009-reserved.js";
+import { worktrees } from "./0010-worktrees.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, reserved8, reserved9, worktrees];

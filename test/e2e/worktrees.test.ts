@@ -1,0 +1,102 @@
+// Worktree chats on a real OpenCode (fake model), driven through the CLI: the agent's file lands in
+// the chat's worktree, not the checkout; `chat diff` shows it; `chat apply` brings it over
+// uncommitted; removing a worktree with uncommitted changes needs --force; no commit is ever made.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatDiff, ChatSummary, WorkerView } from "../../src/protocol/api/index.js";
+import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
+import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+
+let home: string;
+let sandbox: OpencodeSandbox;
+let repo: string;
+let worker: WorkerView;
+
+const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" });
+const commitCount = () => Number(git("rev-list", "--all", "--count").trim());
+
+beforeAll(async () => {
+  sandbox = await createOpencodeSandbox();
+  home = createHome();
+  repo = sandbox.project("repo");
+  git("init", "-q", "-b", "main");
+  writeFileSync(join(repo, "README.md"), "hello\n");
+  git("add", "README.md");
+  git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "first");
+  worker = await addSandboxWorker(home, sandbox, "repo");
+}, 90_000);
+
+afterAll(async () => {
+  await cleanupHomes();
+  await sandbox?.close();
+});
+
+describe("a chat in its own worktree", () => {
+  it("writes into its worktree, shows the change, applies it uncommitted, and is removed only with --force", async () => {
+    const created = await runCli(home, ["chat", "new", "--worker", "repo", "--worktree", "--title", "Fix login"]);
+    expect(created.code, created.stderr).toBe(0);
+    const chatId = created.stdout.trim();
+    const listed = (await cliJson<ChatSummary[]>(home, ["chat", "list"])).find((c) => c.id === chatId)!;
+    expect(listed.worktree?.branch).toMatch(/^ocfleet\/fix-login-[a-z0-9]{4}$/);
+    const branch = listed.worktree!.branch;
+    expect((await runCli(home, ["chat", "list"])).stdout).toContain(branch);
+    const worktree = join(home, "worktrees", worker.id, chatId);
+
+    const sent = await runCli(home, ["chat", "send", chatId, "write file hello.txt containing hi there", "--wait"]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(readFileSync(join(worktree, "hello.txt"), "utf8")).toContain("hi there");
+    expect(existsSync(join(repo, "hello.txt"))).toBe(false);
+
+    const diff = await runCli(home, ["chat", "diff", chatId]);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain("+++ b/hello.txt");
+    expect(diff.stdout).toContain("+hi there");
+    const stat = await runCli(home, ["chat", "diff", chatId, "--stat"]);
+    expect(stat.stdout).toMatch(/hello\.txt \| +1 \+/);
+    expect(stat.stdout).not.toContain("+hi there");
+    const json = await cliJson<ChatDiff>(home, ["chat", "diff", chatId]);
+    expect(json).toMatchObject({ source: "worktree", branch, files: [{ path: "hello.txt", added: 1, removed: 0 }] });
+
+    const applied = await runCli(home, ["chat", "apply", chatId]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(readFileSync(join(repo, "hello.txt"), "utf8")).toContain("hi there");
+    expect(git("status", "--porcelain")).toBe("?? hello.txt\n");
+
+    const refused = await runCli(home, ["chat", "archive", chatId, "--remove-worktree"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("uncommitted changes");
+    expect(existsSync(join(worktree, "hello.txt"))).toBe(true);
+    expect((await cliJson<ChatSummary[]>(home, ["chat", "list"])).some((c) => c.id === chatId)).toBe(true);
+
+    const removed = await runCli(home, ["chat", "archive", chatId, "--remove-worktree", "--force"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(existsSync(worktree)).toBe(false);
+    const after = (await cliJson<ChatSummary[]>(home, ["chat", "list", "--all"])).find((c) => c.id === chatId)!;
+    expect(after).toMatchObject({ archived: true, worktree: { branch, removed: true } });
+    const again = await runCli(home, ["chat", "send", chatId, "more"]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("worktree");
+
+    // Nothing was committed for the user; the only branch made is the worktree's own.
+    expect(commitCount()).toBe(1);
+    expect(git("branch", "--format=%(refname:short)").split("\n").filter(Boolean).sort()).toEqual([branch, "main"].sort());
+  }, 120_000);
+
+  it("refuses a worker whose directory is not a git repository, and a branch name git would not take", async () => {
+    await addSandboxWorker(home, sandbox, "plain");
+    const plain = await runCli(home, ["chat", "new", "--worker", "plain", "--worktree"]);
+    expect(plain.code).not.toBe(0);
+    expect(plain.stderr).toContain("is not a git repository");
+
+    for (const bad of ["bad..name", "-f", "x; rm -rf ~", "a/.lock/b", "refs/../../x"]) {
+      const result = await runCli(home, ["chat", "new", "--worker", "repo", "--worktree", `--branch=${bad}`]);
+      expect(result.code, bad).toBe(2);
+      expect(result.stderr, bad).toContain("not a valid branch name");
+    }
+    const before = (await cliJson<ChatSummary[]>(home, ["chat", "list", "--all"])).length;
+    expect(before).toBe(1);
+    expect(commitCount()).toBe(1);
+  }, 90_000);
+});
