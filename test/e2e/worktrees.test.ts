@@ -1,12 +1,14 @@
 // Worktree chats on a real OpenCode (fake model), driven through the CLI: the agent's file lands in
 // the chat's worktree, not the checkout; `chat diff` shows it; `chat apply` brings it over
 // uncommitted; removing a worktree with uncommitted changes needs --force; no commit is ever made.
+// And permission requests that show what they would change: an edit's diff, a command's directory.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatDiff, ChatSummary, WorkerView } from "../../src/protocol/api/index.js";
-import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
+import type { FleetConnection } from "../../src/client/connection.js";
+import { api, type ChatDiff, type ChatSummary, type RequestView, type WorkerView } from "../../src/protocol/api/index.js";
+import { cleanupHomes, cliJson, connect, createHome, runCli, waitFor } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -14,17 +16,22 @@ let sandbox: OpencodeSandbox;
 let repo: string;
 let worker: WorkerView;
 
-const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" });
+const gitIn = (dir: string, ...args: string[]) => execFileSync("git", ["-C", dir, ...args], { encoding: "utf8" });
+const git = (...args: string[]) => gitIn(repo, ...args);
+
+function initRepo(dir: string): void {
+  gitIn(dir, "init", "-q", "-b", "main");
+  writeFileSync(join(dir, "README.md"), "hello\n");
+  gitIn(dir, "add", "README.md");
+  gitIn(dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "first");
+}
 const commitCount = () => Number(git("rev-list", "--all", "--count").trim());
 
 beforeAll(async () => {
   sandbox = await createOpencodeSandbox();
   home = createHome();
   repo = sandbox.project("repo");
-  git("init", "-q", "-b", "main");
-  writeFileSync(join(repo, "README.md"), "hello\n");
-  git("add", "README.md");
-  git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "first");
+  initRepo(repo);
   worker = await addSandboxWorker(home, sandbox, "repo");
 }, 90_000);
 
@@ -99,4 +106,41 @@ describe("a chat in its own worktree", () => {
     expect(before).toBe(1);
     expect(commitCount()).toBe(1);
   }, 90_000);
+
+  it("chat pending shows an edit's diff, and where a command would run: directory, worker and machine", async () => {
+    const askerRepo = sandbox.project("asker");
+    initRepo(askerRepo);
+    const asker = await addSandboxWorker(home, sandbox, "asker", { permission: "ask" });
+    const client: FleetConnection = await connect(home);
+    let pending: RequestView[] = [];
+    const sub = client.subscribe(api.chat.pending, {}, { onValue: (value) => (pending = value) });
+    try {
+      // An edit in a worktree chat: its request lives in OpenCode's instance for the worktree.
+      const inWorktree = (await cliJson<{ id: string }>(home, ["chat", "new", "--worker", "asker", "--worktree"])).id;
+      await client.call(api.chat.send, { chat: inWorktree, text: "write file notes.txt containing first line of notes" });
+      const edit = await waitFor("the edit permission", () => pending.find((r) => r.chatId === inWorktree), 45_000);
+      const shown = await runCli(home, ["chat", "pending"]);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain(edit.id);
+      expect(shown.stdout).toContain("notes.txt");
+      expect(shown.stdout).toContain("+first line of notes");
+      const permitted = await runCli(home, ["chat", "permit", edit.id, "once"]);
+      expect(permitted.code, permitted.stderr).toBe(0);
+      const worktree = join(home, "worktrees", asker.id, inWorktree);
+      await waitFor("the file in the worktree", () => existsSync(join(worktree, "notes.txt")), 45_000);
+      expect(existsSync(join(askerRepo, "notes.txt"))).toBe(false);
+
+      // A command in a chat on the worker's checkout.
+      const shared = (await cliJson<{ id: string }>(home, ["chat", "new", "--worker", "asker"])).id;
+      await client.call(api.chat.send, { chat: shared, text: "run command echo from-the-agent" });
+      const bash = await waitFor("the bash permission", () => pending.find((r) => r.chatId === shared), 45_000);
+      const listed = await runCli(home, ["chat", "pending"]);
+      expect(listed.stdout).toContain("echo from-the-agent");
+      expect(listed.stdout).toMatch(new RegExp(`runs in ${askerRepo.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} on worker asker \\(machine .+\\)`));
+      expect((await runCli(home, ["chat", "permit", bash.id, "reject"])).code).toBe(0);
+    } finally {
+      sub.unsubscribe();
+      client.close();
+    }
+  }, 120_000);
 });

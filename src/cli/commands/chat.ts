@@ -8,7 +8,7 @@ import type { CommandOptions } from "../session.js";
 import { describeRequest, TranscriptPrinter } from "../transcript.js";
 import { watchLive } from "../watch.js";
 import { startProgress } from "../progress.js";
-import { registerReviewCommands } from "./review.js";
+import { colourPatch, registerReviewCommands } from "./review.js";
 
 /**
  * chat.send, which waits for a worker that is still starting: on a terminal, say so while it does
@@ -57,10 +57,34 @@ function renderChats(chats: ChatSummary[]): string {
   ]);
 }
 
+/** What a permission would do, beyond its one line: an edit's diff; where a command runs, and on which worker and machine. */
+function permissionDetail(r: RequestView): string[] {
+  const p = r.permission;
+  if (!p) return [];
+  const lines: string[] = [];
+  if (p.diff)
+    lines.push(
+      ...colourPatch(p.diff.replace(/\n$/, ""))
+        .split("\n")
+        .map((line) => `    ${line}`),
+    );
+  if (p.name === "bash" || !p.diff) {
+    const where = [p.directory ? `in ${p.directory}` : "", `on worker ${r.workerName}`, r.machineName ? `(machine ${r.machineName})` : ""];
+    lines.push(`  ${style.dim(`runs ${where.filter(Boolean).join(" ")}`)}`);
+  }
+  return lines;
+}
+
 function renderRequests(requests: RequestView[]): string {
   if (requests.length === 0) return style.dim("nothing is waiting for an answer");
   return requests
-    .map((r) => `${style.bold(r.id)}  ${r.chatTitle} ${style.dim(`(${r.chatId} on ${r.workerName}, ${formatAge(r.createdAt)})`)}\n  ${describeRequest(r)}`)
+    .map((r) =>
+      [
+        `${style.bold(r.id)}  ${r.chatTitle} ${style.dim(`(${r.chatId} on ${r.workerName}, ${formatAge(r.createdAt)})`)}`,
+        `  ${describeRequest(r)}`,
+        ...permissionDetail(r),
+      ].join("\n"),
+    )
     .join("\n");
 }
 
