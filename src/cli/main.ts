@@ -17,6 +17,7 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
   { words: ["whoami", "login", "logout", "auth"], load: async () => (await import("./commands/auth.js")).registerAuthCommands },
   { words: ["worker"], load: async () => (await import("./commands/worker.js")).registerWorkerCommands },
   { words: ["chat"], load: async () => (await import("./commands/chat.js")).registerChatCommands },
+  { words: ["run"], load: async () => (await import("./commands/run.js")).registerRunCommand },
   { words: ["machine"], load: async () => (await import("./commands/machine.js")).registerMachineCommands },
   { words: ["admin"], load: async () => (await import("./commands/admin.js")).registerAdminCommands },
   { words: ["checklist"], load: async () => (await import("./commands/checklist.js")).registerChecklistCommands },

@@ -14,7 +14,12 @@ import { colourPatch, registerReviewCommands } from "./review.js";
  * chat.send, which waits for a worker that is still starting: on a terminal, say so while it does
  * (the daemon waits; the worker's state says why the reply has not begun).
  */
-async function sendSayingWhy(connection: FleetConnection, chat: ChatView, args: { chat: string; text: string; model?: string }, options: CommandOptions) {
+export async function sendSayingWhy(
+  connection: FleetConnection,
+  chat: ChatView,
+  args: { chat: string; text: string; model?: string },
+  options: CommandOptions,
+) {
   const progress = startProgress(!options.json);
   try {
     if (!chat.workerRemoved) {
@@ -27,7 +32,7 @@ async function sendSayingWhy(connection: FleetConnection, chat: ChatView, args: 
   }
 }
 
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new CliError("reading the message from stdin ('-'), but stdin is a terminal; pipe text in", 2);
   let text = "";
   for await (const chunk of process.stdin) text += chunk;
@@ -89,7 +94,7 @@ function renderRequests(requests: RequestView[]): string {
 }
 
 /** Follows a reply to `replyTo` until it ends; resolves with the final message, rejects if the daemon goes away. */
-function followReply(connection: FleetConnection, chatId: string, replyTo: string, printer: TranscriptPrinter | null): Promise<MessageView> {
+export function followReply(connection: FleetConnection, chatId: string, replyTo: string, printer: TranscriptPrinter | null): Promise<MessageView> {
   return new Promise((resolve, reject) => {
     let messages: MessageView[] = [];
     let stream: MessageView | null = null;
@@ -161,13 +166,16 @@ export function registerChatCommands(program: Command): void {
   type SendOptions = { model?: string; wait?: boolean };
   defineRead(
     chat
-      .command("send <chat> <text>")
-      .description("send a message ('-' reads it from stdin); with --wait, stream the reply")
+      .command("send <chat> <text...>")
+      .description("send a message (several words need no quotes; '-' reads it from stdin); with --wait, stream the reply")
       .option("--model <provider/model>", "use this model for this message")
       .option("--wait", "stream the reply to stdout and exit when it ends (non-zero if it fails)"),
     {
-      run: async (connection, [chatRef, textArg], options: SendOptions & CommandOptions) => {
-        const text = textArg === "-" ? await readStdin() : textArg!;
+      fields: { text: "<text>" },
+      run: async (connection, params, options: SendOptions & CommandOptions) => {
+        // commander hands a variadic argument over as one array.
+        const [chatRef, words] = params as unknown as [string, string[]];
+        const text = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
         const view = await connection.call(api.chat.get, { chat: chatRef! });
         const { messageId } = await sendSayingWhy(connection, view, { chat: view.id, text, ...(options.model ? { model: options.model } : {}) }, options);
         if (!options.wait) return { sent: { chatId: view.id, messageId }, reply: undefined };
