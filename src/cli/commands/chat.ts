@@ -9,6 +9,7 @@ import { describeRequest, TranscriptPrinter } from "../transcript.js";
 import { watchLive } from "../watch.js";
 import { startProgress } from "../progress.js";
 import { colourPatch, registerReviewCommands } from "./review.js";
+import { chooseModel, chooseWorker } from "../config.js";
 
 /**
  * chat.send, which waits for a worker that is still starting: on a terminal, say so while it does
@@ -131,8 +132,8 @@ export function registerChatCommands(program: Command): void {
     chat
       .command("new")
       .description("start a chat on a worker; prints its id")
-      .requiredOption("--worker <worker>", "the worker (name or id)")
-      .option("--model <provider/model>", "the model for this chat (see: ocfleet worker models)")
+      .option("--worker <worker>", "the worker (name or id; default: `ocfleet config get worker`, or your only worker)")
+      .option("--model <provider/model>", "the model for this chat (see: ocfleet worker models; default: `ocfleet config get model`)")
       .option("--title <title>", "a title (default: from the first message)")
       .option("--worktree", "work in a new git worktree of the worker's repository, on its own branch")
       .option("--branch <name>", "the worktree's branch (default: ocfleet/<title>-<4 chars>)")
@@ -141,10 +142,11 @@ export function registerChatCommands(program: Command): void {
       check: (_args, options: { worktree?: boolean; branch?: string; from?: string }) => {
         if (!options.worktree && (options.branch || options.from)) throw new CliError(`${options.branch ? "--branch" : "--from"} needs --worktree`, 2);
       },
-      run: (c, _args, options: { worker: string; model?: string; title?: string; worktree?: boolean; branch?: string; from?: string }) => {
+      run: async (c, _args, options: { worker?: string; model?: string; title?: string; worktree?: boolean; branch?: string; from?: string }) => {
+        const model = chooseModel(options.model);
         const common = {
-          worker: options.worker,
-          ...(options.model ? { model: options.model } : {}),
+          worker: await chooseWorker(c, options.worker),
+          ...(model ? { model } : {}),
           ...(options.title ? { title: options.title } : {}),
         };
         if (!options.worktree) return c.call(api.chat.create, common);

@@ -3,20 +3,21 @@
 import type { Command } from "../commander.js";
 import { api } from "../../protocol/api/index.js";
 import { defineRead } from "../command.js";
+import { chooseModel, chooseWorker } from "../config.js";
 import { hint } from "../output.js";
 import type { CommandOptions } from "../session.js";
 import { TranscriptPrinter } from "../transcript.js";
 import { followReply, readStdin, sendSayingWhy } from "./chat.js";
 
-type RunOptions = { worker: string; model?: string; title?: string; worktree?: boolean; branch?: string };
+type RunOptions = { worker?: string; model?: string; title?: string; worktree?: boolean; branch?: string };
 
 export function registerRunCommand(program: Command): void {
   defineRead(
     program
       .command("run <prompt...>")
       .description("send one prompt as a new chat and stream the reply; exits non-zero if the turn fails ('-' reads the prompt from stdin)")
-      .requiredOption("--worker <worker>", "the worker (name or id)")
-      .option("--model <provider/model>", "the model (see: ocfleet worker models)")
+      .option("--worker <worker>", "the worker (name or id; default: `ocfleet config get worker`, or your only worker)")
+      .option("--model <provider/model>", "the model (see: ocfleet worker models; default: `ocfleet config get model`)")
       .option("--title <title>", "the chat's title (default: from the prompt)")
       .option("--worktree", "run in a new git worktree of the worker's repository, on its own branch")
       .option("--branch <name>", "with --worktree: the branch (default: ocfleet/<title>-<4 chars>)"),
@@ -25,9 +26,10 @@ export function registerRunCommand(program: Command): void {
       run: async (connection, params, options: RunOptions & CommandOptions) => {
         const words = params[0] as unknown as string[];
         const text = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
+        const model = chooseModel(options.model);
         const common = {
-          worker: options.worker,
-          ...(options.model ? { model: options.model } : {}),
+          worker: await chooseWorker(connection, options.worker),
+          ...(model ? { model } : {}),
           ...(options.title ? { title: options.title } : {}),
         };
         const chat = options.worktree
