@@ -432,21 +432,32 @@ export class OpencodeServer {
     return lists.flat().filter((event): event is OpencodeEvent => event !== null);
   }
 
-  /** The files OpenCode says a session changed, with their patches. */
+  /**
+   * The files OpenCode says a session changed, with their patches. OpenCode 1.18.33 answers the
+   * session-wide diff with nothing, but a diff per user message works: so one request per prompt,
+   * oldest first, with each file's counts summed and its patches in order.
+   */
   async sessionDiff(sessionId: string, directory?: string | null): Promise<OpencodeFileDiff[]> {
-    const response = await this.client.session.diff(
-      { sessionID: sessionId, ...inDirectory(this.directoryOf(sessionId, directory)) },
-      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
-    );
-    const data = response.data as Array<{ file?: string; patch?: string; additions?: number; deletions?: number; status?: string }> | undefined;
-    if (!data) throw new Error(`reading the diff of session ${sessionId} failed (${response.response?.status ?? "no response"})`);
-    return data.map((d) => ({
-      path: String(d.file ?? ""),
-      added: d.additions ?? 0,
-      removed: d.deletions ?? 0,
-      status: d.status === "added" || d.status === "deleted" || d.status === "modified" ? d.status : null,
-      patch: String(d.patch ?? ""),
-    }));
+    const where = inDirectory(this.directoryOf(sessionId, directory));
+    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const listed = await this.client.session.messages({ sessionID: sessionId, ...where }, { signal });
+    const messages = listed.data as Array<{ info: { id: string; role: string } }> | undefined;
+    if (!messages) throw new Error(`reading the messages of session ${sessionId} failed (${listed.response?.status ?? "no response"})`);
+    const files = new Map<string, OpencodeFileDiff>();
+    for (const { info } of messages.filter((m) => m.info.role === "user")) {
+      const response = await this.client.session.diff({ sessionID: sessionId, messageID: info.id, ...where }, { signal });
+      const data = response.data as Array<{ file?: string; patch?: string; additions?: number; deletions?: number; status?: string }> | undefined;
+      if (!data) throw new Error(`reading the diff of session ${sessionId} failed (${response.response?.status ?? "no response"})`);
+      for (const d of data) {
+        const path = String(d.file ?? "");
+        const status = d.status === "added" || d.status === "deleted" || d.status === "modified" ? d.status : null;
+        const patch = String(d.patch ?? "");
+        const seen = files.get(path);
+        if (!seen) files.set(path, { path, added: d.additions ?? 0, removed: d.deletions ?? 0, status, patch });
+        else files.set(path, { ...seen, added: seen.added + (d.additions ?? 0), removed: seen.removed + (d.deletions ?? 0), patch: seen.patch + patch });
+      }
+    }
+    return [...files.values()];
   }
 
   async renameSession(sessionId: string, title: string): Promise<void> {
