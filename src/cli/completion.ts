@@ -46,15 +46,15 @@ const visible = (c: Command) => !(c as unknown as { _hidden?: boolean })._hidden
 export function wantedAt(program: Command, words: string[]): Wanted {
   let command = program;
   let positional = 0;
-  let valueOf: string | null = null;
+  let optionNeedingValue: string | null = null;
   for (const word of words.slice(0, -1)) {
-    if (valueOf !== null) {
-      valueOf = null;
+    if (optionNeedingValue !== null) {
+      optionNeedingValue = null;
       continue;
     }
     if (word.startsWith("-")) {
       const option = [...command.options, ...program.options].find((o) => o.long === word.split("=")[0] || o.short === word);
-      if (option && (option.required || option.optional) && !word.includes("=")) valueOf = option.long ?? null;
+      if (option && (option.required || option.optional) && !word.includes("=")) optionNeedingValue = option.long ?? null;
       continue;
     }
     const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
@@ -62,8 +62,8 @@ export function wantedAt(program: Command, words: string[]): Wanted {
     else positional++;
   }
   const current = words[words.length - 1] ?? "";
-  if (valueOf !== null) {
-    const of = NAMES_OF[valueOf.replace(/^--/, "")];
+  if (optionNeedingValue !== null) {
+    const of = NAMES_OF[optionNeedingValue.replace(/^--/, "")];
     return of ? { kind: "names", of } : { kind: "nothing" };
   }
   if (current.startsWith("-")) {

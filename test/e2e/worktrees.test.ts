@@ -171,4 +171,18 @@ describe("a chat in its own worktree", () => {
     expect(human.stdout).toContain("+in the checkout");
     expect(human.stdout).toContain("session edited");
   }, 120_000);
+
+  it("a worker can make worktrees its chats' default; --no-worktree still shares the checkout", async () => {
+    const on = await runCli(home, ["worker", "worktrees", "repo", "on"]);
+    expect(on.code, on.stderr).toBe(0);
+    const byDefault = await cliJson<{ id: string; worktree: { branch: string } | null }>(home, ["chat", "new", "--worker", "repo", "--title", "by default"]);
+    expect(byDefault.worktree?.branch).toMatch(/^ocfleet\/by-default-[a-z0-9]{4}$/);
+    expect(existsSync(join(home, "worktrees", worker.id, byDefault.id))).toBe(true);
+    const shared = await cliJson<{ worktree: unknown }>(home, ["chat", "new", "--worker", "repo", "--no-worktree"]);
+    expect(shared.worktree).toBeNull();
+    expect((await runCli(home, ["worker", "worktrees", "repo", "sometimes"])).code).toBe(2);
+    expect((await runCli(home, ["worker", "worktrees", "repo", "off"])).code).toBe(0);
+    expect((await cliJson<{ worktree: unknown }>(home, ["chat", "new", "--worker", "repo"])).worktree).toBeNull();
+    expect(commitCount()).toBe(1);
+  }, 60_000);
 });

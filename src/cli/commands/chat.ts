@@ -136,6 +136,7 @@ export function registerChatCommands(program: Command): void {
       .option("--model <provider/model>", "the model for this chat (see: ocfleet worker models; default: `ocfleet config get model`)")
       .option("--title <title>", "a title (default: from the first message)")
       .option("--worktree", "work in a new git worktree of the worker's repository, on its own branch")
+      .option("--no-worktree", "work in the worker's checkout even if its chats get worktrees by default")
       .option("--branch <name>", "the worktree's branch (default: ocfleet/<title>-<4 chars>)")
       .option("--from <ref>", "branch the worktree from this commit or branch (default: HEAD)"),
     {
@@ -149,11 +150,13 @@ export function registerChatCommands(program: Command): void {
           ...(model ? { model } : {}),
           ...(options.title ? { title: options.title } : {}),
         };
-        if (!options.worktree) return c.call(api.chat.create, common);
+        if (options.worktree === false) return c.call(api.chat.create, common);
+        // Neither flag: the worker's own default decides (ocfleet worker worktrees <worker> on|off).
         return c.call(api.worktrees.createChat, {
           ...common,
           ...(options.branch ? { branch: options.branch } : {}),
           ...(options.from ? { from: options.from } : {}),
+          ...(options.worktree === undefined ? { onlyIfWorkerDefault: true } : {}),
         });
       },
       // Only the id on stdout, so C=$(ocfleet chat new …) captures the id; the hint goes to stderr.

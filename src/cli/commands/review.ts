@@ -3,7 +3,7 @@
 import type { Command } from "../commander.js";
 import { api, type ChatDiff } from "../../protocol/api/index.js";
 import { defineRead } from "../command.js";
-import { style } from "../output.js";
+import { CliError, style } from "../output.js";
 
 /** Colours a unified diff that was already sanitized: the colour is ours, the text is git's. */
 export function colourPatch(patch: string): string {
@@ -52,6 +52,25 @@ export function registerReviewCommands(chat: Command): void {
         result.files.length === 0
           ? style.dim("nothing to apply")
           : [`applied ${result.files.length} file(s), uncommitted:`, ...result.files.map((f) => `  ${f}`)],
+    },
+  );
+}
+
+/** `ocfleet worker worktrees <worker> on|off`: whether the worker's new chats get worktrees by default. */
+export function registerWorkerWorktreeCommand(worker: Command): void {
+  defineRead(
+    worker
+      .command("worktrees <worker> <setting>")
+      .description("on: new chats on this worker get their own git worktree unless --no-worktree; off: they share its checkout"),
+    {
+      run: (c, [name, setting]) => {
+        if (setting !== "on" && setting !== "off") throw new CliError(`<setting> is on or off, not '${setting}'`, 2);
+        return c.call(api.worktrees.setWorkerDefault, { worker: name!, worktree: setting === "on" });
+      },
+      human: (result) =>
+        result.worktreeByDefault
+          ? `new chats on ${result.worker} get their own worktree (chat new --no-worktree to share the checkout)`
+          : `new chats on ${result.worker} share its checkout (chat new --worktree for a worktree)`,
     },
   );
 }

@@ -20,6 +20,7 @@ export function registerRunCommand(program: Command): void {
       .option("--model <provider/model>", "the model (see: ocfleet worker models; default: `ocfleet config get model`)")
       .option("--title <title>", "the chat's title (default: from the prompt)")
       .option("--worktree", "run in a new git worktree of the worker's repository, on its own branch")
+      .option("--no-worktree", "run in the worker's checkout even if its chats get worktrees by default")
       .option("--branch <name>", "with --worktree: the branch (default: ocfleet/<title>-<4 chars>)"),
     {
       fields: { text: "<prompt>" },
@@ -32,9 +33,14 @@ export function registerRunCommand(program: Command): void {
           ...(model ? { model } : {}),
           ...(options.title ? { title: options.title } : {}),
         };
-        const chat = options.worktree
-          ? await connection.call(api.worktrees.createChat, { ...common, ...(options.branch ? { branch: options.branch } : {}) })
-          : await connection.call(api.chat.create, common);
+        const chat =
+          options.worktree === false
+            ? await connection.call(api.chat.create, common)
+            : await connection.call(api.worktrees.createChat, {
+                ...common,
+                ...(options.branch ? { branch: options.branch } : {}),
+                ...(options.worktree === undefined ? { onlyIfWorkerDefault: true } : {}),
+              });
         if (!options.json) hint(`chat ${chat.id} on ${chat.workerName}${chat.worktree ? `, branch ${chat.worktree.branch}` : ""}`);
         const { messageId } = await sendSayingWhy(connection, chat, { chat: chat.id, text }, options);
         const printer = options.json

@@ -7,8 +7,10 @@ import { FleetError } from "../../protocol/errors.js";
 import type { ChatId } from "../../protocol/ids.js";
 import { loadChat, toChatView } from "../model/chats.js";
 import { newId } from "../crypto.js";
-import { chatToReview, insertWorktreeChat, markWorktreeRemoved, requireWorktree, worktreeWorker } from "../model/worktrees.js";
-import { defineAction, defineInternalQuery } from "./define.js";
+import { chatToReview, insertPlainChat, insertWorktreeChat, markWorktreeRemoved, requireWorktree, worktreeWorker } from "../model/worktrees.js";
+import { TABLES } from "../model/tables.js";
+import { findWorkerFor, requireWorkerRight } from "../model/workerAccess.js";
+import { defineAction, defineInternalQuery, defineMutation } from "./define.js";
 
 const chatRef = { chat: z.string().trim().min(1, "must name a chat (cht_…)") };
 
@@ -38,9 +40,14 @@ export const createChat = defineAction(api.worktrees.createChat, {
     title: z.string().trim().min(1).max(200).optional(),
     branch: z.string().trim().min(1).max(200).optional(),
     from: z.string().trim().min(1).max(200).optional(),
+    onlyIfWorkerDefault: z.boolean().optional(),
   }),
-  handler: async (ctx, { worker, model, title, branch, from }) => {
+  handler: async (ctx, { worker, model, title, branch, from, onlyIfWorkerDefault }) => {
     const target = ctx.runQuery(worktreeWorker, { user: ctx.user, worker, ...(model ? { model } : {}) });
+    if (onlyIfWorkerDefault && !target.worktreeDefault) {
+      const plain = ctx.runMutation(insertPlainChat, { worker: target, ownerId: ctx.user.id, title, model });
+      return ctx.runQuery(viewChat, { chatId: plain });
+    }
     const chatId = newId("chat") as ChatId;
     const worktree = await ctx.services.fleet.linkForWorker(target.id).command("worktree.create", {
       workerId: target.id,
@@ -113,5 +120,17 @@ export const removeWorktree = defineAction(api.worktrees.removeWorktree, {
       .command("worktree.remove", { workerId: row.worker_id, workerDirectory, chatId: row.id, force: force === true });
     ctx.runMutation(markWorktreeRemoved, { chatId: row.id });
     return ctx.runQuery(viewChat, { chatId: row.id });
+  },
+});
+
+export const setWorkerDefault = defineMutation(api.worktrees.setWorkerDefault, {
+  access: "user",
+  args: z.strictObject({ worker: z.string().trim().min(1), worktree: z.boolean() }),
+  handler: (ctx, { worker, worktree }) => {
+    const { row, rights } = findWorkerFor(ctx, ctx.user, worker);
+    requireWorkerRight(rights, row, "control", "change the worktree default of");
+    ctx.db.prepare("UPDATE workers SET worktree_default = ?, updated_at = ? WHERE id = ?").run(worktree ? 1 : 0, ctx.now, row.id);
+    ctx.writes(TABLES.workers, row.id);
+    return { worker: row.name, worktreeByDefault: worktree };
   },
 });

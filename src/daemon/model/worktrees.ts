@@ -12,8 +12,14 @@ export const worktreeWorker = internalQuery((ctx, args: { user: CallerUser; work
   const { row, rights } = findWorkerFor(ctx, args.user, args.worker);
   requireWorkerRight(rights, row, "use", "chat on");
   if (args.model) checkModel(ctx, row.id, args.model);
-  return { id: row.id, name: row.name, directory: row.directory };
+  const worktreeDefault = (row as typeof row & { worktree_default?: number }).worktree_default === 1;
+  return { id: row.id, name: row.name, directory: row.directory, worktreeDefault };
 });
+
+/** A chat in the worker's checkout, for `createChat` on a worker without the worktree default. */
+export const insertPlainChat = internalMutation(
+  (ctx, args: { worker: { id: string; name: string }; ownerId: CallerUser["id"]; title?: string; model?: string }) => insertChat(ctx, args),
+);
 
 export const insertWorktreeChat = internalMutation(
   (

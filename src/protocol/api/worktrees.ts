@@ -1,7 +1,7 @@
 // Worktree chats and review: a chat in its own git worktree, what a chat changed (as a diff), and
 // bringing a worktree's changes into the worker's checkout. Nothing here ever commits or pushes.
 import type { ChatView } from "./chat.js";
-import { action, defineModule } from "./define.js";
+import { action, defineModule, mutation } from "./define.js";
 
 export interface DiffFile {
   path: string;
@@ -22,8 +22,14 @@ export interface ChatDiff {
 }
 
 export const worktrees = defineModule("worktrees", {
-  /** Creates a chat in a new git worktree of the worker's repository (branch `ocfleet/<title>-<4 chars>` unless given). */
-  createChat: action<{ worker: string; model?: string; title?: string; branch?: string; from?: string }, ChatView>(),
+  /**
+   * Creates a chat in a new git worktree; with `onlyIfWorkerDefault`, only if the worker makes
+   * worktrees its chats' default (otherwise a chat in its checkout).
+   * Its branch is `ocfleet/<title>-<4 chars>` unless given.
+   */
+  createChat: action<{ worker: string; model?: string; title?: string; branch?: string; from?: string; onlyIfWorkerDefault?: boolean }, ChatView>(),
+  /** Whether new chats on a worker get a worktree unless told otherwise (its owner or an admin). */
+  setWorkerDefault: mutation<{ worker: string; worktree: boolean }, { worker: string; worktreeByDefault: boolean }>(),
   /** What a chat changed. */
   diff: action<{ chat: string }, ChatDiff>(),
   /** Applies a worktree chat's changes to the worker's checkout, uncommitted; refused on conflict. */

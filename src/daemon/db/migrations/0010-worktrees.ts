@@ -12,6 +12,7 @@ export const worktrees: Migration = {
       ALTER TABLE chats ADD COLUMN worktree_branch TEXT;
       ALTER TABLE chats ADD COLUMN worktree_base TEXT;
       ALTER TABLE chats ADD COLUMN worktree_removed_at INTEGER;
+      ALTER TABLE workers ADD COLUMN worktree_default INTEGER NOT NULL DEFAULT 0;
     `);
   },
 };
