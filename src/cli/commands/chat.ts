@@ -233,7 +233,8 @@ export function registerChatCommands(program: Command): void {
       const lines: string[] = [];
       const write = (t: string) => lines.push(t);
       const where = view.workerRemoved ? `was on ${view.workerName}, worker removed` : `on ${view.workerName}, ${view.state}`;
-      write(`${style.bold(view.title)} ${style.dim(`(${view.id} ${where}${view.archived ? ", archived" : ""})`)}\n`);
+      const branch = view.worktree ? `, branch ${view.worktree.branch}${view.worktree.removed ? " (worktree removed)" : ""}` : "";
+      write(`${style.bold(view.title)} ${style.dim(`(${view.id} ${where}${branch}${view.archived ? ", archived" : ""})`)}\n`);
       const printer = new TranscriptPrinter({ out: write, aside: write, headers: true, toolOutputLines: 20 });
       printer.update(messages, streaming);
       if (streaming) write(style.dim(`\n(still answering; follow it with: ocfleet chat watch ${view.id})\n`));
