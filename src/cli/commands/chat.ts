@@ -8,12 +8,19 @@ import type { CommandOptions } from "../session.js";
 import { describeRequest, TranscriptPrinter } from "../transcript.js";
 import { watchLive } from "../watch.js";
 import { startProgress } from "../progress.js";
+import { colourPatch, registerReviewCommands } from "./review.js";
+import { chooseModel, chooseWorker } from "../config.js";
 
 /**
  * chat.send, which waits for a worker that is still starting: on a terminal, say so while it does
  * (the daemon waits; the worker's state says why the reply has not begun).
  */
-async function sendSayingWhy(connection: FleetConnection, chat: ChatView, args: { chat: string; text: string; model?: string }, options: CommandOptions) {
+export async function sendSayingWhy(
+  connection: FleetConnection,
+  chat: ChatView,
+  args: { chat: string; text: string; model?: string },
+  options: CommandOptions,
+) {
   const progress = startProgress(!options.json);
   try {
     if (!chat.workerRemoved) {
@@ -26,21 +33,29 @@ async function sendSayingWhy(connection: FleetConnection, chat: ChatView, args: 
   }
 }
 
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new CliError("reading the message from stdin ('-'), but stdin is a terminal; pipe text in", 2);
   let text = "";
   for await (const chunk of process.stdin) text += chunk;
   return text;
 }
 
+/** A worktree chat's branch (dim once its worktree is gone); nothing for a chat in the worker's checkout. */
+function branchOf(c: ChatSummary): string {
+  if (!c.worktree) return "";
+  return c.worktree.removed ? style.dim(`${c.worktree.branch} (worktree removed)`) : c.worktree.branch;
+}
+
 function renderChats(chats: ChatSummary[]): string {
   if (chats.length === 0) return style.dim("no chats yet; start one with: ocfleet chat new --worker <worker>");
+  const branches = chats.some((c) => c.worktree);
   return formatTable([
-    ["ID", "TITLE", "WORKER", "STATE", "", "LAST ACTIVITY"].map(style.dim),
+    ["ID", "TITLE", "WORKER", ...(branches ? ["BRANCH"] : []), "STATE", "", "LAST ACTIVITY"].map(style.dim),
     ...chats.map((c) => [
       c.id,
       c.title.length > 50 ? `${c.title.slice(0, 49)}…` : c.title,
       c.workerRemoved ? `${c.workerName} ${style.dim("(worker removed)")}` : c.workerName,
+      ...(branches ? [branchOf(c)] : []),
       c.archived ? style.dim("archived") : c.state === "active" ? c.state : style.dim(c.state),
       [c.busy ? style.cyan("answering") : "", c.pendingRequests > 0 ? style.yellow(`${c.pendingRequests} waiting for you`) : ""].filter(Boolean).join(" "),
       formatAge(c.lastActivityAt),
@@ -48,15 +63,39 @@ function renderChats(chats: ChatSummary[]): string {
   ]);
 }
 
+/** What a permission would do, beyond its one line: an edit's diff; where a command runs, and on which worker and machine. */
+function permissionDetail(r: RequestView): string[] {
+  const p = r.permission;
+  if (!p) return [];
+  const lines: string[] = [];
+  if (p.diff)
+    lines.push(
+      ...colourPatch(p.diff.replace(/\n$/, ""))
+        .split("\n")
+        .map((line) => `    ${line}`),
+    );
+  if (p.name === "bash" || !p.diff) {
+    const where = [p.directory ? `in ${p.directory}` : "", `on worker ${r.workerName}`, r.machineName ? `(machine ${r.machineName})` : ""];
+    lines.push(`  ${style.dim(`runs ${where.filter(Boolean).join(" ")}`)}`);
+  }
+  return lines;
+}
+
 function renderRequests(requests: RequestView[]): string {
   if (requests.length === 0) return style.dim("nothing is waiting for an answer");
   return requests
-    .map((r) => `${style.bold(r.id)}  ${r.chatTitle} ${style.dim(`(${r.chatId} on ${r.workerName}, ${formatAge(r.createdAt)})`)}\n  ${describeRequest(r)}`)
+    .map((r) =>
+      [
+        `${style.bold(r.id)}  ${r.chatTitle} ${style.dim(`(${r.chatId} on ${r.workerName}, ${formatAge(r.createdAt)})`)}`,
+        `  ${describeRequest(r)}`,
+        ...permissionDetail(r),
+      ].join("\n"),
+    )
     .join("\n");
 }
 
 /** Follows a reply to `replyTo` until it ends; resolves with the final message, rejects if the daemon goes away. */
-function followReply(connection: FleetConnection, chatId: string, replyTo: string, printer: TranscriptPrinter | null): Promise<MessageView> {
+export function followReply(connection: FleetConnection, chatId: string, replyTo: string, printer: TranscriptPrinter | null): Promise<MessageView> {
   return new Promise((resolve, reject) => {
     let messages: MessageView[] = [];
     let stream: MessageView | null = null;
@@ -93,18 +132,36 @@ export function registerChatCommands(program: Command): void {
     chat
       .command("new")
       .description("start a chat on a worker; prints its id")
-      .requiredOption("--worker <worker>", "the worker (name or id)")
-      .option("--model <provider/model>", "the model for this chat (see: ocfleet worker models)")
-      .option("--title <title>", "a title (default: from the first message)"),
+      .option("--worker <worker>", "the worker (name or id; default: `ocfleet config get worker`, or your only worker)")
+      .option("--model <provider/model>", "the model for this chat (see: ocfleet worker models; default: `ocfleet config get model`)")
+      .option("--title <title>", "a title (default: from the first message)")
+      .option("--worktree", "work in a new git worktree of the worker's repository, on its own branch")
+      .option("--no-worktree", "work in the worker's checkout even if its chats get worktrees by default")
+      .option("--branch <name>", "the worktree's branch (default: ocfleet/<title>-<4 chars>)")
+      .option("--from <ref>", "branch the worktree from this commit or branch (default: HEAD)"),
     {
-      run: (c, _args, options: { worker: string; model?: string; title?: string }) =>
-        c.call(api.chat.create, {
-          worker: options.worker,
-          ...(options.model ? { model: options.model } : {}),
+      check: (_args, options: { worktree?: boolean; branch?: string; from?: string }) => {
+        if (!options.worktree && (options.branch || options.from)) throw new CliError(`${options.branch ? "--branch" : "--from"} needs --worktree`, 2);
+      },
+      run: async (c, _args, options: { worker?: string; model?: string; title?: string; worktree?: boolean; branch?: string; from?: string }) => {
+        const model = chooseModel(options.model);
+        const common = {
+          worker: await chooseWorker(c, options.worker),
+          ...(model ? { model } : {}),
           ...(options.title ? { title: options.title } : {}),
-        }),
+        };
+        if (options.worktree === false) return c.call(api.chat.create, common);
+        // Neither flag: the worker's own default decides (ocfleet worker worktrees <worker> on|off).
+        return c.call(api.worktrees.createChat, {
+          ...common,
+          ...(options.branch ? { branch: options.branch } : {}),
+          ...(options.from ? { from: options.from } : {}),
+          ...(options.worktree === undefined ? { onlyIfWorkerDefault: true } : {}),
+        });
+      },
       // Only the id on stdout, so C=$(ocfleet chat new …) captures the id; the hint goes to stderr.
       human: (created) => {
+        if (created.worktree) hint(`in a worktree on branch ${created.worktree.branch}; review with: ocfleet chat diff ${created.id}`);
         hint(`on ${created.workerName}; send with: ocfleet chat send ${created.id} "…"`);
         return created.id;
       },
@@ -114,13 +171,16 @@ export function registerChatCommands(program: Command): void {
   type SendOptions = { model?: string; wait?: boolean };
   defineRead(
     chat
-      .command("send <chat> <text>")
-      .description("send a message ('-' reads it from stdin); with --wait, stream the reply")
+      .command("send <chat> <text...>")
+      .description("send a message (several words need no quotes; '-' reads it from stdin); with --wait, stream the reply")
       .option("--model <provider/model>", "use this model for this message")
       .option("--wait", "stream the reply to stdout and exit when it ends (non-zero if it fails)"),
     {
-      run: async (connection, [chatRef, textArg], options: SendOptions & CommandOptions) => {
-        const text = textArg === "-" ? await readStdin() : textArg!;
+      fields: { text: "<text>" },
+      run: async (connection, params, options: SendOptions & CommandOptions) => {
+        // commander hands a variadic argument over as one array.
+        const [chatRef, words] = params as unknown as [string, string[]];
+        const text = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
         const view = await connection.call(api.chat.get, { chat: chatRef! });
         const { messageId } = await sendSayingWhy(connection, view, { chat: view.id, text, ...(options.model ? { model: options.model } : {}) }, options);
         if (!options.wait) return { sent: { chatId: view.id, messageId }, reply: undefined };
@@ -173,7 +233,8 @@ export function registerChatCommands(program: Command): void {
       const lines: string[] = [];
       const write = (t: string) => lines.push(t);
       const where = view.workerRemoved ? `was on ${view.workerName}, worker removed` : `on ${view.workerName}, ${view.state}`;
-      write(`${style.bold(view.title)} ${style.dim(`(${view.id} ${where}${view.archived ? ", archived" : ""})`)}\n`);
+      const branch = view.worktree ? `, branch ${view.worktree.branch}${view.worktree.removed ? " (worktree removed)" : ""}` : "";
+      write(`${style.bold(view.title)} ${style.dim(`(${view.id} ${where}${branch}${view.archived ? ", archived" : ""})`)}\n`);
       const printer = new TranscriptPrinter({ out: write, aside: write, headers: true, toolOutputLines: 20 });
       printer.update(messages, streaming);
       if (streaming) write(style.dim(`\n(still answering; follow it with: ocfleet chat watch ${view.id})\n`));
@@ -201,10 +262,30 @@ export function registerChatCommands(program: Command): void {
     human: (view) => `renamed ${view.id} to ${view.title}`,
   });
 
-  defineRead(chat.command("archive <chat>").description("archive a chat (hidden from `chat list`; --undo brings it back)").option("--undo", "unarchive"), {
-    run: (c, [chatRef], options: { undo?: boolean }) => c.call(api.chat.archive, { chat: chatRef!, archived: !options.undo }),
-    human: (view) => `${view.archived ? "archived" : "unarchived"} ${view.id}`,
-  });
+  type ArchiveOptions = { undo?: boolean; removeWorktree?: boolean; force?: boolean };
+  defineRead(
+    chat
+      .command("archive <chat>")
+      .description("archive a chat (hidden from `chat list`; --undo brings it back)")
+      .option("--undo", "unarchive")
+      .option("--remove-worktree", "also remove a worktree chat's worktree (its branch stays); refused if it holds uncommitted changes")
+      .option("--force", "with --remove-worktree: remove it even with uncommitted changes (they are lost)"),
+    {
+      check: (_args, options: ArchiveOptions) => {
+        if (options.force && !options.removeWorktree) throw new CliError("--force goes with --remove-worktree", 2);
+        if (options.undo && options.removeWorktree) throw new CliError("--remove-worktree cannot go with --undo", 2);
+      },
+      run: async (c, [chatRef], options: ArchiveOptions) => {
+        // The worktree goes first: if it is refused (uncommitted changes), the chat stays as it was.
+        if (options.removeWorktree) await c.call(api.worktrees.removeWorktree, { chat: chatRef!, ...(options.force ? { force: true } : {}) });
+        return c.call(api.chat.archive, { chat: chatRef!, archived: !options.undo });
+      },
+      human: (view) =>
+        `${view.archived ? "archived" : "unarchived"} ${view.id}${view.worktree?.removed ? ` ${style.dim("(worktree removed; branch " + view.worktree.branch + " kept)")}` : ""}`,
+    },
+  );
+
+  registerReviewCommands(chat);
 
   defineRead(chat.command("abort <chat>").description("stop the reply in progress (what it wrote so far is kept)"), {
     run: (c, [chatRef]) => c.call(api.chat.abort, { chat: chatRef! }),

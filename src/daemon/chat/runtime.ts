@@ -251,12 +251,12 @@ export class ChatRuntime {
 
   private requestAsked(chatId: ChatId, event: Extract<OpencodeEvent, { type: "permission.asked" | "question.asked" }>): void {
     if (event.type === "permission.asked") {
-      const { name, patterns, detail } = event.request;
+      const { name, patterns, detail, diff, directory } = event.request;
       this.options.runMutation(recordRequest, {
         chatId,
         opencodeRequestId: event.request.id,
         kind: "permission",
-        payload: { permission: { name, patterns, detail } },
+        payload: { permission: { name, patterns, detail, diff, directory } },
       });
     } else {
       this.options.runMutation(recordRequest, {

@@ -71,6 +71,10 @@ const checkModelQuery = internalQuery((ctx, args: { workerId: string; model: str
 export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ messageId: MessageId }> {
   const { text, model } = args;
   const row = deps.run.runQuery(chatToSend, { chat: args.chat, user: args.user });
+  if (row.worktree_removed_at !== null)
+    throw new FleetError("failed_precondition", `the worktree of chat '${row.title}' was removed; start a new chat (ocfleet chat new --worktree)`);
+  // A worktree chat's session works in its worktree: OpenCode takes the directory per request.
+  const directory = row.worktree_directory;
   const chosenModel = model ?? row.model;
   if (model) deps.run.runQuery(checkModelQuery, { workerId: row.worker_id, model });
   const runtime = deps.turns;
@@ -84,7 +88,7 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
     /** A new OpenCode session for the chat, seeded with what was said when an old one is gone. */
     const freshSession = async (): Promise<{ sessionId: string; prompt: string }> => {
       const summary = row.opencode_session_id ? deps.run.runQuery(transcriptSummary, { chatId: row.id, before: messageId }) : "";
-      const created = (await link.command("session.create", { workerId: row.worker_id, title })).sessionId;
+      const created = (await link.command("session.create", { workerId: row.worker_id, title, directory })).sessionId;
       deps.run.runMutation(setSession, { chatId: row.id, sessionId: created });
       runtime.registerSession(row.id, row.worker_id, created);
       const prompt = summary
@@ -93,7 +97,7 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
       return { sessionId: created, prompt };
     };
     const send = (to: { sessionId: string; prompt: string }) =>
-      link.command("session.prompt", { workerId: row.worker_id, sessionId: to.sessionId, text: to.prompt, model: parseModel(chosenModel) });
+      link.command("session.prompt", { workerId: row.worker_id, sessionId: to.sessionId, text: to.prompt, model: parseModel(chosenModel), directory });
     const sessionId = row.opencode_session_id;
     const exists =
       sessionId && row.state === "inactive" ? (await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists : Boolean(sessionId);

@@ -16,6 +16,7 @@ import * as schedules from "./schedules.js";
 import * as serviceDesk from "./serviceDesk.js";
 import * as workerModels from "./workerModels.js";
 import * as workers from "./workers.js";
+import * as worktrees from "./worktrees.js";
 
 const modules: Record<string, Record<string, unknown>> = {
   admin,
@@ -34,6 +35,7 @@ const modules: Record<string, Record<string, unknown>> = {
   serviceDesk,
   workers,
   workerModels,
+  worktrees,
 };
 
 function isFunctionDef(value: unknown): value is FunctionDef {

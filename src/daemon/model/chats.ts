@@ -29,6 +29,11 @@ export interface ChatRow {
   last_activity_at: number;
   created_at: number;
   pending_requests: number;
+  /** A worktree chat's worktree (see model/worktrees.ts): the directory OpenCode works in, its branch and base. */
+  worktree_directory: string | null;
+  worktree_branch: string | null;
+  worktree_base: string | null;
+  worktree_removed_at: number | null;
 }
 
 /** A chat outlives its worker (chats.worker_name keeps the name), so the worker and machine are LEFT JOINed. */
@@ -115,6 +120,8 @@ export interface RequestRow {
   opencode_request_id: string;
   chat_title: string;
   worker_name: string;
+  worktree_directory: string | null;
+  machine_name: string;
   kind: RequestView["kind"];
   status: RequestView["status"];
   payload: string;
@@ -123,7 +130,8 @@ export interface RequestRow {
   answered_at: number | null;
 }
 
-export const SELECT_REQUEST = `SELECT r.*, c.title AS chat_title, c.owner_id, c.worker_id, c.worker_name
+export const SELECT_REQUEST = `SELECT r.*, c.title AS chat_title, c.owner_id, c.worker_id, c.worker_name, c.worktree_directory,
+    COALESCE((SELECT m.name FROM workers w JOIN machines m ON m.id = w.machine_id WHERE w.id = c.worker_id), '') AS machine_name
   FROM chat_requests r JOIN chats c ON c.id = r.chat_id`;
 
 export function toRequestView(row: RequestRow): RequestView {
@@ -133,6 +141,7 @@ export function toRequestView(row: RequestRow): RequestView {
     chatId: row.chat_id,
     chatTitle: row.chat_title,
     workerName: row.worker_name,
+    machineName: row.machine_name,
     kind: row.kind,
     status: row.status,
     permission: payload.permission ?? null,
@@ -182,6 +191,7 @@ export function toChatSummary(row: ChatRow): ChatSummary {
     ownerName: row.owner_name,
     lastActivityAt: row.last_activity_at,
     createdAt: row.created_at,
+    worktree: row.worktree_branch === null ? null : { branch: row.worktree_branch, base: row.worktree_base ?? "", removed: row.worktree_removed_at !== null },
   };
 }
 
@@ -219,8 +229,11 @@ export function checkModel(ctx: ReadCtx, workerId: string, model: string): void 
 }
 
 /** Creates a chat row; its OpenCode session is made at the first send. A title given here is kept (not replaced by the first prompt's). */
-export function insertChat(ctx: WriteCtx, options: { worker: { id: string; name: string }; ownerId: UserId; title?: string; model?: string }): ChatId {
-  const id = newId("chat");
+export function insertChat(
+  ctx: WriteCtx,
+  options: { worker: { id: string; name: string }; ownerId: UserId; title?: string; model?: string; id?: ChatId },
+): ChatId {
+  const id = options.id ?? newId("chat");
   ctx.db
     .prepare(
       `INSERT INTO chats (id, worker_id, worker_name, owner_id, title, title_source, model, state, last_activity_at, created_at, updated_at)

@@ -77,10 +77,20 @@ export interface RequestView {
   chatId: ChatId;
   chatTitle: string;
   workerName: string;
+  /** The machine the worker runs on (empty once the worker was removed). */
+  machineName: string;
   kind: RequestKind;
   status: RequestStatus;
   /** Permissions: what OpenCode wants to do (e.g. "bash") and on what (patterns, command). */
-  permission: { name: string; patterns: string[]; detail: string | null } | null;
+  permission: {
+    name: string;
+    patterns: string[];
+    detail: string | null;
+    /** An edit or write: the change it would make, as a unified diff (null when OpenCode gave none). */
+    diff?: string | null;
+    /** Where the session works: a bash command's working directory. */
+    directory?: string | null;
+  } | null;
   questions: QuestionView[] | null;
   /** once|always|reject for permissions; the chosen answers for questions. */
   answer: string | string[][] | null;
@@ -108,6 +118,8 @@ export interface ChatSummary {
   ownerName: string;
   lastActivityAt: number;
   createdAt: number;
+  /** A worktree chat: its own git worktree and branch (`chat new --worktree`); null for the worker's shared checkout. */
+  worktree: { branch: string; base: string; removed: boolean } | null;
 }
 
 export interface ChatView extends ChatSummary {

@@ -15,6 +15,7 @@ import { schedules } from "./schedules.js";
 import { serviceDesk } from "./serviceDesk.js";
 import { workerModels } from "./workerModels.js";
 import { workers } from "./workers.js";
+import { worktrees } from "./worktrees.js";
 
 export const api = {
   admin,
@@ -33,6 +34,7 @@ export const api = {
   serviceDesk,
   workers,
   workerModels,
+  worktrees,
 };
 
 export type * from "./admin.js";
@@ -51,4 +53,5 @@ export type * from "./schedules.js";
 export type * from "./serviceDesk.js";
 export type * from "./workerModels.js";
 export type * from "./workers.js";
+export type * from "./worktrees.js";
 export type { ArgsOf, MethodKind, MethodRef, ResultOf, QueryRef, MutationRef, ActionRef, NoArgs } from "./define.js";
