@@ -2,7 +2,7 @@
 import { FleetError } from "../protocol/errors.js";
 import { sanitize } from "../terminal/sanitize.js";
 
-const colorEnabled = (() => {
+export const colorEnabled = (() => {
   if (process.env.NO_COLOR) return false;
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== "0") return true;
   return process.stdout.isTTY === true && process.env.TERM !== "dumb";

@@ -8,6 +8,7 @@ import type { CommandOptions } from "../session.js";
 import { describeRequest, TranscriptPrinter } from "../transcript.js";
 import { watchLive } from "../watch.js";
 import { startProgress } from "../progress.js";
+import { registerChatSearchCommand } from "./search.js";
 
 /**
  * chat.send, which waits for a worker that is still starting: on a terminal, say so while it does
@@ -88,6 +89,7 @@ function checkChoices(request: RequestView | undefined, answers: string[][]): vo
 
 export function registerChatCommands(program: Command): void {
   const chat = program.command("chat").description("chats with a worker's OpenCode: send, watch, answer its questions");
+  registerChatSearchCommand(chat);
 
   defineRead(
     chat

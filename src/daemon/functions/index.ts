@@ -11,6 +11,7 @@ import * as discussions from "./discussions.js";
 import * as machines from "./machines.js";
 import * as presentations from "./presentations.js";
 import * as schedules from "./schedules.js";
+import * as search from "./search.js";
 import * as serviceDesk from "./serviceDesk.js";
 import * as workerModels from "./workerModels.js";
 import * as workers from "./workers.js";
@@ -27,6 +28,7 @@ const modules: Record<string, Record<string, unknown>> = {
   machines,
   presentations,
   schedules,
+  search,
   serviceDesk,
   workers,
   workerModels,

@@ -10,6 +10,7 @@ import { discussions } from "./discussions.js";
 import { machines } from "./machines.js";
 import { presentations } from "./presentations.js";
 import { schedules } from "./schedules.js";
+import { search } from "./search.js";
 import { serviceDesk } from "./serviceDesk.js";
 import { workerModels } from "./workerModels.js";
 import { workers } from "./workers.js";
@@ -26,6 +27,7 @@ export const api = {
   machines,
   presentations,
   schedules,
+  search,
   serviceDesk,
   workers,
   workerModels,
@@ -42,6 +44,7 @@ export type * from "./discussions.js";
 export type * from "./machines.js";
 export type * from "./presentations.js";
 export type * from "./schedules.js";
+export type * from "./search.js";
 export type * from "./serviceDesk.js";
 export type * from "./workerModels.js";
 export type * from "./workers.js";

@@ -7,5 +7,7 @@ import { auth } from "./0004-auth.js";
 import { modules } from "./0005-modules.js";
 import { workerAccess } from "./0006-worker-access.js";
 import { disabledUsers } from "./0007-disabled-users.js";
+import { reserved8 } from "./0008-reserved.js";
+import { search } from "./0009-search.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, reserved8, search];
