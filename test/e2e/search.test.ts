@@ -1,0 +1,87 @@
+// chat search against a real OpenCode with the fake model: a reply is found once it completes (the
+// live search updates by itself), the CLI prints ranked hits with highlights through the sanitizer,
+// another user never finds the text, and a malformed query is a usage error naming <words>.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { FleetConnection } from "../../src/client/connection.js";
+import { api, type SearchHit } from "../../src/protocol/api/index.js";
+import { cleanupHomes, cliJson, connect, connectWithSession, createHome, runCli } from "../helpers/daemon.js";
+import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+
+let home: string;
+let sandbox: OpencodeSandbox;
+let client: FleetConnection;
+
+beforeAll(async () => {
+  sandbox = await createOpencodeSandbox();
+  home = createHome();
+  client = await connect(home);
+  await addSandboxWorker(home, sandbox, "main");
+}, 90_000);
+
+afterAll(async () => {
+  client?.close();
+  await cleanupHomes();
+  await sandbox?.close();
+});
+
+it("finds a reply once it completes, live, and the CLI shows it with the match highlighted", async () => {
+  const chatId = (await client.call(api.chat.create, { worker: "main", title: "sea creatures" })).id;
+  const seen: SearchHit[][] = [];
+  let replyFound!: () => void;
+  const found = new Promise<void>((resolve) => (replyFound = resolve));
+  const sub = client.subscribe(
+    api.search.messages,
+    { query: "narwhal" },
+    {
+      onValue: (hits) => {
+        seen.push(hits);
+        if (hits.some((h) => h.role === "assistant")) replyFound();
+      },
+    },
+  );
+  const sent = await runCli(home, ["chat", "send", chatId, "the narwhal \x1b[31mtusk", "--wait"]);
+  expect(sent.code, sent.stderr).toBe(0);
+  await found;
+  sub.unsubscribe();
+  expect(seen[0]).toEqual([]); // before the send: nothing
+  const show = await cliJson(home, ["chat", "show", chatId]);
+  const reply = show.messages.find((m: { role: string }) => m.role === "assistant");
+  expect(reply.status).toBe("completed");
+  const last = seen.at(-1)!;
+  expect(last.find((h) => h.role === "assistant")).toMatchObject({ chatId, messageId: reply.id, chatTitle: "sea creatures", workerName: "main" });
+  expect(last.find((h) => h.role === "user")).toBeDefined();
+
+  const json: SearchHit[] = await cliJson(home, ["chat", "search", "narwhal", "--role", "assistant"]);
+  expect(json.map((h) => h.messageId)).toEqual([reply.id]);
+  expect(json[0]!.snippet.filter((p) => p.match).map((p) => p.text)).toEqual(["narwhal"]);
+  expect(json[0]!.snippet.map((p) => p.text).join("")).toContain("\x1b[31m"); // --json keeps the exact text
+
+  const human = await runCli(home, ["chat", "search", "narwhal", "--role", "assistant"]);
+  expect(human.code, human.stderr).toBe(0);
+  expect(human.stdout).toContain("sea creatures");
+  expect(human.stdout).toContain("[narwhal]"); // not a terminal: brackets instead of bold
+  expect(human.stdout).toContain("^[[31mtusk"); // the escape made visible, never sent raw
+  expect(human.stdout).not.toContain("\x1b");
+});
+
+it("never lets another user find your text", async () => {
+  const chatId = (await client.call(api.chat.create, { worker: "main" })).id;
+  const sent = await runCli(home, ["chat", "send", chatId, "my walrus secret", "--wait"]);
+  expect(sent.code, sent.stderr).toBe(0);
+  expect((await client.call(api.search.messages, { query: "walrus" })).length).toBe(2);
+  const eve = await connectWithSession(home);
+  await eve.call(api.auth.loginAnonymous, {});
+  expect(await eve.call(api.search.messages, { query: "walrus" })).toEqual([]);
+  expect(await eve.call(api.search.messages, { query: "walrus", all: true })).toEqual([]);
+  eve.close();
+});
+
+it("says what is wrong with a query it cannot read, naming <words>, with exit 2", async () => {
+  const bad = await runCli(home, ["chat", "search", '"narwhal']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain("<words>: a phrase is missing its closing quote");
+  expect(bad.stderr).not.toMatch(/sqlite|fts5/i);
+  const since = await runCli(home, ["chat", "search", "narwhal", "--since", "yesterday"]);
+  expect(since.code).toBe(2);
+  expect(since.stderr).toContain("--since: must be a number and a unit");
+});
