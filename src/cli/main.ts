@@ -24,6 +24,7 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
   { words: ["discuss"], load: async () => (await import("./commands/discuss.js")).registerDiscussCommands },
   { words: ["present"], load: async () => (await import("./commands/present.js")).registerPresentCommands },
   { words: ["schedule"], load: async () => (await import("./commands/schedule.js")).registerScheduleCommands },
+  { words: ["usage"], load: async () => (await import("./commands/usage.js")).registerUsageCommands },
 ];
 
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {

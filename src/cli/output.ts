@@ -115,3 +115,9 @@ export function formatTable(input: string[][]): string {
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - visible(cell)))).join("  ")).join("\n");
 }
+
+/** Dollars as people read them: $0 when nothing was spent, four decimals under a dollar, two above. */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return "$0";
+  return `$${usd.toFixed(usd < 1 ? 4 : 2)}`;
+}

@@ -2,7 +2,7 @@
 import type { Command } from "../commander.js";
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type ChatSummary, type ChatView, type MessageView, type RequestView } from "../../protocol/api/index.js";
-import { CliError, formatAge, formatTable, hint, printJsonLine, style } from "../output.js";
+import { CliError, formatAge, formatTable, formatUsd, hint, printJsonLine, style } from "../output.js";
 import { defineRead, runAction } from "../command.js";
 import type { CommandOptions } from "../session.js";
 import { describeRequest, TranscriptPrinter } from "../transcript.js";
@@ -37,13 +37,14 @@ async function readStdin(): Promise<string> {
 function renderChats(chats: ChatSummary[]): string {
   if (chats.length === 0) return style.dim("no chats yet; start one with: ocfleet chat new --worker <worker>");
   return formatTable([
-    ["ID", "TITLE", "WORKER", "STATE", "", "LAST ACTIVITY"].map(style.dim),
+    ["ID", "TITLE", "WORKER", "STATE", "", "COST", "LAST ACTIVITY"].map(style.dim),
     ...chats.map((c) => [
       c.id,
       c.title.length > 50 ? `${c.title.slice(0, 49)}…` : c.title,
       c.workerRemoved ? `${c.workerName} ${style.dim("(worker removed)")}` : c.workerName,
       c.archived ? style.dim("archived") : c.state === "active" ? c.state : style.dim(c.state),
       [c.busy ? style.cyan("answering") : "", c.pendingRequests > 0 ? style.yellow(`${c.pendingRequests} waiting for you`) : ""].filter(Boolean).join(" "),
+      formatUsd(c.cost),
       formatAge(c.lastActivityAt),
     ]),
   ]);

@@ -13,6 +13,7 @@ import * as presentations from "./presentations.js";
 import * as schedules from "./schedules.js";
 import * as search from "./search.js";
 import * as serviceDesk from "./serviceDesk.js";
+import * as usage from "./usage.js";
 import * as workerModels from "./workerModels.js";
 import * as workers from "./workers.js";
 
@@ -30,6 +31,7 @@ const modules: Record<string, Record<string, unknown>> = {
   schedules,
   search,
   serviceDesk,
+  usage,
   workers,
   workerModels,
 };

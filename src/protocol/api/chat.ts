@@ -105,6 +105,8 @@ export interface ChatSummary {
   /** A turn is running (from send until the reply ends). */
   busy: boolean;
   pendingRequests: number;
+  /** What its replies cost so far, USD, as OpenCode priced them. */
+  cost: number;
   ownerName: string;
   lastActivityAt: number;
   createdAt: number;

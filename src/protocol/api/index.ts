@@ -12,6 +12,7 @@ import { presentations } from "./presentations.js";
 import { schedules } from "./schedules.js";
 import { search } from "./search.js";
 import { serviceDesk } from "./serviceDesk.js";
+import { usage } from "./usage.js";
 import { workerModels } from "./workerModels.js";
 import { workers } from "./workers.js";
 
@@ -29,6 +30,7 @@ export const api = {
   schedules,
   search,
   serviceDesk,
+  usage,
   workers,
   workerModels,
 };
@@ -46,6 +48,7 @@ export type * from "./presentations.js";
 export type * from "./schedules.js";
 export type * from "./search.js";
 export type * from "./serviceDesk.js";
+export type * from "./usage.js";
 export type * from "./workerModels.js";
 export type * from "./workers.js";
 export type { ArgsOf, MethodKind, MethodRef, ResultOf, QueryRef, MutationRef, ActionRef, NoArgs } from "./define.js";

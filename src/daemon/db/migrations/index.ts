@@ -9,5 +9,6 @@ import { workerAccess } from "./0006-worker-access.js";
 import { disabledUsers } from "./0007-disabled-users.js";
 import { reserved8 } from "./0008-reserved.js";
 import { search } from "./0009-search.js";
+import { usage } from "./0010-usage.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, reserved8, search];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, reserved8, search, usage];

@@ -1,6 +1,7 @@
-// chat search against a real OpenCode with the fake model: a reply is found once it completes (the
-// live search updates by itself), the CLI prints ranked hits with highlights through the sanitizer,
-// another user never finds the text, and a malformed query is a usage error naming <words>.
+// Search and usage against a real OpenCode with the fake model. Search: a reply is found once it
+// completes (the live search updates by itself), the CLI prints ranked hits with highlights through
+// the sanitizer, another user never finds the text, a malformed query is a usage error naming
+// <words>. Usage: totals are the token counts the fake model reports (12 in, 7 out per step).
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type SearchHit } from "../../src/protocol/api/index.js";
@@ -84,4 +85,33 @@ it("says what is wrong with a query it cannot read, naming <words>, with exit 2"
   const since = await runCli(home, ["chat", "search", "narwhal", "--since", "yesterday"]);
   expect(since.code).toBe(2);
   expect(since.stderr).toContain("--since: must be a number and a unit");
+});
+
+it("adds up usage from what the fake model reported, per chat and in total, and chat list shows each chat's cost", async () => {
+  const before = await cliJson(home, ["usage", "--by", "chat"]);
+  const chatId = (await client.call(api.chat.create, { worker: "main", title: "counting" })).id;
+  for (const prompt of ["one", "two"]) {
+    const sent = await runCli(home, ["chat", "send", chatId, prompt, "--wait"]);
+    expect(sent.code, sent.stderr).toBe(0);
+  }
+  const report = await cliJson(home, ["usage", "--by", "chat"]);
+  const row = report.rows.find((r: { key: string }) => r.key === chatId);
+  expect(row).toMatchObject({ label: "counting", replies: 2, tokens: { input: 24, output: 14, reasoning: 0, cacheRead: 0, cacheWrite: 0 } });
+  expect(report.total.replies).toBe(before.total.replies + 2);
+  expect(report.total.tokens.input).toBe(before.total.tokens.input + 24);
+  const show = await cliJson(home, ["chat", "show", chatId]);
+  expect(show.chat.usage.tokens).toEqual(row.tokens); // one source: the reply's own record
+  const byDay = await cliJson(home, ["usage", "--by", "day", "--since", "1d"]);
+  expect(byDay.rows).toHaveLength(1);
+  expect(byDay.rows[0].key).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  expect(byDay.total).toEqual(report.total);
+  const human = await runCli(home, ["usage", "--by", "worker"]);
+  expect(human.stdout).toMatch(/main\s+\d+\s+\d+/);
+  expect(human.stdout).toContain("total");
+  const list = await cliJson(home, ["chat", "list"]);
+  expect(list.find((c: { id: string }) => c.id === chatId).cost).toBe(0); // the fake model has no price
+  expect((await runCli(home, ["chat", "list"])).stdout).toContain("COST");
+  const bad = await runCli(home, ["usage", "--by", "planet"]);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain("--by: must be one of chat, worker, machine, model, user, day");
 });
