@@ -25,6 +25,7 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
   { words: ["present"], load: async () => (await import("./commands/present.js")).registerPresentCommands },
   { words: ["schedule"], load: async () => (await import("./commands/schedule.js")).registerScheduleCommands },
   { words: ["usage"], load: async () => (await import("./commands/usage.js")).registerUsageCommands },
+  { words: ["budget"], load: async () => (await import("./commands/budget.js")).registerBudgetCommands },
 ];
 
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {

@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   presentation: "prs",
   schedule: "sch",
   scheduleRun: "run",
+  budget: "bdg",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -43,6 +44,7 @@ export type DiscussionMessageId = Id<"dsm">;
 export type PresentationId = Id<"prs">;
 export type ScheduleId = Id<"sch">;
 export type ScheduleRunId = Id<"run">;
+export type BudgetId = Id<"bdg">;
 
 /** The random part: lowercase Crockford-style base32, 16 characters (80 bits). */
 export const ID_BODY_PATTERN = "[0-9a-hjkmnp-tv-z]{16}";

@@ -9,6 +9,7 @@ import { describeRequest, TranscriptPrinter } from "../transcript.js";
 import { watchLive } from "../watch.js";
 import { startProgress } from "../progress.js";
 import { registerChatSearchCommand } from "./search.js";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 
 /**
  * chat.send, which waits for a worker that is still starting: on a terminal, say so while it does
@@ -21,7 +22,9 @@ async function sendSayingWhy(connection: FleetConnection, chat: ChatView, args: 
       const worker = await connection.call(api.workers.get, { worker: chat.workerId }).catch(() => null);
       if (worker && (worker.runState === "starting" || worker.runState === "offline")) progress.update(`waiting for worker ${worker.name} to start…`);
     }
-    return await connection.call(api.chat.send, args);
+    const sent = await connection.call(api.chat.send, args);
+    for (const warning of sent.budgetWarnings ?? []) hint(style.yellow(`warning: ${sanitizeInline(warning)}`));
+    return sent;
   } finally {
     progress.stop();
   }

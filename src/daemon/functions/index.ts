@@ -4,6 +4,7 @@ import * as admin from "./admin.js";
 import * as appinfo from "./appinfo.js";
 import * as attendance from "./attendance.js";
 import * as auth from "./auth.js";
+import * as budgets from "./budgets.js";
 import * as chat from "./chat.js";
 import * as checklists from "./checklists.js";
 import * as daemon from "./daemon.js";
@@ -22,6 +23,7 @@ const modules: Record<string, Record<string, unknown>> = {
   appinfo,
   attendance,
   auth,
+  budgets,
   chat,
   checklists,
   daemon,

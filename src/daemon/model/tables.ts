@@ -21,6 +21,7 @@ export const TABLES = {
   attendance: "attendance",
   discussions: "discussions",
   presentations: "presentations",
+  budgets: "budgets",
 } as const;
 
 export type Table = (typeof TABLES)[keyof typeof TABLES];
@@ -62,4 +63,5 @@ export const LIVE_TABLE_OF_SQL: Readonly<Record<string, Table | null>> = {
   discussion_conclusions: TABLES.discussions,
   presentations: TABLES.presentations,
   presentation_slides: TABLES.presentations,
+  budgets: TABLES.budgets,
 };

@@ -3,6 +3,7 @@ import { admin } from "./admin.js";
 import { appinfo } from "./appinfo.js";
 import { attendance } from "./attendance.js";
 import { auth } from "./auth.js";
+import { budgets } from "./budgets.js";
 import { chat } from "./chat.js";
 import { checklists } from "./checklists.js";
 import { daemon } from "./daemon.js";
@@ -21,6 +22,7 @@ export const api = {
   appinfo,
   attendance,
   auth,
+  budgets,
   chat,
   checklists,
   daemon,
@@ -39,6 +41,7 @@ export type * from "./admin.js";
 export type * from "./appinfo.js";
 export type * from "./attendance.js";
 export type * from "./auth.js";
+export type * from "./budgets.js";
 export type * from "./chat.js";
 export type * from "./checklists.js";
 export type * from "./daemon.js";

@@ -9,6 +9,6 @@ import { workerAccess } from "./0006-worker-access.js";
 import { disabledUsers } from "./0007-disabled-users.js";
 import { reserved8 } from "./0008-reserved.js";
 import { search } from "./0009-search.js";
-import { usage } from "./0010-usage.js";
+import { usageBudgets } from "./0010-usage-budgets.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, reserved8, search, usage];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, reserved8, search, usageBudgets];
