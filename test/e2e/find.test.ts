@@ -2,9 +2,12 @@
 // completes (the live search updates by itself), the CLI prints ranked hits with highlights through
 // the sanitizer, another user never finds the text, a malformed query is a usage error naming
 // <words>. Usage: totals are the token counts the fake model reports (12 in, 7 out per step).
+// Budgets: with the fake model priced, a spent budget refuses the next turn and lets a running one finish.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
-import { api, type SearchHit } from "../../src/protocol/api/index.js";
+import { api, type MessageView, type SearchHit } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, connectWithSession, createHome, runCli } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
@@ -115,3 +118,63 @@ it("adds up usage from what the fake model reported, per chat and in total, and 
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain("--by: must be one of chat, worker, machine, model, user, day");
 });
+
+function waitForReply(chatId: string, messageId: string): Promise<MessageView> {
+  return new Promise((resolve) => {
+    const sub = client.subscribe(
+      api.chat.messages,
+      { chat: chatId },
+      {
+        onValue: (messages) => {
+          const reply = messages.find((m) => m.replyTo === messageId);
+          if (reply) {
+            sub.unsubscribe();
+            resolve(reply);
+          }
+        },
+      },
+    );
+  });
+}
+
+it("a spent budget refuses the next turn from the CLI, while a turn already running finishes", async () => {
+  // The fake model priced at $1000 per million tokens: a reply of 12 in and 7 out costs $0.019.
+  const env = sandbox.env("priced");
+  const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
+  config.provider.fake.models["fake-model"].cost = { input: 1000, output: 1000 };
+  env.OPENCODE_CONFIG_CONTENT = JSON.stringify(config);
+  const envFile = join(sandbox.root, "priced.env");
+  writeFileSync(
+    envFile,
+    `${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n")}\n`,
+  );
+  await cliJson(home, ["worker", "add", sandbox.project("priced"), "--name", "priced", "--env-file", envFile]);
+  const set = await runCli(home, ["budget", "set", "--worker", "priced", "--usd", "0.01", "--period", "day"]);
+  expect(set.code, set.stderr).toBe(0);
+
+  const slow = (await client.call(api.chat.create, { worker: "priced" })).id;
+  const quick = (await client.call(api.chat.create, { worker: "priced", title: "quick" })).id;
+  const { messageId: slowPrompt } = await client.call(api.chat.send, { chat: slow, text: "stream timed 16 every 300 ms for the long one" });
+  const first = await runCli(home, ["chat", "send", quick, "short", "--wait"]);
+  expect(first.code, first.stderr).toBe(0);
+  const refused = await runCli(home, ["chat", "send", quick, "again", "--wait"]);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain("the budget of worker priced ($0.0100 a day) is spent: $0.0190");
+  expect(refused.stderr).toContain("it resets");
+
+  const slowReply = await waitForReply(slow, slowPrompt);
+  expect(slowReply.status).toBe("completed");
+  const quickReply = (await client.call(api.chat.messages, { chat: quick })).find((m) => m.role === "assistant")!;
+  expect(quickReply.completedAt!).toBeLessThan(slowReply.completedAt!); // the budget was spent while the slow turn ran
+  expect((await client.call(api.chat.messages, { chat: quick })).map((m) => m.role)).toEqual(["user", "assistant"]); // "again" was never written
+
+  const usage = await cliJson(home, ["usage", "--by", "worker"]);
+  expect(usage.rows.find((r: { label: string }) => r.label === "priced").cost).toBeCloseTo(0.038, 6);
+  const list = await cliJson(home, ["chat", "list", "--worker", "priced"]);
+  expect(list.find((c: { id: string }) => c.id === quick).cost).toBeCloseTo(0.019, 6);
+  const budgets = await cliJson(home, ["budget", "list"]);
+  expect(budgets[0]).toMatchObject({ scope: "worker", targetName: "priced", usd: 0.01 });
+  expect(budgets[0].spent).toBeCloseTo(0.038, 6);
+}, 90_000);
