@@ -15,6 +15,7 @@ import { buildRegistry } from "./functions/index.js";
 import { BackgroundJobs, type CleanupSettings } from "./jobs/index.js";
 import { LiveQueries } from "./live.js";
 import { WriteCheck, writeCheckEnabled } from "./model/write-check.js";
+import { Notifier } from "./notify/notifier.js";
 import type { Logger } from "./log.js";
 
 export interface DaemonCoreOptions {
@@ -38,6 +39,7 @@ export interface DaemonCore {
   fleet: Fleet;
   chat: ChatRuntime;
   jobs: BackgroundJobs;
+  notifier: Notifier;
   services: DaemonServices;
 }
 
@@ -51,6 +53,9 @@ export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
   const live = new LiveQueries();
   const fleet = new Fleet({ log, secrets, runMutation, runQuery });
   const chat = new ChatRuntime({ log, fleet, runMutation, runQuery, changed: (table, key) => live.changed([[table, key]]), ...options.chat });
+  // Webhooks and desktop notifications, from the runtime's turn-finished and request-asked events.
+  const notifier = new Notifier({ run: { runQuery, runMutation }, secrets, log, retryMs: Number(process.env.OCFLEET_NOTIFY_RETRY_MS) || undefined });
+  notifier.attach(chat);
   // Scheduled prompts are sent as their owner, through the same path as chat.send.
   const jobs = new BackgroundJobs({
     log,
@@ -75,5 +80,5 @@ export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
   };
   const writeCheck = writeCheckEnabled() ? new WriteCheck(db) : undefined;
   const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log, clock: options.now, writeCheck });
-  return { live, dispatcher, fleet, chat, jobs, services };
+  return { live, dispatcher, fleet, chat, jobs, notifier, services };
 }

@@ -3,7 +3,10 @@
 // the sanitizer, another user never finds the text, a malformed query is a usage error naming
 // <words>. Usage: totals are the token counts the fake model reports (12 in, 7 out per step).
 // Budgets: with the fake model priced, a spent budget refuses the next turn and lets a running one finish.
+// Notifications: a webhook on loopback gets done, failed and waiting from real turns, a 500 is
+// retried, and no payload carries a secret from the conversation.
 import { writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
@@ -18,6 +21,8 @@ let client: FleetConnection;
 beforeAll(async () => {
   sandbox = await createOpencodeSandbox();
   home = createHome();
+  const started = await runCli(home, ["daemon", "start", "--json"], { env: { OCFLEET_NOTIFY_RETRY_MS: "50", OCFLEET_CHAT_MAX_RETRIES: "1" } });
+  expect(started.code, started.stderr).toBe(0);
   client = await connect(home);
   await addSandboxWorker(home, sandbox, "main");
 }, 90_000);
@@ -178,3 +183,68 @@ it("a spent budget refuses the next turn from the CLI, while a turn already runn
   expect(budgets[0]).toMatchObject({ scope: "worker", targetName: "priced", usd: 0.01 });
   expect(budgets[0].spent).toBeCloseTo(0.038, 6);
 }, 90_000);
+
+it("posts done, failed and waiting to a webhook from real turns, retries a 500, and never sends a secret", async () => {
+  const received: Array<{ body: string; answered: number }> = [];
+  const waiters: Array<() => void> = [];
+  let failNext = true;
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      const answered = failNext ? 500 : 200;
+      failNext = false;
+      received.push({ body, answered });
+      res.writeHead(answered).end();
+      for (const wake of waiters.splice(0)) wake();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  const delivered = (event: string, chat: string) =>
+    received.some((r) => r.answered === 200 && JSON.parse(r.body).event === event && JSON.parse(r.body).chat === chat);
+  const until = async (ok: () => boolean) => {
+    while (!ok()) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  try {
+    const added = await cliJson(home, ["notify", "webhook", "add", `http://127.0.0.1:${port}/hook/tok-XYZ`]);
+    expect(added.events).toEqual(["done", "failed", "waiting"]);
+    expect(JSON.stringify(await cliJson(home, ["notify", "webhook", "list"]))).not.toContain("tok-XYZ"); // the URL may be a credential
+
+    const secret = "sk-live-SECRET123";
+    const chatId = (await client.call(api.chat.create, { worker: "main" })).id;
+    const done = await runCli(home, ["chat", "send", chatId, `remember ${secret} for me`, "--wait"]);
+    expect(done.code, done.stderr).toBe(0);
+    await until(() => delivered("done", chatId));
+    const [first, second] = received;
+    expect(first!.answered).toBe(500);
+    expect(JSON.parse(second!.body)).toMatchObject({
+      event: "done",
+      chat: chatId,
+      worker: "main",
+      summary: "a turn finished on worker main (" + JSON.parse(second!.body).machine + ")",
+    });
+    const log = await cliJson(home, ["notify", "log"]);
+    expect(log[0]).toMatchObject({ channel: "webhook", event: "done", chatId, status: "delivered", attempts: 2, lastError: null });
+
+    const failed = await runCli(home, ["chat", "send", chatId, `fail with 400 and ${secret}`, "--wait"]);
+    expect(failed.code).not.toBe(0);
+    await until(() => delivered("failed", chatId));
+
+    const asker = await addSandboxWorker(home, sandbox, "asker", { permission: "ask" });
+    const askChat = (await client.call(api.chat.create, { worker: asker.name })).id;
+    await client.call(api.chat.send, { chat: askChat, text: `run command echo ${secret} > x.txt` });
+    await until(() => delivered("waiting", askChat));
+    const waiting = received.map((r) => JSON.parse(r.body)).find((b) => b.event === "waiting");
+    expect(waiting).toMatchObject({ chat: askChat, worker: "asker", summary: expect.stringContaining("a permission request waits for you") });
+    const [request] = await cliJson(home, ["chat", "pending"]);
+    await cliJson(home, ["chat", "permit", request.id, "reject"]);
+
+    for (const r of received) {
+      expect(r.body).not.toContain("SECRET123");
+      expect(r.body).not.toContain("remember"); // nothing of the prompt, not even the chat's title made from it
+    }
+  } finally {
+    server.close();
+  }
+}, 120_000);

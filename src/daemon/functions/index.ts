@@ -10,6 +10,7 @@ import * as checklists from "./checklists.js";
 import * as daemon from "./daemon.js";
 import * as discussions from "./discussions.js";
 import * as machines from "./machines.js";
+import * as notify from "./notify.js";
 import * as presentations from "./presentations.js";
 import * as schedules from "./schedules.js";
 import * as search from "./search.js";
@@ -29,6 +30,7 @@ const modules: Record<string, Record<string, unknown>> = {
   daemon,
   discussions,
   machines,
+  notify,
   presentations,
   schedules,
   search,

@@ -155,12 +155,13 @@ export const setRetry = internalMutation((ctx, args: { chatId: string; attempt: 
 export const recordRequest = internalMutation(
   (ctx, args: { chatId: string; opencodeRequestId: string; kind: "permission" | "question"; payload: Record<string, unknown> }) => {
     const existing = ctx.db.prepare("SELECT id FROM chat_requests WHERE chat_id = ? AND opencode_request_id = ?").get(args.chatId, args.opencodeRequestId);
-    if (existing) return;
+    if (existing) return false;
     ctx.db
       .prepare("INSERT INTO chat_requests (id, chat_id, opencode_request_id, kind, status, payload, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)")
       .run(newId("chatRequest"), args.chatId, args.opencodeRequestId, args.kind, JSON.stringify(args.payload), ctx.now);
     ctx.writes(TABLES.requests, args.chatId);
     ctx.writes(TABLES.chats, args.chatId);
+    return true;
   },
 );
 

@@ -22,6 +22,8 @@ export const TABLES = {
   discussions: "discussions",
   presentations: "presentations",
   budgets: "budgets",
+  /** A user's webhooks, delivery log and desktop setting, keyed by user id. */
+  notify: "notify",
 } as const;
 
 export type Table = (typeof TABLES)[keyof typeof TABLES];
@@ -64,4 +66,7 @@ export const LIVE_TABLE_OF_SQL: Readonly<Record<string, Table | null>> = {
   presentations: TABLES.presentations,
   presentation_slides: TABLES.presentations,
   budgets: TABLES.budgets,
+  webhooks: TABLES.notify,
+  notify_deliveries: TABLES.notify,
+  notify_settings: TABLES.notify,
 };

@@ -9,6 +9,7 @@ import { checklists } from "./checklists.js";
 import { daemon } from "./daemon.js";
 import { discussions } from "./discussions.js";
 import { machines } from "./machines.js";
+import { notify } from "./notify.js";
 import { presentations } from "./presentations.js";
 import { schedules } from "./schedules.js";
 import { search } from "./search.js";
@@ -28,6 +29,7 @@ export const api = {
   daemon,
   discussions,
   machines,
+  notify,
   presentations,
   schedules,
   search,
@@ -47,6 +49,7 @@ export type * from "./checklists.js";
 export type * from "./daemon.js";
 export type * from "./discussions.js";
 export type * from "./machines.js";
+export type * from "./notify.js";
 export type * from "./presentations.js";
 export type * from "./schedules.js";
 export type * from "./search.js";

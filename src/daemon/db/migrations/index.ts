@@ -9,6 +9,6 @@ import { workerAccess } from "./0006-worker-access.js";
 import { disabledUsers } from "./0007-disabled-users.js";
 import { reserved8 } from "./0008-reserved.js";
 import { search } from "./0009-search.js";
-import { usageBudgets } from "./0010-usage-budgets.js";
+import { usageBudgetsNotify } from "./0010-usage-budgets-notify.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, reserved8, search, usageBudgets];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, reserved8, search, usageBudgetsNotify];
