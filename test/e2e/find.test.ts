@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type MessageView, type SearchHit } from "../../src/protocol/api/index.js";
-import { cleanupHomes, cliJson, connect, connectWithSession, createHome, runCli } from "../helpers/daemon.js";
+import { cleanupHomes, cliJson, connect, connectWithSession, createHome, runCli, startCli } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -184,7 +184,7 @@ it("a spent budget refuses the next turn from the CLI, while a turn already runn
   expect(budgets[0].spent).toBeCloseTo(0.038, 6);
 }, 90_000);
 
-it("posts done, failed and waiting to a webhook from real turns, retries a 500, and never sends a secret", async () => {
+it("posts done, failed and waiting to a webhook from real turns, retries a 500, and never sends a secret; chat pending --watch is a live inbox", async () => {
   const received: Array<{ body: string; answered: number }> = [];
   const waiters: Array<() => void> = [];
   let failNext = true;
@@ -233,12 +233,19 @@ it("posts done, failed and waiting to a webhook from real turns, retries a 500, 
 
     const asker = await addSandboxWorker(home, sandbox, "asker", { permission: "ask" });
     const askChat = (await client.call(api.chat.create, { worker: asker.name })).id;
+    // The live inbox: empty, then the request the moment it is asked, then empty once answered.
+    const inbox = startCli(home, ["chat", "pending", "--watch", "--json"]);
+    await inbox.waitForOutput(/^\[\]$/m);
     await client.call(api.chat.send, { chat: askChat, text: `run command echo ${secret} > x.txt` });
+    await inbox.waitForOutput(/"kind":"permission"/);
     await until(() => delivered("waiting", askChat));
     const waiting = received.map((r) => JSON.parse(r.body)).find((b) => b.event === "waiting");
     expect(waiting).toMatchObject({ chat: askChat, worker: "asker", summary: expect.stringContaining("a permission request waits for you") });
     const [request] = await cliJson(home, ["chat", "pending"]);
     await cliJson(home, ["chat", "permit", request.id, "reject"]);
+    await inbox.waitForOutput(/"kind":"permission"[^\n]*\n\[\]$/m);
+    inbox.child.kill("SIGINT");
+    await inbox.done;
 
     for (const r of received) {
       expect(r.body).not.toContain("SECRET123");

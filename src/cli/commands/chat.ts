@@ -3,10 +3,10 @@ import type { Command } from "../commander.js";
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type ChatSummary, type ChatView, type MessageView, type RequestView } from "../../protocol/api/index.js";
 import { CliError, formatAge, formatTable, formatUsd, hint, printJsonLine, style } from "../output.js";
-import { defineRead, runAction } from "../command.js";
-import type { CommandOptions } from "../session.js";
+import { defineRead, printResult, runAction } from "../command.js";
+import { openDaemonConnection, type CommandOptions } from "../session.js";
 import { describeRequest, TranscriptPrinter } from "../transcript.js";
-import { watchLive } from "../watch.js";
+import { watchLive, watchQuery } from "../watch.js";
 import { startProgress } from "../progress.js";
 import { registerChatSearchCommand } from "./search.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
@@ -217,10 +217,27 @@ export function registerChatCommands(program: Command): void {
     human: (outcome) => (outcome.aborted ? "stopping the reply" : "the chat is not answering"),
   });
 
-  defineRead(chat.command("pending").description("list permission and question requests waiting for an answer, across workers"), {
-    run: (c) => c.call(api.chat.pending, {}),
-    human: (requests) => renderRequests(requests),
-  });
+  chat
+    .command("pending")
+    .description("list permission and question requests waiting for an answer, across workers")
+    .option("--watch", "a live inbox: redraws as requests arrive and are answered (Ctrl-C to stop)")
+    .option("--json", "print JSON (with --watch: one line per change)")
+    .action((...params: unknown[]) => {
+      const command = params[params.length - 1] as Command;
+      const options = command.optsWithGlobals<CommandOptions & { watch?: boolean }>();
+      if (options.watch)
+        return runAction(command, options, undefined, () =>
+          watchQuery(options, { query: api.chat.pending, args: {}, label: "requests waiting for you", render: renderRequests }),
+        );
+      return runAction(command, options, undefined, async () => {
+        const connection = await openDaemonConnection(options);
+        try {
+          printResult(await connection.call(api.chat.pending, {}), options, renderRequests);
+        } finally {
+          connection.close();
+        }
+      });
+    });
 
   defineRead(chat.command("permit <request> <reply>").description("answer a permission request: once, always, or reject"), {
     run: (c, [request, reply]) => {
