@@ -213,8 +213,10 @@ it("posts done, failed and waiting to a webhook from real turns, retries a 500, 
 
     const secret = "sk-live-SECRET123";
     const chatId = (await client.call(api.chat.create, { worker: "main" })).id;
-    const done = await runCli(home, ["chat", "send", chatId, `remember ${secret} for me`, "--wait"]);
+    const done = await runCli(home, ["chat", "send", chatId, `remember ${secret} for me`, "--wait", "--notify"]);
     expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toContain("\x07"); // --notify rings the bell at the end, on stderr
+    expect(done.stdout).not.toContain("\x07");
     await until(() => delivered("done", chatId));
     const [first, second] = received;
     expect(first!.answered).toBe(500);

@@ -30,6 +30,17 @@ async function sendSayingWhy(connection: FleetConnection, chat: ChatView, args: 
   }
 }
 
+/** `chat send --wait --notify`: the terminal's bell (on stderr, so stdout stays the reply), and the desktop's notifier where there is one. */
+async function notifyEnd(what: string, worker: string): Promise<void> {
+  process.stderr.write("\x07");
+  const { findDesktopNotifier } = await import("../../platform/desktop-notify.js");
+  const notifier = findDesktopNotifier();
+  if (!notifier) return hint("(no desktop notifier here: install notify-send for desktop notifications; the bell rang)");
+  await notifier
+    .show("ocfleet", `${what} (worker ${sanitizeInline(worker)})`)
+    .catch((err: unknown) => hint(`could not show a desktop notification: ${String(err)}`));
+}
+
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new CliError("reading the message from stdin ('-'), but stdin is a terminal; pipe text in", 2);
   let text = "";
@@ -117,13 +128,14 @@ export function registerChatCommands(program: Command): void {
     },
   );
 
-  type SendOptions = { model?: string; wait?: boolean };
+  type SendOptions = { model?: string; wait?: boolean; notify?: boolean };
   defineRead(
     chat
       .command("send <chat> <text>")
       .description("send a message ('-' reads it from stdin); with --wait, stream the reply")
       .option("--model <provider/model>", "use this model for this message")
-      .option("--wait", "stream the reply to stdout and exit when it ends (non-zero if it fails)"),
+      .option("--wait", "stream the reply to stdout and exit when it ends (non-zero if it fails)")
+      .option("--notify", "with --wait: ring the bell and show a desktop notification when the reply ends"),
     {
       run: async (connection, [chatRef, textArg], options: SendOptions & CommandOptions) => {
         const text = textArg === "-" ? await readStdin() : textArg!;
@@ -135,6 +147,7 @@ export function registerChatCommands(program: Command): void {
           : new TranscriptPrinter({ out: (t) => process.stdout.write(t), aside: (t) => process.stderr.write(t), headers: false, replyTo: messageId });
         const reply = await followReply(connection, view.id, messageId, printer);
         if (reply.status !== "completed") process.exitCode = 1;
+        if (options.notify) await notifyEnd(reply.status === "completed" ? "the reply is done" : `the reply ended ${reply.status}`, view.workerName);
         return { sent: undefined, reply };
       },
       json: (result) => result.sent ?? result.reply,

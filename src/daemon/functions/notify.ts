@@ -6,7 +6,7 @@ import { FleetError } from "../../protocol/errors.js";
 import { newId } from "../crypto.js";
 import { toDeliveryView, toWebhookView, type WebhookRow } from "../model/notify.js";
 import { TABLES } from "../model/tables.js";
-import { findDesktopNotifier, noNotifierAdvice } from "../notify/desktop.js";
+import { findDesktopNotifier, noNotifierAdvice } from "../../platform/desktop-notify.js";
 import { defineMutation, defineQuery } from "./define.js";
 
 const EVENTS = ["done", "failed", "waiting"] as const;

@@ -9,7 +9,7 @@ import type { SecretKeeper } from "../crypto.js";
 import type { Logger } from "../log.js";
 import type { InternalRunner } from "../model/context.js";
 import { notifyTargets, startDelivery, updateDelivery } from "../model/notify.js";
-import { findDesktopNotifier, type DesktopNotifier } from "./desktop.js";
+import { findDesktopNotifier, type DesktopNotifier } from "../../platform/desktop-notify.js";
 
 export interface NotifierOptions {
   run: InternalRunner;

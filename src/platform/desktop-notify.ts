@@ -1,5 +1,6 @@
 // Desktop notifications through the platform's own notifier: notify-send (libnotify) on Linux and
-// the BSDs, osascript on macOS. Found on PATH once; where there is none, `notify desktop on` says so.
+// the BSDs, osascript on macOS, found on PATH. Both sides use it: the daemon for `notify desktop`,
+// the CLI for `chat send --wait --notify`. Where there is none, callers say so.
 import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
