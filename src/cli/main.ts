@@ -28,6 +28,9 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
   { words: ["discuss"], load: async () => (await import("./commands/discuss.js")).registerDiscussCommands },
   { words: ["present"], load: async () => (await import("./commands/present.js")).registerPresentCommands },
   { words: ["schedule"], load: async () => (await import("./commands/schedule.js")).registerScheduleCommands },
+  { words: ["usage"], load: async () => (await import("./commands/usage.js")).registerUsageCommands },
+  { words: ["budget"], load: async () => (await import("./commands/budget.js")).registerBudgetCommands },
+  { words: ["notify"], load: async () => (await import("./commands/notify.js")).registerNotifyCommands },
 ];
 
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {

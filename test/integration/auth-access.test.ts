@@ -198,6 +198,16 @@ describe("the Google client secret", () => {
       await record("worktrees.diff", admin.call(api.worktrees.diff, { chat: worktreeChat }));
       await record("worktrees.apply", admin.call(api.worktrees.apply, { chat: worktreeChat }));
       await record("worktrees.removeWorktree", admin.call(api.worktrees.removeWorktree, { chat: worktreeChat }));
+      await record("search.messages", admin.call(api.search.messages, { query: "scanned" }));
+      await record("usage.report", admin.call(api.usage.report, { by: "chat" }));
+      await record("budgets.set", admin.call(api.budgets.set, { all: true, usd: 100, period: "month" }));
+      await record("budgets.list", admin.call(api.budgets.list, {}));
+      await record("budgets.clear", admin.call(api.budgets.clear, { all: true }));
+      await record("notify.addWebhook", admin.call(api.notify.addWebhook, { url: "http://127.0.0.1:9/hook" }));
+      await record("notify.webhooks", admin.call(api.notify.webhooks, {}));
+      await record("notify.log", admin.call(api.notify.log, {}));
+      await record("notify.removeWebhook", admin.call(api.notify.removeWebhook, { webhook: (outputs.get("notify.addWebhook") as { id: string }).id }));
+      await record("notify.desktop", admin.call(api.notify.desktop, { on: false }));
       await record("workers.share", admin.call(api.workers.share, { worker: "scan", everyone: true }));
       await record("workers.unshare", admin.call(api.workers.unshare, { worker: "scan" }));
       await record("workers.stop", admin.call(api.workers.stop, { worker: "scan" }));

@@ -2,14 +2,16 @@
 import type { Command } from "../commander.js";
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type ChatSummary, type ChatView, type MessageView, type RequestView } from "../../protocol/api/index.js";
-import { CliError, formatAge, formatTable, hint, printJsonLine, style } from "../output.js";
-import { defineRead, runAction } from "../command.js";
-import type { CommandOptions } from "../session.js";
+import { CliError, formatAge, formatTable, formatUsd, hint, printJsonLine, style } from "../output.js";
+import { defineRead, printResult, runAction } from "../command.js";
+import { openDaemonConnection, type CommandOptions } from "../session.js";
 import { describeRequest, TranscriptPrinter } from "../transcript.js";
-import { watchLive } from "../watch.js";
+import { watchLive, watchQuery } from "../watch.js";
 import { startProgress } from "../progress.js";
 import { colourPatch, registerReviewCommands } from "./review.js";
 import { chooseModel, chooseWorker } from "../config.js";
+import { registerChatSearchCommand } from "./search.js";
+import { sanitizeInline } from "../../terminal/sanitize.js";
 
 /**
  * chat.send, which waits for a worker that is still starting: on a terminal, say so while it does
@@ -27,10 +29,23 @@ export async function sendSayingWhy(
       const worker = await connection.call(api.workers.get, { worker: chat.workerId }).catch(() => null);
       if (worker && (worker.runState === "starting" || worker.runState === "offline")) progress.update(`waiting for worker ${worker.name} to start…`);
     }
-    return await connection.call(api.chat.send, args);
+    const sent = await connection.call(api.chat.send, args);
+    for (const warning of sent.budgetWarnings ?? []) hint(style.yellow(`warning: ${sanitizeInline(warning)}`));
+    return sent;
   } finally {
     progress.stop();
   }
+}
+
+/** `chat send --wait --notify`: the terminal's bell (on stderr, so stdout stays the reply), and the desktop's notifier where there is one. */
+async function notifyEnd(what: string, worker: string): Promise<void> {
+  process.stderr.write("\x07");
+  const { findDesktopNotifier } = await import("../../platform/desktop-notify.js");
+  const notifier = findDesktopNotifier();
+  if (!notifier) return hint("(no desktop notifier here: install notify-send for desktop notifications; the bell rang)");
+  await notifier
+    .show("ocfleet", `${what} (worker ${sanitizeInline(worker)})`)
+    .catch((err: unknown) => hint(`could not show a desktop notification: ${String(err)}`));
 }
 
 export async function readStdin(): Promise<string> {
@@ -50,7 +65,7 @@ function renderChats(chats: ChatSummary[]): string {
   if (chats.length === 0) return style.dim("no chats yet; start one with: ocfleet chat new --worker <worker>");
   const branches = chats.some((c) => c.worktree);
   return formatTable([
-    ["ID", "TITLE", "WORKER", ...(branches ? ["BRANCH"] : []), "STATE", "", "LAST ACTIVITY"].map(style.dim),
+    ["ID", "TITLE", "WORKER", ...(branches ? ["BRANCH"] : []), "STATE", "", "COST", "LAST ACTIVITY"].map(style.dim),
     ...chats.map((c) => [
       c.id,
       c.title.length > 50 ? `${c.title.slice(0, 49)}…` : c.title,
@@ -58,6 +73,7 @@ function renderChats(chats: ChatSummary[]): string {
       ...(branches ? [branchOf(c)] : []),
       c.archived ? style.dim("archived") : c.state === "active" ? c.state : style.dim(c.state),
       [c.busy ? style.cyan("answering") : "", c.pendingRequests > 0 ? style.yellow(`${c.pendingRequests} waiting for you`) : ""].filter(Boolean).join(" "),
+      formatUsd(c.cost),
       formatAge(c.lastActivityAt),
     ]),
   ]);
@@ -127,6 +143,7 @@ function checkChoices(request: RequestView | undefined, answers: string[][]): vo
 
 export function registerChatCommands(program: Command): void {
   const chat = program.command("chat").description("chats with a worker's OpenCode: send, watch, answer its questions");
+  registerChatSearchCommand(chat);
 
   defineRead(
     chat
@@ -168,13 +185,14 @@ export function registerChatCommands(program: Command): void {
     },
   );
 
-  type SendOptions = { model?: string; wait?: boolean };
+  type SendOptions = { model?: string; wait?: boolean; notify?: boolean };
   defineRead(
     chat
       .command("send <chat> <text...>")
       .description("send a message (several words need no quotes; '-' reads it from stdin); with --wait, stream the reply")
       .option("--model <provider/model>", "use this model for this message")
-      .option("--wait", "stream the reply to stdout and exit when it ends (non-zero if it fails)"),
+      .option("--wait", "stream the reply to stdout and exit when it ends (non-zero if it fails)")
+      .option("--notify", "with --wait: ring the bell and show a desktop notification when the reply ends"),
     {
       fields: { text: "<text>" },
       run: async (connection, params, options: SendOptions & CommandOptions) => {
@@ -189,6 +207,7 @@ export function registerChatCommands(program: Command): void {
           : new TranscriptPrinter({ out: (t) => process.stdout.write(t), aside: (t) => process.stderr.write(t), headers: false, replyTo: messageId });
         const reply = await followReply(connection, view.id, messageId, printer);
         if (reply.status !== "completed") process.exitCode = 1;
+        if (options.notify) await notifyEnd(reply.status === "completed" ? "the reply is done" : `the reply ended ${reply.status}`, view.workerName);
         return { sent: undefined, reply };
       },
       json: (result) => result.sent ?? result.reply,
@@ -292,10 +311,27 @@ export function registerChatCommands(program: Command): void {
     human: (outcome) => (outcome.aborted ? "stopping the reply" : "the chat is not answering"),
   });
 
-  defineRead(chat.command("pending").description("list permission and question requests waiting for an answer, across workers"), {
-    run: (c) => c.call(api.chat.pending, {}),
-    human: (requests) => renderRequests(requests),
-  });
+  chat
+    .command("pending")
+    .description("list permission and question requests waiting for an answer, across workers")
+    .option("--watch", "a live inbox: redraws as requests arrive and are answered (Ctrl-C to stop)")
+    .option("--json", "print JSON (with --watch: one line per change)")
+    .action((...params: unknown[]) => {
+      const command = params[params.length - 1] as Command;
+      const options = command.optsWithGlobals<CommandOptions & { watch?: boolean }>();
+      if (options.watch)
+        return runAction(command, options, undefined, () =>
+          watchQuery(options, { query: api.chat.pending, args: {}, label: "requests waiting for you", render: renderRequests }),
+        );
+      return runAction(command, options, undefined, async () => {
+        const connection = await openDaemonConnection(options);
+        try {
+          printResult(await connection.call(api.chat.pending, {}), options, renderRequests);
+        } finally {
+          connection.close();
+        }
+      });
+    });
 
   defineRead(chat.command("permit <request> <reply>").description("answer a permission request: once, always, or reject"), {
     run: (c, [request, reply]) => {

@@ -4,6 +4,7 @@
 import { FleetError } from "../../protocol/errors.js";
 import type { ChatId, MessageId } from "../../protocol/ids.js";
 import type { Fleet } from "../fleet.js";
+import { checkBudgets } from "../model/budgets.js";
 import { accessibleChat, checkModel, loadMessages } from "../model/chats.js";
 import { internalQuery, type CallerUser, type InternalRunner } from "../model/context.js";
 import { beginTurn, setActive, setSession } from "../model/replies.js";
@@ -66,9 +67,10 @@ const checkModelQuery = internalQuery((ctx, args: { workerId: string; model: str
  * Sends a prompt into a chat as `user`: records the message, starts the turn, (re)creates the
  * OpenCode session if needed and hands the prompt to the worker. The one path for chat.send and
  * for scheduled prompts. `onRecorded` runs as soon as the message is recorded, before the turn can
- * end. Refuses a busy or archived chat (failed_precondition) and writes nothing then.
+ * end. Refuses a busy or archived chat, or one a spent budget covers (failed_precondition), and
+ * writes nothing then.
  */
-export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ messageId: MessageId }> {
+export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ messageId: MessageId; budgetWarnings?: string[] }> {
   const { text, model } = args;
   const row = deps.run.runQuery(chatToSend, { chat: args.chat, user: args.user });
   if (row.worktree_removed_at !== null)
@@ -77,6 +79,8 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
   const directory = row.worktree_directory;
   const chosenModel = model ?? row.model;
   if (model) deps.run.runQuery(checkModelQuery, { workerId: row.worker_id, model });
+  // A spent budget refuses the turn before anything is written or sent; a running turn is not affected.
+  const { warnings } = deps.run.runQuery(checkBudgets, { ownerId: row.owner_id, workerId: row.worker_id });
   const runtime = deps.turns;
   const { messageId, title } = deps.run.runMutation(beginTurn, { chatId: row.id, text, model: chosenModel });
   args.onRecorded?.(messageId as MessageId);
@@ -119,5 +123,5 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
     runtime.failTurn(row.id, { name: "SendFailed", message: `could not send: ${message}` });
     throw err instanceof FleetError ? err : new FleetError("unavailable", `could not send to the worker: ${message}`);
   }
-  return { messageId: messageId as MessageId };
+  return { messageId: messageId as MessageId, ...(warnings.length ? { budgetWarnings: warnings } : {}) };
 }

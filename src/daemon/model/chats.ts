@@ -34,11 +34,14 @@ export interface ChatRow {
   worktree_branch: string | null;
   worktree_base: string | null;
   worktree_removed_at: number | null;
+  /** What its replies cost, USD. */
+  cost: number;
 }
 
 /** A chat outlives its worker (chats.worker_name keeps the name), so the worker and machine are LEFT JOINed. */
 export const SELECT_CHAT = `SELECT c.*, w.id IS NULL AS worker_removed, COALESCE(m.name, '') AS machine_name, u.name AS owner_name,
-    (SELECT COUNT(*) FROM chat_requests r WHERE r.chat_id = c.id AND r.status = 'pending') AS pending_requests
+    (SELECT COUNT(*) FROM chat_requests r WHERE r.chat_id = c.id AND r.status = 'pending') AS pending_requests,
+    (SELECT COALESCE(SUM(mm.cost), 0) FROM messages mm WHERE mm.chat_id = c.id) AS cost
   FROM chats c LEFT JOIN workers w ON w.id = c.worker_id LEFT JOIN machines m ON m.id = w.machine_id JOIN users u ON u.id = c.owner_id`;
 
 export function loadChat(ctx: ReadCtx, ref: string): ChatRow {
@@ -188,6 +191,7 @@ export function toChatSummary(row: ChatRow): ChatSummary {
     archived: row.archived_at !== null,
     busy: row.busy === 1,
     pendingRequests: row.pending_requests,
+    cost: row.cost,
     ownerName: row.owner_name,
     lastActivityAt: row.last_activity_at,
     createdAt: row.created_at,

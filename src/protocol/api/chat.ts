@@ -115,6 +115,8 @@ export interface ChatSummary {
   /** A turn is running (from send until the reply ends). */
   busy: boolean;
   pendingRequests: number;
+  /** What its replies cost so far, USD, as OpenCode priced them. */
+  cost: number;
   ownerName: string;
   lastActivityAt: number;
   createdAt: number;
@@ -141,8 +143,8 @@ export const chat = defineModule("chat", {
   messages: query<ChatRef, MessageView[]>(),
   /** The message streaming now, or null: its text grows by appends. */
   stream: query<ChatRef, MessageView | null>(),
-  /** Sends a prompt; returns at once with the user message's id. */
-  send: action<ChatRef & { text: string; model?: string }, { messageId: MessageId }>(),
+  /** Sends a prompt; returns at once with the user message's id (and a warning per budget past 80 %). */
+  send: action<ChatRef & { text: string; model?: string }, { messageId: MessageId; budgetWarnings?: string[] }>(),
   abort: action<ChatRef, { aborted: boolean }>(),
   rename: action<ChatRef & { title: string }, ChatView>(),
   archive: mutation<ChatRef & { archived?: boolean }, ChatView>(),
