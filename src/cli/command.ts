@@ -14,6 +14,8 @@ export type HumanView = string | string[] | undefined | void;
 export type FieldNames = Record<string, string>;
 
 export interface OutputSpec<O, T> {
+  /** What `--json` says (default: "print JSON"). */
+  jsonHelp?: string;
   /** Builds the result from the positional arguments and the options. */
   run(args: string[], options: O & CommandOptions): Promise<T>;
   /** The human view of the result; its strings are already safe to print. */
@@ -30,7 +32,7 @@ export interface ReadSpec<O, T> extends Omit<OutputSpec<O, T>, "run"> {
 }
 
 /** Prints a result for a person (sanitized) or a script (exact). */
-function printResult<T, O>(value: T, options: O & CommandOptions, human: (value: T, options: O) => HumanView, json?: (value: T) => unknown): void {
+export function printResult<T, O>(value: T, options: O & CommandOptions, human: (value: T, options: O) => HumanView, json?: (value: T) => unknown): void {
   if (options.json) return printJson(json ? json(value) : value);
   const view = human(sanitizeValue(value), options);
   if (view === undefined) return;
@@ -39,7 +41,7 @@ function printResult<T, O>(value: T, options: O & CommandOptions, human: (value:
 
 /** Declares `--json` on `cmd` and gives it an action that runs `spec` and prints what it returns. */
 export function defineOutput<O extends object, T>(cmd: Command, spec: OutputSpec<O, T>): Command {
-  return cmd.option("--json", "print JSON").action((...params: unknown[]) => {
+  return cmd.option("--json", spec.jsonHelp ?? "print JSON").action((...params: unknown[]) => {
     const command = params[params.length - 1] as Command;
     const args = params.slice(0, -2) as string[];
     // Globals too: `ocfleet --json worker list` means the same as `ocfleet worker list --json`.

@@ -17,6 +17,9 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
   { words: ["whoami", "login", "logout", "auth"], load: async () => (await import("./commands/auth.js")).registerAuthCommands },
   { words: ["worker"], load: async () => (await import("./commands/worker.js")).registerWorkerCommands },
   { words: ["chat"], load: async () => (await import("./commands/chat.js")).registerChatCommands },
+  { words: ["run"], load: async () => (await import("./commands/run.js")).registerRunCommand },
+  { words: ["config"], load: async () => (await import("./commands/config.js")).registerConfigCommands },
+  { words: ["completion", "__complete"], load: async () => (await import("./completion.js")).registerCompletionCommands },
   { words: ["machine"], load: async () => (await import("./commands/machine.js")).registerMachineCommands },
   { words: ["hub"], load: async () => (await import("./commands/hub.js")).registerHubCommands },
   { words: ["admin"], load: async () => (await import("./commands/admin.js")).registerAdminCommands },
@@ -25,6 +28,9 @@ const GROUPS: Array<{ words: string[]; load(): Promise<Registrar> }> = [
   { words: ["discuss"], load: async () => (await import("./commands/discuss.js")).registerDiscussCommands },
   { words: ["present"], load: async () => (await import("./commands/present.js")).registerPresentCommands },
   { words: ["schedule"], load: async () => (await import("./commands/schedule.js")).registerScheduleCommands },
+  { words: ["usage"], load: async () => (await import("./commands/usage.js")).registerUsageCommands },
+  { words: ["budget"], load: async () => (await import("./commands/budget.js")).registerBudgetCommands },
+  { words: ["notify"], load: async () => (await import("./commands/notify.js")).registerNotifyCommands },
 ];
 
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
@@ -36,7 +42,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .showSuggestionAfterError(true)
     .exitOverride();
   const word = argv.find((arg) => !arg.startsWith("-"));
-  const own = GROUPS.filter((group) => word !== undefined && group.words.includes(word));
+  // Completing a command line needs every command (__complete walks the whole tree).
+  const own = word === "__complete" ? GROUPS : GROUPS.filter((group) => word !== undefined && group.words.includes(word));
   // `ocfleet --version` needs no command; help and unknown words need them all.
   const versionOnly = word === undefined && argv.some((arg) => arg === "-V" || arg === "--version");
   const registrars = await Promise.all((own.length > 0 ? own : versionOnly ? [] : GROUPS).map((group) => group.load()));

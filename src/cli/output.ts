@@ -2,7 +2,7 @@
 import { FleetError } from "../protocol/errors.js";
 import { sanitize } from "../terminal/sanitize.js";
 
-const colorEnabled = (() => {
+export const colorEnabled = (() => {
   if (process.env.NO_COLOR) return false;
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== "0") return true;
   return process.stdout.isTTY === true && process.env.TERM !== "dumb";
@@ -114,4 +114,10 @@ export function formatTable(input: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - visible(cell)))).join("  ")).join("\n");
+}
+
+/** Dollars as people read them: $0 when nothing was spent, four decimals under a dollar, two above. */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return "$0";
+  return `$${usd.toFixed(usd < 1 ? 4 : 2)}`;
 }

@@ -18,6 +18,7 @@ import { buildRegistry } from "./functions/index.js";
 import { BackgroundJobs, type CleanupSettings } from "./jobs/index.js";
 import { LiveQueries } from "./live.js";
 import { WriteCheck, writeCheckEnabled } from "./model/write-check.js";
+import { Notifier } from "./notify/notifier.js";
 import type { Logger } from "./log.js";
 
 export interface DaemonCoreOptions {
@@ -47,6 +48,7 @@ export interface DaemonCore {
   hub: Hub;
   /** This machine's membership of a remote hub, bound once the agent exists (tests in process have none). */
   bindMembership(membership: MembershipControl): void;
+  notifier: Notifier;
   services: DaemonServices;
 }
 
@@ -66,6 +68,9 @@ export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
   const live = new LiveQueries();
   const fleet = new Fleet({ log, secrets, runMutation, runQuery, offlineAfterMs: options.link?.offlineAfterMs });
   const chat = new ChatRuntime({ log, fleet, runMutation, runQuery, changed: (table, key) => live.changed([[table, key]]), ...options.chat });
+  // Webhooks and desktop notifications, from the runtime's turn-finished and request-asked events.
+  const notifier = new Notifier({ run: { runQuery, runMutation }, secrets, log, retryMs: Number(process.env.OCFLEET_NOTIFY_RETRY_MS) || undefined });
+  notifier.attach(chat);
   // Scheduled prompts are sent as their owner, through the same path as chat.send.
   const jobs = new BackgroundJobs({
     log,
@@ -102,5 +107,5 @@ export function wireDaemonCore(options: DaemonCoreOptions): DaemonCore {
   };
   const writeCheck = writeCheckEnabled() ? new WriteCheck(db) : undefined;
   const dispatcher = new Dispatcher({ db, live, services, registry: buildRegistry(), log, clock: options.now, writeCheck });
-  return { live, dispatcher, fleet, chat, jobs, hub, bindMembership: (bound) => (membership = bound), services };
+  return { live, dispatcher, fleet, chat, jobs, hub, bindMembership: (bound) => (membership = bound), notifier, services };
 }

@@ -108,7 +108,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     sessionGraceMs: envNumber("OCFLEET_SESSION_CLEANUP_GRACE_MS", DEFAULT_CLEANUP.sessionGraceMs),
     streamChunkRetentionMs: envNumber("OCFLEET_STREAM_CHUNK_RETENTION_MS", DEFAULT_CLEANUP.streamChunkRetentionMs),
   };
-  const { live, dispatcher, fleet, chat, jobs, hub, bindMembership } = wireDaemonCore({
+  const { live, dispatcher, fleet, chat, jobs, hub, bindMembership, notifier } = wireDaemonCore({
     db,
     paths,
     log,
@@ -214,6 +214,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       jobs.stop();
       chat.interruptAll("the daemon stopped during the reply");
       chat.stop();
+      await notifier.stop();
       await agent.shutdown(WORKERS_STOP_MS);
       dispatcher.runInternalMutation(markOffline, { machineId, reason: "daemon stopped" });
       db.close();

@@ -19,6 +19,9 @@ export const ID_PREFIXES = {
   schedule: "sch",
   scheduleRun: "run",
   invite: "inv",
+  budget: "bdg",
+  webhook: "whk",
+  delivery: "dlv",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -44,6 +47,9 @@ export type DiscussionMessageId = Id<"dsm">;
 export type PresentationId = Id<"prs">;
 export type ScheduleId = Id<"sch">;
 export type ScheduleRunId = Id<"run">;
+export type BudgetId = Id<"bdg">;
+export type WebhookId = Id<"whk">;
+export type DeliveryId = Id<"dlv">;
 
 /** The random part: lowercase Crockford-style base32, 16 characters (80 bits). */
 export const ID_BODY_PATTERN = "[0-9a-hjkmnp-tv-z]{16}";

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -153,7 +154,11 @@ describe("the Google client secret", () => {
     const sandbox = await createOpencodeSandbox();
     try {
       const idle = (worker: string) => until(admin, api.workers.get, { worker }, (w) => w.runState === "idle");
-      await record("workers.add", admin.call(api.workers.add, { directory: sandbox.project("scan"), name: "scan", env: sandbox.env("scan", "ask") }));
+      // A git repository, so the worktree functions have something to work on.
+      const scanProject = sandbox.project("scan");
+      execFileSync("git", ["init", "-q"], { cwd: scanProject });
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "first"], { cwd: scanProject });
+      await record("workers.add", admin.call(api.workers.add, { directory: scanProject, name: "scan", env: sandbox.env("scan", "ask") }));
       await idle("scan");
       await record("workers.list", admin.call(api.workers.list, {}));
       await record("workers.get", admin.call(api.workers.get, { worker: "scan" }));
@@ -187,6 +192,22 @@ describe("the Google client secret", () => {
       await record("chat.list", admin.call(api.chat.list, {}));
       await record("chat.rename", admin.call(api.chat.rename, { chat: chatId, title: "scanned" }));
       await record("chat.archive", admin.call(api.chat.archive, { chat: chatId }));
+      await record("worktrees.setWorkerDefault", admin.call(api.worktrees.setWorkerDefault, { worker: "scan", worktree: true }));
+      await record("worktrees.createChat", admin.call(api.worktrees.createChat, { worker: "scan" }));
+      const worktreeChat = (outputs.get("worktrees.createChat") as { id: string }).id;
+      await record("worktrees.diff", admin.call(api.worktrees.diff, { chat: worktreeChat }));
+      await record("worktrees.apply", admin.call(api.worktrees.apply, { chat: worktreeChat }));
+      await record("worktrees.removeWorktree", admin.call(api.worktrees.removeWorktree, { chat: worktreeChat }));
+      await record("search.messages", admin.call(api.search.messages, { query: "scanned" }));
+      await record("usage.report", admin.call(api.usage.report, { by: "chat" }));
+      await record("budgets.set", admin.call(api.budgets.set, { all: true, usd: 100, period: "month" }));
+      await record("budgets.list", admin.call(api.budgets.list, {}));
+      await record("budgets.clear", admin.call(api.budgets.clear, { all: true }));
+      await record("notify.addWebhook", admin.call(api.notify.addWebhook, { url: "http://127.0.0.1:9/hook" }));
+      await record("notify.webhooks", admin.call(api.notify.webhooks, {}));
+      await record("notify.log", admin.call(api.notify.log, {}));
+      await record("notify.removeWebhook", admin.call(api.notify.removeWebhook, { webhook: (outputs.get("notify.addWebhook") as { id: string }).id }));
+      await record("notify.desktop", admin.call(api.notify.desktop, { on: false }));
       await record("workers.share", admin.call(api.workers.share, { worker: "scan", everyone: true }));
       await record("workers.unshare", admin.call(api.workers.unshare, { worker: "scan" }));
       await record("workers.stop", admin.call(api.workers.stop, { worker: "scan" }));

@@ -99,6 +99,7 @@ describe("the permission prompt", () => {
     chatId: "cht_0000000000000001" as RequestView["chatId"],
     chatTitle: "t",
     workerName: "w",
+    machineName: "m",
     kind: "permission",
     status: "pending",
     permission: { name: "bash", patterns: ["rm -rf build"], detail: "rm -rf build" },

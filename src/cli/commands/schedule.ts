@@ -1,5 +1,6 @@
 // ocfleet schedule …: prompts sent into a chat at the times of a cron expression, and their runs.
 import type { Command } from "../commander.js";
+import { chooseWorker } from "../config.js";
 import { api, type ScheduleRunView, type ScheduleView } from "../../protocol/api/index.js";
 import { CliError, formatTable, style } from "../output.js";
 import { defineRead } from "../command.js";
@@ -52,7 +53,7 @@ export function registerScheduleCommands(program: Command): void {
     schedule
       .command("add")
       .description("add a scheduled prompt; without --chat it gets a chat of its own, named after it")
-      .option("--worker <worker>", "the worker (id or name); needed unless --chat is given")
+      .option("--worker <worker>", "the worker (id or name); unless --chat is given (default: `ocfleet config get worker`, or your only worker)")
       .requiredOption("--cron <expression>", 'when: 5 fields "minute hour day month weekday" (e.g. "0 9 * * 1-5"), or 6 with seconds first')
       .requiredOption("--prompt <text>", "what to send")
       .option("--chat <chat>", "send into this chat (id) instead of a new one")
@@ -60,15 +61,15 @@ export function registerScheduleCommands(program: Command): void {
       .option("--name <name>", "a name to refer to it by (default: from the prompt)"),
     {
       fields: { timezone: "--tz" },
-      run: (c, _args, options: AddOptions) => {
-        if (options.worker === undefined && options.chat === undefined) throw new CliError("give --worker <worker>, or --chat <chat> to send into", 2);
+      run: async (c, _args, options: AddOptions) => {
+        const worker = options.chat === undefined ? await chooseWorker(c, options.worker) : options.worker;
         // Without --tz, "9 o'clock" means 9 o'clock where the person typing it is.
         const timezone = options.tz ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
         return c.call(api.schedules.add, {
           cron: options.cron,
           prompt: options.prompt,
           ...(timezone ? { timezone } : {}),
-          ...(options.worker !== undefined ? { worker: options.worker } : {}),
+          ...(worker !== undefined ? { worker } : {}),
           ...(options.chat !== undefined ? { chat: options.chat } : {}),
           ...(options.name !== undefined ? { name: options.name } : {}),
         });

@@ -9,6 +9,7 @@ import { startProgress } from "../progress.js";
 import { withDaemon } from "../session.js";
 import { defineRead } from "../command.js";
 import { defineWatch } from "../watch.js";
+import { registerWorkerWorktreeCommand } from "./review.js";
 import { sanitize } from "../../terminal/sanitize.js";
 
 const STATE_STYLE: Record<WorkerView["runState"], (s: string) => string> = {
@@ -154,6 +155,8 @@ export function registerWorkerCommands(program: Command): void {
         settled ? describeSettled(view) : `registered ${view.name} (${view.id}); it is starting. Watch it with: ocfleet worker watch`,
     },
   );
+
+  registerWorkerWorktreeCommand(worker);
 
   defineRead(worker.command("list").description("list workers with their run state").option("--machine <machine>", "only this machine's workers"), {
     run: (c, _args, options: { machine?: string }) => c.call(api.workers.list, options.machine ? { machine: options.machine } : {}),

@@ -3,11 +3,12 @@
 import { realpathSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { arch, cpus, hostname, platform, release, totalmem } from "node:os";
-import { isAbsolute } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { FleetError } from "../../protocol/errors.js";
 import { PACKAGE_VERSION } from "../../protocol/version.js";
 import type { Db } from "../db/open.js";
 import type { Logger } from "../log.js";
+import { applyWorktree, createWorktree, diffWorktree, removeWorktree } from "./git.js";
 import type { AgentLink, CommandHandler, HubCommands, MachineFacts } from "./link.js";
 import { ProcessRecords, reapLeftovers } from "./reaper.js";
 import { Supervisor } from "./supervisor.js";
@@ -17,6 +18,8 @@ export interface AgentOptions {
   log: Logger;
   link: AgentLink;
   logDir: string;
+  /** Where worktree chats' worktrees go, one directory per worker (default: next to logDir, `worktrees`). */
+  worktreeDir?: string;
   /** Set in every worker's environment (see reaper.ts), unique to this daemon's state directory. */
   agentMark: string;
   /** The umask of the user who started the daemon, which keeps 077 for itself: workers get the user's. */
@@ -100,7 +103,7 @@ export class Agent {
       case "worker.readLog":
         return (await this.readLog(a.workerId, a.offset, a.maxBytes)) as never;
       case "session.create":
-        return { sessionId: await this.supervisor.serverOf(a.workerId).createSession(a.title) } as never;
+        return { sessionId: await this.supervisor.serverOf(a.workerId).createSession(a.title, a.directory) } as never;
       case "session.exists":
         return { exists: await this.supervisor.serverOf(a.workerId).sessionExists(a.sessionId) } as never;
       case "session.messages":
@@ -111,24 +114,52 @@ export class Agent {
         await this.supervisor.serverOf(a.workerId).renameSession(a.sessionId, a.title);
         return { ok: true } as never;
       case "session.prompt":
-        await this.supervisor.serverOf(a.workerId).prompt(a.sessionId, a.text, a.model);
+        await this.supervisor.serverOf(a.workerId).prompt(a.sessionId, a.text, a.model, a.directory);
         return { ok: true } as never;
       case "session.abort":
-        await this.supervisor.serverOf(a.workerId).abort(a.sessionId);
+        await this.supervisor.serverOf(a.workerId).abort(a.sessionId, undefined, a.directory);
         return { ok: true } as never;
       case "permission.reply":
-        await this.supervisor.serverOf(a.workerId).replyPermission(a.requestId, a.reply);
+        await this.supervisor.serverOf(a.workerId).replyPermission(a.requestId, a.reply, a.directory);
         return { ok: true } as never;
       case "question.reply": {
         const server = this.supervisor.serverOf(a.workerId);
-        if (a.answers === null) await server.rejectQuestion(a.requestId);
-        else await server.replyQuestion(a.requestId, a.answers);
+        if (a.answers === null) await server.rejectQuestion(a.requestId, a.directory);
+        else await server.replyQuestion(a.requestId, a.answers, a.directory);
         return { ok: true } as never;
       }
+      case "session.diff":
+        return { files: await this.supervisor.serverOf(a.workerId).sessionDiff(a.sessionId, a.directory) } as never;
+      case "worktree.create":
+        return (await createWorktree({
+          workerDirectory: a.workerDirectory,
+          root: this.worktreesOf(a.workerId),
+          name: a.chatId,
+          branch: a.branch,
+          from: a.from,
+        })) as never;
+      case "worktree.remove":
+        await removeWorktree({ workerDirectory: a.workerDirectory, path: this.worktreeOf(a.workerId, a.chatId), force: a.force });
+        return { removed: true } as never;
+      case "worktree.diff":
+        return (await diffWorktree({ path: this.worktreeOf(a.workerId, a.chatId), base: a.base })) as never;
+      case "worktree.apply":
+        return (await applyWorktree({ workerDirectory: a.workerDirectory, path: this.worktreeOf(a.workerId, a.chatId), base: a.base })) as never;
       default:
         throw new FleetError("invalid_argument", `unknown agent command ${String(name)}`);
     }
   };
+
+  /** The agent's own directory for a worker's worktrees: the hub names a chat, never a path to touch. */
+  private worktreesOf(workerId: string): string {
+    if (!/^[A-Za-z0-9_]+$/.test(workerId)) throw new FleetError("invalid_argument", "bad worker id", { field: "workerId" });
+    return join(this.options.worktreeDir ?? join(dirname(this.options.logDir), "worktrees"), workerId);
+  }
+
+  private worktreeOf(workerId: string, chatId: string): string {
+    if (!/^[A-Za-z0-9_]+$/.test(chatId)) throw new FleetError("invalid_argument", "bad chat id", { field: "chatId" });
+    return join(this.worktreesOf(workerId), chatId);
+  }
 
   /** A slice of a worker's log: the last `maxBytes` when offset is null, else from offset on. */
   private async readLog(workerId: string, offset: number | null, maxBytes: number): Promise<{ text: string; offset: number; size: number }> {

@@ -1,7 +1,8 @@
 // The link between the hub side of a daemon and an agent (the supervisor of one machine's workers).
 // Routing code talks to a HubLink and never asks whether the agent is in this process or on
 // another machine: the in-process link below and a WebSocket link implement the same messages.
-import type { OpencodeEvent, OpencodeMessageWithParts, OpencodeModel } from "./opencode.js";
+import type { Worktree, WorktreeDiff } from "./git.js";
+import type { OpencodeEvent, OpencodeFileDiff, OpencodeMessageWithParts, OpencodeModel } from "./opencode.js";
 
 export interface MachineFacts {
   hostname: string;
@@ -42,7 +43,8 @@ export interface HubCommands {
   "worker.restart": { args: { worker: WorkerSpec }; result: WorkerRuntime };
   "worker.remove": { args: { workerId: string }; result: { removed: true } };
   "worker.readLog": { args: { workerId: string; offset: number | null; maxBytes: number }; result: { text: string; offset: number; size: number } };
-  "session.create": { args: { workerId: string; title: string }; result: { sessionId: string } };
+  /** `directory`: where the session works when not in the worker's own directory (a worktree chat's worktree). */
+  "session.create": { args: { workerId: string; title: string; directory?: string | null }; result: { sessionId: string } };
   "session.exists": { args: { workerId: string; sessionId: string }; result: { exists: boolean } };
   /** A session's latest messages (all of them without a limit), oldest first. */
   "session.messages": { args: { workerId: string; sessionId: string; limit?: number }; result: { messages: OpencodeMessageWithParts[] } };
@@ -50,12 +52,22 @@ export interface HubCommands {
   "requests.pending": { args: { workerId: string }; result: { events: OpencodeEvent[] } };
   "session.rename": { args: { workerId: string; sessionId: string; title: string }; result: { ok: true } };
   "session.prompt": {
-    args: { workerId: string; sessionId: string; text: string; model: { providerId: string; modelId: string } | null };
+    args: { workerId: string; sessionId: string; text: string; model: { providerId: string; modelId: string } | null; directory?: string | null };
     result: { ok: true };
   };
-  "session.abort": { args: { workerId: string; sessionId: string }; result: { ok: true } };
-  "permission.reply": { args: { workerId: string; requestId: string; reply: "once" | "always" | "reject" }; result: { ok: true } };
-  "question.reply": { args: { workerId: string; requestId: string; answers: string[][] | null }; result: { ok: true } };
+  "session.abort": { args: { workerId: string; sessionId: string; directory?: string | null }; result: { ok: true } };
+  "permission.reply": { args: { workerId: string; requestId: string; reply: "once" | "always" | "reject"; directory?: string | null }; result: { ok: true } };
+  "question.reply": { args: { workerId: string; requestId: string; answers: string[][] | null; directory?: string | null }; result: { ok: true } };
+  /** The files OpenCode says a session changed (its session diff). */
+  "session.diff": { args: { workerId: string; sessionId: string; directory?: string | null }; result: { files: OpencodeFileDiff[] } };
+  /** Worktree chats (agent/git.ts): the agent keeps them under its own directory, one per worker and chat. */
+  "worktree.create": {
+    args: { workerId: string; workerDirectory: string; chatId: string; branch: string; from: string | null };
+    result: Worktree;
+  };
+  "worktree.remove": { args: { workerId: string; workerDirectory: string; chatId: string; force: boolean }; result: { removed: true } };
+  "worktree.diff": { args: { workerId: string; chatId: string; base: string }; result: WorktreeDiff };
+  "worktree.apply": { args: { workerId: string; workerDirectory: string; chatId: string; base: string }; result: { files: string[] } };
 }
 
 export type HubCommandName = keyof HubCommands;

@@ -43,12 +43,25 @@ export interface OpencodePermissionRequest {
   name: string;
   patterns: string[];
   detail: string | null;
+  /** For an edit or write: the change, as a unified diff. */
+  diff: string | null;
+  /** The directory the session works in (where a bash command runs). */
+  directory: string | null;
 }
 
 export interface OpencodeQuestionRequest {
   id: string;
   sessionId: string;
   questions: QuestionView[];
+}
+
+/** One file a session changed, from OpenCode's session diff. */
+export interface OpencodeFileDiff {
+  path: string;
+  added: number;
+  removed: number;
+  status: "added" | "deleted" | "modified" | null;
+  patch: string;
 }
 
 /** OpenCode's events, reduced to what the product uses. Plain data, so they can cross a link. */
@@ -129,7 +142,7 @@ function toPart(part: any): OpencodePart {
 }
 
 /** Maps one raw OpenCode event to ours, or null for the many we do not use. */
-export function normalizeEvent(raw: { type?: string; properties?: Record<string, any> }): OpencodeEvent | null {
+export function normalizeEvent(raw: { type?: string; properties?: Record<string, any> }, directory: string | null = null): OpencodeEvent | null {
   const p = raw.properties ?? {};
   switch (raw.type) {
     case "session.status":
@@ -155,6 +168,8 @@ export function normalizeEvent(raw: { type?: string; properties?: Record<string,
           name: String(p.permission ?? p.type ?? "permission"),
           patterns: (p.patterns ?? []).map(String),
           detail,
+          diff: typeof p.metadata?.diff === "string" ? p.metadata.diff : null,
+          directory,
         },
       };
     }
@@ -212,6 +227,19 @@ const LISTENING = /opencode server listening on (http:\/\/[^\s]+)/;
 /** A running `opencode serve`: its process, its URL, and the requests we make of it. */
 export class OpencodeServer {
   private readonly eventsAbort = new AbortController();
+  /** Directories other than the worker's that its sessions work in (worktrees), seen in requests or events. */
+  private readonly directories = new Set<string>();
+  /** Where each session not in the worker's directory works, for calls that do not say (an abort from the runtime). */
+  private readonly sessionDirectories = new Map<string, string>();
+
+  private directoryOf(sessionId: string, given?: string | null): string | null {
+    if (given) {
+      this.directories.add(given);
+      this.sessionDirectories.set(sessionId, given);
+      return given;
+    }
+    return this.sessionDirectories.get(sessionId) ?? null;
+  }
   /** Settles when the event stream delivers its first event (OpenCode's `server.connected`). */
   private readonly eventsConnected: Promise<void>;
   private markEventsConnected!: () => void;
@@ -222,6 +250,8 @@ export class OpencodeServer {
     private readonly client: OpencodeClient,
     /** This process's own connection pool; see `start`. */
     private readonly dispatcher: Agent,
+    /** The worker's own directory. */
+    private readonly home: string,
   ) {
     this.eventsConnected = new Promise((resolve) => (this.markEventsConnected = resolve));
   }
@@ -296,7 +326,7 @@ export class OpencodeServer {
       headers: { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` },
       fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher } as RequestInit),
     });
-    const server = new OpencodeServer(subprocess, url, client, dispatcher);
+    const server = new OpencodeServer(subprocess, url, client, dispatcher, options.directory);
     server.followEvents(options);
     return server;
   }
@@ -344,15 +374,22 @@ export class OpencodeServer {
       .map(([id]) => id);
   }
 
-  async abort(sessionId: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
-    await this.client.session.abort({ sessionID: sessionId }, { signal: AbortSignal.timeout(timeoutMs) });
+  async abort(sessionId: string, timeoutMs = REQUEST_TIMEOUT_MS, directory?: string | null): Promise<void> {
+    await this.client.session.abort(
+      { sessionID: sessionId, ...inDirectory(this.directoryOf(sessionId, directory)) },
+      { signal: AbortSignal.timeout(timeoutMs) },
+    );
   }
 
-  /** Creates a session; giving a title spares OpenCode a title request to the model. */
-  async createSession(title: string): Promise<string> {
-    const response = await this.client.session.create({ title }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  /**
+   * Creates a session; giving a title spares OpenCode a title request to the model. A `directory`
+   * other than the worker's (a worktree) becomes the session's: OpenCode runs its tools there.
+   */
+  async createSession(title: string, directory?: string | null): Promise<string> {
+    const response = await this.client.session.create({ title, ...inDirectory(directory) }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const id = (response.data as { id?: string } | undefined)?.id;
     if (!id) throw new Error(`creating a session failed (${response.response?.status ?? "no response"})`);
+    this.directoryOf(id, directory);
     return id;
   }
 
@@ -374,15 +411,53 @@ export class OpencodeServer {
     return data.map((entry) => ({ message: toMessage(entry.info), parts: entry.parts.map(toPart) }));
   }
 
-  /** The permission and question requests waiting for an answer, as the events that asked them. */
+  /**
+   * The permission and question requests waiting for an answer, as the events that asked them: in
+   * the worker's directory and in every other one its sessions were seen working in (worktrees).
+   */
   async pendingRequests(): Promise<OpencodeEvent[]> {
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-    const [permissions, questions] = await Promise.all([this.client.permission.list(undefined, { signal }), this.client.question.list(undefined, { signal })]);
-    if (!permissions.data || !questions.data) throw new Error("listing pending requests failed");
-    return [
-      ...(permissions.data as Record<string, any>[]).map((properties) => normalizeEvent({ type: "permission.asked", properties })),
-      ...(questions.data as Record<string, any>[]).map((properties) => normalizeEvent({ type: "question.asked", properties })),
-    ].filter((event): event is OpencodeEvent => event !== null);
+    const lists = await Promise.all(
+      [undefined, ...this.directories].map(async (directory) => {
+        const query = directory ? { directory } : undefined;
+        const where = directory ?? this.home;
+        const [permissions, questions] = await Promise.all([this.client.permission.list(query, { signal }), this.client.question.list(query, { signal })]);
+        if (!permissions.data || !questions.data) throw new Error("listing pending requests failed");
+        return [
+          ...(permissions.data as Record<string, any>[]).map((properties) => normalizeEvent({ type: "permission.asked", properties }, where)),
+          ...(questions.data as Record<string, any>[]).map((properties) => normalizeEvent({ type: "question.asked", properties }, where)),
+        ];
+      }),
+    );
+    return lists.flat().filter((event): event is OpencodeEvent => event !== null);
+  }
+
+  /**
+   * The files OpenCode says a session changed, with their patches. OpenCode 1.18.33 answers the
+   * session-wide diff with nothing, but a diff per user message works: so one request per prompt,
+   * oldest first, with each file's counts summed and its patches in order.
+   */
+  async sessionDiff(sessionId: string, directory?: string | null): Promise<OpencodeFileDiff[]> {
+    const where = inDirectory(this.directoryOf(sessionId, directory));
+    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const listed = await this.client.session.messages({ sessionID: sessionId, ...where }, { signal });
+    const messages = listed.data as Array<{ info: { id: string; role: string } }> | undefined;
+    if (!messages) throw new Error(`reading the messages of session ${sessionId} failed (${listed.response?.status ?? "no response"})`);
+    const files = new Map<string, OpencodeFileDiff>();
+    for (const { info } of messages.filter((m) => m.info.role === "user")) {
+      const response = await this.client.session.diff({ sessionID: sessionId, messageID: info.id, ...where }, { signal });
+      const data = response.data as Array<{ file?: string; patch?: string; additions?: number; deletions?: number; status?: string }> | undefined;
+      if (!data) throw new Error(`reading the diff of session ${sessionId} failed (${response.response?.status ?? "no response"})`);
+      for (const d of data) {
+        const path = String(d.file ?? "");
+        const status = d.status === "added" || d.status === "deleted" || d.status === "modified" ? d.status : null;
+        const patch = String(d.patch ?? "");
+        const seen = files.get(path);
+        if (!seen) files.set(path, { path, added: d.additions ?? 0, removed: d.deletions ?? 0, status, patch });
+        else files.set(path, { ...seen, added: seen.added + (d.additions ?? 0), removed: seen.removed + (d.deletions ?? 0), patch: seen.patch + patch });
+      }
+    }
+    return [...files.values()];
   }
 
   async renameSession(sessionId: string, title: string): Promise<void> {
@@ -390,10 +465,11 @@ export class OpencodeServer {
   }
 
   /** Queues a prompt; the reply arrives as events. */
-  async prompt(sessionId: string, text: string, model: { providerId: string; modelId: string } | null): Promise<void> {
+  async prompt(sessionId: string, text: string, model: { providerId: string; modelId: string } | null, directory?: string | null): Promise<void> {
     const response = await this.client.session.promptAsync(
       {
         sessionID: sessionId,
+        ...inDirectory(this.directoryOf(sessionId, directory)),
         parts: [{ type: "text", text }],
         ...(model ? { model: { providerID: model.providerId, modelID: model.modelId } } : {}),
       },
@@ -403,19 +479,28 @@ export class OpencodeServer {
     if (status < 200 || status >= 300) throw new Error(`sending the prompt failed (${status || "no response"})`);
   }
 
-  async replyPermission(requestId: string, reply: "once" | "always" | "reject"): Promise<void> {
-    const response = await this.client.permission.reply({ requestID: requestId, reply }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  async replyPermission(requestId: string, reply: "once" | "always" | "reject", directory?: string | null): Promise<void> {
+    const response = await this.client.permission.reply(
+      { requestID: requestId, reply, ...inDirectory(directory) },
+      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+    );
     if (response.error) throw new Error(`answering permission ${requestId} failed: ${JSON.stringify(response.error)}`);
   }
 
   /** Answers a question request; `answers` holds one list of chosen labels (or free text) per question. */
-  async replyQuestion(requestId: string, answers: string[][]): Promise<void> {
-    const response = await this.client.question.reply({ requestID: requestId, answers }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  async replyQuestion(requestId: string, answers: string[][], directory?: string | null): Promise<void> {
+    const response = await this.client.question.reply(
+      { requestID: requestId, answers, ...inDirectory(directory) },
+      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+    );
     if (response.error) throw new Error(`answering question ${requestId} failed: ${JSON.stringify(response.error)}`);
   }
 
-  async rejectQuestion(requestId: string): Promise<void> {
-    const response = await this.client.question.reject({ requestID: requestId }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  async rejectQuestion(requestId: string, directory?: string | null): Promise<void> {
+    const response = await this.client.question.reject(
+      { requestID: requestId, ...inDirectory(directory) },
+      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+    );
     if (response.error) throw new Error(`dismissing question ${requestId} failed: ${JSON.stringify(response.error)}`);
   }
 
@@ -432,7 +517,9 @@ export class OpencodeServer {
 
   /**
    * Follows the event stream until detached. The SDK retries a failed connection by itself but
-   * stops when the server ends the stream cleanly, so that case reconnects here.
+   * stops when the server ends the stream cleanly, so that case reconnects here. It is the global
+   * stream: `/event` carries only the worker directory's events, and a worktree chat's session
+   * works in another directory; each global event says which.
    */
   private followEvents(options: Pick<StartOptions, "onEvent" | "onOutput" | "eventsRetryMs">): void {
     const signal = this.eventsAbort.signal;
@@ -445,7 +532,7 @@ export class OpencodeServer {
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
         try {
-          const { stream } = await this.client.event.subscribe(undefined, {
+          const { stream } = await this.client.global.event({
             signal,
             sseDefaultRetryDelay: retryMs,
             sseMaxRetryDelay: retryMs,
@@ -453,11 +540,16 @@ export class OpencodeServer {
               if (!signal.aborted) options.onOutput(`--- ocfleet: event stream: ${describeFetchError(err)}; retrying`);
             },
           } as never);
-          for await (const raw of stream) {
+          for await (const wrapped of stream) {
+            const { directory, payload: raw } = wrapped as { directory?: string; payload: unknown };
+            if (directory && directory !== "global" && directory !== this.home) this.directories.add(directory);
             // OpenCode greets every connection with server.connected; after the first, say so.
             if ((raw as { type?: string }).type === "server.connected" && connections++ > 0) options.onEvent({ type: "events.resumed", sessionId: null });
             this.markEventsConnected();
-            const event = normalizeEvent(raw as { type?: string; properties?: Record<string, unknown> });
+            const event = normalizeEvent(
+              raw as { type?: string; properties?: Record<string, unknown> },
+              directory && directory !== "global" ? directory : null,
+            );
             if (event) options.onEvent(event);
           }
         } catch {
@@ -466,6 +558,11 @@ export class OpencodeServer {
       }
     })();
   }
+}
+
+/** The SDK's per-request directory (`?directory=`), when it is not the worker's own. */
+function inDirectory(directory: string | null | undefined): { directory?: string } {
+  return directory ? { directory } : {};
 }
 
 /** "fetch failed" says little; its cause (ECONNRESET, ECONNREFUSED…) says what happened. */

@@ -51,6 +51,12 @@ export interface FinishedTurn {
   error: { name: string; message: string } | null;
 }
 
+/** A new permission or question request, for modules that act on it (notifications). */
+export interface AskedRequest {
+  chatId: ChatId;
+  kind: "permission" | "question";
+}
+
 /** Pending text past this size is written at once rather than at the next timer. */
 const FLUSH_BYTES = 16 * 1024;
 /** How many of a session's latest messages a turn reads back, and how long it waits for them. */
@@ -64,6 +70,7 @@ export class ChatRuntime {
   private sweep: NodeJS.Timeout | undefined;
   private readonly flushMs: number;
   private readonly finishedListeners = new Set<(turn: FinishedTurn) => void>();
+  private readonly askedListeners = new Set<(asked: AskedRequest) => void>();
 
   constructor(private readonly options: ChatRuntimeOptions) {
     this.flushMs = options.flushMs ?? 50;
@@ -110,6 +117,12 @@ export class ChatRuntime {
   onTurnFinished(listener: (turn: FinishedTurn) => void): () => void {
     this.finishedListeners.add(listener);
     return () => this.finishedListeners.delete(listener);
+  }
+
+  /** Calls `listener` once for each new permission or question request OpenCode raises in a chat. */
+  onRequestAsked(listener: (asked: AskedRequest) => void): () => void {
+    this.askedListeners.add(listener);
+    return () => this.askedListeners.delete(listener);
   }
 
   isRunning(chatId: ChatId): boolean {
@@ -260,16 +273,21 @@ export class ChatRuntime {
   }
 
   private requestAsked(chatId: ChatId, event: Extract<OpencodeEvent, { type: "permission.asked" | "question.asked" }>): void {
+    const kind = event.type === "permission.asked" ? "permission" : "question";
+    if (this.recordAsked(chatId, event)) for (const listener of this.askedListeners) listener({ chatId, kind });
+  }
+
+  private recordAsked(chatId: ChatId, event: Extract<OpencodeEvent, { type: "permission.asked" | "question.asked" }>): boolean {
     if (event.type === "permission.asked") {
-      const { name, patterns, detail } = event.request;
-      this.options.runMutation(recordRequest, {
+      const { name, patterns, detail, diff, directory } = event.request;
+      return this.options.runMutation(recordRequest, {
         chatId,
         opencodeRequestId: event.request.id,
         kind: "permission",
-        payload: { permission: { name, patterns, detail } },
+        payload: { permission: { name, patterns, detail, diff, directory } },
       });
     } else {
-      this.options.runMutation(recordRequest, {
+      return this.options.runMutation(recordRequest, {
         chatId,
         opencodeRequestId: event.request.id,
         kind: "question",

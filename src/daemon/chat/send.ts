@@ -4,6 +4,7 @@
 import { FleetError } from "../../protocol/errors.js";
 import type { ChatId, MessageId } from "../../protocol/ids.js";
 import type { Fleet } from "../fleet.js";
+import { checkBudgets } from "../model/budgets.js";
 import { accessibleChat, checkModel, loadMessages } from "../model/chats.js";
 import { internalQuery, type CallerUser, type InternalRunner } from "../model/context.js";
 import { beginTurn, setActive, setSession } from "../model/replies.js";
@@ -66,13 +67,20 @@ const checkModelQuery = internalQuery((ctx, args: { workerId: string; model: str
  * Sends a prompt into a chat as `user`: records the message, starts the turn, (re)creates the
  * OpenCode session if needed and hands the prompt to the worker. The one path for chat.send and
  * for scheduled prompts. `onRecorded` runs as soon as the message is recorded, before the turn can
- * end. Refuses a busy or archived chat (failed_precondition) and writes nothing then.
+ * end. Refuses a busy or archived chat, or one a spent budget covers (failed_precondition), and
+ * writes nothing then.
  */
-export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ messageId: MessageId }> {
+export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ messageId: MessageId; budgetWarnings?: string[] }> {
   const { text, model } = args;
   const row = deps.run.runQuery(chatToSend, { chat: args.chat, user: args.user });
+  if (row.worktree_removed_at !== null)
+    throw new FleetError("failed_precondition", `the worktree of chat '${row.title}' was removed; start a new chat (ocfleet chat new --worktree)`);
+  // A worktree chat's session works in its worktree: OpenCode takes the directory per request.
+  const directory = row.worktree_directory;
   const chosenModel = model ?? row.model;
   if (model) deps.run.runQuery(checkModelQuery, { workerId: row.worker_id, model });
+  // A spent budget refuses the turn before anything is written or sent; a running turn is not affected.
+  const { warnings } = deps.run.runQuery(checkBudgets, { ownerId: row.owner_id, workerId: row.worker_id });
   const runtime = deps.turns;
   const { messageId, title } = deps.run.runMutation(beginTurn, { chatId: row.id, text, model: chosenModel });
   args.onRecorded?.(messageId as MessageId);
@@ -84,7 +92,7 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
     /** A new OpenCode session for the chat, seeded with what was said when an old one is gone. */
     const freshSession = async (): Promise<{ sessionId: string; prompt: string }> => {
       const summary = row.opencode_session_id ? deps.run.runQuery(transcriptSummary, { chatId: row.id, before: messageId }) : "";
-      const created = (await link.command("session.create", { workerId: row.worker_id, title })).sessionId;
+      const created = (await link.command("session.create", { workerId: row.worker_id, title, directory })).sessionId;
       deps.run.runMutation(setSession, { chatId: row.id, sessionId: created });
       runtime.registerSession(row.id, row.worker_id, created);
       const prompt = summary
@@ -93,7 +101,7 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
       return { sessionId: created, prompt };
     };
     const send = (to: { sessionId: string; prompt: string }) =>
-      link.command("session.prompt", { workerId: row.worker_id, sessionId: to.sessionId, text: to.prompt, model: parseModel(chosenModel) });
+      link.command("session.prompt", { workerId: row.worker_id, sessionId: to.sessionId, text: to.prompt, model: parseModel(chosenModel), directory });
     const sessionId = row.opencode_session_id;
     const exists =
       sessionId && row.state === "inactive" ? (await link.command("session.exists", { workerId: row.worker_id, sessionId })).exists : Boolean(sessionId);
@@ -115,5 +123,5 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
     runtime.failTurn(row.id, { name: "SendFailed", message: `could not send: ${message}` });
     throw err instanceof FleetError ? err : new FleetError("unavailable", `could not send to the worker: ${message}`);
   }
-  return { messageId: messageId as MessageId };
+  return { messageId: messageId as MessageId, ...(warnings.length ? { budgetWarnings: warnings } : {}) };
 }

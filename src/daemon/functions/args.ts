@@ -24,3 +24,15 @@ export function idArg<K extends IdKind>(kind: K) {
 
 /** A user as an admin names one: an id (usr_…), a name or an email. */
 export const userRefArg = z.string().trim().min(1, "must name a user (an id, a name or an email)").max(320);
+
+const DURATION_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** How far back to look, as a person writes it: 30m, 12h, 7d, 4w (durationMs reads it). */
+export const durationArg = z
+  .string()
+  .trim()
+  .regex(/^\d{1,6}[mhdw]$/, "must be a number and a unit: 30m, 12h, 7d or 4w");
+
+export function durationMs(value: string): number {
+  return Number(value.slice(0, -1)) * DURATION_UNITS[value.slice(-1)]!;
+}

@@ -110,7 +110,9 @@ export const abort = defineAction(api.chat.abort, {
     const row = ctx.runQuery(getChat, { chat, user: ctx.user });
     // Stopping one's own reply needs no right on the worker: it only ever does less.
     if (!ctx.services.chat.isRunning(row.id) || !row.opencode_session_id || row.worker_removed === 1) return { aborted: false };
-    await ctx.services.fleet.linkForWorker(row.worker_id).command("session.abort", { workerId: row.worker_id, sessionId: row.opencode_session_id });
+    await ctx.services.fleet
+      .linkForWorker(row.worker_id)
+      .command("session.abort", { workerId: row.worker_id, sessionId: row.opencode_session_id, directory: row.worktree_directory });
     return { aborted: true };
   },
 });
@@ -179,6 +181,8 @@ interface RequestTarget {
   view: RequestView;
   opencodeRequestId: string;
   workerId: string;
+  /** A worktree chat's directory: its requests live in OpenCode's instance for it. */
+  directory: string | null;
 }
 
 /** A pending request by id (or unique prefix) in a chat the user may use. */
@@ -192,7 +196,7 @@ const findRequest = defineInternalQuery((ctx, args: { request: string; user: Cal
   const view = toRequestView(row);
   if (view.status !== "pending") throw new FleetError("failed_precondition", `request ${view.id} is already ${view.status}`);
   usableWorkerOfChat(ctx, args.user, { worker_id: row.worker_id, worker_name: row.worker_name, title: row.chat_title });
-  return { view, opencodeRequestId: row.opencode_request_id, workerId: row.worker_id };
+  return { view, opencodeRequestId: row.opencode_request_id, workerId: row.worker_id, directory: row.worktree_directory };
 });
 
 export const permit = defineAction(api.chat.permit, {
@@ -204,7 +208,7 @@ export const permit = defineAction(api.chat.permit, {
       throw new FleetError("invalid_argument", `request ${target.view.id} is a question; answer it with: ocfleet chat answer`, { field: "request" });
     await ctx.services.fleet
       .linkForWorker(target.workerId)
-      .command("permission.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, reply });
+      .command("permission.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, reply, directory: target.directory });
     const status: RequestView["status"] = reply === "reject" ? "rejected" : "answered";
     ctx.runMutation(resolveRequest, { chatId: target.view.chatId, opencodeRequestId: target.opencodeRequestId, status, answer: reply, userId: ctx.user.id });
     return { ...target.view, status, answer: reply, answeredAt: ctx.now };
@@ -250,7 +254,7 @@ export const answer = defineAction(api.chat.answer, {
     const chosen = reject ? null : matchAnswers(target.view, answers!);
     await ctx.services.fleet
       .linkForWorker(target.workerId)
-      .command("question.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, answers: chosen });
+      .command("question.reply", { workerId: target.workerId, requestId: target.opencodeRequestId, answers: chosen, directory: target.directory });
     const status: RequestView["status"] = chosen ? "answered" : "rejected";
     ctx.runMutation(resolveRequest, { chatId: target.view.chatId, opencodeRequestId: target.opencodeRequestId, status, answer: chosen, userId: ctx.user.id });
     return { ...target.view, status, answer: chosen, answeredAt: ctx.now };

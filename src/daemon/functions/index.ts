@@ -4,6 +4,7 @@ import * as admin from "./admin.js";
 import * as appinfo from "./appinfo.js";
 import * as attendance from "./attendance.js";
 import * as auth from "./auth.js";
+import * as budgets from "./budgets.js";
 import * as chat from "./chat.js";
 import * as checklists from "./checklists.js";
 import * as daemon from "./daemon.js";
@@ -11,17 +12,22 @@ import * as discussions from "./discussions.js";
 import * as hub from "./hub.js";
 import * as machines from "./machines.js";
 import * as membership from "./membership.js";
+import * as notify from "./notify.js";
 import * as presentations from "./presentations.js";
 import * as schedules from "./schedules.js";
+import * as search from "./search.js";
 import * as serviceDesk from "./serviceDesk.js";
+import * as usage from "./usage.js";
 import * as workerModels from "./workerModels.js";
 import * as workers from "./workers.js";
+import * as worktrees from "./worktrees.js";
 
 const modules: Record<string, Record<string, unknown>> = {
   admin,
   appinfo,
   attendance,
   auth,
+  budgets,
   chat,
   checklists,
   daemon,
@@ -29,11 +35,15 @@ const modules: Record<string, Record<string, unknown>> = {
   hub,
   machines,
   membership,
+  notify,
   presentations,
   schedules,
+  search,
   serviceDesk,
+  usage,
   workers,
   workerModels,
+  worktrees,
 };
 
 function isFunctionDef(value: unknown): value is FunctionDef {

@@ -29,11 +29,19 @@ export interface ChatRow {
   last_activity_at: number;
   created_at: number;
   pending_requests: number;
+  /** A worktree chat's worktree (see model/worktrees.ts): the directory OpenCode works in, its branch and base. */
+  worktree_directory: string | null;
+  worktree_branch: string | null;
+  worktree_base: string | null;
+  worktree_removed_at: number | null;
+  /** What its replies cost, USD. */
+  cost: number;
 }
 
 /** A chat outlives its worker (chats.worker_name keeps the name), so the worker and machine are LEFT JOINed. */
 export const SELECT_CHAT = `SELECT c.*, w.id IS NULL AS worker_removed, COALESCE(m.name, '') AS machine_name, u.name AS owner_name,
-    (SELECT COUNT(*) FROM chat_requests r WHERE r.chat_id = c.id AND r.status = 'pending') AS pending_requests
+    (SELECT COUNT(*) FROM chat_requests r WHERE r.chat_id = c.id AND r.status = 'pending') AS pending_requests,
+    (SELECT COALESCE(SUM(mm.cost), 0) FROM messages mm WHERE mm.chat_id = c.id) AS cost
   FROM chats c LEFT JOIN workers w ON w.id = c.worker_id LEFT JOIN machines m ON m.id = w.machine_id JOIN users u ON u.id = c.owner_id`;
 
 export function loadChat(ctx: ReadCtx, ref: string): ChatRow {
@@ -115,6 +123,8 @@ export interface RequestRow {
   opencode_request_id: string;
   chat_title: string;
   worker_name: string;
+  worktree_directory: string | null;
+  machine_name: string;
   kind: RequestView["kind"];
   status: RequestView["status"];
   payload: string;
@@ -123,7 +133,8 @@ export interface RequestRow {
   answered_at: number | null;
 }
 
-export const SELECT_REQUEST = `SELECT r.*, c.title AS chat_title, c.owner_id, c.worker_id, c.worker_name
+export const SELECT_REQUEST = `SELECT r.*, c.title AS chat_title, c.owner_id, c.worker_id, c.worker_name, c.worktree_directory,
+    COALESCE((SELECT m.name FROM workers w JOIN machines m ON m.id = w.machine_id WHERE w.id = c.worker_id), '') AS machine_name
   FROM chat_requests r JOIN chats c ON c.id = r.chat_id`;
 
 export function toRequestView(row: RequestRow): RequestView {
@@ -133,6 +144,7 @@ export function toRequestView(row: RequestRow): RequestView {
     chatId: row.chat_id,
     chatTitle: row.chat_title,
     workerName: row.worker_name,
+    machineName: row.machine_name,
     kind: row.kind,
     status: row.status,
     permission: payload.permission ?? null,
@@ -179,9 +191,11 @@ export function toChatSummary(row: ChatRow): ChatSummary {
     archived: row.archived_at !== null,
     busy: row.busy === 1,
     pendingRequests: row.pending_requests,
+    cost: row.cost,
     ownerName: row.owner_name,
     lastActivityAt: row.last_activity_at,
     createdAt: row.created_at,
+    worktree: row.worktree_branch === null ? null : { branch: row.worktree_branch, base: row.worktree_base ?? "", removed: row.worktree_removed_at !== null },
   };
 }
 
@@ -219,8 +233,11 @@ export function checkModel(ctx: ReadCtx, workerId: string, model: string): void 
 }
 
 /** Creates a chat row; its OpenCode session is made at the first send. A title given here is kept (not replaced by the first prompt's). */
-export function insertChat(ctx: WriteCtx, options: { worker: { id: string; name: string }; ownerId: UserId; title?: string; model?: string }): ChatId {
-  const id = newId("chat");
+export function insertChat(
+  ctx: WriteCtx,
+  options: { worker: { id: string; name: string }; ownerId: UserId; title?: string; model?: string; id?: ChatId },
+): ChatId {
+  const id = options.id ?? newId("chat");
   ctx.db
     .prepare(
       `INSERT INTO chats (id, worker_id, worker_name, owner_id, title, title_source, model, state, last_activity_at, created_at, updated_at)

@@ -6,6 +6,7 @@ import { FleetError } from "../../protocol/errors.js";
 import { newId } from "../crypto.js";
 import { loadChat } from "./chats.js";
 import { internalMutation, internalQuery, type WriteCtx } from "./context.js";
+import { indexMessageParts } from "./search.js";
 import { TABLES } from "./tables.js";
 
 function touchChat(ctx: WriteCtx, chatId: string, busy?: boolean): void {
@@ -40,6 +41,7 @@ export const beginTurn = internalMutation((ctx, args: { chatId: string; text: st
   ctx.db
     .prepare("INSERT INTO message_parts (message_id, part_id, seq, kind, data) VALUES (?, 'text', 1, 'text', ?)")
     .run(id, JSON.stringify({ kind: "text", text: args.text }));
+  indexMessageParts(ctx, id);
   let title = chat.title;
   if (chat.title_source === "pending") {
     title = titleFromPrompt(args.text);
@@ -115,6 +117,7 @@ export const finishReply = internalMutation((ctx, args: ReplyOutcome) => {
     args.messageId,
     args.parts.map((part, i) => ({ seq: i + 1, part })),
   );
+  indexMessageParts(ctx, args.messageId);
   const t = args.tokens;
   ctx.db
     .prepare(
@@ -152,12 +155,13 @@ export const setRetry = internalMutation((ctx, args: { chatId: string; attempt: 
 export const recordRequest = internalMutation(
   (ctx, args: { chatId: string; opencodeRequestId: string; kind: "permission" | "question"; payload: Record<string, unknown> }) => {
     const existing = ctx.db.prepare("SELECT id FROM chat_requests WHERE chat_id = ? AND opencode_request_id = ?").get(args.chatId, args.opencodeRequestId);
-    if (existing) return;
+    if (existing) return false;
     ctx.db
       .prepare("INSERT INTO chat_requests (id, chat_id, opencode_request_id, kind, status, payload, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)")
       .run(newId("chatRequest"), args.chatId, args.opencodeRequestId, args.kind, JSON.stringify(args.payload), ctx.now);
     ctx.writes(TABLES.requests, args.chatId);
     ctx.writes(TABLES.chats, args.chatId);
+    return true;
   },
 );
 
@@ -211,6 +215,7 @@ export const recoverInterrupted = internalMutation((ctx, _args: Record<string, n
         parts.set(partId, { seq: current?.seq ?? ++seq, part: { id: partId, kind: t.kind as "text" | "reasoning", text: t.text } });
     }
     upsertParts(ctx, message.id, [...parts.values()]);
+    indexMessageParts(ctx, message.id);
     ctx.db
       .prepare("UPDATE messages SET status = 'interrupted', error_name = 'Interrupted', error_message = ?, completed_at = ? WHERE id = ?")
       .run("the daemon stopped before the reply finished", ctx.now, message.id);

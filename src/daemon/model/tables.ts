@@ -26,6 +26,9 @@ export const TABLES = {
   invites: "machine_invites",
   /** On a joined machine: its membership of a hub (one row). */
   membership: "hub_membership",
+  budgets: "budgets",
+  /** A user's webhooks, delivery log and desktop setting, keyed by user id. */
+  notify: "notify",
 } as const;
 
 export type Table = (typeof TABLES)[keyof typeof TABLES];
@@ -72,4 +75,8 @@ export const LIVE_TABLE_OF_SQL: Readonly<Record<string, Table | null>> = {
   hub_membership: TABLES.membership,
   // The agent's outbox: written by the dialer, read by nobody's live query.
   link_outbox: null,
+  budgets: TABLES.budgets,
+  webhooks: TABLES.notify,
+  notify_deliveries: TABLES.notify,
+  notify_settings: TABLES.notify,
 };

@@ -17,7 +17,14 @@ export class WriteCheck {
 
   constructor(db: Db) {
     db.exec("CREATE TEMP TABLE IF NOT EXISTS write_check_touched (name TEXT PRIMARY KEY) WITHOUT ROWID");
-    const tables = db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
+    const all = db.prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as {
+      name: string;
+      sql: string;
+    }[];
+    // SQLite refuses triggers on a virtual table (the search index) and its shadow tables; the rows
+    // they index are checked instead.
+    const virtual = all.filter((t) => /^CREATE VIRTUAL TABLE/i.test(t.sql)).map((t) => t.name);
+    const tables = all.filter((t) => !virtual.some((v) => t.name === v || t.name.startsWith(`${v}_`)));
     for (const { name } of tables) {
       for (const event of ["INSERT", "UPDATE", "DELETE"]) {
         db.exec(

@@ -77,10 +77,20 @@ export interface RequestView {
   chatId: ChatId;
   chatTitle: string;
   workerName: string;
+  /** The machine the worker runs on (empty once the worker was removed). */
+  machineName: string;
   kind: RequestKind;
   status: RequestStatus;
   /** Permissions: what OpenCode wants to do (e.g. "bash") and on what (patterns, command). */
-  permission: { name: string; patterns: string[]; detail: string | null } | null;
+  permission: {
+    name: string;
+    patterns: string[];
+    detail: string | null;
+    /** An edit or write: the change it would make, as a unified diff (null when OpenCode gave none). */
+    diff?: string | null;
+    /** Where the session works: a bash command's working directory. */
+    directory?: string | null;
+  } | null;
   questions: QuestionView[] | null;
   /** once|always|reject for permissions; the chosen answers for questions. */
   answer: string | string[][] | null;
@@ -105,9 +115,13 @@ export interface ChatSummary {
   /** A turn is running (from send until the reply ends). */
   busy: boolean;
   pendingRequests: number;
+  /** What its replies cost so far, USD, as OpenCode priced them. */
+  cost: number;
   ownerName: string;
   lastActivityAt: number;
   createdAt: number;
+  /** A worktree chat: its own git worktree and branch (`chat new --worktree`); null for the worker's shared checkout. */
+  worktree: { branch: string; base: string; removed: boolean } | null;
 }
 
 export interface ChatView extends ChatSummary {
@@ -129,8 +143,8 @@ export const chat = defineModule("chat", {
   messages: query<ChatRef, MessageView[]>(),
   /** The message streaming now, or null: its text grows by appends. */
   stream: query<ChatRef, MessageView | null>(),
-  /** Sends a prompt; returns at once with the user message's id. */
-  send: action<ChatRef & { text: string; model?: string }, { messageId: MessageId }>(),
+  /** Sends a prompt; returns at once with the user message's id (and a warning per budget past 80 %). */
+  send: action<ChatRef & { text: string; model?: string }, { messageId: MessageId; budgetWarnings?: string[] }>(),
   abort: action<ChatRef, { aborted: boolean }>(),
   rename: action<ChatRef & { title: string }, ChatView>(),
   archive: mutation<ChatRef & { archived?: boolean }, ChatView>(),

@@ -8,5 +8,8 @@ import { modules } from "./0005-modules.js";
 import { workerAccess } from "./0006-worker-access.js";
 import { disabledUsers } from "./0007-disabled-users.js";
 import { hub } from "./0008-hub.js";
+import { worktrees } from "./0009-worktrees.js";
+import { search } from "./0010-search.js";
+import { usageBudgetsNotify } from "./0011-usage-budgets-notify.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, hub];
+export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, hub, worktrees, search, usageBudgetsNotify];
