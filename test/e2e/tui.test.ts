@@ -103,6 +103,9 @@ describe("the TUI in a real terminal", () => {
       expect((await sending).code).toBe(0);
       expect(readFileSync(join(worker.directory, "fleet.txt"), "utf8")).toBe("fleet\n");
       term.write("\r"); // opening the chat reads it
+      // The chat screen's own composer, not the footer: the fleet's preview shows that too, so it
+      // would not prove the chat was open when Tab goes back (a chat never shown stays unread).
+      await term.waitFor(/Message — Enter sends/);
       await term.waitFor(/fake\/fake-model · \d+ in/); // the turn has ended while the chat is open
       term.write("\t");
       await term.waitFor(/attention-chat ·/);
