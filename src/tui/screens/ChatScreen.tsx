@@ -38,7 +38,8 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
 
   // What the transcript may use: the screen minus the header, the composer, a prompt and the hint line.
   const extraRows = (c?.retry ? 1 : 0) + (c?.busy && !stream.data ? 1 : 0);
-  const height = Math.max(3, rows - 2 - composerHeight(edit) - (request ? requestPromptHeight(request) : 0) - extraRows);
+  const shared = rows - 2 - composerHeight(edit) - extraRows;
+  const height = Math.max(3, shared - (request ? requestPromptHeight(request, shared, width) : 0));
   const page = Math.max(1, height - 2);
   const optionsKey = `${options.showReasoning}|${options.showToolOutput}`;
   const view = transcriptWindow(all, height, scroll, (block) => cache.current.linesOf(block, width, optionsKey));
@@ -94,6 +95,7 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
         <RequestPrompt
           request={request}
           width={width}
+          room={shared}
           active={!nav.dialog}
           onPermit={(reply) => void call(api.chat.permit, { request: request.id, reply }, reply === "reject" ? "rejected" : `allowed (${reply})`)}
           onAnswer={(answers) =>

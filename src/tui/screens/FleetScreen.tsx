@@ -88,7 +88,7 @@ function ChatPreview({ chatId, height, width }: { chatId: string; height: number
     () => splitTranscript(messages.data ?? [], stream.data ?? null, { showReasoning: false, showToolOutput: false }),
     [messages.data, stream.data],
   );
-  const room = Math.max(1, height - 1 - (request ? requestPromptHeight(request) : 0));
+  const room = Math.max(1, height - 1 - (request ? requestPromptHeight(request, height - 1, width) : 0));
   const view = transcriptWindow(all, room, 0, (block) => cache.current.linesOf(block, width, "preview"));
   return (
     <Box flexDirection="column" height={height}>
@@ -100,6 +100,7 @@ function ChatPreview({ chatId, height, width }: { chatId: string; height: number
         <RequestPrompt
           request={request}
           width={width}
+          room={height - 1}
           active={!nav.dialog}
           exclusive={false}
           onPermit={(reply) => void call(api.chat.permit, { request: request.id, reply }, reply === "reject" ? "rejected" : `allowed (${reply})`)}
