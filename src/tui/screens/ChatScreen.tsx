@@ -9,6 +9,7 @@ import { sanitizeInline } from "../../terminal/sanitize.js";
 import { Composer, composerHeight, EMPTY_EDIT, type Edit } from "../components/Composer.js";
 import { Lines } from "../components/Lines.js";
 import { RequestPrompt, requestPromptHeight } from "../components/RequestPrompt.js";
+import { worktreeLabel } from "../components/Sidebar.js";
 import { Spinner } from "../components/Spinner.js";
 import { useCall } from "../hooks/call.js";
 import { useQuery } from "../hooks/client.js";
@@ -73,7 +74,7 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
       ? ` · ${c.usage.tokens.input} in / ${c.usage.tokens.output} out${c.usage.cost > 0 ? ` · $${c.usage.cost.toFixed(4)}` : ""}`
       : "";
   const title = c
-    ? `── ${sanitizeInline(c.title)} · ${sanitizeInline(c.workerName)} on ${sanitizeInline(c.machineName)}${usage} · ${chatId} ──`
+    ? `── ${sanitizeInline(c.title)} · ${sanitizeInline(c.workerName)} on ${sanitizeInline(c.machineName)}${c.worktree ? ` · ${worktreeLabel(c)}` : ""}${usage} · ${chatId} ──`
     : `── ${chatId} ──`;
   return (
     <Box flexDirection="column" width={width} height={rows}>

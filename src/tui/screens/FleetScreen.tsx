@@ -7,7 +7,7 @@ import { useMemo, useRef } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
 import { RequestPrompt, requestPromptHeight } from "../components/RequestPrompt.js";
-import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem } from "../components/Sidebar.js";
+import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem, worktreeLabel } from "../components/Sidebar.js";
 import { useCall } from "../hooks/call.js";
 import { useQuery } from "../hooks/client.js";
 import { useWorkerAction } from "../hooks/workerAction.js";
@@ -93,7 +93,10 @@ function ChatPreview({ chatId, height, width }: { chatId: string; height: number
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">
-        {sanitizeInline(c?.title ?? "…")} <Text dimColor>{c ? `· ${sanitizeInline(c.workerName)} · ${c.state}${c.busy ? " · answering" : ""}` : ""}</Text>
+        {sanitizeInline(c?.title ?? "…")}{" "}
+        <Text dimColor>
+          {c ? `· ${sanitizeInline(c.workerName)}${c.worktree ? ` · ${worktreeLabel(c)}` : ""} · ${c.state}${c.busy ? " · answering" : ""}` : ""}
+        </Text>
       </Text>
       <Lines lines={view.lines} />
       {request ? (

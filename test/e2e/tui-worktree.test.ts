@@ -1,0 +1,62 @@
+// The TUI with a worktree chat, in a real terminal: the tree and the chat show its branch, and
+// `d` in the chat opens what it changed.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
+import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+import { startPty } from "../helpers/pty.js";
+
+let home: string;
+let sandbox: OpencodeSandbox;
+
+const gitIn = (dir: string, ...args: string[]) => execFileSync("git", ["-C", dir, ...args], { encoding: "utf8" });
+
+beforeAll(async () => {
+  sandbox = await createOpencodeSandbox();
+  home = createHome();
+  expect((await runCli(home, ["daemon", "start"])).code).toBe(0);
+  const repo = sandbox.project("repo");
+  gitIn(repo, "init", "-q", "-b", "main");
+  writeFileSync(join(repo, "README.md"), "hello\n");
+  gitIn(repo, "add", "README.md");
+  gitIn(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "first");
+  await addSandboxWorker(home, sandbox, "repo");
+}, 90_000);
+
+afterAll(async () => {
+  await cleanupHomes();
+  await sandbox?.close();
+});
+
+const terminalEnv = () => ({ ...process.env, CI: "true", OCFLEET_HOME: home });
+
+describe("a worktree chat in the TUI", () => {
+  it("shows its branch in the tree and the chat's header", async () => {
+    const created = await runCli(home, ["chat", "new", "--worker", "repo", "--worktree", "--title", "Fix login"]);
+    expect(created.code, created.stderr).toBe(0);
+    const chatId = created.stdout.trim();
+    const branch = (await cliJson<Array<{ id: string; worktree: { branch: string } | null }>>(home, ["chat", "list"])).find((c) => c.id === chatId)!.worktree!
+      .branch;
+    const sent = await runCli(home, ["chat", "send", chatId, "write file hello.txt containing hi there", "--wait"]);
+    expect(sent.code, sent.stderr).toBe(0);
+
+    const term = startPty([], { env: terminalEnv(), cols: 140, rows: 36 });
+    try {
+      await term.waitFor(new RegExp(`Fix login ⎇ ${branch.slice(0, 12)}`));
+      term.write("j"); // machine → worker
+      await term.waitFor(/state: /);
+      term.write("j"); // → the chat
+      await term.waitFor(`· repo · ⎇ ${branch} ·`);
+      term.write("\r");
+      await term.waitFor(new RegExp(`Fix login · repo on \\S+ · ⎇ ${branch}`));
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 90_000);
+});
