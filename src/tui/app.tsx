@@ -3,6 +3,7 @@ import { Box, useApp } from "ink";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../protocol/api/index.js";
 import { ConnectionBanner, Notice } from "./components/Banner.js";
+import { DiffScreen } from "./screens/DiffScreen.js";
 import { DialogLayer } from "./components/FleetDialogs.js";
 import { StatusBar } from "./components/StatusBar.js";
 import { useAttention } from "./hooks/attention.js";
@@ -43,6 +44,8 @@ function hintFor(screen: Screen): string {
       return hintLine(["down", "tick", "addItem", "cancel"]);
     case "logs":
       return hintLine(["pageDown", "cancel"]);
+    case "diff":
+      return hintLine(["pageDown", "nextFile", "previousFile", "cancel"]);
     case "attendance":
       return screen.key ? hintLine(["markPresent", "markRemote", "markAbsent", "cancel"]) : hintLine(["down", "open", "markUnderKey", "back"]);
     case "discussions":
@@ -130,6 +133,8 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
         return <ChecklistsScreen width={columns} />;
       case "checklist":
         return <ChecklistScreen checklistKey={screen.key} width={columns} />;
+      case "diff":
+        return <DiffScreen key={screen.chatId} chatId={screen.chatId} rows={bodyRows} width={columns} />;
       case "logs":
         return <LogsScreen worker={screen.worker} back={screen.back} rows={bodyRows} width={columns} />;
       case "attendance":

@@ -33,7 +33,7 @@ afterAll(async () => {
 const terminalEnv = () => ({ ...process.env, CI: "true", OCFLEET_HOME: home });
 
 describe("a worktree chat in the TUI", () => {
-  it("shows its branch in the tree and the chat's header", async () => {
+  it("shows its branch in the tree and the chat's header, and Ctrl+D shows what it changed", async () => {
     const created = await runCli(home, ["chat", "new", "--worker", "repo", "--worktree", "--title", "Fix login"]);
     expect(created.code, created.stderr).toBe(0);
     const chatId = created.stdout.trim();
@@ -51,6 +51,15 @@ describe("a worktree chat in the TUI", () => {
       await term.waitFor(`· repo · ⎇ ${branch} ·`);
       term.write("\r");
       await term.waitFor(new RegExp(`Fix login · repo on \\S+ · ⎇ ${branch}`));
+      term.write("\x04"); // Ctrl+D: what the chat changed
+      await term.waitFor(`changes of ${chatId} · ⎇ ${branch}`);
+      await term.waitFor(/hello\.txt\s+\|\s+1 \+/); // git's stat line
+      await term.waitFor("1 file(s), +1 -0");
+      await term.waitFor("+++ b/hello.txt");
+      await term.waitFor("+hi there");
+      expect(term.raw()).toMatch(/\x1b\[32m\+hi there/); // green
+      term.write("\x1b"); // Esc: back to the chat
+      await term.waitFor(/Enter sends/);
       term.write("\t");
       await term.waitFor(/↑↓ move/);
       term.write("q");

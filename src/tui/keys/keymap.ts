@@ -10,7 +10,7 @@ export interface Binding {
   shift?: boolean;
 }
 
-export type Scope = "everywhere" | "lists" | "fleet" | "chat" | "prompt" | "checklists" | "attendance" | "discussions" | "presentations" | "schedules";
+export type Scope = "everywhere" | "lists" | "fleet" | "chat" | "prompt" | "checklists" | "attendance" | "discussions" | "presentations" | "schedules" | "diff";
 
 export interface Command {
   bindings: Binding[];
@@ -67,6 +67,9 @@ export const KEYMAP = {
   pickModel: { bindings: [{ key: "p", ctrl: true }], label: "Ctrl+P", help: "pick the model for this chat", hint: "model", scope: "chat" },
   toggleReasoning: { bindings: [{ key: "r", ctrl: true }], label: "Ctrl+R", help: "show or hide the model's reasoning", hint: "reasoning", scope: "chat" },
   toggleToolOutput: { bindings: [{ key: "t", ctrl: true }], label: "Ctrl+T", help: "show or hide tool output", hint: "tool output", scope: "chat" },
+  chatDiff: { bindings: [{ key: "d", ctrl: true }], label: "Ctrl+D", help: "what this chat changed (its diff)", hint: "diff", scope: "chat" },
+  nextFile: { bindings: [char("]")], label: "]", help: "jump to the next file", hint: "next file", scope: "diff" },
+  previousFile: { bindings: [char("[")], label: "[", help: "jump to the previous file", hint: "previous file", scope: "diff" },
   permitOnce: { bindings: [char("y")], label: "y", help: "allow this once", scope: "prompt" },
   permitAlways: { bindings: [char("a")], label: "a", help: "allow always", scope: "prompt" },
   reject: { bindings: [char("n")], label: "n", help: "reject (a question: dismiss it; its options answer by number)", scope: "prompt" },

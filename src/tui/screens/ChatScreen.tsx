@@ -60,6 +60,7 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
     else if (isCommand("pageUp", event)) setScroll((s) => s + page);
     else if (isCommand("pageDown", event)) setScroll((s) => Math.max(0, Math.min(s, view.below) - page));
     else if (isCommand("pickModel", event) && c) nav.open({ kind: "pickModel", chatId, worker: c.workerId });
+    else if (isCommand("chatDiff", event)) nav.go({ name: "diff", chatId });
     else if (isCommand("toggleReasoning", event)) setOptions((o) => ({ ...o, showReasoning: !o.showReasoning }));
     else if (isCommand("toggleToolOutput", event)) setOptions((o) => ({ ...o, showToolOutput: !o.showToolOutput }));
     else if (isCommand("help", event)) nav.open({ kind: "help" });
@@ -106,8 +107,8 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
       ) : null}
       <Composer edit={edit} onEdit={setEdit} onSend={send} blockedReason={blocked} active={!nav.dialog && !request} width={width} />
       <Text dimColor wrap="truncate-end">
-        {c?.busy ? "Esc stops the reply · " : ""}Tab fleet · PgUp/PgDn scroll · Ctrl+P model{model ? ` (${sanitizeInline(model)})` : ""} · Ctrl+R reasoning{" "}
-        {options.showReasoning ? "on" : "off"} · Ctrl+T tool output {options.showToolOutput ? "on" : "off"}
+        {c?.busy ? "Esc stops the reply · " : ""}Tab fleet · PgUp/PgDn scroll · Ctrl+P model{model ? ` (${sanitizeInline(model)})` : ""} · Ctrl+D diff · Ctrl+R
+        reasoning {options.showReasoning ? "on" : "off"} · Ctrl+T tool output {options.showToolOutput ? "on" : "off"}
       </Text>
     </Box>
   );
