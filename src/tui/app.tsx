@@ -57,6 +57,15 @@ function hintFor(screen: Screen): string {
   }
 }
 
+/** The user's offset from UTC, so "today" in the status bar is their day (api.usage.report's days). */
+const UTC_OFFSET_MINUTES = -new Date().getTimezoneOffset();
+const TODAY_USAGE = { by: "day", since: "1d", utcOffsetMinutes: UTC_OFFSET_MINUTES } as const;
+
+/** Today's key among the report's days (YYYY-MM-DD in the user's time zone). */
+function todayKey(): string {
+  return new Date(Date.now() + UTC_OFFSET_MINUTES * 60_000).toISOString().slice(0, 10);
+}
+
 /** Rows a dialog takes under a chat's transcript. */
 const DIALOG_ROWS = 14;
 
@@ -66,6 +75,8 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
   const connection = useConnectionState();
   const whoami = useQuery(api.auth.whoami, {});
   const pending = useQuery(api.chat.pending, {});
+  const usage = useQuery(api.usage.report, TODAY_USAGE);
+  const spentToday = usage.data?.rows.find((row) => row.key === todayKey())?.cost ?? 0;
   const [screen, setScreen] = useState<Screen>(initialScreen ?? { name: "fleet" });
   const [dialog, setDialog] = useState<DialogSpec | null>(null);
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
@@ -164,6 +175,7 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
           hub={hubLabel}
           connection={connection}
           waiting={pending.data?.length ?? 0}
+          spentToday={spentToday}
           hint={hintFor(screen)}
           width={columns}
         />

@@ -1,5 +1,6 @@
 // The TUI with a worktree chat, in a real terminal: the tree and the chat show its branch, and
-// `d` in the chat opens what it changed.
+// Ctrl+D in the chat opens what it changed. And what chats cost: each chat's in the tree, today's in
+// the status bar, live.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -62,6 +63,37 @@ describe("a worktree chat in the TUI", () => {
       await term.waitFor(/Enter sends/);
       term.write("\t");
       await term.waitFor(/↑↓ move/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 90_000);
+
+  it("shows each chat's cost in the tree and today's in the status bar, as replies come in", async () => {
+    // The fake model priced at $1000 per million tokens: a reply of 12 in and 7 out costs $0.019.
+    const env = sandbox.env("priced");
+    const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
+    config.provider.fake.models["fake-model"].cost = { input: 1000, output: 1000 };
+    env.OPENCODE_CONFIG_CONTENT = JSON.stringify(config);
+    const envFile = join(sandbox.root, "priced.env");
+    writeFileSync(
+      envFile,
+      `${Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n")}\n`,
+    );
+    await cliJson(home, ["worker", "add", sandbox.project("priced"), "--name", "priced", "--env-file", envFile]);
+    const chatId = (await cliJson(home, ["chat", "new", "--worker", "priced", "--title", "costly"])).id as string;
+    const term = startPty([], { env: terminalEnv(), cols: 140, rows: 36 });
+    try {
+      await term.waitFor(/costly/);
+      await term.waitFor("● connected");
+      expect(term.screen().join("\n")).not.toContain("today");
+      const sent = await runCli(home, ["chat", "send", chatId, "short", "--wait"]);
+      expect(sent.code, sent.stderr).toBe(0);
+      await term.waitFor(/costly \$0\.02/);
+      await term.waitFor("$0.02 today");
       term.write("q");
       expect((await term.exited).exitCode).toBe(0);
     } finally {

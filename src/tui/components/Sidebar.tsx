@@ -1,9 +1,10 @@
-// The fleet as a tree: machines → workers → chats, each with a live status badge.
+// The fleet as a tree: machines → workers → chats, each with a live status badge (a chat: its cost, its branch).
 import { Box, Text } from "ink";
 import { tint } from "../theme.js";
 import type { ChatSummary, MachineView, WorkerView } from "../../protocol/api/index.js";
 import { textWidth, truncate } from "../render/lines.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
+import { formatCost } from "./StatusBar.js";
 
 export type TreeItem =
   | { kind: "machine"; id: string; machine: MachineView }
@@ -69,6 +70,7 @@ function Row({ item, selected, unread, width }: { item: TreeItem; selected: bool
   }
   const c = item.chat;
   const branch = worktreeLabel(c) ? ` ${worktreeLabel(c)}` : "";
+  const cost = c.cost > 0 ? ` ${formatCost(c.cost)}` : "";
   const badge = c.pendingRequests > 0 ? <Text color={tint("yellow")}> ⏸{c.pendingRequests}</Text> : c.busy ? <Text color={tint("cyan")}> ⏵</Text> : null;
   return (
     <Text inverse={selected} wrap="truncate-end">
@@ -80,9 +82,10 @@ function Row({ item, selected, unread, width }: { item: TreeItem; selected: bool
         "    "
       )}
       <Text dimColor={c.state === "inactive" && !unread} bold={unread}>
-        {truncate(c.title, Math.max(4, width - 8 - (badge ? 3 : 0) - Math.min(textWidth(branch), Math.floor(width / 2))))}
+        {truncate(c.title, Math.max(4, width - 8 - (badge ? 3 : 0) - textWidth(cost) - Math.min(textWidth(branch), Math.floor(width / 2))))}
       </Text>
       {badge}
+      {cost ? <Text color={tint("green")}>{cost}</Text> : null}
       {branch ? <Text dimColor>{truncate(branch, Math.max(0, Math.floor(width / 2)))}</Text> : null}
     </Text>
   );
