@@ -100,4 +100,23 @@ describe("a worktree chat in the TUI", () => {
       term.kill();
     }
   }, 90_000);
+
+  it("/ searches messages as you type, and Enter opens the chat of the one selected", async () => {
+    const term = startPty([], { env: terminalEnv(), cols: 140, rows: 36 });
+    try {
+      await term.waitFor(/Fix login/);
+      term.write("/");
+      await term.waitFor("Search chats and messages");
+      term.write("hell"); // a prefix of a word in a prompt of "Fix login" only, in no title
+      await term.waitFor(/Fix login · repo · user .*hello/);
+      term.write("\r");
+      await term.waitFor(/Fix login · repo on \S+/);
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 60_000);
 });

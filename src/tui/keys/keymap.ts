@@ -45,7 +45,7 @@ export const KEYMAP = {
   },
   newChat: { bindings: [char("n")], label: "n", help: "new chat on the selected worker", hint: "new chat", scope: "fleet" },
   addWorker: { bindings: [char("a")], label: "a", help: "add a worker (asks for a directory)", hint: "add worker", scope: "fleet" },
-  search: { bindings: [char("/")], label: "/", help: "search chats by title", hint: "search", scope: "fleet" },
+  search: { bindings: [char("/")], label: "/", help: "search chats: titles and messages, as you type", hint: "search", scope: "fleet" },
   startWorker: { bindings: [char("s")], label: "s", help: "start the selected worker", hint: "start", scope: "fleet" },
   stopWorker: { bindings: [char("x")], label: "x", help: "stop the selected worker", hint: "stop", scope: "fleet" },
   restartWorker: { bindings: [char("r")], label: "r", help: "restart the selected worker", hint: "restart", scope: "fleet" },
