@@ -3,6 +3,7 @@ import { Box, useApp } from "ink";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../protocol/api/index.js";
 import { ConnectionBanner, Notice } from "./components/Banner.js";
+import { DiffScreen } from "./screens/DiffScreen.js";
 import { DialogLayer } from "./components/FleetDialogs.js";
 import { StatusBar } from "./components/StatusBar.js";
 import { useAttention } from "./hooks/attention.js";
@@ -43,6 +44,8 @@ function hintFor(screen: Screen): string {
       return hintLine(["down", "tick", "addItem", "cancel"]);
     case "logs":
       return hintLine(["pageDown", "cancel"]);
+    case "diff":
+      return hintLine(["pageDown", "nextFile", "previousFile", "cancel"]);
     case "attendance":
       return screen.key ? hintLine(["markPresent", "markRemote", "markAbsent", "cancel"]) : hintLine(["down", "open", "markUnderKey", "back"]);
     case "discussions":
@@ -54,6 +57,15 @@ function hintFor(screen: Screen): string {
   }
 }
 
+/** The user's offset from UTC, so "today" in the status bar is their day (api.usage.report's days). */
+const UTC_OFFSET_MINUTES = -new Date().getTimezoneOffset();
+const TODAY_USAGE = { by: "day", since: "1d", utcOffsetMinutes: UTC_OFFSET_MINUTES } as const;
+
+/** Today's key among the report's days (YYYY-MM-DD in the user's time zone). */
+function todayKey(): string {
+  return new Date(Date.now() + UTC_OFFSET_MINUTES * 60_000).toISOString().slice(0, 10);
+}
+
 /** Rows a dialog takes under a chat's transcript. */
 const DIALOG_ROWS = 14;
 
@@ -63,6 +75,8 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
   const connection = useConnectionState();
   const whoami = useQuery(api.auth.whoami, {});
   const pending = useQuery(api.chat.pending, {});
+  const usage = useQuery(api.usage.report, TODAY_USAGE);
+  const spentToday = usage.data?.rows.find((row) => row.key === todayKey())?.cost ?? 0;
   const [screen, setScreen] = useState<Screen>(initialScreen ?? { name: "fleet" });
   const [dialog, setDialog] = useState<DialogSpec | null>(null);
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
@@ -130,6 +144,8 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
         return <ChecklistsScreen width={columns} />;
       case "checklist":
         return <ChecklistScreen checklistKey={screen.key} width={columns} />;
+      case "diff":
+        return <DiffScreen key={screen.chatId} chatId={screen.chatId} rows={bodyRows} width={columns} />;
       case "logs":
         return <LogsScreen worker={screen.worker} back={screen.back} rows={bodyRows} width={columns} />;
       case "attendance":
@@ -159,6 +175,7 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
           hub={hubLabel}
           connection={connection}
           waiting={pending.data?.length ?? 0}
+          spentToday={spentToday}
           hint={hintFor(screen)}
           width={columns}
         />

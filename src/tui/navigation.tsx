@@ -5,6 +5,7 @@ import { createContext, useContext, type ReactNode } from "react";
 export type Screen =
   | { name: "fleet" }
   | { name: "chat"; chatId: string }
+  | { name: "diff"; chatId: string }
   | { name: "workers" }
   | { name: "machines" }
   | { name: "checklists" }

@@ -117,6 +117,40 @@ describe("the TUI in a real terminal", () => {
     }
   }, 90_000);
 
+  it("shows an edit's diff, coloured, in the request prompt, and a command's directory, worker and machine", async () => {
+    const chatId = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "diff-chat"])).id as string;
+    const term = startPty([], { env: terminalEnv(), cols: 120, rows: 36 });
+    try {
+      await term.waitFor(/diff-chat/);
+      const sending = runCli(home, ["chat", "send", chatId, "write file notes.txt containing a line from the prompt", "--wait"]);
+      term.write("j"); // machine → worker
+      await term.waitFor(/state: /);
+      term.write("j"); // → the newest chat, this one
+      await term.waitFor(/diff-chat ·/);
+      await term.waitFor("OpenCode asks to use edit");
+      await term.waitFor("+a line from the prompt");
+      await term.waitFor(/main on \S+/);
+      // The added line is drawn green: SGR 32 just before its text.
+      expect(term.raw()).toMatch(/\x1b\[32m\+a line from the prompt/);
+      term.write("y");
+      await term.waitFor("allowed (once)");
+      expect((await sending).code).toBe(0);
+      expect(readFileSync(join(worker.directory, "notes.txt"), "utf8")).toContain("a line from the prompt");
+
+      // A command says where it would run.
+      const command = runCli(home, ["chat", "send", chatId, "run command echo where > where.txt", "--wait"]);
+      await term.waitFor("OpenCode asks to use bash");
+      await term.waitFor(`in ${worker.directory}`);
+      term.write("n");
+      await term.waitFor("rejected");
+      await command;
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 90_000);
+
   it("shows a banner when the daemon goes away, and comes back by itself with its screens", async () => {
     const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
     try {

@@ -118,7 +118,7 @@ describe("the permission prompt", () => {
       const onPermit = vi.fn();
       const { stdin, lastFrame } = render(
         <KeyProvider>
-          <RequestPrompt request={permission} onPermit={onPermit} onAnswer={() => {}} active width={60} />
+          <RequestPrompt request={permission} onPermit={onPermit} onAnswer={() => {}} active width={60} room={20} />
         </KeyProvider>,
       );
       expect(strip(lastFrame())).toMatch(/OpenCode asks to use bash[\s\S]*rm -rf build[\s\S]*\[y\] once/);
@@ -148,7 +148,7 @@ describe("the permission prompt", () => {
     };
     const { stdin, lastFrame } = render(
       <KeyProvider>
-        <RequestPrompt request={question} onPermit={() => {}} onAnswer={onAnswer} active width={60} />
+        <RequestPrompt request={question} onPermit={() => {}} onAnswer={onAnswer} active width={60} room={20} />
       </KeyProvider>,
     );
     expect(strip(lastFrame())).toMatch(/Which color\?[\s\S]*\[1\] red[\s\S]*\[2\] blue/);

@@ -94,6 +94,7 @@ const SCOPES: Array<[Command["scope"], string]> = [
   ["discussions", "Discussions"],
   ["presentations", "Following a presentation"],
   ["schedules", "Scheduled prompts"],
+  ["diff", "A chat's diff (Ctrl+D in a chat)"],
 ];
 
 /** The help's text: every command of the keymap, by where it applies. */

@@ -6,7 +6,7 @@ import { sanitize, sanitizeInline } from "../../terminal/sanitize.js";
 import { useState } from "react";
 import { resolve } from "node:path";
 import { rememberSignIn } from "../../auth/credentials.js";
-import { api, type SignInResult } from "../../protocol/api/index.js";
+import { api, type SignInResult, type SnippetPiece } from "../../protocol/api/index.js";
 import { useClient, useQuery } from "../hooks/client.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
@@ -32,20 +32,41 @@ function AddWorkerDialog({ machine, width }: { machine?: string; width: number }
   return <PromptDialog spec={spec} width={width} />;
 }
 
+/** What the user typed as a search query, the last word a prefix so results come as they type. */
+function liveQuery(typed: string): string | null {
+  const q = typed.trim();
+  if (!q) return null;
+  return /[\p{L}\p{N}_]$/u.test(q) && !/"/.test(q) ? `${q}*` : q;
+}
+
+/** Chats whose title or worker match, then messages that match (api.search.messages, live). */
 function SearchDialog({ width }: { width: number }) {
   const nav = useNavigation();
   const chats = useQuery(api.chat.list, { all: true }).data ?? [];
   const [query, setQuery] = useState("");
   const [index, setIndex] = useState(0);
+  const ftsQuery = liveQuery(query);
+  const search = useQuery(api.search.messages, ftsQuery ? { query: ftsQuery, limit: 8 } : null);
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  const found = chats.filter((c) => words.every((w) => `${c.title} ${c.workerName}`.toLowerCase().includes(w))).slice(0, 12);
+  const titles = chats.filter((c) => words.every((w) => `${c.title} ${c.workerName}`.toLowerCase().includes(w))).slice(0, words.length > 0 ? 5 : 12);
+  const hits = ftsQuery ? (search.data ?? []) : [];
+  const found: Array<{ key: string; chatId: string; title: string; detail: string; snippet: SnippetPiece[] }> = [
+    ...titles.map((c) => ({ key: c.id, chatId: c.id, title: c.title, detail: `${c.workerName}${c.archived ? " · archived" : ""}`, snippet: [] })),
+    ...hits.map((h) => ({
+      key: `${h.messageId}/${h.partId}`,
+      chatId: h.chatId,
+      title: h.chatTitle,
+      detail: `${h.workerName} · ${h.role}`,
+      snippet: h.snippet,
+    })),
+  ];
   useKeys((event) => {
     if (isCommand("cancel", event)) nav.close();
     else if (event.name === "up") setIndex((i) => Math.max(0, i - 1));
     else if (event.name === "down") setIndex((i) => Math.min(found.length - 1, i + 1));
     else if (event.name === "return" && found[index]) {
       nav.close();
-      nav.go({ name: "chat", chatId: found[index]!.id });
+      nav.go({ name: "chat", chatId: found[index]!.chatId });
     } else if (event.name === "backspace") setQuery((q) => q.slice(0, -1));
     else if (event.name === "text") {
       setQuery((q) => q + event.text);
@@ -55,22 +76,24 @@ function SearchDialog({ width }: { width: number }) {
   }, PRIORITY.dialog);
   return (
     <Box borderStyle="round" borderColor={tint("cyan")} flexDirection="column" width={width} paddingX={1}>
-      <Text bold>Search chats</Text>
+      <Text bold>Search chats and messages</Text>
       <Text>
         / {query}
         <Text inverse> </Text>
       </Text>
-      {found.length === 0 ? <Text dimColor>no chat matches</Text> : null}
-      {found.map((c, i) => (
-        <Text key={c.id} inverse={i === index} wrap="truncate-end">
-          {sanitizeInline(c.title)}{" "}
-          <Text dimColor>
-            · {sanitizeInline(c.workerName)}
-            {c.archived ? " · archived" : ""}
-          </Text>
+      {found.length === 0 ? <Text dimColor>{search.error && ftsQuery ? sanitizeInline(search.error.message) : "nothing matches"}</Text> : null}
+      {found.map((item, i) => (
+        <Text key={item.key} inverse={i === index} wrap="truncate-end">
+          {sanitizeInline(item.title)} <Text dimColor>· {sanitizeInline(item.detail)}</Text>
+          {item.snippet.length > 0 ? " " : ""}
+          {item.snippet.map((piece, j) => (
+            <Text key={j} bold={piece.match} color={piece.match ? tint("yellow") : undefined}>
+              {sanitizeInline(piece.text)}
+            </Text>
+          ))}
         </Text>
       ))}
-      <Text dimColor>type to filter · ↑↓ · Enter opens · Esc closes</Text>
+      <Text dimColor>type to search titles and messages · ↑↓ · Enter opens the chat · Esc closes</Text>
     </Box>
   );
 }

@@ -1,6 +1,10 @@
 // A pending permission or question, answered with keys: y once, a always, n reject; for a
-// question, the number of an option (or n to dismiss).
+// question, the number of an option (or n to dismiss). An edit shows its diff, cut to the rows it
+// may use; every permission says where it would run (directory, worker, machine).
 import { Box, Text } from "ink";
+import { Lines } from "./Lines.js";
+import { diffLines } from "../render/diff.js";
+import { cutLine, type Line } from "../render/lines.js";
 import { tint } from "../theme.js";
 import type { RequestView } from "../../protocol/api/index.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
@@ -13,16 +17,35 @@ export interface RequestPromptProps {
   onAnswer(answers: string[][] | null): void;
   active: boolean;
   width: number;
+  /** Rows the prompt and what is above it share: the diff takes what is left after a few transcript rows. */
+  room: number;
   /** Swallow other typing while it waits (in a chat); the fleet's preview lets other keys through. */
   exclusive?: boolean;
 }
 
-/** Rows the prompt takes on screen. */
-export function requestPromptHeight(request: RequestView): number {
-  return request.kind === "permission" ? 5 : 4 + (request.questions?.[0]?.options.length ?? 0);
+/** Rows a permission takes without its diff: the border, what it asks, its detail, where, the keys. */
+const PERMISSION_ROWS = 6;
+/** Transcript rows kept above the prompt however long the diff is. */
+const KEEP_ABOVE = 4;
+
+/** The diff's rows as shown: cut to what `room` leaves, the last row saying how many more there are. */
+function shownDiff(request: RequestView, room: number, width: number): Line[] {
+  const diff = request.permission?.diff;
+  if (!diff) return [];
+  const lines = diffLines(diff, width);
+  const budget = Math.max(0, room - PERMISSION_ROWS - KEEP_ABOVE);
+  if (lines.length <= budget) return lines;
+  if (budget < 2) return [];
+  return [...lines.slice(0, budget - 1), cutLine(`… ${lines.length - budget + 1} more lines · ocfleet chat pending shows all`, width, { dim: true })];
 }
 
-export function RequestPrompt({ request, onPermit, onAnswer, active, width, exclusive = true }: RequestPromptProps) {
+/** Rows the prompt takes on screen, out of `room`. */
+export function requestPromptHeight(request: RequestView, room: number, width: number): number {
+  if (request.kind !== "permission") return 4 + (request.questions?.[0]?.options.length ?? 0);
+  return PERMISSION_ROWS + shownDiff(request, room, width - 2).length;
+}
+
+export function RequestPrompt({ request, onPermit, onAnswer, active, width, room, exclusive = true }: RequestPromptProps) {
   const question = request.questions?.[0];
   useKeys(
     (event) => {
@@ -55,7 +78,13 @@ export function RequestPrompt({ request, onPermit, onAnswer, active, width, excl
         <Text color={tint("yellow")} bold wrap="truncate-end">
           ⏸ OpenCode asks to use {sanitizeInline(p?.name ?? "a tool")}
         </Text>
-        {p?.detail || p?.patterns.length ? <Text wrap="truncate-end">{sanitizeInline(p?.detail ?? p?.patterns.join(", ") ?? "")}</Text> : null}
+        <Text wrap="truncate-end">{p?.detail || p?.patterns.length ? sanitizeInline(p?.detail ?? p?.patterns.join(", ") ?? "") : " "}</Text>
+        <Text dimColor wrap="truncate-end">
+          {sanitizeInline(request.workerName)}
+          {request.machineName ? ` on ${sanitizeInline(request.machineName)}` : ""}
+          {p?.directory ? ` · in ${sanitizeInline(p.directory)}` : ""}
+        </Text>
+        <Lines lines={shownDiff(request, room, width - 2)} />
         <Text>
           <Text color={tint("green")} bold>
             [y]

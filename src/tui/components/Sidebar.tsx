@@ -1,8 +1,10 @@
-// The fleet as a tree: machines → workers → chats, each with a live status badge.
+// The fleet as a tree: machines → workers → chats, each with a live status badge (a chat: its cost, its branch).
 import { Box, Text } from "ink";
 import { tint } from "../theme.js";
 import type { ChatSummary, MachineView, WorkerView } from "../../protocol/api/index.js";
-import { truncate } from "../render/lines.js";
+import { textWidth, truncate } from "../render/lines.js";
+import { sanitizeInline } from "../../terminal/sanitize.js";
+import { formatCost } from "./StatusBar.js";
 
 export type TreeItem =
   | { kind: "machine"; id: string; machine: MachineView }
@@ -22,6 +24,12 @@ export function buildTree(machines: MachineView[], workers: WorkerView[], chats:
     }
   }
   return items;
+}
+
+/** A worktree chat's branch, or that its worktree is gone; "" for a chat in the worker's checkout. */
+export function worktreeLabel(chat: Pick<ChatSummary, "worktree">): string {
+  if (!chat.worktree) return "";
+  return chat.worktree.removed ? "(worktree removed)" : `⎇ ${sanitizeInline(chat.worktree.branch)}`;
 }
 
 export const RUN_STATE_COLOR: Record<WorkerView["runState"], string> = {
@@ -61,6 +69,8 @@ function Row({ item, selected, unread, width }: { item: TreeItem; selected: bool
     );
   }
   const c = item.chat;
+  const branch = worktreeLabel(c) ? ` ${worktreeLabel(c)}` : "";
+  const cost = c.cost > 0 ? ` ${formatCost(c.cost)}` : "";
   const badge = c.pendingRequests > 0 ? <Text color={tint("yellow")}> ⏸{c.pendingRequests}</Text> : c.busy ? <Text color={tint("cyan")}> ⏵</Text> : null;
   return (
     <Text inverse={selected} wrap="truncate-end">
@@ -72,9 +82,11 @@ function Row({ item, selected, unread, width }: { item: TreeItem; selected: bool
         "    "
       )}
       <Text dimColor={c.state === "inactive" && !unread} bold={unread}>
-        {truncate(c.title, Math.max(4, width - 8 - (badge ? 3 : 0)))}
+        {truncate(c.title, Math.max(4, width - 8 - (badge ? 3 : 0) - textWidth(cost) - Math.min(textWidth(branch), Math.floor(width / 2))))}
       </Text>
       {badge}
+      {cost ? <Text color={tint("green")}>{cost}</Text> : null}
+      {branch ? <Text dimColor>{truncate(branch, Math.max(0, Math.floor(width / 2)))}</Text> : null}
     </Text>
   );
 }

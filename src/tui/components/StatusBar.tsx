@@ -1,5 +1,5 @@
 // The bottom line: the keys of this screen first (what a person looks for), then, as room allows,
-// what waits for you, the connection, who you are and which hub.
+// what waits for you, the connection, what today cost, who you are and which hub.
 import { Box, Text } from "ink";
 import { tint } from "../theme.js";
 import type { ConnectionState } from "../../client/client.js";
@@ -12,11 +12,18 @@ export interface StatusBarProps {
   hub: string;
   connection: ConnectionState;
   waiting: number;
+  /** USD its chats cost today (the user's day), 0 for none or no prices. */
+  spentToday: number;
   hint: string;
   width: number;
 }
 
-export function StatusBar({ userName, admin, hub, connection, waiting, hint, width }: StatusBarProps) {
+/** A cost in USD: cents once it is a cent or more, else four decimals so a cheap model still shows. */
+export function formatCost(usd: number): string {
+  return usd >= 0.01 ? `$${usd.toFixed(2)}` : `$${usd.toFixed(4)}`;
+}
+
+export function StatusBar({ userName, admin, hub, connection, waiting, spentToday, hint, width }: StatusBarProps) {
   const link =
     connection.status === "open"
       ? { text: "● connected", color: "green" }
@@ -30,7 +37,8 @@ export function StatusBar({ userName, admin, hub, connection, waiting, hint, wid
   const fixed = textWidth(" ocfleet  ") + 2;
   const shownHint = truncate(hint, Math.max(8, width - fixed - textWidth(lead)));
   const room = width - fixed - textWidth(shownHint);
-  const right = [`${lead} · ${who} · ${truncate(hub, 28)}`, `${lead} · ${who}`, lead].find((candidate) => textWidth(candidate) <= room) ?? lead;
+  const spent = spentToday > 0 ? `${lead} · ${formatCost(spentToday)} today` : lead;
+  const right = [`${spent} · ${who} · ${truncate(hub, 28)}`, `${spent} · ${who}`, spent, lead].find((candidate) => textWidth(candidate) <= room) ?? lead;
   const linkAt = right.indexOf(link.text);
   const gap = Math.max(1, room - textWidth(right) + 1);
   // One Text that truncates: the status bar must never wrap onto a second row.

@@ -10,7 +10,7 @@ export interface Binding {
   shift?: boolean;
 }
 
-export type Scope = "everywhere" | "lists" | "fleet" | "chat" | "prompt" | "checklists" | "attendance" | "discussions" | "presentations" | "schedules";
+export type Scope = "everywhere" | "lists" | "fleet" | "chat" | "prompt" | "checklists" | "attendance" | "discussions" | "presentations" | "schedules" | "diff";
 
 export interface Command {
   bindings: Binding[];
@@ -45,7 +45,7 @@ export const KEYMAP = {
   },
   newChat: { bindings: [char("n")], label: "n", help: "new chat on the selected worker", hint: "new chat", scope: "fleet" },
   addWorker: { bindings: [char("a")], label: "a", help: "add a worker (asks for a directory)", hint: "add worker", scope: "fleet" },
-  search: { bindings: [char("/")], label: "/", help: "search chats by title", hint: "search", scope: "fleet" },
+  search: { bindings: [char("/")], label: "/", help: "search chats: titles and messages, as you type", hint: "search", scope: "fleet" },
   startWorker: { bindings: [char("s")], label: "s", help: "start the selected worker", hint: "start", scope: "fleet" },
   stopWorker: { bindings: [char("x")], label: "x", help: "stop the selected worker", hint: "stop", scope: "fleet" },
   restartWorker: { bindings: [char("r")], label: "r", help: "restart the selected worker", hint: "restart", scope: "fleet" },
@@ -67,6 +67,9 @@ export const KEYMAP = {
   pickModel: { bindings: [{ key: "p", ctrl: true }], label: "Ctrl+P", help: "pick the model for this chat", hint: "model", scope: "chat" },
   toggleReasoning: { bindings: [{ key: "r", ctrl: true }], label: "Ctrl+R", help: "show or hide the model's reasoning", hint: "reasoning", scope: "chat" },
   toggleToolOutput: { bindings: [{ key: "t", ctrl: true }], label: "Ctrl+T", help: "show or hide tool output", hint: "tool output", scope: "chat" },
+  chatDiff: { bindings: [{ key: "d", ctrl: true }], label: "Ctrl+D", help: "what this chat changed (its diff)", hint: "diff", scope: "chat" },
+  nextFile: { bindings: [char("]")], label: "]", help: "jump to the next file", hint: "next file", scope: "diff" },
+  previousFile: { bindings: [char("[")], label: "[", help: "jump to the previous file", hint: "previous file", scope: "diff" },
   permitOnce: { bindings: [char("y")], label: "y", help: "allow this once", scope: "prompt" },
   permitAlways: { bindings: [char("a")], label: "a", help: "allow always", scope: "prompt" },
   reject: { bindings: [char("n")], label: "n", help: "reject (a question: dismiss it; its options answer by number)", scope: "prompt" },

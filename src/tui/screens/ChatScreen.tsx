@@ -9,6 +9,7 @@ import { sanitizeInline } from "../../terminal/sanitize.js";
 import { Composer, composerHeight, EMPTY_EDIT, type Edit } from "../components/Composer.js";
 import { Lines } from "../components/Lines.js";
 import { RequestPrompt, requestPromptHeight } from "../components/RequestPrompt.js";
+import { worktreeLabel } from "../components/Sidebar.js";
 import { Spinner } from "../components/Spinner.js";
 import { useCall } from "../hooks/call.js";
 import { useQuery } from "../hooks/client.js";
@@ -38,7 +39,8 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
 
   // What the transcript may use: the screen minus the header, the composer, a prompt and the hint line.
   const extraRows = (c?.retry ? 1 : 0) + (c?.busy && !stream.data ? 1 : 0);
-  const height = Math.max(3, rows - 2 - composerHeight(edit) - (request ? requestPromptHeight(request) : 0) - extraRows);
+  const shared = rows - 2 - composerHeight(edit) - extraRows;
+  const height = Math.max(3, shared - (request ? requestPromptHeight(request, shared, width) : 0));
   const page = Math.max(1, height - 2);
   const optionsKey = `${options.showReasoning}|${options.showToolOutput}`;
   const view = transcriptWindow(all, height, scroll, (block) => cache.current.linesOf(block, width, optionsKey));
@@ -58,6 +60,7 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
     else if (isCommand("pageUp", event)) setScroll((s) => s + page);
     else if (isCommand("pageDown", event)) setScroll((s) => Math.max(0, Math.min(s, view.below) - page));
     else if (isCommand("pickModel", event) && c) nav.open({ kind: "pickModel", chatId, worker: c.workerId });
+    else if (isCommand("chatDiff", event)) nav.go({ name: "diff", chatId });
     else if (isCommand("toggleReasoning", event)) setOptions((o) => ({ ...o, showReasoning: !o.showReasoning }));
     else if (isCommand("toggleToolOutput", event)) setOptions((o) => ({ ...o, showToolOutput: !o.showToolOutput }));
     else if (isCommand("help", event)) nav.open({ kind: "help" });
@@ -72,7 +75,7 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
       ? ` · ${c.usage.tokens.input} in / ${c.usage.tokens.output} out${c.usage.cost > 0 ? ` · $${c.usage.cost.toFixed(4)}` : ""}`
       : "";
   const title = c
-    ? `── ${sanitizeInline(c.title)} · ${sanitizeInline(c.workerName)} on ${sanitizeInline(c.machineName)}${usage} · ${chatId} ──`
+    ? `── ${sanitizeInline(c.title)} · ${sanitizeInline(c.workerName)} on ${sanitizeInline(c.machineName)}${c.worktree ? ` · ${worktreeLabel(c)}` : ""}${usage} · ${chatId} ──`
     : `── ${chatId} ──`;
   return (
     <Box flexDirection="column" width={width} height={rows}>
@@ -94,6 +97,7 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
         <RequestPrompt
           request={request}
           width={width}
+          room={shared}
           active={!nav.dialog}
           onPermit={(reply) => void call(api.chat.permit, { request: request.id, reply }, reply === "reject" ? "rejected" : `allowed (${reply})`)}
           onAnswer={(answers) =>
@@ -103,8 +107,8 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
       ) : null}
       <Composer edit={edit} onEdit={setEdit} onSend={send} blockedReason={blocked} active={!nav.dialog && !request} width={width} />
       <Text dimColor wrap="truncate-end">
-        {c?.busy ? "Esc stops the reply · " : ""}Tab fleet · PgUp/PgDn scroll · Ctrl+P model{model ? ` (${sanitizeInline(model)})` : ""} · Ctrl+R reasoning{" "}
-        {options.showReasoning ? "on" : "off"} · Ctrl+T tool output {options.showToolOutput ? "on" : "off"}
+        {c?.busy ? "Esc stops the reply · " : ""}Tab fleet · PgUp/PgDn scroll · Ctrl+P model{model ? ` (${sanitizeInline(model)})` : ""} · Ctrl+D diff · Ctrl+R
+        reasoning {options.showReasoning ? "on" : "off"} · Ctrl+T tool output {options.showToolOutput ? "on" : "off"}
       </Text>
     </Box>
   );

@@ -7,7 +7,7 @@ import { useMemo, useRef } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
 import { RequestPrompt, requestPromptHeight } from "../components/RequestPrompt.js";
-import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem } from "../components/Sidebar.js";
+import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem, worktreeLabel } from "../components/Sidebar.js";
 import { useCall } from "../hooks/call.js";
 import { useQuery } from "../hooks/client.js";
 import { useWorkerAction } from "../hooks/workerAction.js";
@@ -88,18 +88,22 @@ function ChatPreview({ chatId, height, width }: { chatId: string; height: number
     () => splitTranscript(messages.data ?? [], stream.data ?? null, { showReasoning: false, showToolOutput: false }),
     [messages.data, stream.data],
   );
-  const room = Math.max(1, height - 1 - (request ? requestPromptHeight(request) : 0));
+  const room = Math.max(1, height - 1 - (request ? requestPromptHeight(request, height - 1, width) : 0));
   const view = transcriptWindow(all, room, 0, (block) => cache.current.linesOf(block, width, "preview"));
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">
-        {sanitizeInline(c?.title ?? "…")} <Text dimColor>{c ? `· ${sanitizeInline(c.workerName)} · ${c.state}${c.busy ? " · answering" : ""}` : ""}</Text>
+        {sanitizeInline(c?.title ?? "…")}{" "}
+        <Text dimColor>
+          {c ? `· ${sanitizeInline(c.workerName)}${c.worktree ? ` · ${worktreeLabel(c)}` : ""} · ${c.state}${c.busy ? " · answering" : ""}` : ""}
+        </Text>
       </Text>
       <Lines lines={view.lines} />
       {request ? (
         <RequestPrompt
           request={request}
           width={width}
+          room={height - 1}
           active={!nav.dialog}
           exclusive={false}
           onPermit={(reply) => void call(api.chat.permit, { request: request.id, reply }, reply === "reject" ? "rejected" : `allowed (${reply})`)}
