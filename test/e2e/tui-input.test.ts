@@ -88,10 +88,11 @@ describe("keys in a real terminal", () => {
       term.write("?");
       await term.waitFor("Keys");
       expect(term.screen().join("\n")).not.toContain("allow always"); // the permission keys are below the fold…
+      expect(term.screen().join("\n")).toMatch(/ 1–\d+ of \d+ ·/); // …and the help starts at its top
       term.write("\x1b[6~"); // PgDn
       await term.waitFor(/ (?:[2-9]|\d\d+)–\d+ of \d+/); // a page down…
       for (let i = 0; i < 8; i++) term.write("\x1b[6~"); // PgDn past the end stays at the end
-      await term.waitFor("allow always"); // …and the end scrolls into view
+      await term.waitFor(/ \d+–(\d+) of \1 ·/); // …and the end scrolls into view: the last line shown is the last line
       term.write("\x1b");
       await term.waitFor("Enter sends");
       expect(term.screen().join("\n")).not.toMatch(/│\?/); // nothing was typed
