@@ -66,7 +66,9 @@ export function runCli(home: string, args: string[], options: { stdin?: string; 
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`ocfleet ${args.join(" ")} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, options.timeoutMs ?? 30_000);
+      // A guard against a hung command, not a wait: commands that wait on an OpenCode start (worker
+      // add) finish when it is up, which on a loaded 2-core machine can take most of a minute.
+    }, options.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);

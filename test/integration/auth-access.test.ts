@@ -8,7 +8,8 @@ import { api } from "../../src/protocol/api/index.js";
 import type { ArgsOf, QueryRef, ResultOf } from "../../src/protocol/api/index.js";
 import { FakeOidc } from "../fixtures/fake-oidc.js";
 import { createOpencodeSandbox } from "../helpers/opencode.js";
-import { cleanupHomes, connectAsOwner, connectWithSession, createHome, daemonState, runCli, waitFor } from "../helpers/daemon.js";
+import { cleanupHomes, connectAsOwner, connectWithSession, createHome, daemonState, runCli } from "../helpers/daemon.js";
+import { waitForExit } from "../../src/platform/processes.js";
 
 const registry = buildRegistry();
 let home: string;
@@ -248,7 +249,8 @@ describe("the Google client secret", () => {
     // Last, as it ends the daemon.
     const pid = daemonState(home)!.pid;
     await record("daemon.stop", admin.call(api.daemon.stop, {}));
-    await waitFor("the daemon to stop", () => daemonState(home) === null);
+    // The state file goes just before the last log line: wait for the process itself to end.
+    expect(await waitForExit(pid, 30_000)).toBe(true);
 
     expect([...outputs.keys()].sort()).toEqual([...registry.keys()].sort());
     for (const [name, output] of outputs) {
