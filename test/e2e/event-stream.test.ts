@@ -60,30 +60,21 @@ afterAll(async () => {
 describe("a break in a worker's event stream", () => {
   it("finishes a reply that ended while the stream was down, with all its text, and the worker goes back to idle", async () => {
     const chatId = (await client.call(api.chat.create, { worker: worker.name })).id;
-    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream slowly past the break" });
-    // 40 pieces 100 ms apart: cut at piece 30, and the last ten and the end come during the break.
-    await new Promise<void>((resolve) => {
-      const sub = client.subscribe(
-        api.chat.stream,
-        { chat: chatId },
-        {
-          onValue: (m) => {
-            if (textOf(m).includes("slow 30")) {
-              sub.unsubscribe();
-              resolve();
-            }
-          },
-        },
-      );
-    });
+    // The model stops after 30 pieces until the test opens its gate: the break comes first, and the
+    // last ten pieces and the end happen while the stream is down (the daemon waits 4 s to reconnect).
+    const gate = sandbox.model.gate("past-the-break");
+    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream gated past-the-break" });
+    await gate.reached;
     breakEventStream(worker);
+    gate.open();
+    await gate.finished;
 
     const reply = await eventually(
       "the reply to end",
       async () => (await client.call(api.chat.messages, { chat: chatId })).find((m) => m.replyTo === messageId && m.status !== "streaming"),
       20_000,
     );
-    expect(reply.status).toBe("completed");
+    expect(reply.status, `${reply.error?.message}\n${workerLog(worker)}`).toBe("completed");
     expect(textOf(reply)).toBe(Array.from({ length: 40 }, (_, i) => `slow ${i} `).join(""));
     expect(reply).toMatchObject({ model: "fake/fake-model" });
     expect(workerLog(worker)).toMatch(/--- ocfleet: event stream: .*ECONN\w+; retrying/);
