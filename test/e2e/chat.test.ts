@@ -108,21 +108,25 @@ afterAll(async () => {
 describe("chat on a real OpenCode", () => {
   it("streams the reply in several ordered pieces, and names the chat from the first prompt", async () => {
     const chatId = await newChat(worker);
-    // Twelve pieces, 250 ms apart at the fake model: far enough apart to arrive as separate deltas
-    // even while other tests load the machine (closer ones may rightly be coalesced into one update).
-    const prompt = "stream timed 12 every 250 ms for the lighthouse keeper who counted every wave";
-    const { reply, streamed } = await sendAndFollow(chatId, prompt);
+    let stepped = 0;
+    // Twelve pieces, each let out by the fake model only once this client has seen the one before:
+    // every piece arrives on its own however loaded the machine is.
+    const prompt = "stream stepped lighthouse 12 for the lighthouse keeper who counted every wave";
+    const { reply, streamed } = await sendAndFollow(chatId, prompt, (m) => {
+      const seen = [...textOf(m).matchAll(/\[(\d+):/g)].length;
+      while (stepped < seen) stepped++, sandbox.model.step("lighthouse");
+    });
     expect(reply.status).toBe("completed");
     const markers = [...textOf(reply).matchAll(/\[(\d+):/g)].map((m) => Number(m[1]));
     expect(markers).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     const distinct = [...new Set(streamed)];
-    expect(distinct.length).toBeGreaterThanOrEqual(3);
+    expect(distinct.length).toBeGreaterThanOrEqual(12);
     distinct.forEach((text, i) => i > 0 && expect(text.startsWith(distinct[i - 1]!), `piece ${i}`).toBe(true));
     expect(textOf(reply).startsWith(distinct.at(-1)!)).toBe(true);
     expect(reply).toMatchObject({ role: "assistant", model: "fake/fake-model", tokens: { input: 12, output: 7 } });
     expect(reply.completedAt).toBeGreaterThanOrEqual(reply.createdAt);
     const chat = await client.call(api.chat.get, { chat: chatId });
-    expect(chat.title).toBe("stream timed 12 every 250 ms for the lighthouse…");
+    expect(chat.title).toBe("stream stepped lighthouse 12 for the lighthouse…");
     expect(chat).toMatchObject({ busy: false, state: "active" });
     expect(chat.opencodeSessionId).toMatch(/^ses_/);
     expect(chat.opencodeSessionId).not.toBe(chat.id);

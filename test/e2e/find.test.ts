@@ -161,13 +161,17 @@ it("a spent budget refuses the next turn from the CLI, while a turn already runn
 
   const slow = (await client.call(api.chat.create, { worker: "priced" })).id;
   const quick = (await client.call(api.chat.create, { worker: "priced", title: "quick" })).id;
-  const { messageId: slowPrompt } = await client.call(api.chat.send, { chat: slow, text: "stream timed 16 every 300 ms for the long one" });
+  // The slow turn waits at the fake model's gate until the budget has refused "again": it is surely still running then.
+  const gate = sandbox.model.gate("long-one");
+  const { messageId: slowPrompt } = await client.call(api.chat.send, { chat: slow, text: "stream gated long-one for the long one" });
+  await gate.reached;
   const first = await runCli(home, ["chat", "send", quick, "short", "--wait"]);
   expect(first.code, first.stderr).toBe(0);
   const refused = await runCli(home, ["chat", "send", quick, "again", "--wait"]);
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain("the budget of worker priced ($0.0100 a day) is spent: $0.0190");
   expect(refused.stderr).toContain("it resets");
+  gate.open();
 
   const slowReply = await waitForReply(slow, slowPrompt);
   expect(slowReply.status).toBe("completed");
