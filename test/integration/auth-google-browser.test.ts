@@ -46,6 +46,7 @@ function newBrowser(): HeadlessChromium {
  * $BROWSER with the URL. OCFLEET_BROWSER=none (the tests' default) would only print the URL.
  */
 function terminalWith(browser: HeadlessChromium): NodeJS.ProcessEnv {
+  // What xdg-open looks at to find a desktop (a session bus with GNOME's session manager counts).
   const noDesktop = [
     "DISPLAY",
     "WAYLAND_DISPLAY",
@@ -54,6 +55,7 @@ function terminalWith(browser: HeadlessChromium): NodeJS.ProcessEnv {
     "KDE_FULL_SESSION",
     "GNOME_DESKTOP_SESSION_ID",
     "MATE_DESKTOP_SESSION_ID",
+    "DBUS_SESSION_BUS_ADDRESS",
   ];
   return { ...Object.fromEntries(noDesktop.map((name) => [name, ""])), OCFLEET_BROWSER: "", BROWSER: browser.command };
 }
