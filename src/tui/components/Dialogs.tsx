@@ -95,6 +95,7 @@ const SCOPES: Array<[Command["scope"], string]> = [
   ["presentations", "Following a presentation"],
   ["schedules", "Scheduled prompts"],
   ["diff", "A chat's diff (Ctrl+D in a chat)"],
+  ["pager", "A tool's whole output (Ctrl+O in a chat)"],
 ];
 
 /** The help's text: every command of the keymap, by where it applies. */
