@@ -184,6 +184,8 @@ describe("input that arrives in one read", () => {
     expect(reader.flush().map((e) => e.name)).toEqual(["escape"]); // a lone ESC is Escape
     expect(reader.push("\x1b[27;2;13~")[0]).toMatchObject({ name: "return", shift: true }); // xterm modifyOtherKeys
     expect(reader.push("\x1b[13;2u")[0]).toMatchObject({ name: "return", shift: true }); // kitty
+    // SGR mouse reports: the wheel is a key, a click is read whole and means nothing.
+    expect(names("\x1b[<64;10;5M\x1b[<65;10;5M\x1b[<0;3;4M\x1b[<0;3;4mj")).toEqual(["wheelup", "wheeldown", "mouse", "mouse", "j"]);
   });
 
   it("still sends when Enter comes with fast typing, and keeps pasted newlines as text", async () => {

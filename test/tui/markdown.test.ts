@@ -1,7 +1,7 @@
 // Replies as the TUI draws them: nested lists keep their depth, tables are boxed and fitted to
 // the width, and fenced code is highlighted by cli-highlight (loaded lazily) without ever letting
 // the model's text carry an escape sequence.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { highlightCode, markedLines, onHighlighterReady } from "../../src/tui/render/highlight.js";
 import { type Line, textWidth } from "../../src/tui/render/lines.js";
 import { markdownLines } from "../../src/tui/render/markdown.js";
@@ -96,5 +96,18 @@ describe("fenced code", () => {
     await highlighterReady();
     expect(highlightCode("x = 1", "no-such-language")).toBeNull();
     expect(markdownLines("```\nplain code\n```", 40)[1]).toEqual([{ text: "  plain code", color: "cyan" }]);
+  });
+
+  it("stays plain with NO_COLOR, and never loads the highlighter", async () => {
+    vi.stubEnv("NO_COLOR", "1");
+    vi.resetModules();
+    try {
+      const fresh = await import("../../src/tui/render/highlight.js");
+      expect(fresh.highlightCode("const a = 1;", "js")).toBeNull();
+      expect(fresh.highlighterLoaded()).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 });
