@@ -191,4 +191,57 @@ describe("a chat's views in the TUI (80×24)", () => {
       term.kill();
     }
   }, 60_000);
+
+  it("creates a checklist, a discussion and a schedule from their screens, as the CLI would", async () => {
+    const term = startPty([], { env: terminalEnv(), cols: 80, rows: 24 });
+    const goTo = async (number: string, title: RegExp) => {
+      term.write("g");
+      await term.waitFor("Go to");
+      term.write(number);
+      await term.waitFor(title);
+    };
+    try {
+      await term.waitFor("● connected");
+      await term.waitFor(/status: online/);
+      await goTo("4", /c new checklist/);
+      term.write("c");
+      await term.waitFor("Name:");
+      term.write("groceries\r");
+      await term.waitFor(/a add item/);
+      term.write("a");
+      await term.waitFor(/Add an item|Item:/);
+      term.write("milk\r");
+      await term.waitFor(/\[ \] milk/);
+      term.write("\x1b");
+      await term.waitFor(/groceries/);
+
+      await goTo("6", /o open new/);
+      term.write("o");
+      await term.waitFor("Key:");
+      term.write("standup\r");
+      await term.waitFor(/w write/);
+      await term.waitFor(/standup/);
+      term.write("\x1b");
+
+      await goTo("8", /a add/);
+      term.write("a");
+      await term.waitFor("Worker:");
+      term.write("main\r");
+      await term.waitFor("Cron:");
+      term.write("0 9 * * 1-5\r");
+      await term.waitFor("Prompt:");
+      term.write("say good morning\r");
+      await term.waitFor(/scheduled /);
+
+      const checklist = await runCli(home, ["checklist", "list", "groceries"]);
+      expect(checklist.stdout).toContain("milk");
+      expect((await runCli(home, ["discuss", "list"])).stdout).toContain("standup");
+      expect((await runCli(home, ["schedule", "list"])).stdout).toContain("0 9 * * 1-5");
+      term.write("\t");
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 60_000);
 });
