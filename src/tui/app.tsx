@@ -48,7 +48,7 @@ function hintFor(screen: Screen): string {
     case "diff":
       return hintLine(["pageDown", "nextFile", "previousFile", "cancel"]);
     case "output":
-      return hintLine(["lineDown", "pageDown", "top", "bottom", "leavePager"]);
+      return hintLine(["lineDown", "top", "bottom", "leavePager"]);
     case "attendance":
       return screen.key ? hintLine(["markPresent", "markRemote", "markAbsent", "cancel"]) : hintLine(["down", "open", "markUnderKey", "back"]);
     case "discussions":

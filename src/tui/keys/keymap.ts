@@ -92,7 +92,7 @@ export const KEYMAP = {
   nextFile: { bindings: [char("]")], label: "]", help: "jump to the next file", hint: "next file", scope: "diff" },
   previousFile: { bindings: [char("[")], label: "[", help: "jump to the previous file", hint: "previous file", scope: "diff" },
   lineUp: { bindings: [{ key: "up" }, char("k")], label: "↑ / k", help: "up a line", scope: "pager" },
-  lineDown: { bindings: [{ key: "down" }, char("j")], label: "↓ / j", help: "down a line", hint: "↑↓ scroll", scope: "pager" },
+  lineDown: { bindings: [{ key: "down" }, char("j")], label: "↓ / j", help: "down a line", hint: "↑↓ PgUp/PgDn scroll", scope: "pager" },
   top: { bindings: [{ key: "home" }, char("g")], label: "Home / g", help: "to the start", hint: "start", scope: "pager" },
   bottom: { bindings: [{ key: "end" }, char("G")], label: "End / G", help: "to the end", hint: "end", scope: "pager" },
   leavePager: { bindings: [char("q"), { key: "escape" }, { key: "tab" }], label: "q / Esc", help: "back to the chat", hint: "back", scope: "pager" },
