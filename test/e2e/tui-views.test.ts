@@ -213,6 +213,7 @@ describe("a chat's views in the TUI (80×24)", () => {
       term.write("milk\r");
       await term.waitFor(/\[ \] milk/);
       term.write("\x1b");
+      await term.waitFor(/c new checklist/); // the list of checklists again
       await term.waitFor(/groceries/);
 
       await goTo("6", /o open new/);
@@ -222,6 +223,7 @@ describe("a chat's views in the TUI (80×24)", () => {
       await term.waitFor(/w write/);
       await term.waitFor(/standup/);
       term.write("\x1b");
+      await term.waitFor(/o open new/);
 
       await goTo("8", /a add/);
       term.write("a");
