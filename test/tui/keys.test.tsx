@@ -168,6 +168,19 @@ describe("the help", () => {
     );
     for (const command of Object.values(KEYMAP)) expect(out, command.help).toContain(command.help);
   });
+
+  it("scrolls with the mouse wheel, three lines at a time", async () => {
+    const { stdin, lastFrame } = render(
+      <KeyProvider>
+        <HelpDialog onClose={() => {}} width={80} rows={12} />
+      </KeyProvider>,
+    );
+    expect(strip(lastFrame())).toMatch(/ 1–8 of \d+ ·/);
+    await type(stdin, "\x1b[<65;5;5M");
+    expect(strip(lastFrame())).toMatch(/ 4–11 of \d+ ·/);
+    await type(stdin, "\x1b[<64;5;5M");
+    expect(strip(lastFrame())).toMatch(/ 1–8 of \d+ ·/);
+  });
 });
 
 describe("input that arrives in one read", () => {
