@@ -15,6 +15,7 @@ import { NavigationProvider, type DialogSpec, type FleetSelection, type Navigati
 import { ChatScreen } from "./screens/ChatScreen.js";
 import { ChecklistScreen, ChecklistsScreen } from "./screens/ChecklistsScreen.js";
 import { FleetScreen } from "./screens/FleetScreen.js";
+import { OutputScreen } from "./screens/OutputScreen.js";
 import { LogsScreen, MachinesScreen, WorkersScreen } from "./screens/ListScreens.js";
 import { AdminScreen, SchedulesScreen } from "./screens/AutomationScreens.js";
 import { AttendanceScreen, DiscussionsScreen, PresentationsScreen } from "./screens/CollaborationScreens.js";
@@ -46,6 +47,8 @@ function hintFor(screen: Screen): string {
       return hintLine(["pageDown", "cancel"]);
     case "diff":
       return hintLine(["pageDown", "nextFile", "previousFile", "cancel"]);
+    case "output":
+      return hintLine(["lineDown", "top", "bottom", "leavePager"]);
     case "attendance":
       return screen.key ? hintLine(["markPresent", "markRemote", "markAbsent", "cancel"]) : hintLine(["down", "open", "markUnderKey", "back"]);
     case "discussions":
@@ -116,7 +119,7 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
   useKeys((event) => {
     if (isCommand("forceQuit", event)) exit();
     else if (isCommand("help", event)) setDialog({ kind: "help" });
-    else if (isCommand("quit", event) && screen.name !== "chat" && screen.name !== "logs") exit();
+    else if (isCommand("quit", event) && screen.name !== "chat" && screen.name !== "logs" && screen.name !== "output") exit();
     else return false;
     return true;
   }, PRIORITY.global);
@@ -135,7 +138,9 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
       case "fleet":
         return <FleetScreen height={bodyRows} width={columns} />;
       case "chat":
-        return <ChatScreen key={screen.chatId} chatId={screen.chatId} width={columns} rows={Math.max(4, bodyRows - dialogRows)} />;
+        return <ChatScreen key={screen.chatId} chatId={screen.chatId} at={screen.at} width={columns} rows={Math.max(4, bodyRows - dialogRows)} />;
+      case "output":
+        return <OutputScreen chatId={screen.chatId} messageId={screen.messageId} partId={screen.partId} rows={bodyRows} width={columns} />;
       case "workers":
         return <WorkersScreen width={columns} />;
       case "machines":

@@ -4,7 +4,10 @@ import { createContext, useContext, type ReactNode } from "react";
 
 export type Screen =
   | { name: "fleet" }
-  | { name: "chat"; chatId: string }
+  /** `at`: a message to scroll to and mark (a search hit). */
+  | { name: "chat"; chatId: string; at?: { messageId: string; partId: string } }
+  /** One tool call's whole output (the pager). */
+  | { name: "output"; chatId: string; messageId: string; partId: string }
   | { name: "diff"; chatId: string }
   | { name: "workers" }
   | { name: "machines" }

@@ -9,7 +9,21 @@ const ENTER = [
   "\x1b[22;0t", // save the window title (xterm's title stack) before the app sets its own
 ].join("");
 
+/**
+ * Mouse reports, for the wheel: button events (1000) in SGR form (1006). No motion tracking. The
+ * trade-off: while the app runs, a plain drag no longer selects text (most terminals select with
+ * Shift+drag then, Option+drag in iTerm2); OCFLEET_TUI_MOUSE=off leaves the mouse to the terminal.
+ */
+const MOUSE_ON = "\x1b[?1000h\x1b[?1006h";
+const MOUSE_OFF = "\x1b[?1006l\x1b[?1000l";
+
+/** Whether to ask for mouse reports (OCFLEET_TUI_MOUSE=off: no). */
+export function wantsMouse(env: NodeJS.ProcessEnv): boolean {
+  return !/^(off|0|no|false)$/i.test(env.OCFLEET_TUI_MOUSE ?? "");
+}
+
 const LEAVE = [
+  MOUSE_OFF, // always: harmless when it was never on, and a crash must not leave the terminal reporting clicks
   "\x1b[?2004l",
   "\x1b[0m",
   "\x1b[?1049l", // back to the shell's screen, cursor where it was
@@ -31,7 +45,7 @@ export function takeTerminal(stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStrea
   const kitty = speaksKitty(process.env);
   // Raw mode at once: keys typed while the first frame draws wait for us instead of echoing.
   if (stdin.isTTY) stdin.setRawMode(true);
-  stdout.write(ENTER + (kitty ? "\x1b[>1u" : ""));
+  stdout.write(ENTER + (kitty ? "\x1b[>1u" : "") + (wantsMouse(process.env) ? MOUSE_ON : ""));
   let restored = false;
   const restore = () => {
     if (restored) return;

@@ -70,7 +70,7 @@ describe("a worktree chat in the TUI", () => {
     }
   }, 90_000);
 
-  it("shows each chat's cost in the tree and today's in the status bar, as replies come in", async () => {
+  it("shows each chat's and each worker's cost in the tree and today's in the status bar, as replies come in", async () => {
     // The fake model priced at $1000 per million tokens: a reply of 12 in and 7 out costs $0.019.
     const env = sandbox.env("priced");
     const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
@@ -93,6 +93,7 @@ describe("a worktree chat in the TUI", () => {
       const sent = await runCli(home, ["chat", "send", chatId, "short", "--wait"]);
       expect(sent.code, sent.stderr).toBe(0);
       await term.waitFor(/costly \$0\.02/);
+      await term.waitFor(/■ priced idle \$0\.02/); // the worker's: what all its chats cost
       await term.waitFor("$0.02 today");
       term.write("q");
       expect((await term.exited).exitCode).toBe(0);

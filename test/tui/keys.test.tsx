@@ -168,6 +168,19 @@ describe("the help", () => {
     );
     for (const command of Object.values(KEYMAP)) expect(out, command.help).toContain(command.help);
   });
+
+  it("scrolls with the mouse wheel, three lines at a time", async () => {
+    const { stdin, lastFrame } = render(
+      <KeyProvider>
+        <HelpDialog onClose={() => {}} width={80} rows={12} />
+      </KeyProvider>,
+    );
+    expect(strip(lastFrame())).toMatch(/ 1–8 of \d+ ·/);
+    await type(stdin, "\x1b[<65;5;5M");
+    expect(strip(lastFrame())).toMatch(/ 4–11 of \d+ ·/);
+    await type(stdin, "\x1b[<64;5;5M");
+    expect(strip(lastFrame())).toMatch(/ 1–8 of \d+ ·/);
+  });
 });
 
 describe("input that arrives in one read", () => {
@@ -184,6 +197,8 @@ describe("input that arrives in one read", () => {
     expect(reader.flush().map((e) => e.name)).toEqual(["escape"]); // a lone ESC is Escape
     expect(reader.push("\x1b[27;2;13~")[0]).toMatchObject({ name: "return", shift: true }); // xterm modifyOtherKeys
     expect(reader.push("\x1b[13;2u")[0]).toMatchObject({ name: "return", shift: true }); // kitty
+    // SGR mouse reports: the wheel is a key, a click is read whole and means nothing.
+    expect(names("\x1b[<64;10;5M\x1b[<65;10;5M\x1b[<0;3;4M\x1b[<0;3;4mj")).toEqual(["wheelup", "wheeldown", "mouse", "mouse", "j"]);
   });
 
   it("still sends when Enter comes with fast typing, and keeps pasted newlines as text", async () => {

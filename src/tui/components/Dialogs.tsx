@@ -95,6 +95,7 @@ const SCOPES: Array<[Command["scope"], string]> = [
   ["presentations", "Following a presentation"],
   ["schedules", "Scheduled prompts"],
   ["diff", "A chat's diff (Ctrl+D in a chat)"],
+  ["pager", "A tool's whole output (Ctrl+O in a chat)"],
 ];
 
 /** The help's text: every command of the keymap, by where it applies. */
@@ -121,6 +122,8 @@ export function HelpDialog({ onClose, width, rows }: { onClose(): void; width: n
     else if (isCommand("pageDown", event)) setTop((t) => Math.min(last, t + visible - 1));
     else if (isCommand("pageUp", event)) setTop((t) => Math.max(0, t - visible + 1));
     else if (isCommand("down", event)) setTop((t) => Math.min(last, t + 1));
+    else if (isCommand("wheelDown", event)) setTop((t) => Math.min(last, t + 3));
+    else if (isCommand("wheelUp", event)) setTop((t) => Math.max(0, t - 3));
     else if (isCommand("up", event)) setTop((t) => Math.max(0, t - 1));
     return true;
   }, PRIORITY.dialog);

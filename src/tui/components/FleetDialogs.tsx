@@ -50,11 +50,12 @@ function SearchDialog({ width }: { width: number }) {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   const titles = chats.filter((c) => words.every((w) => `${c.title} ${c.workerName}`.toLowerCase().includes(w))).slice(0, words.length > 0 ? 5 : 12);
   const hits = ftsQuery ? (search.data ?? []) : [];
-  const found: Array<{ key: string; chatId: string; title: string; detail: string; snippet: SnippetPiece[] }> = [
+  const found: Array<{ key: string; chatId: string; at?: { messageId: string; partId: string }; title: string; detail: string; snippet: SnippetPiece[] }> = [
     ...titles.map((c) => ({ key: c.id, chatId: c.id, title: c.title, detail: `${c.workerName}${c.archived ? " · archived" : ""}`, snippet: [] })),
     ...hits.map((h) => ({
       key: `${h.messageId}/${h.partId}`,
       chatId: h.chatId,
+      at: { messageId: h.messageId, partId: h.partId },
       title: h.chatTitle,
       detail: `${h.workerName} · ${h.role}`,
       snippet: h.snippet,
@@ -66,7 +67,9 @@ function SearchDialog({ width }: { width: number }) {
     else if (event.name === "down") setIndex((i) => Math.min(found.length - 1, i + 1));
     else if (event.name === "return" && found[index]) {
       nav.close();
-      nav.go({ name: "chat", chatId: found[index]!.chatId });
+      // A message hit opens the chat at that message (scrolled to it and marked).
+      const { chatId, at } = found[index]!;
+      nav.go(at ? { name: "chat", chatId, at } : { name: "chat", chatId });
     } else if (event.name === "backspace") setQuery((q) => q.slice(0, -1));
     else if (event.name === "text") {
       setQuery((q) => q + event.text);
@@ -93,7 +96,7 @@ function SearchDialog({ width }: { width: number }) {
           ))}
         </Text>
       ))}
-      <Text dimColor>type to search titles and messages · ↑↓ · Enter opens the chat · Esc closes</Text>
+      <Text dimColor>type to search titles and messages · ↑↓ · Enter opens the chat (at the message) · Esc closes</Text>
     </Box>
   );
 }

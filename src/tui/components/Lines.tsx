@@ -11,7 +11,7 @@ export function Lines({ lines }: { lines: Line[] }) {
           {line.length === 0
             ? " "
             : line.map((s, j) => (
-                <Text key={j} color={tint(s.color)} bold={s.bold} dimColor={s.dim} italic={s.italic}>
+                <Text key={j} color={tint(s.color)} bold={s.bold} dimColor={s.dim} italic={s.italic} inverse={s.inverse}>
                   {s.text}
                 </Text>
               ))}

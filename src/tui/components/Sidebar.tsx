@@ -1,4 +1,4 @@
-// The fleet as a tree: machines → workers → chats, each with a live status badge (a chat: its cost, its branch).
+// The fleet as a tree: machines → workers → chats, each with a live status badge (a worker and a chat: its cost; a chat: its branch).
 import { Box, Text } from "ink";
 import { tint } from "../theme.js";
 import type { ChatSummary, MachineView, WorkerView } from "../../protocol/api/index.js";
@@ -8,7 +8,8 @@ import { formatCost } from "./StatusBar.js";
 
 export type TreeItem =
   | { kind: "machine"; id: string; machine: MachineView }
-  | { kind: "worker"; id: string; worker: WorkerView }
+  /** `cost`: what all its chats cost so far (archived ones too: the money was spent). */
+  | { kind: "worker"; id: string; worker: WorkerView; cost: number }
   | { kind: "chat"; id: string; chat: ChatSummary };
 
 /** The visible rows of the tree, in order; collapsed machines and workers hide their children. */
@@ -18,7 +19,8 @@ export function buildTree(machines: MachineView[], workers: WorkerView[], chats:
     items.push({ kind: "machine", id: machine.id, machine });
     if (collapsed.has(machine.id)) continue;
     for (const worker of workers.filter((w) => w.machineId === machine.id)) {
-      items.push({ kind: "worker", id: worker.id, worker });
+      const cost = chats.reduce((sum, c) => (c.workerId === worker.id ? sum + c.cost : sum), 0);
+      items.push({ kind: "worker", id: worker.id, worker, cost });
       if (collapsed.has(worker.id)) continue;
       for (const chat of chats.filter((c) => c.workerId === worker.id && !c.archived)) items.push({ kind: "chat", id: chat.id, chat });
     }
@@ -60,11 +62,13 @@ function Row({ item, selected, unread, width }: { item: TreeItem; selected: bool
   }
   if (item.kind === "worker") {
     const w = item.worker;
+    const cost = item.cost > 0 ? ` ${formatCost(item.cost)}` : "";
     return (
       <Text inverse={selected} wrap="truncate-end">
         {"  "}
-        <Text color={tint(RUN_STATE_COLOR[w.runState])}>■</Text> {truncate(w.name, Math.max(4, width - 14))}{" "}
+        <Text color={tint(RUN_STATE_COLOR[w.runState])}>■</Text> {truncate(w.name, Math.max(4, width - 14 - textWidth(cost)))}{" "}
         <Text color={tint(RUN_STATE_COLOR[w.runState])}>{w.runState}</Text>
+        {cost ? <Text color={tint("green")}>{cost}</Text> : null}
       </Text>
     );
   }

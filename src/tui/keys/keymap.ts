@@ -10,7 +10,19 @@ export interface Binding {
   shift?: boolean;
 }
 
-export type Scope = "everywhere" | "lists" | "fleet" | "chat" | "prompt" | "checklists" | "attendance" | "discussions" | "presentations" | "schedules" | "diff";
+export type Scope =
+  | "everywhere"
+  | "lists"
+  | "fleet"
+  | "chat"
+  | "prompt"
+  | "checklists"
+  | "attendance"
+  | "discussions"
+  | "presentations"
+  | "schedules"
+  | "diff"
+  | "pager";
 
 export interface Command {
   bindings: Binding[];
@@ -32,6 +44,8 @@ export const KEYMAP = {
   cancel: { bindings: [{ key: "escape" }], label: "Esc", help: "close a dialog, or go back", hint: "back", scope: "everywhere" },
   pageUp: { bindings: [{ key: "pageup" }], label: "PgUp", help: "scroll up a page (transcript, help, logs, details)", scope: "everywhere" },
   pageDown: { bindings: [{ key: "pagedown" }], label: "PgDn", help: "scroll down a page", hint: "PgUp/PgDn scroll", scope: "everywhere" },
+  wheelUp: { bindings: [{ key: "wheelup" }], label: "mouse wheel", help: "scroll up (where the terminal sends the wheel)", scope: "everywhere" },
+  wheelDown: { bindings: [{ key: "wheeldown" }], label: "mouse wheel", help: "scroll down (OCFLEET_TUI_MOUSE=off: the terminal's)", scope: "everywhere" },
   up: { bindings: [{ key: "up" }, char("k")], label: "↑ / k", help: "move up", scope: "lists" },
   down: { bindings: [{ key: "down" }, char("j")], label: "↓ / j", help: "move down", hint: "↑↓ move", scope: "lists" },
   open: { bindings: [{ key: "return" }], label: "Enter", help: "open the selected item; on the fleet, fold a machine or worker", hint: "open", scope: "lists" },
@@ -67,9 +81,21 @@ export const KEYMAP = {
   pickModel: { bindings: [{ key: "p", ctrl: true }], label: "Ctrl+P", help: "pick the model for this chat", hint: "model", scope: "chat" },
   toggleReasoning: { bindings: [{ key: "r", ctrl: true }], label: "Ctrl+R", help: "show or hide the model's reasoning", hint: "reasoning", scope: "chat" },
   toggleToolOutput: { bindings: [{ key: "t", ctrl: true }], label: "Ctrl+T", help: "show or hide tool output", hint: "tool output", scope: "chat" },
+  toolPager: {
+    bindings: [{ key: "o", ctrl: true }],
+    label: "Ctrl+O",
+    help: "the whole output of the last tool call on screen, in a pager",
+    hint: "tool output",
+    scope: "chat",
+  },
   chatDiff: { bindings: [{ key: "d", ctrl: true }], label: "Ctrl+D", help: "what this chat changed (its diff)", hint: "diff", scope: "chat" },
   nextFile: { bindings: [char("]")], label: "]", help: "jump to the next file", hint: "next file", scope: "diff" },
   previousFile: { bindings: [char("[")], label: "[", help: "jump to the previous file", hint: "previous file", scope: "diff" },
+  lineUp: { bindings: [{ key: "up" }, char("k")], label: "↑ / k", help: "up a line", scope: "pager" },
+  lineDown: { bindings: [{ key: "down" }, char("j")], label: "↓ / j", help: "down a line", hint: "↑↓ PgUp/PgDn scroll", scope: "pager" },
+  top: { bindings: [{ key: "home" }, char("g")], label: "Home / g", help: "to the start", hint: "start", scope: "pager" },
+  bottom: { bindings: [{ key: "end" }, char("G")], label: "End / G", help: "to the end", hint: "end", scope: "pager" },
+  leavePager: { bindings: [char("q"), { key: "escape" }, { key: "tab" }], label: "q / Esc", help: "back to the chat", hint: "back", scope: "pager" },
   permitOnce: { bindings: [char("y")], label: "y", help: "allow this once", scope: "prompt" },
   permitAlways: { bindings: [char("a")], label: "a", help: "allow always", scope: "prompt" },
   reject: { bindings: [char("n")], label: "n", help: "reject (a question: dismiss it; its options answer by number)", scope: "prompt" },
@@ -124,7 +150,7 @@ export function hintLine(commands: CommandName[]): string {
   return commands
     .map((name) => {
       const command: Command = KEYMAP[name];
-      if (name === "down" || name === "pageDown") return command.hint;
+      if (name === "down" || name === "pageDown" || name === "lineDown") return command.hint;
       const key = command.label.split(" / ")[0];
       return `${key} ${command.hint ?? command.help}`;
     })

@@ -61,6 +61,13 @@ export function parseKey(sequence: string): KeyEvent {
     case " ":
       return { ...key("text"), text: " " };
   }
+  // SGR mouse reports (mode 1006): CSI < button ; column ; row M (press) or m (release). Only the
+  // wheel means something to us (buttons 64 and 65); clicks are read and ignored.
+  const mouse = /^\x1b\[<(\d+);\d+;\d+[Mm]$/.exec(sequence);
+  if (mouse) {
+    const button = Number(mouse[1]) & ~(4 | 8 | 16); // without Shift, Alt, Ctrl
+    return key(button === 64 ? "wheelup" : button === 65 ? "wheeldown" : "mouse");
+  }
   // Kitty keyboard protocol: CSI codepoint ; modifiers u
   const kitty = /^\x1b\[(\d+)(?:;(\d+))?u$/.exec(sequence);
   if (kitty) {

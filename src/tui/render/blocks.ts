@@ -3,6 +3,7 @@
 // width and kept. Ids are stable as a reply grows, so nothing is drawn twice.
 import type { MessageView, PartView } from "../../protocol/api/index.js";
 import { formatReplyFooter } from "../../terminal/format.js";
+import { KEYMAP } from "../keys/keymap.js";
 import { cutLine, wrap, type Line } from "./lines.js";
 import { markdownLines, splitParagraphs } from "./markdown.js";
 
@@ -10,6 +11,8 @@ export interface Block {
   id: string;
   final: boolean;
   lines(width: number): Line[];
+  /** A tool call's block: which part, so its whole output can be opened (the pager). */
+  tool?: { messageId: string; partId: string };
 }
 
 export interface RenderOptions {
@@ -23,7 +26,7 @@ function time(at: number): string {
   return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-function toolTarget(part: Extract<PartView, { kind: "tool" }>): string {
+export function toolTarget(part: Extract<PartView, { kind: "tool" }>): string {
   if (part.title) return part.title;
   const input = part.input;
   for (const key of ["command", "filePath", "path", "pattern", "url"]) if (typeof input[key] === "string") return input[key] as string;
@@ -98,6 +101,7 @@ function partBlocks(message: MessageView, part: PartView, index: number, lastPar
         {
           id: base,
           final: part.status === "completed" || part.status === "error" || done,
+          tool: { messageId: message.id, partId: part.id },
           lines: (w) => {
             const head: Line = [
               { text: `${status.mark} `, color: status.color, bold: true },
@@ -109,7 +113,8 @@ function partBlocks(message: MessageView, part: PartView, index: number, lastPar
             if (options.showToolOutput && part.output) {
               const lines = part.output.replace(/\n$/, "").split("\n");
               for (const line of lines.slice(0, TOOL_OUTPUT_LINES)) out.push(cutLine(`  │ ${line}`, w, { dim: true }));
-              if (lines.length > TOOL_OUTPUT_LINES) out.push(cutLine(`  │ … ${lines.length - TOOL_OUTPUT_LINES} more lines`, w, { dim: true }));
+              if (lines.length > TOOL_OUTPUT_LINES)
+                out.push(cutLine(`  │ … ${lines.length - TOOL_OUTPUT_LINES} more lines · ${KEYMAP.toolPager.label} shows all`, w, { dim: true }));
             }
             return out;
           },

@@ -10,6 +10,8 @@ export interface Segment {
   bold?: boolean;
   dim?: boolean;
   italic?: boolean;
+  /** Drawn inverted: a mark (the message a search found). */
+  inverse?: boolean;
 }
 
 export type Line = Segment[];
@@ -68,7 +70,15 @@ export function wrap(segments: Segment[], width: number, indent: Segment[] = [])
   let start = 0;
   const push = (segment: Segment, text: string) => {
     const last = line.at(-1);
-    if (last && last.color === segment.color && last.bold === segment.bold && last.dim === segment.dim && last.italic === segment.italic) last.text += text;
+    if (
+      last &&
+      last.color === segment.color &&
+      last.bold === segment.bold &&
+      last.dim === segment.dim &&
+      last.italic === segment.italic &&
+      last.inverse === segment.inverse
+    )
+      last.text += text;
     else line.push({ ...segment, text });
     used += textWidth(text);
   };
@@ -105,4 +115,25 @@ export function wrap(segments: Segment[], width: number, indent: Segment[] = [])
 /** A line of plain text in one style, cut (not wrapped) to the width: for code and tables. */
 export function cutLine(text: string, width: number, style: Omit<Segment, "text"> = {}): Line {
   return [{ ...style, text: truncate(text.replace(/\t/g, "  "), width) }]; // truncate sanitizes
+}
+
+/** A styled line cut (not wrapped) to `width` columns, "…" where it was cut. Sanitizes each segment's text. */
+export function cutSegments(line: Line, width: number): Line {
+  const out: Line = [];
+  const total = line.reduce((n, s) => n + textWidth(sanitizeInline(s.text.replace(/\t/g, "  "))), 0);
+  const room = total <= width ? width : Math.max(0, width - 1);
+  let used = 0;
+  for (const segment of line) {
+    let text = "";
+    for (const char of sanitizeInline(segment.text.replace(/\t/g, "  "))) {
+      const w = charWidth(char);
+      if (used + w > room) break;
+      text += char;
+      used += w;
+    }
+    if (text) out.push({ ...segment, text });
+    if (used >= room && total > width) break;
+  }
+  if (total > width) out.push({ ...(line.at(-1) ?? {}), text: "…" });
+  return out;
 }

@@ -16,11 +16,22 @@ import { useQuery } from "../hooks/client.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
-import { type RenderOptions, splitTranscript } from "../render/blocks.js";
+import { type Block, type RenderOptions, splitTranscript } from "../render/blocks.js";
 import { cutLine } from "../render/lines.js";
-import { LineCache, transcriptWindow } from "../render/window.js";
+import { LineCache, scrollToBlock, transcriptWindow } from "../render/window.js";
+import { useHighlighterReady } from "../hooks/highlighter.js";
+import { WHEEL_ROWS } from "./OutputScreen.js";
 
-export function ChatScreen({ chatId, width, rows }: { chatId: string; width: number; rows: number }) {
+/** A message a search found: scrolled to the top of the transcript and drawn inverted until the first scroll or key. */
+type Target = { messageId: string; partId: string };
+
+/** The blocks of the part a search found: its own block, or its paragraphs (`id:0`, `id:1`…). */
+const isTarget = (target: Target) => {
+  const id = `${target.messageId}:${target.partId}`;
+  return (block: Block) => block.id === id || block.id.startsWith(`${id}:`);
+};
+
+export function ChatScreen({ chatId, at, width, rows }: { chatId: string; at?: Target; width: number; rows: number }) {
   const nav = useNavigation();
   const call = useCall();
   const chat = useQuery(api.chat.get, { chat: chatId });
@@ -31,6 +42,9 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
   /** Rows scrolled up from the end of the transcript; 0 follows the reply as it streams. */
   const [scroll, setScroll] = useState(0);
   const cache = useRef(new LineCache());
+  /** The search hit still to scroll to (once the messages are here), then still marked. */
+  const [target, setTarget] = useState<{ at: Target } | null>(at ? { at } : null);
+  useHighlighterReady();
 
   const c = chat.data;
   const { all } = useMemo(() => splitTranscript(messages.data ?? [], stream.data ?? null, options), [messages.data, stream.data, options]);
@@ -43,13 +57,44 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
   const height = Math.max(3, shared - (request ? requestPromptHeight(request, shared, width) : 0));
   const page = Math.max(1, height - 2);
   const optionsKey = `${options.showReasoning}|${options.showToolOutput}`;
-  const view = transcriptWindow(all, height, scroll, (block) => cache.current.linesOf(block, width, optionsKey));
-  const shown = view.below > 0 ? [...view.lines.slice(1), cutLine(`↓ ${view.below} more lines below · PgDn`, width, { dim: true })] : view.lines;
+  const linesOf = (block: Block) => cache.current.linesOf(block, width, optionsKey);
+  // While a search hit is marked, the view stays anchored at it (the rows around the transcript
+  // may still change as the chat loads). Scrolled up, the last row says what is below.
+  const fits = (target && messages.data ? scrollToBlock(all, height, isTarget(target.at), linesOf) : null) === 0;
+  const anchored = target && messages.data ? (fits ? 0 : scrollToBlock(all, height - 1, isTarget(target.at), linesOf)) : null;
+  const marked = anchored !== null && target ? isTarget(target.at) : null;
+  const draw = (block: Block) =>
+    marked?.(block)
+      ? linesOf(block).map((line) => (line.length === 0 ? [{ text: " ", inverse: true }] : line.map((s) => ({ ...s, inverse: true }))))
+      : linesOf(block);
+  const wanted = anchored ?? scroll;
+  const whole = transcriptWindow(all, height, wanted, draw);
+  const view = whole.below > 0 ? transcriptWindow(all, height - 1, wanted, draw) : whole;
+  const shown = view.below > 0 ? [...view.lines, cutLine(`↓ ${view.below} more lines below · PgDn`, width, { dim: true })] : view.lines;
 
   const send = (text: string) => {
     setScroll(0);
     void call(api.chat.send, { chat: chatId, text, ...(nav.modelFor(chatId) ? { model: nav.modelFor(chatId)! } : {}) });
   };
+
+  /** The last tool call on screen (else the chat's last), for the pager. */
+  const toolOnScreen = () =>
+    [...view.owners]
+      .reverse()
+      .map((i) => all[i]!.tool)
+      .find(Boolean) ?? [...all].reverse().find((b) => b.tool)?.tool;
+
+  // Any key ends the mark of a search hit, and scrolling goes on from there (the composer sees
+  // typing first, so listen before it).
+  useKeys(
+    () => {
+      setScroll(anchored ?? 0);
+      setTarget(null);
+      return false;
+    },
+    PRIORITY.composer + 1,
+    target !== null,
+  );
 
   useKeys((event) => {
     if (isCommand("abort", event)) {
@@ -59,7 +104,13 @@ export function ChatScreen({ chatId, width, rows }: { chatId: string; width: num
     if (isCommand("back", event)) nav.go({ name: "fleet" });
     else if (isCommand("pageUp", event)) setScroll((s) => s + page);
     else if (isCommand("pageDown", event)) setScroll((s) => Math.max(0, Math.min(s, view.below) - page));
-    else if (isCommand("pickModel", event) && c) nav.open({ kind: "pickModel", chatId, worker: c.workerId });
+    else if (isCommand("wheelUp", event)) setScroll((s) => s + WHEEL_ROWS);
+    else if (isCommand("wheelDown", event)) setScroll((s) => Math.max(0, Math.min(s, view.below) - WHEEL_ROWS));
+    else if (isCommand("toolPager", event)) {
+      const tool = toolOnScreen();
+      if (tool) nav.go({ name: "output", chatId, ...tool });
+      else nav.notify("no tool call in this chat yet", true);
+    } else if (isCommand("pickModel", event) && c) nav.open({ kind: "pickModel", chatId, worker: c.workerId });
     else if (isCommand("chatDiff", event)) nav.go({ name: "diff", chatId });
     else if (isCommand("toggleReasoning", event)) setOptions((o) => ({ ...o, showReasoning: !o.showReasoning }));
     else if (isCommand("toggleToolOutput", event)) setOptions((o) => ({ ...o, showToolOutput: !o.showToolOutput }));

@@ -63,6 +63,8 @@ export function DiffScreen({ chatId, rows, width }: { chatId: string; rows: numb
     if (isCommand("back", event) || isCommand("cancel", event)) nav.go({ name: "chat", chatId });
     else if (isCommand("pageUp", event)) setTop((t) => Math.max(0, t - page));
     else if (isCommand("pageDown", event)) setTop((t) => Math.min(last, t + page));
+    else if (isCommand("wheelUp", event)) setTop((t) => Math.max(0, t - 3));
+    else if (isCommand("wheelDown", event)) setTop((t) => Math.min(last, t + 3));
     else if (isCommand("nextFile", event)) setTop((t) => Math.min(last, starts.find((s) => s > t) ?? t));
     else if (isCommand("previousFile", event)) setTop((t) => [...starts].reverse().find((s) => s < t) ?? 0);
     else return false;

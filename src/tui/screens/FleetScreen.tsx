@@ -3,7 +3,7 @@
 import { Box, Text } from "ink";
 import { tint } from "../theme.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
-import { useMemo, useRef } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
 import { RequestPrompt, requestPromptHeight } from "../components/RequestPrompt.js";
@@ -14,8 +14,11 @@ import { useWorkerAction } from "../hooks/workerAction.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { hintLine, isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
-import { splitTranscript } from "../render/blocks.js";
+import { type Block, splitTranscript } from "../render/blocks.js";
 import { LineCache, transcriptWindow } from "../render/window.js";
+import { cutLine } from "../render/lines.js";
+import { useHighlighterReady } from "../hooks/highlighter.js";
+import { WHEEL_ROWS } from "./OutputScreen.js";
 
 const SIDEBAR_WIDTH = 36;
 
@@ -74,8 +77,20 @@ function MachineDetails({ machine }: { machine: MachineView }) {
   );
 }
 
-/** A chat's latest lines, live; a pending request is shown and answered here (y / a / n / a number). */
-function ChatPreview({ chatId, height, width }: { chatId: string; height: number; width: number }) {
+/** A chat's latest lines, live, scrolled `scroll` rows up from the end; a pending request is shown and answered here (y / a / n / a number). */
+function ChatPreview({
+  chatId,
+  height,
+  width,
+  scroll,
+  onScrolled,
+}: {
+  chatId: string;
+  height: number;
+  width: number;
+  scroll: number;
+  onScrolled(below: number): void;
+}) {
   const nav = useNavigation();
   const call = useCall();
   const chat = useQuery(api.chat.get, { chat: chatId });
@@ -89,7 +104,14 @@ function ChatPreview({ chatId, height, width }: { chatId: string; height: number
     [messages.data, stream.data],
   );
   const room = Math.max(1, height - 1 - (request ? requestPromptHeight(request, height - 1, width) : 0));
-  const view = transcriptWindow(all, room, 0, (block) => cache.current.linesOf(block, width, "preview"));
+  const linesOf = (block: Block) => cache.current.linesOf(block, width, "preview");
+  const whole = transcriptWindow(all, room, scroll, linesOf);
+  // Scrolled up, the last row says what is below.
+  const view = whole.below > 0 ? transcriptWindow(all, room - 1, scroll, linesOf) : whole;
+  useHighlighterReady();
+  // How far it really is scrolled (the end of the transcript caps it), so PgDn starts from there.
+  useEffect(() => onScrolled(view.below), [view.below, onScrolled]);
+  const shown = view.below > 0 ? [...view.lines, cutLine(`↓ ${view.below} more lines below · PgDn`, width, { dim: true })] : view.lines;
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">
@@ -98,7 +120,7 @@ function ChatPreview({ chatId, height, width }: { chatId: string; height: number
           {c ? `· ${sanitizeInline(c.workerName)}${c.worktree ? ` · ${worktreeLabel(c)}` : ""} · ${c.state}${c.busy ? " · answering" : ""}` : ""}
         </Text>
       </Text>
-      <Lines lines={view.lines} />
+      <Lines lines={shown} />
       {request ? (
         <RequestPrompt
           request={request}
@@ -139,6 +161,16 @@ export function FleetScreen({ height, width }: { height: number; width: number }
 
   const call = useCall();
   const workerAction = useWorkerAction();
+  /** The details pane's scroll: rows up from the end of the selected chat, back to 0 when the selection changes. */
+  const [preview, setPreview] = useState({ id: "", scroll: 0, below: 0 });
+  const previewScroll = preview.id === selected?.id ? preview.scroll : 0;
+  const scrollPreview = (delta: number) =>
+    setPreview((p) => {
+      const id = selected?.id ?? "";
+      const from = p.id === id ? Math.min(p.scroll, p.below) : 0;
+      return { id, scroll: Math.max(0, from + delta), below: p.id === id ? p.below : 0 };
+    });
+  const onScrolled = useCallback((below: number) => setPreview((p) => (p.below === below ? p : { ...p, below })), []);
 
   useKeys((event) => {
     // From the selection as it is now, not as it was drawn: two keys may come before one frame.
@@ -175,7 +207,11 @@ export function FleetScreen({ height, width }: { height: number; width: number }
     } else if (isCommand("workerLogs", event)) {
       const worker = workerOf(selected);
       if (worker) nav.go({ name: "logs", worker: worker.id, back: { name: "fleet" } });
-    } else if (isCommand("search", event)) nav.open({ kind: "search" });
+    } else if (isCommand("pageUp", event)) scrollPreview(previewPage);
+    else if (isCommand("pageDown", event)) scrollPreview(-previewPage);
+    else if (isCommand("wheelUp", event)) scrollPreview(WHEEL_ROWS);
+    else if (isCommand("wheelDown", event)) scrollPreview(-WHEEL_ROWS);
+    else if (isCommand("search", event)) nav.open({ kind: "search" });
     else if (isCommand("goTo", event)) nav.open({ kind: "goto" });
     else if (isCommand("signIn", event)) nav.open({ kind: "signIn" });
     else return false;
@@ -188,6 +224,7 @@ export function FleetScreen({ height, width }: { height: number; width: number }
   const previewHeight = narrow ? height - treeHeight : height;
   const previewWidth = narrow ? width - 4 : Math.max(20, width - SIDEBAR_WIDTH - 4);
   const loading = machines.loading && !machines.data;
+  const previewPage = Math.max(1, previewHeight - 4);
   return (
     <Box height={height} flexDirection={narrow ? "column" : "row"}>
       <Sidebar items={items} selectedId={selected?.id ?? null} height={treeHeight} width={narrow ? width : SIDEBAR_WIDTH} unread={nav.unread} focused />
@@ -198,7 +235,9 @@ export function FleetScreen({ height, width }: { height: number; width: number }
             No workers yet. Press <Text bold>a</Text> to add one: an OpenCode server for a directory.
           </Text>
         ) : null}
-        {selected?.kind === "chat" ? <ChatPreview key={selected.id} chatId={selected.id} height={previewHeight - 2} width={previewWidth} /> : null}
+        {selected?.kind === "chat" ? (
+          <ChatPreview key={selected.id} chatId={selected.id} height={previewHeight - 2} width={previewWidth} scroll={previewScroll} onScrolled={onScrolled} />
+        ) : null}
         {selected?.kind === "worker" ? <WorkerDetails worker={selected.worker} /> : null}
         {selected?.kind === "machine" ? <MachineDetails machine={selected.machine} /> : null}
       </Box>

@@ -114,6 +114,8 @@ export function LogsScreen({
     if (isCommand("back", event) || isCommand("cancel", event) || isCommand("quit", event)) nav.go(back);
     else if (isCommand("pageUp", event)) setScroll((s) => s + page);
     else if (isCommand("pageDown", event)) setScroll((s) => Math.max(0, s - page));
+    else if (isCommand("wheelUp", event)) setScroll((s) => s + 3);
+    else if (isCommand("wheelDown", event)) setScroll((s) => Math.max(0, s - 3));
     else return false;
     return true;
   }, PRIORITY.screen);
