@@ -78,6 +78,22 @@ async function joinMachine(owner: FleetConnection, url: string, fingerprint: str
   return { machineId: linked.machineId, credential: linked.credential };
 }
 
+/**
+ * A daemon in `home` with its hub listener on loopback, a machine joined with a real invite (the
+ * fuzzer's), and a worker of the hub's own machine that never starts (its OpenCode binary does not
+ * exist): its row is what forged reports name.
+ */
+export async function startHubTarget(
+  home: string,
+  projectDir: string,
+): Promise<{ owner: FleetConnection; url: string; fingerprint: string; target: LinkTarget }> {
+  const owner = await connectAsOwner(home);
+  const { url, fingerprint } = (await owner.call(api.hub.enable, { listen: "127.0.0.1:0" })) as { url: string; fingerprint: string };
+  await owner.call(api.workers.add, { directory: projectDir, name: "victim", opencodeBinary: join(home, "no-opencode") }).catch(() => {});
+  const victim = await owner.call(api.workers.get, { worker: "victim" });
+  return { owner, url, fingerprint, target: { ...(await joinMachine(owner, url, fingerprint)), victimWorkerId: victim.id } };
+}
+
 function storm(config: StormConfig): Promise<StormSummary> {
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "test/fuzz/storm.ts"), JSON.stringify(config)], {
     cwd: REPO_ROOT,
@@ -100,7 +116,7 @@ function storm(config: StormConfig): Promise<StormSummary> {
 /** Calls as a well-behaved client would, one after another, until `done()`; returns each call's time in ms. */
 async function keepCalling(client: FleetConnection, done: () => boolean, failures: string[], atLeast = 0): Promise<number[]> {
   const times: number[] = [];
-  for (let i = 0; !done() || times.length < atLeast; i++) {
+  while (!done() || times.length < atLeast) {
     const started = performance.now();
     try {
       const list = await client.call(api.checklists.get, { key: "probe" });
@@ -121,13 +137,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const home = createHome("ocf-fuzz-");
   const projects = mkdtempSync(join(tmpdir(), "ocf-fuzz-project-"));
   try {
-    const owner = await connectAsOwner(home);
-    const hub = await owner.call(api.hub.enable, { listen: "127.0.0.1:0" });
-    const { url, fingerprint } = hub as { url: string; fingerprint: string };
-    // A worker of the hub's own machine that never starts (its OpenCode binary does not exist): its row is what forged reports name.
-    await owner.call(api.workers.add, { directory: projects, name: "victim", opencodeBinary: join(home, "no-opencode") }).catch(() => {});
-    const victim = await owner.call(api.workers.get, { worker: "victim" });
-    const target: LinkTarget = { ...(await joinMachine(owner, url, fingerprint)), victimWorkerId: victim.id };
+    const { owner, url, fingerprint, target } = await startHubTarget(home, projects);
     await owner.call(api.checklists.addItem, { key: "probe", text: "still answering" });
     const { pid, port, token } = daemonState(home)!;
     const config = (seed: number, hostileFrames: number, seconds: number): StormConfig => ({
@@ -182,6 +192,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     await killDaemon(home, "SIGTERM");
     const log = readFileSync(statePaths(home).log, "utf8");
     if (/uncaught exception|unhandled rejection/.test(log)) failures.push("the daemon log has an uncaught exception or unhandled rejection");
+    // What the daemon said went wrong, to start from when a check failed.
+    if (failures.length > 0)
+      failures.push(
+        ...log
+          .split("\n")
+          .filter((line) => / (ERROR|WARN) /.test(line))
+          .slice(-15)
+          .map((line) => `daemon log: ${line.slice(0, 400)}`),
+      );
     const db = new Database(statePaths(home).db, { readonly: true });
     const integrity = db.pragma("integrity_check", { simple: true });
     db.close();
