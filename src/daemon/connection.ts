@@ -138,7 +138,16 @@ export class Connection {
       bindSession: (sessionId) => this.bindSession(sessionId),
     };
     this.helloTimer = setTimeout(() => this.refuse("unauthenticated", "no hello in time", CLOSE.helloTimeout), HELLO_TIMEOUT_MS);
-    ws.on("message", (data, isBinary) => this.receive(data, isBinary));
+    ws.on("message", (data, isBinary) => {
+      // A frame that trips a bug is that frame's failure, never the daemon's: thrown here it would be uncaught.
+      try {
+        this.receive(data, isBinary);
+      } catch (err) {
+        const error = toErrorPayload(err, options.log, { connection: id, during: "a frame" });
+        if (this.helloDone) this.sendError(null, error);
+        else this.refuse(error.code, error.message, CLOSE.unauthenticated);
+      }
+    });
     ws.on("error", (err) => options.log.warnThrottled(`ws-error:${source}`, "websocket error", { connection: id, error: err.message }));
     context.outbound?.add(ws);
     // Before the hello, every byte counts against a small allowance, whatever the frames claim.
@@ -294,11 +303,9 @@ export class Connection {
   private hello(frame: HelloFrame): void {
     clearTimeout(this.helloTimer);
     if (frame.protocol !== PROTOCOL_VERSION) {
-      return this.refuse(
-        "protocol_mismatch",
-        `protocol ${String(frame.protocol)} is not supported; this daemon speaks ${PROTOCOL_VERSION}`,
-        CLOSE.protocolMismatch,
-      );
+      // Only a number is named back: String() of a deeply nested array overflows the stack.
+      const given = typeof frame.protocol === "number" ? `protocol ${frame.protocol} is not supported` : "the hello's protocol must be a number";
+      return this.refuse("protocol_mismatch", `${given}; this daemon speaks ${PROTOCOL_VERSION}`, CLOSE.protocolMismatch);
     }
     if (this.options.network) {
       // The daemon token proves the local OS user; from the network it proves nothing, and is never accepted.

@@ -153,7 +153,7 @@ export class FrameGenerator {
     const r = this.rng;
     const hello = { type: "hello", protocol: PROTOCOL_VERSION, client: { name: "fuzz", version: PACKAGE_VERSION } };
     const close = { kind: "close" } as const;
-    switch (r.weighted({ call: 3, garbage: 2, binary: 1, wrongToken: 2, protocol: 1, oversize: 1, session: 1, badUtf8: 1 })) {
+    switch (r.weighted({ call: 3, garbage: 2, binary: 1, wrongToken: 2, protocol: 1, deep: 1, oversize: 1, session: 1, badUtf8: 1 })) {
       case "call":
         return { label: "call before hello", data: JSON.stringify({ type: "call", id: this.freshId(), method: r.pick(SAFE_METHODS), args: {} }), owed: close };
       case "garbage":
@@ -165,6 +165,12 @@ export class FrameGenerator {
         return { label: "wrong token", data: JSON.stringify({ ...hello, token: token === null ? "x".repeat(64) : `${token}x` }), owed: close };
       case "protocol":
         return { label: "wrong protocol", data: JSON.stringify({ ...hello, protocol: r.pick([0, 2, -1, "1", null]), token }), owed: close };
+      case "deep": {
+        // As deep as fits in the bytes allowed before the hello, in a field the daemon reads.
+        const field = r.pick(["protocol", "client", "session", "token", "link"]);
+        const depth = Math.floor((MAX_PRE_HELLO_BYTES - 200) / 2) - r.int(2000);
+        return { label: "deep hello", data: `{"type":"hello","${field}":${"[".repeat(depth)}${"]".repeat(depth)}}`, owed: close };
+      }
       case "oversize":
         return { label: "oversize before hello", data: JSON.stringify({ ...hello, pad: "x".repeat(MAX_PRE_HELLO_BYTES + r.int(100_000)) }), owed: close };
       case "session":

@@ -31,7 +31,8 @@ export interface FuzzOptions {
 export interface FuzzReport {
   seed: number;
   storm: StormSummary;
-  rss: { beforeKb: number; peakKb: number; afterKb: number };
+  /** startedKb: just after setup, before the warm-up; beforeKb (the baseline): after it. */
+  rss: { startedKb: number; beforeKb: number; peakKb: number; afterKb: number };
   latency: { idleP99Ms: number; stormP99Ms: number; stormCalls: number };
   /** Every check that did not hold, in words; empty when all did. */
   failures: string[];
@@ -42,7 +43,9 @@ export const RSS_TOLERANCE = 0.2;
 export const LATENCY_FACTOR = 10;
 const WARM_UP_FRAMES = 300;
 
+/** 0 once the process is gone. */
 function rssKb(pid: number): number {
+  if (!isPidAlive(pid)) return 0;
   const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return match ? Number(match[1]) : 0;
 }
@@ -130,6 +133,52 @@ async function keepCalling(client: FleetConnection, done: () => boolean, failure
   return times;
 }
 
+/** The storm with a well-behaved client calling throughout; then whether the daemon lives, answers, and gives its memory back. */
+async function stormAndMeasure(
+  owner: FleetConnection,
+  pid: number,
+  alive: () => boolean,
+  config: StormConfig,
+  failures: string[],
+  say: (line: string) => void,
+): Promise<{ summary: StormSummary; latency: FuzzReport["latency"]; beforeKb: number; peakKb: number; afterKb: number }> {
+  const idle = await keepCalling(owner, () => true, failures, 300);
+  const beforeKb = rssKb(pid);
+  const idleP99Ms = p99(idle);
+  say(`idle: RSS ${beforeKb} kB, p99 call ${idleP99Ms.toFixed(2)} ms; storming…`);
+
+  let stormDone = false;
+  let peakKb = beforeKb;
+  const sampler = setInterval(() => (peakKb = Math.max(peakKb, rssKb(pid))), 200);
+  const [summary, during] = await Promise.all([storm(config).finally(() => (stormDone = true)), keepCalling(owner, () => stormDone, failures)]);
+  clearInterval(sampler);
+  failures.push(...summary.failures);
+  if (summary.failureCount > summary.failures.length) failures.push(`… and ${summary.failureCount - summary.failures.length} more frame failures`);
+  const stormP99Ms = p99(during);
+  if (during.length > 0 && stormP99Ms > LATENCY_FACTOR * idleP99Ms) {
+    failures.push(`p99 call latency under the storm ${stormP99Ms.toFixed(2)} ms is over ${LATENCY_FACTOR}× the idle ${idleP99Ms.toFixed(2)} ms`);
+  }
+
+  // The daemon still runs, is the same process, and answers.
+  if (!alive()) {
+    failures.push("the daemon crashed or was replaced during the storm");
+    return { summary, latency: { idleP99Ms, stormP99Ms, stormCalls: during.length }, beforeKb, peakKb, afterKb: 0 };
+  }
+  const info = await owner.call(api.appinfo.get, {}).catch((err: Error) => failures.push(`the daemon does not answer after the storm: ${err.message}`));
+  if (typeof info === "object" && info.pid !== pid) failures.push("another daemon answered after the storm");
+
+  // Memory comes back once the daemon is idle again (V8 shrinks its heap after a few idle GCs).
+  say("waiting for memory to come back…");
+  let afterKb = rssKb(pid);
+  for (const deadline = Date.now() + 30_000; afterKb > beforeKb * (1 + RSS_TOLERANCE) && Date.now() < deadline; afterKb = rssKb(pid)) {
+    await owner.call(api.appinfo.get, {});
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (afterKb > beforeKb * (1 + RSS_TOLERANCE))
+    failures.push(`RSS ${afterKb} kB after the storm is over ${RSS_TOLERANCE * 100}% above ${beforeKb} kB before it`);
+  return { summary, latency: { idleP99Ms, stormP99Ms, stormCalls: during.length }, beforeKb, peakKb, afterKb };
+}
+
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const say = options.say ?? (() => {});
   const lanes = options.lanes ?? { loopback: 3, network: 2, link: 1 };
@@ -149,44 +198,27 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       link: { ...target, lanes: lanes.link },
     });
 
+    const startedKb = rssKb(pid);
     // Warm up every path the storm takes, so the baseline is the daemon at work, not just started.
     say(`warming up (${WARM_UP_FRAMES} frames)…`);
     const warmUp = await storm(config(options.seed ^ 0x5eed, WARM_UP_FRAMES, 120));
     if (warmUp.failureCount > 0) failures.push(...warmUp.failures.map((f) => `warm-up: ${f}`));
-    const idle = await keepCalling(owner, () => true, failures, 300);
-    const beforeKb = rssKb(pid);
-    const idleP99Ms = p99(idle);
-    say(`idle: RSS ${beforeKb} kB, p99 call ${idleP99Ms.toFixed(2)} ms; storming…`);
-
-    let stormDone = false;
-    let peakKb = beforeKb;
-    const sampler = setInterval(() => (peakKb = Math.max(peakKb, rssKb(pid))), 200);
-    const [summary, during] = await Promise.all([
-      storm(config(options.seed, options.hostileFrames, options.seconds)).finally(() => (stormDone = true)),
-      keepCalling(owner, () => stormDone, failures),
-    ]);
-    clearInterval(sampler);
-    failures.push(...summary.failures);
-    if (summary.failureCount > summary.failures.length) failures.push(`… and ${summary.failureCount - summary.failures.length} more frame failures`);
-    const stormP99Ms = p99(during);
-    if (during.length > 0 && stormP99Ms > LATENCY_FACTOR * idleP99Ms) {
-      failures.push(`p99 call latency under the storm ${stormP99Ms.toFixed(2)} ms is over ${LATENCY_FACTOR}× the idle ${idleP99Ms.toFixed(2)} ms`);
+    const alive = () => isPidAlive(pid) && daemonState(home)?.pid === pid;
+    let summary: StormSummary | null = null;
+    let latency = { idleP99Ms: 0, stormP99Ms: 0, stormCalls: 0 };
+    let [beforeKb, peakKb, afterKb] = [0, 0, 0];
+    if (alive()) {
+      ({ summary, latency, beforeKb, peakKb, afterKb } = await stormAndMeasure(
+        owner,
+        pid,
+        alive,
+        config(options.seed, options.hostileFrames, options.seconds),
+        failures,
+        say,
+      ));
+    } else {
+      failures.push("the daemon crashed during the warm-up");
     }
-
-    // The daemon still runs, is the same process, and answers.
-    if (!isPidAlive(pid) || daemonState(home)?.pid !== pid) failures.push("the daemon crashed or was replaced during the storm");
-    const info = await owner.call(api.appinfo.get, {}).catch((err: Error) => failures.push(`the daemon does not answer after the storm: ${err.message}`));
-    if (typeof info === "object" && info.pid !== pid) failures.push("another daemon answered after the storm");
-
-    // Memory comes back once the daemon is idle again (V8 shrinks its heap after a few idle GCs).
-    say("waiting for memory to come back…");
-    let afterKb = rssKb(pid);
-    for (const deadline = Date.now() + 30_000; afterKb > beforeKb * (1 + RSS_TOLERANCE) && Date.now() < deadline; afterKb = rssKb(pid)) {
-      await owner.call(api.appinfo.get, {});
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    if (afterKb > beforeKb * (1 + RSS_TOLERANCE))
-      failures.push(`RSS ${afterKb} kB after the storm is over ${RSS_TOLERANCE * 100}% above ${beforeKb} kB before it`);
     owner.close();
 
     await killDaemon(home, "SIGTERM");
@@ -206,7 +238,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     db.close();
     if (integrity !== "ok") failures.push(`PRAGMA integrity_check says: ${String(integrity)}`);
 
-    return { seed: options.seed, storm: summary, rss: { beforeKb, peakKb, afterKb }, latency: { idleP99Ms, stormP99Ms, stormCalls: during.length }, failures };
+    return { seed: options.seed, storm: summary ?? warmUp, rss: { startedKb, beforeKb, peakKb, afterKb }, latency, failures };
   } finally {
     await cleanupHomes();
     rmSync(projects, { recursive: true, force: true });
@@ -220,7 +252,7 @@ export function formatReport(report: FuzzReport): string {
     `seed ${report.seed}: ${s.hostileFrames} hostile frames (+${s.goodFrames} good) in ${(s.elapsedMs / 1000).toFixed(1)} s`,
     `answered: ${s.errors} errors, ${s.closes} closes; crashes=${report.failures.some((f) => f.includes("crashed")) ? 1 : 0}`,
     `error codes: ${JSON.stringify(s.errorCodes)}; close codes: ${JSON.stringify(s.closeCodes)}`,
-    `RSS: ${rss.beforeKb} kB before, ${rss.peakKb} kB at peak, ${rss.afterKb} kB after`,
+    `RSS: ${rss.beforeKb} kB before (${rss.startedKb} kB before the warm-up), ${rss.peakKb} kB at peak, ${rss.afterKb} kB after`,
     `p99 call: ${latency.idleP99Ms.toFixed(2)} ms idle, ${latency.stormP99Ms.toFixed(2)} ms under fuzz (${latency.stormCalls} calls)`,
     "frames by kind (sent / errors / closes / replies):",
     ...Object.entries(s.byLabel)

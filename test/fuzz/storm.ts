@@ -177,13 +177,17 @@ export async function runStorm(config: StormConfig): Promise<StormSummary> {
     return new Wire(new WebSocket(url, options));
   }
 
+  let refusedInARow = 0;
+  /** A new socket, or null; after a few refusals in a row the daemon is gone and the storm ends. */
   async function connected(url: string, fingerprint: string | null): Promise<Wire | null> {
     const wire = open(url, fingerprint);
     try {
       await wire.opened;
+      refusedInARow = 0;
       return wire;
     } catch (err) {
       fail(`could not connect to ${url}: ${(err as Error).message}`);
+      if (++refusedInARow >= 10) summary.hostileFrames = config.hostileFrames;
       return null;
     }
   }

@@ -69,6 +69,20 @@ describe("what the fuzzer found", () => {
     ws.terminate();
   });
 
+  it("answers a hello whose protocol is nested thousands deep, from a stranger without the token, and lives on", async () => {
+    const home = createHome("ocf-fuzz-");
+    const client = await connect(home);
+    const { port, pid } = daemonState(home)!;
+    const { ws, frames, closed } = await rawSocket(`ws://127.0.0.1:${port}/`);
+    // It fits in the 8 KiB allowed before a hello; naming it back in the error used to overflow the stack and stop the daemon.
+    const depth = 4000;
+    ws.send(`{"type":"hello","protocol":${"[".repeat(depth)}${"]".repeat(depth)}}`);
+    expect(await closed).toBe(4400);
+    expect(frames).toMatchObject([{ type: "error", id: null, error: { code: "protocol_mismatch", message: expect.stringContaining("must be a number") } }]);
+    expect(await client.call(api.appinfo.get, {})).toMatchObject({ pid });
+    client.close();
+  });
+
   describe("on a machine's link", () => {
     it("cuts the link of a machine that reports about another machine's worker, and the report changes nothing", async () => {
       const home = createHome("ocf-fuzz-");
