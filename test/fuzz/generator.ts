@@ -332,7 +332,8 @@ export class LinkFrameGenerator {
       { version: 1, machine, extra: true },
       JSON.parse(this.gen.deep(500)),
       null,
-      this.gen.randomArgs(),
+      // Never undefined: a hello without `link` is a client's hello, and would be welcomed.
+      this.gen.randomArgs() ?? 0,
     ]);
     return {
       label: "bad link hello",
