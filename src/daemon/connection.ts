@@ -116,6 +116,8 @@ export class Connection {
   /** Why the session presented at hello was refused; cleared by the next sign-in. */
   private helloProblem: SessionProblem | undefined;
   private readonly subscriptions = new Map<number, ActiveSubscription>();
+  /** Ids of calls not answered yet: with subscriptions', the ids a new frame may not reuse. */
+  private readonly callsInFlight = new Set<number>();
   private readonly handle: ConnectionHandle;
   private helloTimer: NodeJS.Timeout | undefined;
   private countPreHello: ((chunk: Buffer) => void) | undefined;
@@ -136,7 +138,16 @@ export class Connection {
       bindSession: (sessionId) => this.bindSession(sessionId),
     };
     this.helloTimer = setTimeout(() => this.refuse("unauthenticated", "no hello in time", CLOSE.helloTimeout), HELLO_TIMEOUT_MS);
-    ws.on("message", (data, isBinary) => this.receive(data, isBinary));
+    ws.on("message", (data, isBinary) => {
+      // A frame that trips a bug is that frame's failure, never the daemon's: thrown here it would be uncaught.
+      try {
+        this.receive(data, isBinary);
+      } catch (err) {
+        const error = toErrorPayload(err, options.log, { connection: id, during: "a frame" });
+        if (this.helloDone) this.sendError(null, error);
+        else this.refuse(error.code, error.message, CLOSE.unauthenticated);
+      }
+    });
     ws.on("error", (err) => options.log.warnThrottled(`ws-error:${source}`, "websocket error", { connection: id, error: err.message }));
     context.outbound?.add(ws);
     // Before the hello, every byte counts against a small allowance, whatever the frames claim.
@@ -292,11 +303,9 @@ export class Connection {
   private hello(frame: HelloFrame): void {
     clearTimeout(this.helloTimer);
     if (frame.protocol !== PROTOCOL_VERSION) {
-      return this.refuse(
-        "protocol_mismatch",
-        `protocol ${String(frame.protocol)} is not supported; this daemon speaks ${PROTOCOL_VERSION}`,
-        CLOSE.protocolMismatch,
-      );
+      // Only a number is named back: String() of a deeply nested array overflows the stack.
+      const given = typeof frame.protocol === "number" ? `protocol ${frame.protocol} is not supported` : "the hello's protocol must be a number";
+      return this.refuse("protocol_mismatch", `${given}; this daemon speaks ${PROTOCOL_VERSION}`, CLOSE.protocolMismatch);
     }
     if (this.options.network) {
       // The daemon token proves the local OS user; from the network it proves nothing, and is never accepted.
@@ -353,17 +362,32 @@ export class Connection {
     if (!isFrameId(id) || typeof method !== "string") {
       return this.sendError(isFrameId(id) ? id : null, { code: "bad_frame", message: "a call needs an integer 'id' and a string 'method'" });
     }
-    this.options.dispatcher.call(this.caller(), method, args).then(
-      (result) => this.send({ type: "result", id, result: result ?? null }),
-      (err: unknown) => this.sendError(id, toErrorPayload(err, this.options.log, { method })),
-    );
+    if (this.idInUse(id)) return;
+    this.callsInFlight.add(id);
+    this.options.dispatcher
+      .call(this.caller(), method, args)
+      .then(
+        (result) => this.send({ type: "result", id, result: result ?? null }),
+        (err: unknown) => this.sendError(id, toErrorPayload(err, this.options.log, { method })),
+      )
+      .finally(() => this.callsInFlight.delete(id));
+  }
+
+  /**
+   * A replayed id would make two answers carry the same id, so the client could not tell them apart:
+   * refused, without the id, while a call or subscription holds it (an answered call frees its id).
+   */
+  private idInUse(id: number): boolean {
+    const holder = this.subscriptions.has(id) ? "a subscription" : this.callsInFlight.has(id) ? "a call in progress" : null;
+    if (holder) this.sendError(null, { code: "bad_frame", message: `id ${id} is already in use by ${holder}` });
+    return holder !== null;
   }
 
   private subscribe(id: unknown, method: unknown, args: unknown): void {
     if (!isFrameId(id) || typeof method !== "string") {
       return this.sendError(isFrameId(id) ? id : null, { code: "bad_frame", message: "a subscribe needs an integer 'id' and a string 'method'" });
     }
-    if (this.subscriptions.has(id)) return this.sendError(id, { code: "bad_frame", message: `subscription id ${id} is already in use` });
+    if (this.idInUse(id)) return;
     if (this.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
       return this.sendError(id, { code: "rate_limited", message: `at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection` });
     }

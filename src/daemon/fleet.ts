@@ -124,6 +124,8 @@ export class Fleet {
     try {
       const outcome = seq === null && report.type === "worker.event" ? "applied" : this.deps.runMutation(applyReport, { machineId, seq, report });
       if (outcome === "refused")
+        this.deps.log.warnThrottled(`report:${machineId}`, "refused a report about an unknown worker", { machineId, type: report.type });
+      if (outcome === "forged")
         this.deps.log.warnThrottled(`report:${machineId}`, "refused a report about another machine's worker", { machineId, type: report.type });
       if (outcome !== "applied") return outcome;
       if (report.type === "worker.runtime") for (const listener of this.runtimeListeners) listener(report.workerId, report.runtime);

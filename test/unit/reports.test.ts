@@ -41,11 +41,13 @@ describe("reports from agents", () => {
     expect(hub.db.prepare("SELECT COUNT(*) AS n FROM worker_models").get()).toEqual({ n: 0 });
   });
 
-  it("each sequence number is applied once; a foreign worker's report is refused and still counted as seen", () => {
+  it("each sequence number is applied once; a foreign worker's report is refused as forged and still counted as seen", () => {
     const { worker, state } = setup();
-    const runtime = (at: number) => ({ type: "worker.runtime" as const, workerId: worker, runtime: active, at });
-    expect(hub.dispatcher.runInternalMutation(applyReport, { machineId: "mch_other", seq: 1, report: runtime(1) })).toBe("refused");
+    const runtime = (at: number, workerId = worker) => ({ type: "worker.runtime" as const, workerId, runtime: active, at });
+    expect(hub.dispatcher.runInternalMutation(applyReport, { machineId: "mch_other", seq: 1, report: runtime(1) })).toBe("forged");
     expect(state().run_state).toBe("offline");
+    // A worker the hub does not know (removed meanwhile) is no forgery: refused, the link stays.
+    expect(hub.dispatcher.runInternalMutation(applyReport, { machineId: "mch_other", seq: 1, report: runtime(1, "wrk_gone") })).toBe("refused");
     const heartbeat = (at: number) => ({
       type: "machine.heartbeat" as const,
       facts: { hostname: "other", platform: "linux", release: "6", arch: "x64", cpus: 2, totalMemoryBytes: 1, agentVersion: "0" },

@@ -144,7 +144,7 @@ export class MachineLinks {
     ping.unref();
     const live: LiveLink = { ws, link, approved: false, ping, ackSeq: null };
     this.live.set(machineId, live);
-    ws.on("message", (data) => this.receive(machineId, live, data.toString()));
+    ws.on("message", (data, isBinary) => this.receive(machineId, live, isBinary ? null : data.toString()));
     ws.on("close", () => {
       clearInterval(ping);
       link.close("disconnected");
@@ -162,9 +162,11 @@ export class MachineLinks {
     void this.options.fleet.resume(machineId);
   }
 
-  private receive(machineId: string, live: LiveLink, text: string): void {
+  /** `text` is null for a binary frame: the link, like the client protocol, is JSON text only. */
+  private receive(machineId: string, live: LiveLink, text: string | null): void {
     let frame: AgentFrame;
     try {
+      if (text === null) throw new Error("a binary frame");
       frame = agentFrameSchema.parse(JSON.parse(text));
     } catch (err) {
       // A machine that sends what the contract does not allow is out of step: drop the link, it will say why in its log.
@@ -180,6 +182,13 @@ export class MachineLinks {
         if (!live.approved) return; // not acknowledged: the agent sends it again once approved
         const outcome = this.options.fleet.receive(machineId, frame.report as AgentReport, frame.seq);
         if (outcome === "failed") return;
+        if (outcome === "forged") {
+          // An honest agent never names another machine's worker: this one is out of step or hostile. The report
+          // counts as seen (acknowledged, so it is not sent again), and the link is cut; the hub's log says why.
+          send(live.ws, { t: "ack", seq: Math.max(live.ackSeq ?? 0, frame.seq) });
+          live.ws.close(1008, "a report about another machine's worker");
+          return;
+        }
         if (live.ackSeq === null) setImmediate(() => this.flushAck(live));
         live.ackSeq = Math.max(live.ackSeq ?? 0, frame.seq);
         return;

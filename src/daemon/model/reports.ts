@@ -8,18 +8,26 @@ import { TABLES } from "./tables.js";
 import { recordModels } from "./workerModels.js";
 import { recordRuntime } from "./workers.js";
 
-/** applied: committed now; duplicate: committed before (acknowledge it again); refused: not this machine's to say. */
-export type ReportOutcome = "applied" | "duplicate" | "refused";
+/**
+ * applied: committed now; duplicate: committed before (acknowledge it again); refused: about a worker
+ * the hub does not know (removed meanwhile); forged: about a worker of another machine, which no
+ * honest agent sends.
+ */
+export type ReportOutcome = "applied" | "duplicate" | "refused" | "forged";
 
 export const applyReport = internalMutation((ctx, args: { machineId: string; seq: number | null; report: AgentReport }): ReportOutcome => {
   const { machineId, report } = args;
-  if (report.type !== "machine.heartbeat" && !ctx.db.prepare("SELECT 1 FROM workers WHERE id = ? AND machine_id = ?").get(report.workerId, machineId)) {
+  const worker =
+    report.type === "machine.heartbeat"
+      ? null
+      : (ctx.db.prepare("SELECT machine_id FROM workers WHERE id = ?").get(report.workerId) as { machine_id: string } | undefined);
+  if (worker !== null && worker?.machine_id !== machineId) {
     // Still counts as seen: resending it would not make it true.
     if (args.seq !== null) {
       ctx.db.prepare("UPDATE machines SET last_report_seq = MAX(last_report_seq, ?) WHERE id = ?").run(args.seq, machineId);
       ctx.writesUnseen(TABLES.machines);
     }
-    return "refused";
+    return worker ? "forged" : "refused";
   }
   if (args.seq !== null) {
     const row = ctx.db.prepare("SELECT last_report_seq FROM machines WHERE id = ?").get(machineId) as { last_report_seq: number } | undefined;
