@@ -11,6 +11,7 @@ import { statePaths } from "../../src/protocol/statefile.js";
 import { SecretKeeper } from "../../src/daemon/crypto.js";
 import { cleanupHomes, cliJson, connectAsOwner, createHome, daemonState, killDaemon, runCli, waitFor } from "../helpers/daemon.js";
 import { enableHub, helloOver, invite } from "../helpers/hub-net.js";
+import { startPty } from "../helpers/pty.js";
 
 afterAll(cleanupHomes);
 
@@ -227,5 +228,61 @@ describe("a remote client of the hub", () => {
     expect(viaEnv.code, viaEnv.stderr).toBe(0);
     expect(JSON.parse(viaEnv.stdout)).toEqual([]);
     expect(daemonState(client)).toBeNull();
+  });
+});
+
+describe("a machine that joined a hub", () => {
+  it("talks to its hub by default (every command and the TUI), says how to sign in there, and --hub local reaches its own daemon", async () => {
+    const hub = createHome("ocf-hub-");
+    const { url } = (await enableHub(hub)) as { url: string };
+    const near = createHome("ocf-agent-");
+    const joined = await runCli(near, ["machine", "join", await invite(hub, { approve: true, name: "near" })]);
+    expect(joined.code, joined.stderr).toBe(0);
+
+    // Not signed in to the hub yet: the command says so, and how, instead of quietly using this machine's daemon.
+    const before = await runCli(near, ["worker", "list"]);
+    expect(before.code).toBe(1);
+    expect(before.stderr).toContain(`ocfleet login --hub ${url} --code`);
+    expect(before.stderr).toMatch(/--hub local/);
+    // What is about this machine itself stays with its own daemon.
+    expect(await cliJson(near, ["machine", "status"])).toMatchObject({ state: "approved", hubUrl: url });
+
+    // A login code made on the hub signs this machine's client in there; the invite's fingerprint is already pinned (no prompt).
+    const { code } = await cliJson(hub, ["auth", "code"]);
+    const login = await runCli(near, ["login", "--code", code]);
+    expect(login.code, login.stderr).toBe(0);
+    const there = await cliJson<MachineView[]>(near, ["machine", "list"]);
+    expect(there.map((m) => m.name)).toContain("near");
+    expect(there.find((m) => m.name === "near")).toMatchObject({ isLocal: false, approval: "approved" });
+
+    // --hub local and OCFLEET_HUB=local: this machine's own daemon, which knows only itself.
+    const own = await runCli(near, ["--hub", "local", "machine", "list", "--json"]);
+    expect(own.code, own.stderr).toBe(0);
+    expect(JSON.parse(own.stdout).map((m: MachineView) => m.isLocal)).toEqual([true]);
+    const viaEnv = await runCli(near, ["machine", "list", "--json"], { env: { OCFLEET_HUB: "local" } });
+    expect(JSON.parse(viaEnv.stdout).map((m: MachineView) => m.name)).not.toContain("near");
+
+    // The TUI too: the hub's fleet (this machine as the hub calls it), and with --hub local this machine's own.
+    const env = { ...process.env, CI: "true", OCFLEET_HOME: near };
+    const tui = startPty([], { env, cols: 110, rows: 30 });
+    try {
+      await tui.waitFor("● connected");
+      await tui.waitFor(/\bnear\b/);
+    } finally {
+      tui.kill();
+    }
+    const local = startPty(["--hub", "local"], { env, cols: 110, rows: 30 });
+    try {
+      await local.waitFor("● connected");
+      await local.waitFor(/status: (online|offline)/);
+      expect(local.screen().join("\n")).not.toMatch(/\bnear\b/);
+    } finally {
+      local.kill();
+    }
+
+    // Leaving the hub: commands answer to this machine's daemon again.
+    expect((await runCli(near, ["machine", "leave"])).code).toBe(0);
+    const after = await cliJson<MachineView[]>(near, ["machine", "list"]);
+    expect(after.map((m) => m.isLocal)).toEqual([true]);
   });
 });

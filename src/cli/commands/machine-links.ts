@@ -133,16 +133,20 @@ export function registerMachineLinkCommands(machine: Command): void {
           ? `this machine is part of the fleet at ${view.hubUrl} as ${view.name ?? ""}`
           : `joining ${view.hubUrl}; the daemon carries on by itself (ocfleet machine status)`,
       fields: { token: "<token>", name: "--name" },
+      thisMachine: true,
     },
   );
 
   defineRead(machine.command("status").description("this machine's membership of a hub"), {
     run: (c) => c.call(api.membership.status, {}),
     human: (view) => renderMembership(view),
+    thisMachine: true,
   });
 
   defineRead(machine.command("leave").description("leave the hub: stop the link and the workers it ran, forget the credential"), {
     run: (c) => c.call(api.membership.leave, {}),
-    human: (result) => (result.left ? "left the hub; this machine's workers answer to its own daemon again" : "this machine had not joined a hub"),
+    human: (result) =>
+      result.left ? "left the hub; this machine's workers and ocfleet commands answer to its own daemon again" : "this machine had not joined a hub",
+    thisMachine: true,
   });
 }
