@@ -1,6 +1,7 @@
 // The hub's network listener and machines joining it, with real daemons (each its own OCFLEET_HOME):
 // what the listener refuses (the daemon token, browsers, a wrong certificate), invites (single use,
 // expiring), approval, liveness in `machine list`, and revocation cutting the link at once.
+import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { FleetError } from "../../src/protocol/errors.js";
@@ -284,5 +285,35 @@ describe("a machine that joined a hub", () => {
     expect((await runCli(near, ["machine", "leave"])).code).toBe(0);
     const after = await cliJson<MachineView[]>(near, ["machine", "list"]);
     expect(after.map((m) => m.isLocal)).toEqual([true]);
+  });
+});
+
+describe("the hub's limits on a machine link", () => {
+  it("cuts a link that sends faster than its limit, with the reason and a log line, and carries on serving", async () => {
+    const hub = createHome("ocf-hub-");
+    const { url, fingerprint } = (await enableHub(hub)) as { url: string; fingerprint: string };
+    const secret = JSON.parse(Buffer.from((await invite(hub, { name: "flood" })).slice(5), "base64url").toString()).secret as string;
+    const facts = { hostname: "flood", platform: "linux", release: "1", arch: "x64", cpus: 1, totalMemoryBytes: 1, agentVersion: "0.0.0" };
+    const { WebSocket } = await import("ws");
+    const { pinnedTlsConnect } = await import("../../src/platform/tls-pin.js");
+    const ws = new WebSocket(url, { createConnection: (opts: object) => pinnedTlsConnect({ ...opts, fingerprint }) } as never);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on("open", () =>
+      ws.send(
+        JSON.stringify({ type: "hello", protocol: 1, client: { name: "flood", version: "0" }, link: { version: LINK_VERSION, join: { secret, facts } } }),
+      ),
+    );
+    ws.on("message", (data) => {
+      if (JSON.parse(data.toString()).t !== "linked") return;
+      // Far more than the burst allowance, as fast as the socket takes it: no real machine sends like this.
+      for (let seq = 1; seq <= 60_000 && ws.readyState === ws.OPEN; seq++) {
+        ws.send(JSON.stringify({ t: "report", seq, report: { type: "machine.heartbeat", facts, at: 0 } }));
+      }
+    });
+    const { code, reason } = await closed;
+    expect(code).toBe(4429);
+    expect(reason).toMatch(/faster than the hub's limit of \d+ frames or \d+ MiB per second/);
+    await waitFor("the log line", () => readFileSync(statePaths(hub).log, "utf8").includes("closing a machine link that sends faster than its limit"));
+    expect(await cliJson(hub, ["hub", "status"])).toMatchObject({ listening: true });
   });
 });

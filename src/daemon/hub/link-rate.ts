@@ -1,0 +1,48 @@
+// How fast one machine's link may send: a token bucket of frames and one of bytes. The hub closes
+// a link that goes past its limit (LINK_RATE.hub); the agent paces its outbox below it
+// (LINK_RATE.agent), so a backlog sent after a reconnect arrives at full speed but never trips it.
+import type { LinkRate } from "../../protocol/link.js";
+
+export class LinkRateLimit {
+  private frames: number;
+  private bytes: number;
+  private at: number;
+
+  constructor(
+    readonly rate: LinkRate,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.frames = rate.framesBurst;
+    this.bytes = rate.bytesBurst;
+    this.at = now();
+  }
+
+  private refill(): void {
+    const now = this.now();
+    const seconds = Math.max(0, now - this.at) / 1000;
+    this.at = now;
+    this.frames = Math.min(this.rate.framesBurst, this.frames + seconds * this.rate.framesPerSecond);
+    this.bytes = Math.min(this.rate.bytesBurst, this.bytes + seconds * this.rate.bytesPerSecond);
+  }
+
+  /** Counts a frame that arrived; false once the link is past its limit. */
+  take(size: number): boolean {
+    this.refill();
+    this.frames -= 1;
+    this.bytes -= size;
+    return this.frames >= 0 && this.bytes >= 0;
+  }
+
+  /** For a sender: 0 (and the frame is counted) if it may go now, else how many ms until it may. */
+  delayFor(size: number): number {
+    this.refill();
+    if (this.frames >= 1 && this.bytes >= size) {
+      this.frames -= 1;
+      this.bytes -= size;
+      return 0;
+    }
+    const framesWait = this.frames >= 1 ? 0 : ((1 - this.frames) / this.rate.framesPerSecond) * 1000;
+    const bytesWait = this.bytes >= size ? 0 : ((size - this.bytes) / this.rate.bytesPerSecond) * 1000;
+    return Math.max(1, Math.ceil(Math.max(framesWait, bytesWait)));
+  }
+}
