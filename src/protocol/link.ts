@@ -30,12 +30,13 @@ const MiB = 1024 * 1024;
 /**
  * How fast one machine may send to its hub. The hub closes a link past `hub`; the agent paces its
  * outbox to `agent`, below it. A real worker streaming at full speed (the fake model's "stream fast",
- * no delay between chunks) stays well under `agent` (test/e2e/remote-worker.test.ts measures it).
- * A burst of 8 MiB (the largest frame) always fits.
+ * no delay between chunks) sends a few dozen frames a second, since OpenCode coalesces its deltas
+ * (test/e2e/remote-worker.test.ts measures it); a model streaming 100 tokens a second on each of 50
+ * workers of one machine would be 5000. A burst of 8 MiB (the largest frame) always fits.
  */
 export const LINK_RATE: { hub: LinkRate; agent: LinkRate } = {
-  hub: { framesPerSecond: 4000, framesBurst: 20_000, bytesPerSecond: 16 * MiB, bytesBurst: 64 * MiB },
-  agent: { framesPerSecond: 3000, framesBurst: 10_000, bytesPerSecond: 12 * MiB, bytesBurst: 32 * MiB },
+  hub: { framesPerSecond: 10_000, framesBurst: 50_000, bytesPerSecond: 32 * MiB, bytesBurst: 128 * MiB },
+  agent: { framesPerSecond: 8000, framesBurst: 25_000, bytesPerSecond: 24 * MiB, bytesBurst: 64 * MiB },
 };
 
 const facts = z.strictObject({

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FleetError } from "../../src/protocol/errors.js";
 import { api } from "../../src/protocol/api/index.js";
 import type { MachineView, MembershipView } from "../../src/protocol/api/index.js";
-import { LINK_VERSION } from "../../src/protocol/link.js";
+import { LINK_RATE, LINK_VERSION } from "../../src/protocol/link.js";
 import { statePaths } from "../../src/protocol/statefile.js";
 import { SecretKeeper } from "../../src/daemon/crypto.js";
 import { cleanupHomes, cliJson, connectAsOwner, createHome, daemonState, killDaemon, runCli, waitFor } from "../helpers/daemon.js";
@@ -305,9 +305,9 @@ describe("the hub's limits on a machine link", () => {
     );
     ws.on("message", (data) => {
       if (JSON.parse(data.toString()).t !== "linked") return;
-      // Far more than the burst allowance, as fast as the socket takes it: no real machine sends like this.
-      for (let seq = 1; seq <= 60_000 && ws.readyState === ws.OPEN; seq++) {
-        ws.send(JSON.stringify({ t: "report", seq, report: { type: "machine.heartbeat", facts, at: 0 } }));
+      // Many times the burst allowance, as fast as the socket takes it: no real machine sends like this.
+      for (let seq = 1; seq <= 6 * LINK_RATE.hub.framesBurst && ws.readyState === ws.OPEN; seq++) {
+        ws.send(`{"t":"report","seq":${seq},"report":{"type":"worker.event","workerId":"w","event":{"type":"x","sessionId":null},"at":0}}`);
       }
     });
     const { code, reason } = await closed;

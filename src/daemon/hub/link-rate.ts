@@ -25,12 +25,28 @@ export class LinkRateLimit {
     this.bytes = Math.min(this.rate.bytesBurst, this.bytes + seconds * this.rate.bytesPerSecond);
   }
 
+  /** What arrived on this link: totals, and the most in any one second (for `hub status`). */
+  readonly seen = { frames: 0, bytes: 0, peakFramesPerSecond: 0, peakBytesPerSecond: 0 };
+  private second = { at: -1, frames: 0, bytes: 0 };
+
   /** Counts a frame that arrived; false once the link is past its limit. */
   take(size: number): boolean {
     this.refill();
+    this.count(size);
     this.frames -= 1;
     this.bytes -= size;
     return this.frames >= 0 && this.bytes >= 0;
+  }
+
+  private count(size: number): void {
+    const second = Math.floor(this.at / 1000);
+    if (second !== this.second.at) this.second = { at: second, frames: 0, bytes: 0 };
+    this.second.frames += 1;
+    this.second.bytes += size;
+    this.seen.frames += 1;
+    this.seen.bytes += size;
+    this.seen.peakFramesPerSecond = Math.max(this.seen.peakFramesPerSecond, this.second.frames);
+    this.seen.peakBytesPerSecond = Math.max(this.seen.peakBytesPerSecond, this.second.bytes);
   }
 
   /** For a sender: 0 (and the frame is counted) if it may go now, else how many ms until it may. */

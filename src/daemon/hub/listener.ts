@@ -108,6 +108,7 @@ export class HubListener implements Omit<HubControl, "approved" | "cut" | "remov
       certificate: this.current?.certificate ?? null,
       error: this.error,
       linkedMachines: this.options.links.count,
+      links: this.options.links.traffic(),
     };
   }
 

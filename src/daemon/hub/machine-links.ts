@@ -2,6 +2,7 @@
 // machine credential), one WebSocketHubLink per machine (commands with ids, results, timeouts),
 // reports applied once and acknowledged, pings for the round-trip time, approval and revocation.
 import type { WebSocket } from "ws";
+import type { LinkTraffic } from "../../protocol/api/hub.js";
 import { FleetError, type ErrorPayload } from "../../protocol/errors.js";
 import { agentFrameSchema, LINK_CLOSE, LINK_RATE, LINK_VERSION, linkHelloSchema, type AgentFrame, type HubFrame } from "../../protocol/link.js";
 import type { AgentReport, HubCommandName, HubCommands, HubLink } from "../agent/link.js";
@@ -113,6 +114,11 @@ export class MachineLinks {
 
   get count(): number {
     return this.live.size;
+  }
+
+  /** What each connected link has sent, for `hub status`. */
+  traffic(): LinkTraffic[] {
+    return [...this.live].map(([machineId, live]) => ({ machineId, ...live.rate.seen }));
   }
 
   isLinked(machineId: string): boolean {

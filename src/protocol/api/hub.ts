@@ -18,6 +18,16 @@ export interface HubStatusView {
   error: string | null;
   /** Machines whose link is connected now. */
   linkedMachines: number;
+  /** What each connected link has sent since it opened, and its busiest second (the rate limit is per link). */
+  links: LinkTraffic[];
+}
+
+export interface LinkTraffic {
+  machineId: string;
+  frames: number;
+  bytes: number;
+  peakFramesPerSecond: number;
+  peakBytesPerSecond: number;
 }
 
 export interface HubEnableArgs {
