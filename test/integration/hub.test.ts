@@ -165,6 +165,9 @@ describe("machines joining a hub", () => {
     const late = createHome("ocf-agent-");
     expect((await runCli(late, ["machine", "join", short.token, "--no-wait"])).code).toBe(0);
     expect((await membership(late, (m) => m?.state === "refused", "the expired invite to be refused"))?.reason).toMatch(/expired/);
+    // A machine the hub refused is not part of its fleet: its commands go to its own daemon again.
+    const own = await runCli(late, ["worker", "list", "--json"]);
+    expect(own.code, own.stderr).toBe(0);
 
     const quick = createHome("ocf-agent-");
     const joined = await runCli(quick, ["machine", "join", await invite(hub, { approve: true, name: "quick" })]);

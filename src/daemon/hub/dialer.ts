@@ -27,6 +27,8 @@ export interface DialerOptions {
   backoffMs: number;
   /** Called when the hub takes this machine in (after every reconnect): report everything afresh. */
   onLinked(): void;
+  /** Called when the hub refuses or revokes this machine for good. */
+  onEnded(): void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -165,12 +167,14 @@ export class HubDialer implements AgentLink {
     }
     this.update({ state: row.credential_sealed ? "revoked" : "refused", state_reason: error.message, connected: 0 });
     this.stop();
+    this.options.onEnded();
   }
 
   private revoked(reason: string): void {
     this.options.log.warn("the hub revoked this machine; not reconnecting", { reason });
     this.update({ state: "revoked", state_reason: reason, connected: 0 });
     this.stop();
+    this.options.onEnded();
   }
 
   private receive(ws: WebSocket, frame: HubFrame): void {

@@ -47,6 +47,8 @@ export class Membership implements MembershipControl {
       log: options.log,
       backoffMs: options.backoffMs,
       onLinked: () => options.agent.reportState(),
+      // Refused or revoked: this machine's clients go back to its own daemon, where `machine status` says why.
+      onEnded: () => this.forgetJoinedHub(),
     });
   }
 
@@ -54,6 +56,10 @@ export class Membership implements MembershipControl {
   start(): void {
     if (this.options.run.runQuery(readMembership, {})) this.serveRemote();
     else this.serveLocal();
+  }
+
+  private forgetJoinedHub(): void {
+    rmSync(joinedHubPath(this.options.home), { force: true });
   }
 
   stop(): void {
@@ -96,7 +102,8 @@ export class Membership implements MembershipControl {
     const { fleet, local, agentLink } = this.options;
     const row = this.options.run.runQuery(readMembership, {})!;
     // This machine's clients talk to the hub from now on (client/hubs.ts), pinned to the invite's fingerprint.
-    writePrivateFileAtomic(joinedHubPath(this.options.home), `${JSON.stringify({ url: row.hub_url, fingerprint: row.fingerprint })}\n`);
+    if (row.state === "revoked" || row.state === "refused") this.forgetJoinedHub();
+    else writePrivateFileAtomic(joinedHubPath(this.options.home), `${JSON.stringify({ url: row.hub_url, fingerprint: row.fingerprint })}\n`);
     fleet.detach(local.machineId, `this machine belongs to the hub at ${row.hub_url}`);
     agentLink.use(this.dialer);
     this.dialer.start();
@@ -104,7 +111,7 @@ export class Membership implements MembershipControl {
 
   private serveLocal(): void {
     const { fleet, local, agentLink } = this.options;
-    rmSync(joinedHubPath(this.options.home), { force: true });
+    this.forgetJoinedHub();
     agentLink.use(local.agent);
     fleet.attach(local.hub);
     this.options.agent.reportState();
