@@ -62,7 +62,7 @@ export class Fleet {
       const name = this.deps.runQuery(machineNameOf, { machineId });
       throw new FleetError(
         "unavailable",
-        `machine '${name ?? machineId}' is not connected to the hub, so nothing was sent to it; try again once it is back (ocfleet machine list shows it online)`,
+        `machine '${name ?? machineId}' is offline (not connected to the hub), so nothing was sent to it; try again once it is back (ocfleet machine list shows it online)`,
         { machineId },
       );
     }

@@ -159,7 +159,7 @@ describe("losing the link to a joined machine", () => {
     // At once (not after the 60 s command timeout), saying which machine and what to do; a command that
     // was on its way when the link closed fails the same way, saying it may or may not have run.
     expect(down.stderr).toMatch(
-      /machine 'far' is not connected to the hub, so nothing was sent to it; try again once it is back|the link to machine 'far' closed/,
+      /machine 'far' is offline \(not connected to the hub\), so nothing was sent to it; try again once it is back|the link to machine 'far' closed/,
     );
     expect(performance.now() - started).toBeLessThan(15_000);
     await proxy.restore();
