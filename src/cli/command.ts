@@ -29,6 +29,8 @@ export interface ReadSpec<O, T> extends Omit<OutputSpec<O, T>, "run"> {
   /** Usage checks that need no daemon: a mistake in the arguments should not start one. */
   check?(args: string[], options: O & CommandOptions): void;
   run(connection: FleetConnection, args: string[], options: O & CommandOptions): Promise<T>;
+  /** About this machine itself (its membership of a hub): always its own daemon, never the hub it joined. */
+  thisMachine?: boolean;
 }
 
 /** Prints a result for a person (sanitized) or a script (exact). */
@@ -59,7 +61,7 @@ export function defineRead<O extends object, T>(cmd: Command, spec: ReadSpec<O, 
     ...spec,
     run: async (args, options) => {
       spec.check?.(args, options);
-      const connection = await openDaemonConnection(options);
+      const connection = await openDaemonConnection(options, "auto", { thisMachine: spec.thisMachine === true });
       try {
         return await spec.run(connection, args, options);
       } finally {

@@ -86,6 +86,8 @@ function takeHubOption(argv: string[]): string[] {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `ocfleet --hub URL` alone opens the TUI on that hub.
+  argv = takeHubOption(argv);
   if (argv.length === 0) {
     if (process.stdin.isTTY && process.stdout.isTTY) {
       // Ink and React load only here: every other command starts without them.
@@ -104,7 +106,6 @@ export async function main(argv: string[]): Promise<void> {
     (await buildProgram()).outputHelp();
     return;
   }
-  argv = takeHubOption(argv);
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: "user" });

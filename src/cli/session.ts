@@ -42,10 +42,18 @@ export function notice(message: string): void {
   process.stderr.write(`ocfleet: ${sanitize(message)}\n`);
 }
 
-/** Connects, starting the daemon if needed and (by default) signing in as described in client/daemon.ts. */
-export async function openDaemonConnection(options: CommandOptions, signIn: DaemonConnectOptions["signIn"] = "auto"): Promise<FleetConnection> {
-  // --hub URL (or OCFLEET_HUB): a remote hub over wss, signed in with `login --hub` before.
-  const hub = selectedHub();
+/**
+ * Connects, starting the daemon if needed and (by default) signing in as described in client/daemon.ts.
+ * The daemon is the hub chosen (client/hubs.ts: --hub, OCFLEET_HUB, or the hub this machine joined),
+ * unless the command is about this machine itself (`thisMachine`: its daemon, its membership).
+ */
+export async function openDaemonConnection(
+  options: CommandOptions,
+  signIn: DaemonConnectOptions["signIn"] = "auto",
+  where: { thisMachine?: boolean } = {},
+): Promise<FleetConnection> {
+  // A remote hub over wss, signed in with `login --hub` before.
+  const hub = where.thisMachine ? null : selectedHub();
   if (hub) {
     const { connectToHub } = await import("../client/hub-connect.js");
     return connectToHub({ home: stateDir(), url: hub, clientName: "ocfleet-cli", onNotice: notice });

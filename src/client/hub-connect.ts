@@ -3,7 +3,7 @@
 import { openCredentialStore } from "../auth/credentials.js";
 import { FleetError } from "../protocol/errors.js";
 import type { FleetConnection } from "./connection.js";
-import { pinnedFingerprint } from "./hubs.js";
+import { joinedHub, pinnedFingerprint } from "./hubs.js";
 import { openRemoteConnection } from "./remote.js";
 
 export interface HubConnectOptions {
@@ -16,7 +16,11 @@ export interface HubConnectOptions {
 export async function connectToHub(options: HubConnectOptions): Promise<FleetConnection> {
   const { home, url } = options;
   const fingerprint = pinnedFingerprint(home, url);
-  const signIn = `ocfleet login --hub ${url} --code ABCD-EFGH (a code from \`ocfleet auth code\` on a client signed in there)`;
+  // On a machine that joined this hub, commands go there by default: say so, and how to reach this machine's own daemon.
+  const byDefault = !process.env.OCFLEET_HUB && joinedHub(home)?.url === url;
+  const signIn =
+    `ocfleet login --hub ${url} --code ABCD-EFGH (a code from \`ocfleet auth code\` on a client signed in there)` +
+    (byDefault ? "; this machine joined that hub, so ocfleet talks to it unless you say --hub local" : "");
   if (!fingerprint) throw new FleetError("unauthenticated", `this client has not signed in to ${url} yet; run: ${signIn}`);
   const store = await openCredentialStore(home, { onNotice: options.onNotice });
   const stored = await store.get(url);

@@ -5,7 +5,7 @@ import type { AgentReport, HubLink, WorkerRuntime } from "./agent/link.js";
 import type { SecretKeeper } from "./crypto.js";
 import type { Logger } from "./log.js";
 import type { InternalRunner } from "./model/context.js";
-import { markOffline, OFFLINE_AFTER_MS } from "./model/machines.js";
+import { machineNameOf, markOffline, OFFLINE_AFTER_MS } from "./model/machines.js";
 import { applyReport, type ReportOutcome } from "./model/reports.js";
 import { getWorker, machineOfWorker, wantedWorkers, workerSpec } from "./model/workers.js";
 
@@ -57,7 +57,15 @@ export class Fleet {
   /** The link to a machine's agent; `unavailable` when the machine is not connected. */
   linkFor(machineId: string): HubLink {
     const link = this.links.get(machineId);
-    if (!link) throw new FleetError("unavailable", "that machine is offline; its workers cannot be reached now", { machineId });
+    if (!link) {
+      // Nothing is queued for a machine that is not connected: the command fails now, and nothing of it ran there.
+      const name = this.deps.runQuery(machineNameOf, { machineId });
+      throw new FleetError(
+        "unavailable",
+        `machine '${name ?? machineId}' is offline (not connected to the hub), so nothing was sent to it; try again once it is back (ocfleet machine list shows it online)`,
+        { machineId },
+      );
+    }
     return link;
   }
 

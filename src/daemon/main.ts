@@ -152,6 +152,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     eventsRetryMs: envNumber("OCFLEET_EVENTS_RETRY_MS", 2000),
   });
   const membership = new Membership({
+    home: paths.home,
     db,
     run: { runQuery: (def, args) => dispatcher.runInternalQuery(def, args), runMutation: (def, args) => dispatcher.runInternalMutation(def, args) },
     secrets,

@@ -13,7 +13,31 @@ export const LINK_CLOSE = {
   revoked: 4403,
   /** A newer link of the same machine took over. */
   replaced: 4409,
+  /** The machine sent faster than the hub's limit (LINK_RATE.hub); it may come back after its backoff. */
+  rateLimited: 4429,
 } as const;
+
+/** A sending rate: frames and bytes per second, and how much may come at once above it. */
+export interface LinkRate {
+  framesPerSecond: number;
+  framesBurst: number;
+  bytesPerSecond: number;
+  bytesBurst: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * How fast one machine may send to its hub. The hub closes a link past `hub`; the agent paces its
+ * outbox to `agent`, below it. A real worker streaming at full speed (the fake model's "stream fast",
+ * no delay between chunks) sends a few dozen frames a second, since OpenCode coalesces its deltas
+ * (test/e2e/remote-worker.test.ts measures it); a model streaming 100 tokens a second on each of 50
+ * workers of one machine would be 5000. A burst of 8 MiB (the largest frame) always fits.
+ */
+export const LINK_RATE: { hub: LinkRate; agent: LinkRate } = {
+  hub: { framesPerSecond: 10_000, framesBurst: 50_000, bytesPerSecond: 32 * MiB, bytesBurst: 128 * MiB },
+  agent: { framesPerSecond: 8000, framesBurst: 25_000, bytesPerSecond: 24 * MiB, bytesBurst: 64 * MiB },
+};
 
 const facts = z.strictObject({
   hostname: z.string().max(255),

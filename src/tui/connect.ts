@@ -3,6 +3,7 @@
 import { FleetClient } from "../client/client.js";
 import type { FleetConnection } from "../client/connection.js";
 import { connectToDaemon } from "../client/daemon.js";
+import { selectedHub } from "../client/hubs.js";
 import { api } from "../protocol/api/index.js";
 import { resolveStateDir } from "../protocol/statefile.js";
 
@@ -14,11 +15,16 @@ export interface TuiConnection {
 export async function connectForTui(): Promise<TuiConnection> {
   const home = resolveStateDir();
   const notices: string[] = [];
-  const open = (autoStart: boolean) => connectToDaemon({ home, autoStart, clientName: "ocfleet-tui", onNotice: (message) => notices.push(message) });
+  // The hub chosen (--hub, OCFLEET_HUB, or the one this machine joined), else this machine's daemon.
+  const hub = selectedHub(process.env, home);
+  const open = async (autoStart: boolean) =>
+    hub
+      ? (await import("../client/hub-connect.js")).connectToHub({ home, url: hub, clientName: "ocfleet-tui", onNotice: (message) => notices.push(message) })
+      : connectToDaemon({ home, autoStart, clientName: "ocfleet-tui", onNotice: (message) => notices.push(message) });
   let connection: FleetConnection;
   const typedAhead = holdKeys();
   try {
-    process.stderr.write("connecting to the ocfleet daemon…");
+    process.stderr.write(hub ? `connecting to the hub at ${hub}…` : "connecting to the ocfleet daemon…");
     connection = await open(true);
   } catch (err) {
     typedAhead.release(false);

@@ -150,6 +150,24 @@ describe("losing the link to a joined machine", () => {
     await machineLink(true);
   });
 
+  it("a command while the link is down fails at once, naming the machine, and goes through once the link is back", async () => {
+    await proxy.drop();
+    await machineLink(false);
+    const started = performance.now();
+    const down = await runCli(hub, ["worker", "logs", "remote"]);
+    expect(down.code).not.toBe(0);
+    // At once (not after the 60 s command timeout), saying which machine and what to do; a command that
+    // was on its way when the link closed fails the same way, saying it may or may not have run.
+    expect(down.stderr).toMatch(
+      /machine 'far' is offline \(not connected to the hub\), so nothing was sent to it; try again once it is back|the link to machine 'far' closed/,
+    );
+    expect(performance.now() - started).toBeLessThan(15_000);
+    await proxy.restore();
+    await machineLink(true);
+    const back = await runCli(hub, ["worker", "logs", "remote"]);
+    expect(back.code, back.stderr).toBe(0);
+  });
+
   it("kill -9 of the machine's daemon mid-reply: the turn ends interrupted; after a restart it relinks and new sends work", async () => {
     const chatId = (await client.call(api.chat.create, { worker: "remote" })).id;
     const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream timed 40 every 200 ms for the keeper of the far lighthouse" });

@@ -6,10 +6,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { descendantsOf } from "../../src/platform/processes.js";
-import { api, type ChatView, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
-import { cleanupHomes, cliJson, connect, createHome, daemonState, runCli, startCli } from "../helpers/daemon.js";
+import { LINK_RATE } from "../../src/protocol/link.js";
+import { statePaths } from "../../src/protocol/statefile.js";
+import { api, type ChatView, type LinkTraffic, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
+import { cleanupHomes, cliJson, connect, createHome, daemonState, runCli, startCli, twoUsers } from "../helpers/daemon.js";
 import { enableHub, invite } from "../helpers/hub-net.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+
+/** Chunks in the fastest stream (as the chat bench's). */
+const FAST_CHUNKS = 3000;
 
 let hub: string;
 let machine: string;
@@ -143,6 +148,33 @@ describe("a worker on a joined machine", () => {
     expect(readFileSync(join(asker.directory, "permitted.txt"), "utf8")).toBe("permitted\n");
   });
 
+  it("a reply streamed at full speed stays under the link's rate limit (measured)", async () => {
+    const traffic = async (): Promise<LinkTraffic> => {
+      const far = (await client.call(api.machines.list, {})).find((m) => m.name === "far")!;
+      return (await client.call(api.hub.status, {})).links.find((l) => l.machineId === far.id)!;
+    };
+    const chatId = (await client.call(api.chat.create, { worker: "remote" })).id;
+    const before = await traffic();
+    const started = performance.now();
+    // The fake model's fastest stream: chunks with no delay between them.
+    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: `stream fast ${FAST_CHUNKS}` });
+    const reply = await replyTo(chatId, messageId);
+    const seconds = (performance.now() - started) / 1000;
+    const after = await traffic();
+    const frames = after.frames - before.frames;
+    console.log(
+      `stream fast ${FAST_CHUNKS} through the link: ${frames} frames, ${Math.round((after.bytes - before.bytes) / 1024)} KiB in ${seconds.toFixed(1)} s; ` +
+        `busiest second ${after.peakFramesPerSecond} frames, ${Math.round(after.peakBytesPerSecond / 1024)} KiB (limit ${LINK_RATE.hub.framesPerSecond} frames, ${LINK_RATE.hub.bytesPerSecond / 1024 / 1024} MiB)`,
+    );
+    expect(reply.status).toBe("completed");
+    expect(textOf(reply)).toHaveLength(FAST_CHUNKS);
+    expect(frames).toBeGreaterThan(0);
+    // The agent never had to hold reports back, and the hub never cut the link.
+    expect(readFileSync(statePaths(machine).log, "utf8")).not.toContain("pacing reports");
+    expect(readFileSync(statePaths(hub).log, "utf8")).not.toContain("faster than its limit");
+    expect(after.peakFramesPerSecond).toBeLessThan(LINK_RATE.agent.framesPerSecond);
+  });
+
   it("stopping, starting and removing the remote worker go over the link", async () => {
     const runState = (state: WorkerView["runState"]) =>
       watch<WorkerView>(
@@ -158,5 +190,79 @@ describe("a worker on a joined machine", () => {
     const removed = await runCli(hub, ["worker", "remove", "remote"]);
     expect(removed.code, removed.stderr).toBe(0);
     expect((await cliJson(hub, ["machine", "list"])).find((m: { name: string }) => m.name === "far")).toMatchObject({ online: true, approval: "approved" });
+  });
+});
+
+describe("who may use a worker on a joined machine", () => {
+  it("a second user of the hub neither sees nor steers another user's remote worker until it is shared, and then only uses it", async () => {
+    const owned = await addRemoteWorker("far-private");
+    const ownerChat = (await client.call(api.chat.create, { worker: owned.name })).id;
+    const { plain, plainName, owner } = await twoUsers(hub);
+    try {
+      expect((await plain.call(api.workers.list, {})).map((w) => w.name)).not.toContain("far-private");
+      const far = (await plain.call(api.machines.list, {})).find((m) => m.name === "far")!;
+      expect(far.workers.total).toBe(0);
+      await expect(plain.call(api.workers.get, { worker: "far-private" })).rejects.toMatchObject({ code: "not_found" });
+      await expect(plain.call(api.chat.create, { worker: "far-private" })).rejects.toMatchObject({ code: "not_found" });
+      await expect(plain.call(api.workers.stop, { worker: "far-private" })).rejects.toMatchObject({ code: "not_found" });
+      await expect(plain.call(api.chat.send, { chat: ownerChat, text: "hello" })).rejects.toMatchObject({ code: "not_found" });
+      await expect(plain.call(api.chat.messages, { chat: ownerChat })).rejects.toMatchObject({ code: "not_found" });
+
+      // Shared: the second user chats on it through the hub, but cannot control it.
+      await owner.call(api.workers.share, { worker: "far-private", with: plainName });
+      const theirs = (await plain.call(api.chat.create, { worker: "far-private" })).id;
+      const { messageId } = await plain.call(api.chat.send, { chat: theirs, text: "hello across machines" });
+      const reply = await watch<MessageView[]>(
+        (onValue) => plain.subscribe(api.chat.messages, { chat: theirs }, { onValue }),
+        (messages) => messages.some((m) => m.replyTo === messageId && m.status === "completed"),
+        "the shared worker's reply",
+      );
+      expect(textOf(reply.find((m) => m.replyTo === messageId))).toBe("echo: hello across machines");
+      await expect(plain.call(api.workers.stop, { worker: "far-private" })).rejects.toMatchObject({
+        code: "permission_denied",
+        message: expect.stringMatching(/its owner/),
+      });
+      await expect(plain.call(api.workers.readLog, { worker: "far-private" })).rejects.toMatchObject({ code: "permission_denied" });
+      expect((await client.call(api.workers.get, { worker: "far-private" })).runState).toBe("idle");
+    } finally {
+      plain.close();
+      owner.close();
+    }
+  });
+});
+
+describe("removing a joined machine", () => {
+  it("is refused while it is online; once revoked it goes with its workers, whose chats stay readable and refuse new sends", async () => {
+    const workersThere = (await client.call(api.workers.list, {})).filter((w) => w.machineName === "far").map((w) => w.name);
+    expect(workersThere.length).toBeGreaterThan(0);
+    const chat = (await client.call(api.chat.list, {})).find((c) => c.workerName === "far-asker")!;
+    const schedule = await client.call(api.schedules.add, { worker: workersThere[0]!, cron: "0 3 * * *", prompt: "nightly", name: "nightly-far" });
+
+    const online = await runCli(hub, ["machine", "remove", "far"]);
+    expect(online.code).toBe(1);
+    expect(online.stderr).toMatch(/machine 'far' is online; revoke it first \(ocfleet machine revoke far\), or run: ocfleet machine remove far --force/);
+    expect((await runCli(hub, ["machine", "revoke", "far"])).code).toBe(0);
+    const scheduled = await runCli(hub, ["machine", "remove", "far"]);
+    expect(scheduled.code).toBe(1);
+    expect(scheduled.stderr).toContain("nightly-far");
+    expect(scheduled.stderr).toContain("--force");
+
+    const removed = await runCli(hub, ["machine", "remove", "far", "--force"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain(`removed far and its ${workersThere.length} worker`);
+    for (const name of workersThere) expect(removed.stdout).toContain(name);
+    expect(removed.stdout).toMatch(/chat\(s\) kept, readable, marked "worker removed"/);
+    expect(removed.stdout).toMatch(/1 schedule\(s\) removed/);
+
+    expect((await cliJson(hub, ["machine", "list"])).map((m: { name: string }) => m.name)).not.toContain("far");
+    expect((await client.call(api.workers.list, {})).filter((w) => w.machineName === "far")).toEqual([]);
+    expect((await client.call(api.schedules.list, {})).map((s) => s.id)).not.toContain(schedule.id);
+    const shown = await cliJson(hub, ["chat", "show", chat.id]);
+    expect(shown.chat).toMatchObject({ workerRemoved: true });
+    expect(shown.messages.length).toBeGreaterThan(0);
+    await expect(client.call(api.chat.send, { chat: chat.id, text: "still there?" })).rejects.toMatchObject({
+      code: "failed_precondition",
+      message: expect.stringMatching(/was removed; its transcript stays readable/),
+    });
   });
 });

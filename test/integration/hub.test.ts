@@ -1,16 +1,18 @@
 // The hub's network listener and machines joining it, with real daemons (each its own OCFLEET_HOME):
 // what the listener refuses (the daemon token, browsers, a wrong certificate), invites (single use,
 // expiring), approval, liveness in `machine list`, and revocation cutting the link at once.
+import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { FleetError } from "../../src/protocol/errors.js";
 import { api } from "../../src/protocol/api/index.js";
 import type { MachineView, MembershipView } from "../../src/protocol/api/index.js";
-import { LINK_VERSION } from "../../src/protocol/link.js";
+import { LINK_RATE, LINK_VERSION } from "../../src/protocol/link.js";
 import { statePaths } from "../../src/protocol/statefile.js";
 import { SecretKeeper } from "../../src/daemon/crypto.js";
 import { cleanupHomes, cliJson, connectAsOwner, createHome, daemonState, killDaemon, runCli, waitFor } from "../helpers/daemon.js";
 import { enableHub, helloOver, invite } from "../helpers/hub-net.js";
+import { startPty } from "../helpers/pty.js";
 
 afterAll(cleanupHomes);
 
@@ -163,6 +165,9 @@ describe("machines joining a hub", () => {
     const late = createHome("ocf-agent-");
     expect((await runCli(late, ["machine", "join", short.token, "--no-wait"])).code).toBe(0);
     expect((await membership(late, (m) => m?.state === "refused", "the expired invite to be refused"))?.reason).toMatch(/expired/);
+    // A machine the hub refused is not part of its fleet: its commands go to its own daemon again.
+    const own = await runCli(late, ["worker", "list", "--json"]);
+    expect(own.code, own.stderr).toBe(0);
 
     const quick = createHome("ocf-agent-");
     const joined = await runCli(quick, ["machine", "join", await invite(hub, { approve: true, name: "quick" })]);
@@ -227,5 +232,91 @@ describe("a remote client of the hub", () => {
     expect(viaEnv.code, viaEnv.stderr).toBe(0);
     expect(JSON.parse(viaEnv.stdout)).toEqual([]);
     expect(daemonState(client)).toBeNull();
+  });
+});
+
+describe("a machine that joined a hub", () => {
+  it("talks to its hub by default (every command and the TUI), says how to sign in there, and --hub local reaches its own daemon", async () => {
+    const hub = createHome("ocf-hub-");
+    const { url } = (await enableHub(hub)) as { url: string };
+    const near = createHome("ocf-agent-");
+    const joined = await runCli(near, ["machine", "join", await invite(hub, { approve: true, name: "near" })]);
+    expect(joined.code, joined.stderr).toBe(0);
+
+    // Not signed in to the hub yet: the command says so, and how, instead of quietly using this machine's daemon.
+    const before = await runCli(near, ["worker", "list"]);
+    expect(before.code).toBe(1);
+    expect(before.stderr).toContain(`ocfleet login --hub ${url} --code`);
+    expect(before.stderr).toMatch(/--hub local/);
+    // What is about this machine itself stays with its own daemon.
+    expect(await cliJson(near, ["machine", "status"])).toMatchObject({ state: "approved", hubUrl: url });
+
+    // A login code made on the hub signs this machine's client in there; the invite's fingerprint is already pinned (no prompt).
+    const { code } = await cliJson(hub, ["auth", "code"]);
+    const login = await runCli(near, ["login", "--code", code]);
+    expect(login.code, login.stderr).toBe(0);
+    const there = await cliJson<MachineView[]>(near, ["machine", "list"]);
+    expect(there.map((m) => m.name)).toContain("near");
+    expect(there.find((m) => m.name === "near")).toMatchObject({ isLocal: false, approval: "approved" });
+
+    // --hub local and OCFLEET_HUB=local: this machine's own daemon, which knows only itself.
+    const own = await runCli(near, ["--hub", "local", "machine", "list", "--json"]);
+    expect(own.code, own.stderr).toBe(0);
+    expect(JSON.parse(own.stdout).map((m: MachineView) => m.isLocal)).toEqual([true]);
+    const viaEnv = await runCli(near, ["machine", "list", "--json"], { env: { OCFLEET_HUB: "local" } });
+    expect(JSON.parse(viaEnv.stdout).map((m: MachineView) => m.name)).not.toContain("near");
+
+    // The TUI too: the hub's fleet (this machine as the hub calls it), and with --hub local this machine's own.
+    const env = { ...process.env, CI: "true", OCFLEET_HOME: near };
+    const tui = startPty([], { env, cols: 110, rows: 30 });
+    try {
+      await tui.waitFor("● connected");
+      await tui.waitFor(/\bnear\b/);
+    } finally {
+      tui.kill();
+    }
+    const local = startPty(["--hub", "local"], { env, cols: 110, rows: 30 });
+    try {
+      await local.waitFor("● connected");
+      await local.waitFor(/status: (online|offline)/);
+      expect(local.screen().join("\n")).not.toMatch(/\bnear\b/);
+    } finally {
+      local.kill();
+    }
+
+    // Leaving the hub: commands answer to this machine's daemon again.
+    expect((await runCli(near, ["machine", "leave"])).code).toBe(0);
+    const after = await cliJson<MachineView[]>(near, ["machine", "list"]);
+    expect(after.map((m) => m.isLocal)).toEqual([true]);
+  });
+});
+
+describe("the hub's limits on a machine link", () => {
+  it("cuts a link that sends faster than its limit, with the reason and a log line, and carries on serving", async () => {
+    const hub = createHome("ocf-hub-");
+    const { url, fingerprint } = (await enableHub(hub)) as { url: string; fingerprint: string };
+    const secret = JSON.parse(Buffer.from((await invite(hub, { name: "flood" })).slice(5), "base64url").toString()).secret as string;
+    const facts = { hostname: "flood", platform: "linux", release: "1", arch: "x64", cpus: 1, totalMemoryBytes: 1, agentVersion: "0.0.0" };
+    const { WebSocket } = await import("ws");
+    const { pinnedTlsConnect } = await import("../../src/platform/tls-pin.js");
+    const ws = new WebSocket(url, { createConnection: (opts: object) => pinnedTlsConnect({ ...opts, fingerprint }) } as never);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on("open", () =>
+      ws.send(
+        JSON.stringify({ type: "hello", protocol: 1, client: { name: "flood", version: "0" }, link: { version: LINK_VERSION, join: { secret, facts } } }),
+      ),
+    );
+    ws.on("message", (data) => {
+      if (JSON.parse(data.toString()).t !== "linked") return;
+      // Many times the burst allowance, as fast as the socket takes it: no real machine sends like this.
+      for (let seq = 1; seq <= 6 * LINK_RATE.hub.framesBurst && ws.readyState === ws.OPEN; seq++) {
+        ws.send(`{"t":"report","seq":${seq},"report":{"type":"worker.event","workerId":"w","event":{"type":"x","sessionId":null},"at":0}}`);
+      }
+    });
+    const { code, reason } = await closed;
+    expect(code).toBe(4429);
+    expect(reason).toMatch(/faster than the hub's limit of \d+ frames or \d+ MiB per second/);
+    await waitFor("the log line", () => readFileSync(statePaths(hub).log, "utf8").includes("closing a machine link that sends faster than its limit"));
+    expect(await cliJson(hub, ["hub", "status"])).toMatchObject({ listening: true });
   });
 });

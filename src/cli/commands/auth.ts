@@ -162,26 +162,35 @@ export function registerAuthCommands(program: Command): void {
       run: async (_args, options: { all?: boolean } & CommandOptions) => {
         const home = stateDir();
         const store = await openCredentialStore(home, { onNotice: notice });
-        const connection = await openDaemonConnection(options, "stored");
+        // A hub (chosen, or the one this machine joined) keeps its session under its URL; this machine's daemon under local:<home>.
+        const hub = selectedHub();
+        const connection = await openDaemonConnection(options, "stored").catch((err: unknown) => {
+          if (hub && isFleetError(err, "unauthenticated")) return null; // no session there that still works
+          throw err;
+        });
         let revoked = 0;
         let who: string | null = null;
         try {
-          const { user } = connection.welcome.caller;
-          if (user) {
+          const user = connection?.welcome.caller.user;
+          if (connection && user) {
             who = user.name;
             revoked = (await connection.call(api.auth.logout, { all: options.all === true })).revoked;
           }
         } finally {
-          connection.close();
+          connection?.close();
         }
-        const removed = await store.delete(localHubKey(home));
+        const removed = await store.delete(hub ?? localHubKey(home));
         return { signedOut: who, revoked, credentialRemoved: removed };
       },
       human: ({ signedOut: who, revoked, credentialRemoved: removed }, _args, options) => {
         if (!who) return removed ? "your saved session no longer worked; removed it" : "you were not signed in";
         return [
           `signed out ${who}${options.all ? ` everywhere (${revoked} session${revoked === 1 ? "" : "s"} revoked)` : ""}`,
-          style.dim("The next ocfleet command on this machine signs you in again as the machine's owner."),
+          style.dim(
+            selectedHub()
+              ? "Sign in to the hub again with: ocfleet login --code ABCD-EFGH (a code from `ocfleet auth code` on a client signed in there)."
+              : "The next ocfleet command on this machine signs you in again as the machine's owner.",
+          ),
         ];
       },
     },

@@ -40,7 +40,7 @@ export function registerDaemonCommands(program: Command): void {
   const daemon = program.command("daemon").description("start, stop and inspect the background daemon");
 
   defineOutput(daemon.command("start").description("start the daemon if it is not running"), {
-    run: async (_args, options) => ({ running: true as const, ...(await statusOf(await openDaemonConnection(options))) }),
+    run: async (_args, options) => ({ running: true as const, ...(await statusOf(await openDaemonConnection(options, "auto", { thisMachine: true }))) }),
     human: (status) => renderStatus(status),
   });
 

@@ -2,7 +2,7 @@
 // machine that joins): how computers enter and leave the fleet.
 import type { Command } from "../commander.js";
 import type { FleetConnection } from "../../client/connection.js";
-import { api, type MembershipView } from "../../protocol/api/index.js";
+import { api, type MachineRemoved, type MembershipView } from "../../protocol/api/index.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
 import { defineRead } from "../command.js";
 import { CliError, style } from "../output.js";
@@ -95,10 +95,24 @@ export function registerMachineLinkCommands(machine: Command): void {
     human: (result) => `approved ${result.name}`,
   });
 
-  defineRead(machine.command("remove <machine>").description("delete a machine that has no workers left"), {
-    run: (c, [ref]) => c.call(api.hub.remove, { machine: ref! }),
-    human: (result) => `removed ${result.name}`,
-  });
+  defineRead<{ force?: boolean }, MachineRemoved>(
+    machine
+      .command("remove <machine>")
+      .description('delete a machine and its workers; their chats are kept (readable, marked "worker removed")')
+      .option("--force", "also while it is online (its link is cut) and with schedules on its workers (they are removed)"),
+    {
+      run: (c, [ref], o) => c.call(api.hub.remove, { machine: ref!, ...(o.force ? { force: true } : {}) }),
+      human: (result) => {
+        const workers = result.workersRemoved;
+        const lines = [
+          `removed ${result.name}${workers.length > 0 ? ` and its ${workers.length} worker${workers.length === 1 ? "" : "s"}: ${workers.join(", ")}` : ""}`,
+        ];
+        if (result.chatsKept > 0) lines.push(style.dim(`${result.chatsKept} chat(s) kept, readable, marked "worker removed"`));
+        if (result.schedulesRemoved > 0) lines.push(style.dim(`${result.schedulesRemoved} schedule(s) removed`));
+        return lines;
+      },
+    },
+  );
 
   defineRead<{ reason?: string }, { id: string; name: string }>(
     machine
@@ -133,16 +147,20 @@ export function registerMachineLinkCommands(machine: Command): void {
           ? `this machine is part of the fleet at ${view.hubUrl} as ${view.name ?? ""}`
           : `joining ${view.hubUrl}; the daemon carries on by itself (ocfleet machine status)`,
       fields: { token: "<token>", name: "--name" },
+      thisMachine: true,
     },
   );
 
   defineRead(machine.command("status").description("this machine's membership of a hub"), {
     run: (c) => c.call(api.membership.status, {}),
     human: (view) => renderMembership(view),
+    thisMachine: true,
   });
 
   defineRead(machine.command("leave").description("leave the hub: stop the link and the workers it ran, forget the credential"), {
     run: (c) => c.call(api.membership.leave, {}),
-    human: (result) => (result.left ? "left the hub; this machine's workers answer to its own daemon again" : "this machine had not joined a hub"),
+    human: (result) =>
+      result.left ? "left the hub; this machine's workers and ocfleet commands answer to its own daemon again" : "this machine had not joined a hub",
+    thisMachine: true,
   });
 }

@@ -1,11 +1,11 @@
 // hub: this daemon's network listener (enable, disable, status) and the machines that join it
-// (invite, approve, revoke, rename, remove). Admins only: these open the fleet to other computers.
+// (invite, approve, revoke, rename, remove with its workers). Admins only: these open the fleet to other computers.
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { api } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
 import { formatInviteToken } from "../../protocol/link.js";
-import { createInvite, deleteMachine, findRemoteMachine, renameMachine, setApproval } from "../model/hub.js";
+import { createInvite, deleteMachine, findRemoteMachine, refuseMachineSchedules, renameMachine, schedulesOfMachine, setApproval } from "../model/hub.js";
 import { markOffline } from "../model/machines.js";
 import { TABLES } from "../model/tables.js";
 import { defineAction, defineMutation, defineQuery } from "./define.js";
@@ -104,13 +104,25 @@ export const rename = defineMutation(api.hub.rename, {
   },
 });
 
-export const remove = defineMutation(api.hub.remove, {
+export const remove = defineAction(api.hub.remove, {
   access: "admin",
-  args: z.strictObject(machineRef),
-  handler: (ctx, { machine }) => {
-    const row = findRemoteMachine.handler(ctx, { machine });
-    deleteMachine.handler(ctx, { machineId: row.id });
-    ctx.services.hub.cut(row.id, "the machine was removed from the hub");
-    return { id: row.id, name: row.name };
+  args: z.strictObject({ ...machineRef, force: z.boolean().optional() }),
+  handler: async (ctx, { machine, force }) => {
+    const row = ctx.runQuery(findRemoteMachine, { machine });
+    // A machine still online would go on running what its workers do: revoke first (or --force, which does it here).
+    const online = row.online === 1 || ctx.services.hub.isLinked(row.id);
+    if (online && !force) {
+      throw new FleetError(
+        "failed_precondition",
+        `machine '${row.name}' is online; revoke it first (ocfleet machine revoke ${row.name}), or run: ocfleet machine remove ${row.name} --force`,
+      );
+    }
+    const schedules = ctx.runQuery(schedulesOfMachine, { machineId: row.id });
+    if (schedules.length > 0 && !force) throw refuseMachineSchedules(row.name, schedules);
+    // Cut and offline first, through the fleet, so the chat runtime ends the turns running there as interrupted.
+    ctx.services.hub.removed(row.id, "the machine was removed from the hub");
+    const outcome = ctx.runMutation(deleteMachine, { machineId: row.id, name: row.name, force: force === true });
+    ctx.services.log.info("machine removed", { machine: row.id, name: row.name, workers: outcome.workersRemoved.length, by: ctx.user.id });
+    return { id: row.id, name: row.name, ...outcome };
   },
 });

@@ -13,6 +13,10 @@ export interface HubControl {
   approved(machineId: string): void;
   /** A machine was revoked or removed: its live link is cut at once. */
   cut(machineId: string, reason: string): void;
+  /** A machine is being removed: its link is cut, and it and its workers go offline (their turns end interrupted). */
+  removed(machineId: string, reason: string): void;
+  /** Whether the machine's link is connected now. */
+  isLinked(machineId: string): boolean;
 }
 
 export interface MembershipControl {

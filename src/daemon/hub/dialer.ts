@@ -5,7 +5,7 @@
 import { WebSocket } from "ws";
 import { FleetError, type ErrorPayload } from "../../protocol/errors.js";
 import { HARD_FRAME_BYTES, type HelloFrame, type ServerFrame } from "../../protocol/frames.js";
-import { hubFrameSchema, LINK_CLOSE, LINK_VERSION, type AgentFrame, type HubFrame, type LinkHello } from "../../protocol/link.js";
+import { hubFrameSchema, LINK_CLOSE, LINK_RATE, LINK_VERSION, type AgentFrame, type HubFrame, type LinkHello } from "../../protocol/link.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../protocol/version.js";
 import { pinnedTlsConnect } from "../../platform/tls-pin.js";
 import { machineFacts } from "../agent/agent.js";
@@ -15,6 +15,7 @@ import type { Db } from "../db/open.js";
 import type { Logger } from "../log.js";
 import type { InternalRunner } from "../model/context.js";
 import { readMembership, updateMembership, type MembershipRow } from "../model/membership.js";
+import { LinkRateLimit } from "./link-rate.js";
 import { Outbox } from "./outbox.js";
 
 export interface DialerOptions {
@@ -26,6 +27,8 @@ export interface DialerOptions {
   backoffMs: number;
   /** Called when the hub takes this machine in (after every reconnect): report everything afresh. */
   onLinked(): void;
+  /** Called when the hub refuses or revokes this machine for good. */
+  onEnded(): void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -48,6 +51,11 @@ export class HubDialer implements AgentLink {
   private sending = false;
   private readonly outbox: Outbox;
   private readonly commands = new Map<number, Promise<AgentFrame>>();
+  /** What this socket may still send (LINK_RATE.agent), and the timer that waits for more. */
+  private rate = new LinkRateLimit(LINK_RATE.agent);
+  private paced: NodeJS.Timeout | undefined;
+  /** Pacing is said once per socket in the log. */
+  private pacedOnce = false;
 
   constructor(private readonly options: DialerOptions) {
     this.outbox = new Outbox(options.db, () => this.sendPending());
@@ -107,6 +115,8 @@ export class HubDialer implements AgentLink {
     } as ConstructorParameters<typeof WebSocket>[2]);
     this.ws = ws;
     this.sentUpTo = 0;
+    this.rate = new LinkRateLimit(LINK_RATE.agent);
+    this.pacedOnce = false;
     let greeted = false;
     ws.on("open", () => ws.send(JSON.stringify(hello)));
     ws.on("message", (data) => {
@@ -136,6 +146,10 @@ export class HubDialer implements AgentLink {
       }
       if (this.membership()?.connected) this.update({ connected: 0 });
       if (code === LINK_CLOSE.revoked) return this.revoked(reason.toString() || "revoked by the hub");
+      if (code === LINK_CLOSE.rateLimited) {
+        this.options.log.warn("the hub cut the link: this machine sent faster than its limit", { reason: reason.toString() });
+        this.update({ last_error: `the hub cut the link: ${reason.toString()}` });
+      }
       if (this.stopped || this.ws !== null) return;
       const delay = Math.min(MAX_BACKOFF_MS, this.options.backoffMs * 2 ** this.attempt) * (0.5 + Math.random() / 2);
       this.attempt = Math.min(this.attempt + 1, 16);
@@ -153,12 +167,14 @@ export class HubDialer implements AgentLink {
     }
     this.update({ state: row.credential_sealed ? "revoked" : "refused", state_reason: error.message, connected: 0 });
     this.stop();
+    this.options.onEnded();
   }
 
   private revoked(reason: string): void {
     this.options.log.warn("the hub revoked this machine; not reconnecting", { reason });
     this.update({ state: "revoked", state_reason: reason, connected: 0 });
     this.stop();
+    this.options.onEnded();
   }
 
   private receive(ws: WebSocket, frame: HubFrame): void {
@@ -237,8 +253,19 @@ export class HubDialer implements AgentLink {
     this.sending = true;
     try {
       const entries = this.outbox.after(this.sentUpTo, SEND_BATCH);
-      for (const entry of entries) ws.send(`{"t":"report","seq":${entry.seq},"report":${entry.body}}`);
-      if (entries.length > 0) this.sentUpTo = entries[entries.length - 1]!.seq;
+      for (const entry of entries) {
+        const frame = `{"t":"report","seq":${entry.seq},"report":${entry.body}}`;
+        // Paced below the hub's limit, so a backlog after a reconnect never gets the link cut.
+        const wait = this.rate.delayFor(Buffer.byteLength(frame));
+        if (wait > 0) {
+          if (!this.pacedOnce) this.options.log.info("pacing reports to the hub's rate limit", { backlog: entries.length, waitMs: wait });
+          this.pacedOnce = true;
+          if (!this.paced) this.paced = setTimeout(() => ((this.paced = undefined), this.sendPending()), wait);
+          return;
+        }
+        ws.send(frame);
+        this.sentUpTo = entry.seq;
+      }
       if (entries.length === SEND_BATCH) setImmediate(() => this.sendPending());
     } finally {
       this.sending = false;

@@ -22,8 +22,10 @@ export interface HubOptions {
 export class Hub implements HubControl {
   readonly links: MachineLinks;
   private readonly listener: HubListener;
+  private readonly fleet: Fleet;
 
   constructor(options: HubOptions) {
+    this.fleet = options.fleet;
     this.links = new MachineLinks({
       run: options.run,
       fleet: options.fleet,
@@ -70,5 +72,14 @@ export class Hub implements HubControl {
 
   cut(machineId: string, reason: string): void {
     this.links.cut(machineId, reason);
+  }
+
+  removed(machineId: string, reason: string): void {
+    this.links.cut(machineId, reason);
+    this.fleet.detach(machineId, "machine removed");
+  }
+
+  isLinked(machineId: string): boolean {
+    return this.links.isLinked(machineId);
   }
 }

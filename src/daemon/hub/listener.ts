@@ -39,7 +39,7 @@ function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-export class HubListener implements Omit<HubControl, "approved" | "cut"> {
+export class HubListener implements Omit<HubControl, "approved" | "cut" | "removed" | "isLinked"> {
   private server: FleetServer | null = null;
   private current: { url: string; fingerprint: string; certificate: string; listen: string } | null = null;
   private error: string | null = null;
@@ -108,6 +108,7 @@ export class HubListener implements Omit<HubControl, "approved" | "cut"> {
       certificate: this.current?.certificate ?? null,
       error: this.error,
       linkedMachines: this.options.links.count,
+      links: this.options.links.traffic(),
     };
   }
 

@@ -2,8 +2,9 @@
 // machine credential), one WebSocketHubLink per machine (commands with ids, results, timeouts),
 // reports applied once and acknowledged, pings for the round-trip time, approval and revocation.
 import type { WebSocket } from "ws";
+import type { LinkTraffic } from "../../protocol/api/hub.js";
 import { FleetError, type ErrorPayload } from "../../protocol/errors.js";
-import { agentFrameSchema, LINK_CLOSE, LINK_VERSION, linkHelloSchema, type AgentFrame, type HubFrame } from "../../protocol/link.js";
+import { agentFrameSchema, LINK_CLOSE, LINK_RATE, LINK_VERSION, linkHelloSchema, type AgentFrame, type HubFrame } from "../../protocol/link.js";
 import type { AgentReport, HubCommandName, HubCommands, HubLink } from "../agent/link.js";
 import type { LinkAcceptor } from "../connection.js";
 import { randomToken, type SecretKeeper } from "../crypto.js";
@@ -11,6 +12,7 @@ import type { Fleet } from "../fleet.js";
 import type { Logger } from "../log.js";
 import type { InternalRunner } from "../model/context.js";
 import { machineForLink, recordRtt, redeemInvite } from "../model/hub.js";
+import { LinkRateLimit } from "./link-rate.js";
 
 export interface MachineLinksOptions {
   run: InternalRunner;
@@ -37,6 +39,7 @@ export class WebSocketHubLink implements HubLink {
 
   constructor(
     readonly machineId: string,
+    private readonly machineName: string,
     private readonly ws: WebSocket,
     private readonly timeoutMs: number,
   ) {}
@@ -63,13 +66,25 @@ export class WebSocketHubLink implements HubLink {
     else call.resolve(frame.result);
   }
 
+  /**
+   * The socket closed. Commands still waiting fail now rather than at their timeout, and are not sent
+   * again on the next link: the hub cannot know whether they ran, and a prompt run twice is worse than
+   * one the user sends again (see "Commands while the link is down" in architecture.md).
+   */
   close(reason: string): void {
-    this.closedWith ??= new FleetError("unavailable", `the machine's link closed (${reason}); its workers cannot be reached now`, {
+    const machine = `machine '${this.machineName}'`;
+    this.closedWith ??= new FleetError("unavailable", `the link to ${machine} closed (${reason}); try again once it is back (ocfleet machine list)`, {
       machineId: this.machineId,
     });
     for (const call of this.pending.values()) {
       clearTimeout(call.timer);
-      call.reject(this.closedWith);
+      call.reject(
+        new FleetError(
+          "unavailable",
+          `the link to ${machine} closed (${reason}) before it answered ${call.name}, which may or may not have happened there; check, then try again once it is back`,
+          { machineId: this.machineId, command: call.name },
+        ),
+      );
     }
     this.pending.clear();
   }
@@ -82,6 +97,10 @@ interface LiveLink {
   ping: NodeJS.Timeout;
   /** The highest sequence number committed and not yet acknowledged; acknowledged once per tick. */
   ackSeq: number | null;
+  /** What it may still send (LINK_RATE.hub). */
+  rate: LinkRateLimit;
+  /** Cut for going past its limit: the rest of what it sent is not read. */
+  closing: boolean;
 }
 
 function send(ws: WebSocket, frame: HubFrame): void {
@@ -95,6 +114,11 @@ export class MachineLinks {
 
   get count(): number {
     return this.live.size;
+  }
+
+  /** What each connected link has sent, for `hub status`. */
+  traffic(): LinkTraffic[] {
+    return [...this.live].map(([machineId, live]) => ({ machineId, ...live.rate.seen }));
   }
 
   isLinked(machineId: string): boolean {
@@ -139,12 +163,16 @@ export class MachineLinks {
   private open(ws: WebSocket, machineId: string, name: string, approved: boolean, credential: string | undefined): void {
     const previous = this.live.get(machineId);
     if (previous) previous.ws.close(LINK_CLOSE.replaced, "a newer link of this machine took over");
-    const link = new WebSocketHubLink(machineId, ws, this.options.commandTimeoutMs);
+    const link = new WebSocketHubLink(machineId, name, ws, this.options.commandTimeoutMs);
     const ping = setInterval(() => send(ws, { t: "ping", at: Date.now() }), this.options.pingEveryMs);
     ping.unref();
-    const live: LiveLink = { ws, link, approved: false, ping, ackSeq: null };
+    const live: LiveLink = { ws, link, approved: false, ping, ackSeq: null, rate: new LinkRateLimit(LINK_RATE.hub), closing: false };
     this.live.set(machineId, live);
-    ws.on("message", (data, isBinary) => this.receive(machineId, live, isBinary ? null : data.toString()));
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (live.closing) return;
+      if (!live.rate.take(data.length)) return this.overLimit(machineId, live);
+      this.receive(machineId, live, isBinary ? null : data.toString());
+    });
     ws.on("close", () => {
       clearInterval(ping);
       link.close("disconnected");
@@ -200,6 +228,15 @@ export class MachineLinks {
         this.options.run.runMutation(recordRtt, { machineId, rttMs: Math.max(0, Date.now() - frame.at) });
         return;
     }
+  }
+
+  /** A machine that sends faster than any real one does is cut, said why, and may come back after its backoff. */
+  private overLimit(machineId: string, live: LiveLink): void {
+    live.closing = true;
+    const { framesPerSecond, bytesPerSecond } = live.rate.rate;
+    const reason = `sending faster than the hub's limit of ${framesPerSecond} frames or ${Math.round(bytesPerSecond / 1024 / 1024)} MiB per second`;
+    this.options.log.warn("closing a machine link that sends faster than its limit", { machineId, framesPerSecond, bytesPerSecond });
+    live.ws.close(LINK_CLOSE.rateLimited, reason);
   }
 
   private flushAck(live: LiveLink): void {

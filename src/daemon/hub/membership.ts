@@ -1,6 +1,9 @@
 // This machine's membership of a hub: joining (the agent then takes its commands from the hub over
 // the dialer, and this daemon's own hub sees its machine as away), leaving (back to its own hub),
 // and coming back to the right one after a restart.
+import { rmSync } from "node:fs";
+import { joinedHubPath } from "../../client/hubs.js";
+import { writePrivateFileAtomic } from "../../platform/files.js";
 import type { MembershipView } from "../../protocol/api/membership.js";
 import { FleetError } from "../../protocol/errors.js";
 import { parseInviteToken } from "../../protocol/link.js";
@@ -17,6 +20,8 @@ import type { MembershipControl } from "./control.js";
 import { HubDialer } from "./dialer.js";
 
 export interface MembershipOptions {
+  /** The state directory, where `joined-hub.json` tells this machine's clients which hub to talk to. */
+  home: string;
   db: Db;
   run: InternalRunner;
   secrets: SecretKeeper;
@@ -42,6 +47,8 @@ export class Membership implements MembershipControl {
       log: options.log,
       backoffMs: options.backoffMs,
       onLinked: () => options.agent.reportState(),
+      // Refused or revoked: this machine's clients go back to its own daemon, where `machine status` says why.
+      onEnded: () => this.forgetJoinedHub(),
     });
   }
 
@@ -49,6 +56,10 @@ export class Membership implements MembershipControl {
   start(): void {
     if (this.options.run.runQuery(readMembership, {})) this.serveRemote();
     else this.serveLocal();
+  }
+
+  private forgetJoinedHub(): void {
+    rmSync(joinedHubPath(this.options.home), { force: true });
   }
 
   stop(): void {
@@ -90,6 +101,9 @@ export class Membership implements MembershipControl {
   private serveRemote(): void {
     const { fleet, local, agentLink } = this.options;
     const row = this.options.run.runQuery(readMembership, {})!;
+    // This machine's clients talk to the hub from now on (client/hubs.ts), pinned to the invite's fingerprint.
+    if (row.state === "revoked" || row.state === "refused") this.forgetJoinedHub();
+    else writePrivateFileAtomic(joinedHubPath(this.options.home), `${JSON.stringify({ url: row.hub_url, fingerprint: row.fingerprint })}\n`);
     fleet.detach(local.machineId, `this machine belongs to the hub at ${row.hub_url}`);
     agentLink.use(this.dialer);
     this.dialer.start();
@@ -97,6 +111,7 @@ export class Membership implements MembershipControl {
 
   private serveLocal(): void {
     const { fleet, local, agentLink } = this.options;
+    this.forgetJoinedHub();
     agentLink.use(local.agent);
     fleet.attach(local.hub);
     this.options.agent.reportState();

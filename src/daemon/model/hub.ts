@@ -6,6 +6,7 @@ import type { LinkMachineFacts } from "../../protocol/link.js";
 import { newId } from "../crypto.js";
 import { internalMutation, internalQuery } from "./context.js";
 import type { MachineRow } from "./machines.js";
+import { deleteWorker, schedulesOfWorker } from "./workers.js";
 import { TABLES } from "./tables.js";
 
 export interface HubSettingsRow {
@@ -124,13 +125,43 @@ export const renameMachine = internalMutation((ctx, args: { machineId: string; n
   ctx.writes(TABLES.workers);
 });
 
-/** Deletes a machine that has no workers left (removing a worker is what decides about its chats). */
-export const deleteMachine = internalMutation((ctx, args: { machineId: string }) => {
-  const { n } = ctx.db.prepare("SELECT COUNT(*) AS n FROM workers WHERE machine_id = ?").get(args.machineId) as { n: number };
-  if (n > 0) throw new FleetError("failed_precondition", `the machine still has ${n} worker(s); remove them first (ocfleet worker list --machine …)`);
+/** The schedules on a machine's workers ("worker: schedule"), which removing the machine would stop. */
+export const schedulesOfMachine = internalQuery((ctx, args: { machineId: string }): string[] => {
+  const names: string[] = [];
+  for (const w of ctx.db.prepare("SELECT id, name FROM workers WHERE machine_id = ? ORDER BY name").all(args.machineId) as { id: string; name: string }[]) {
+    for (const schedule of schedulesOfWorker(ctx, w.id)) names.push(`${w.name}: ${schedule}`);
+  }
+  return names;
+});
+
+/**
+ * Deletes a machine and its workers, as `worker remove` does each of them: their chats stay,
+ * readable and marked "worker removed". Schedules on them would stop firing, so they are refused
+ * unless `force`, which removes them too.
+ */
+export const deleteMachine = internalMutation((ctx, args: { machineId: string; name: string; force: boolean }) => {
+  const schedules = schedulesOfMachine.handler(ctx, { machineId: args.machineId });
+  if (schedules.length > 0 && !args.force) throw refuseMachineSchedules(args.name, schedules);
+  const workers = ctx.db.prepare("SELECT id, name FROM workers WHERE machine_id = ? ORDER BY name").all(args.machineId) as { id: string; name: string }[];
+  let chatsKept = 0;
+  let schedulesRemoved = 0;
+  for (const worker of workers) {
+    const outcome = deleteWorker.handler(ctx, { workerId: worker.id, name: worker.name, force: true });
+    chatsKept += outcome.chatsKept;
+    schedulesRemoved += outcome.schedulesRemoved;
+  }
   ctx.db.prepare("DELETE FROM machines WHERE id = ?").run(args.machineId);
   ctx.writes(TABLES.machines, args.machineId);
+  return { workersRemoved: workers.map((w) => w.name), chatsKept, schedulesRemoved };
 });
+
+export function refuseMachineSchedules(machine: string, schedules: string[]): FleetError {
+  return new FleetError(
+    "failed_precondition",
+    `machine '${machine}' has ${schedules.length} schedule(s) on its workers (${schedules.join(", ")}); remove them first, or run: ocfleet machine remove ${machine} --force (removes them too)`,
+    { schedules },
+  );
+}
 
 export const recordRtt = internalMutation((ctx, args: { machineId: string; rttMs: number }) => {
   ctx.db.prepare("UPDATE machines SET rtt_ms = ? WHERE id = ?").run(Math.round(args.rttMs), args.machineId);

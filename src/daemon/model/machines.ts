@@ -93,3 +93,9 @@ export const markOffline = internalMutation((ctx, args: { machineId?: string; re
   }
   return workers;
 });
+
+/** A machine's name, for messages; null if it is gone. */
+export const machineNameOf = internalQuery((ctx, args: { machineId: string }): string | null => {
+  ctx.reads(TABLES.machines, args.machineId);
+  return (ctx.db.prepare("SELECT name FROM machines WHERE id = ?").get(args.machineId) as { name: string } | undefined)?.name ?? null;
+});

@@ -18,6 +18,16 @@ export interface HubStatusView {
   error: string | null;
   /** Machines whose link is connected now. */
   linkedMachines: number;
+  /** What each connected link has sent since it opened, and its busiest second (the rate limit is per link). */
+  links: LinkTraffic[];
+}
+
+export interface LinkTraffic {
+  machineId: string;
+  frames: number;
+  bytes: number;
+  peakFramesPerSecond: number;
+  peakBytesPerSecond: number;
 }
 
 export interface HubEnableArgs {
@@ -37,6 +47,15 @@ export interface InviteView {
   preApproved: boolean;
 }
 
+/** What `machine remove` did: the machine's workers went with it; their chats stay, marked "worker removed". */
+export interface MachineRemoved {
+  id: string;
+  name: string;
+  workersRemoved: string[];
+  chatsKept: number;
+  schedulesRemoved: number;
+}
+
 export const hub = defineModule("hub", {
   enable: action<HubEnableArgs, HubStatusView>(),
   disable: action<NoArgs, HubStatusView>(),
@@ -45,5 +64,6 @@ export const hub = defineModule("hub", {
   approve: mutation<{ machine: string }, { id: string; name: string }>(),
   revoke: mutation<{ machine: string; reason?: string }, { id: string; name: string }>(),
   rename: mutation<{ machine: string; name: string }, { id: string; name: string }>(),
-  remove: mutation<{ machine: string }, { id: string; name: string }>(),
+  /** Refused while the machine is online (revoke it first) or has schedules, unless `force`. */
+  remove: action<{ machine: string; force?: boolean }, MachineRemoved>(),
 });
