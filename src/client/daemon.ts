@@ -137,12 +137,14 @@ async function reachDaemon(options: DaemonConnectOptions, session: string | unde
 }
 
 /**
- * How Node runs the daemon. Source maps make the stack traces in the daemon log point at src/. A
- * young generation of 1 MB semi-spaces (Node's default grows to 16 MB) keeps 8 MB of an idle,
- * long-lived process's memory: its garbage is small and short-lived (frames, deltas), so the extra
- * scavenges are cheap (docs/performance.md has the figures).
+ * How Node runs the daemon. A young generation of 1 MB semi-spaces (Node's default grows to 16 MB)
+ * keeps 8 MB of an idle, long-lived process's memory: its garbage is small and short-lived (frames,
+ * deltas), so the extra scavenges are cheap. Source maps only with OCFLEET_DEBUG=1: the first stack
+ * trace formatted with them parses the daemon chunk's map into 25 MB that stay (docs/performance.md).
  */
-export const DAEMON_NODE_FLAGS = ["--enable-source-maps", "--max-semi-space-size=1"] as const;
+export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env.OCFLEET_DEBUG === "1" ? ["--enable-source-maps", "--max-semi-space-size=1"] : ["--max-semi-space-size=1"];
+}
 
 /** Starts a detached daemon and waits until it answers. */
 async function startDaemon(home: string, clientName: string | undefined, session: string | undefined): Promise<FleetConnection> {
@@ -150,7 +152,7 @@ async function startDaemon(home: string, clientName: string | undefined, session
   ensurePrivateDir(home);
   const { spawn } = await import("node:child_process");
   const logFd = openSync(paths.log, "a", 0o600);
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, BIN_PATH, "daemon", "run", "--background"], {
+  const child = spawn(process.execPath, [...daemonNodeFlags(), BIN_PATH, "daemon", "run", "--background"], {
     detached: true,
     stdio: ["ignore", logFd, logFd],
     env: { ...process.env, OCFLEET_HOME: home },
