@@ -43,8 +43,9 @@ console.log(`
 | hub RSS first → last sample | ${mb(first)} → ${mb(last)} (${report.rss.length} samples) |
 | RSS least-squares slope after the first fifth | ${report.rssSlopeMbPerMin.toFixed(3)} MB/min (fitted growth ${mb(report.rssFittedGrowthMb)}, mean ${mb(report.rssMeanMb)}) |
 | upward trend | ${report.upwardTrend ? "YES" : "no"} |
-| deltas timed (model → client) | ${report.deltas} |
+| deltas timed, model → client (hub's workers) | ${report.deltas} |
 | delta latency p50 / p99 / max | ${report.deltaP50Ms.toFixed(1)} / ${report.deltaP99Ms.toFixed(1)} / ${report.deltaMaxMs.toFixed(1)} ms |
+| deltas timed (joined machine's worker, link cuts included) | ${report.remoteDeltas}: p50 ${report.remoteDeltaP50Ms.toFixed(1)}, p99 ${report.remoteDeltaP99Ms.toFixed(1)} ms |
 | replies completed (local / remote) | ${report.replies} / ${report.remoteReplies} |
 | link cuts, client swaps | ${report.linkCuts}, ${report.clientSwaps} |
 | remote sends refused while the link was cut | ${report.refusedWhileCut} |

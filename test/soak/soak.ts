@@ -36,10 +36,15 @@ export interface SoakReport {
   /** What the fitted line grows by over the window it was fitted on, MB. */
   rssFittedGrowthMb: number;
   upwardTrend: boolean;
+  /** Deltas from the hub's own workers, timed from the model to each client. */
   deltas: number;
   deltaP50Ms: number;
   deltaP99Ms: number;
   deltaMaxMs: number;
+  /** The same for the joined machine's worker; a delta streamed while its link was cut arrives after. */
+  remoteDeltas: number;
+  remoteDeltaP50Ms: number;
+  remoteDeltaP99Ms: number;
   replies: number;
   remoteReplies: number;
   linkCuts: number;
@@ -126,7 +131,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     errors.push(what);
     log(`error: ${what}`);
   };
+  /** Model-to-client delta latencies: local workers', and the joined machine's (cuts included). */
   const latencies: number[] = [];
+  const remoteLatencies: number[] = [];
   let replies = 0;
   let remoteReplies = 0;
   let linkCuts = 0;
@@ -190,6 +197,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // Clients: each follows one chat's stream and times every new piece against the model's clock.
     const openClient = async (): Promise<void> => {
       const chatId = pick(allChats);
+      const timings = chats.get("remote")!.includes(chatId) ? remoteLatencies : latencies;
       const client = await connect(hub);
       clients.add(client);
       const seen = new Map<string, number>();
@@ -206,7 +214,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             const now = performance.now();
             const pieces = [...textOf(m).matchAll(/\[(\d+):([\d.]+)\]/g)];
             const already = seen.get(m.id) ?? 0;
-            if (!initial) for (const piece of pieces.slice(already)) latencies.push(now - Number(piece[2]));
+            if (!initial) for (const piece of pieces.slice(already)) timings.push(now - Number(piece[2]));
             seen.set(m.id, Math.max(already, pieces.length));
           },
           onError: (err) => {
@@ -314,7 +322,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const progress = setInterval(() => {
       const last = rss.at(-1);
       log(
-        `${((performance.now() - started) / 60_000).toFixed(1)} min: ${replies + remoteReplies} replies, ${latencies.length} deltas, RSS ${last ? last[1].toFixed(1) : "?"} MB, ${errors.length} errors`,
+        `${((performance.now() - started) / 60_000).toFixed(1)} min: ${replies + remoteReplies} replies, ${latencies.length + remoteLatencies.length} deltas, RSS ${last ? last[1].toFixed(1) : "?"} MB, ${errors.length} errors`,
       );
     }, 30_000);
     await Promise.all([...driving, churn(), cutLinks(), sample()]);
@@ -345,7 +353,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     deltas: latencies.length,
     deltaP50Ms: latencies.length ? percentile(latencies, 50) : Number.NaN,
     deltaP99Ms: latencies.length ? percentile(latencies, 99) : Number.NaN,
-    deltaMaxMs: latencies.length ? Math.max(...latencies) : Number.NaN,
+    deltaMaxMs: latencies.length ? latencies.reduce((max, v) => Math.max(max, v), 0) : Number.NaN,
+    remoteDeltas: remoteLatencies.length,
+    remoteDeltaP50Ms: remoteLatencies.length ? percentile(remoteLatencies, 50) : Number.NaN,
+    remoteDeltaP99Ms: remoteLatencies.length ? percentile(remoteLatencies, 99) : Number.NaN,
     replies,
     remoteReplies,
     linkCuts,
