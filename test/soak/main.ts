@@ -2,6 +2,7 @@
 // any error or a clear upward trend in the hub's memory.
 process.env.OCFLEET_CREDENTIALS ??= "file";
 
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { runSoak } from "./soak.js";
 
@@ -11,6 +12,7 @@ const { values } = parseArgs({
     seed: { type: "string" },
     clients: { type: "string", default: "50" },
     "link-cut-every": { type: "string", default: "60" },
+    "trace-gc": { type: "string" },
   },
 });
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
@@ -22,6 +24,7 @@ const report = await runSoak({
   seed,
   clients: Number(values.clients),
   linkCutEveryMs: Number(values["link-cut-every"]) * 1000,
+  traceGcTo: values["trace-gc"],
   log: (line) => console.log(`  ${line}`),
 });
 
@@ -51,4 +54,13 @@ console.log(`
 | remote sends refused while the link was cut | ${report.refusedWhileCut} |
 | errors | ${report.errors.length} |`);
 for (const e of report.errors.slice(0, 20)) console.log(`  error: ${e}`);
+if (values["trace-gc"]) {
+  // "Mark-Compact 45.1 (60.2) -> 23.0 (58.1) MB": the live heap after each full collection.
+  const after = readFileSync(values["trace-gc"], "utf8")
+    .split("\n")
+    .map((line) => /Mark-Compact[^>]*-> ([\d.]+) \(/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]));
+  console.log(`\nlive heap after each full GC (${after.length}): ${after.map((v) => v.toFixed(1)).join(" ")} MB`);
+}
 process.exit(report.errors.length > 0 || report.upwardTrend ? 1 : 0);

@@ -2,6 +2,8 @@
 // stream replies back to back, clients subscribed across the chats come and go, and a joined machine
 // (a second daemon, through a TCP proxy) has its link cut every minute. It samples the hub's RSS,
 // times every delta from the model's clock to each client, and counts errors.
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { FleetError } from "../../src/protocol/errors.js";
 import { api, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
@@ -22,6 +24,8 @@ export interface SoakOptions {
   linkCutEveryMs?: number;
   churnEveryMs?: number;
   sampleEveryMs?: number;
+  /** Run the hub with --trace-gc and copy its log here: the live heap after each full collection. */
+  traceGcTo?: string;
   log?: (line: string) => void;
 }
 
@@ -148,12 +152,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const clients = new Set<FleetConnection>();
   const drivers = new Set<FleetConnection>();
   let owner: FleetConnection | undefined;
+  let hubHome: string | undefined;
   try {
     sandbox = await createOpencodeSandbox();
     const hub = createHome("ocf-soak-hub-");
+    hubHome = hub;
     const machine = createHome("ocf-soak-far-");
     for (const home of [hub, machine]) {
-      const started = await runCli(home, ["daemon", "start"], { env: DAEMON_ENV });
+      const traceGc = home === hub && options.traceGcTo ? { NODE_OPTIONS: "--trace-gc" } : {};
+      const started = await runCli(home, ["daemon", "start"], { env: { ...DAEMON_ENV, ...traceGc } });
       if (started.code !== 0) throw new Error(`daemon start failed: ${started.stderr}`);
     }
     const first = await cliJson(hub, ["hub", "enable", "--listen", "127.0.0.1:0"]);
@@ -331,6 +338,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const c of [...clients, ...drivers]) c.close();
     owner?.close();
     await proxy?.close();
+    if (options.traceGcTo && hubHome) copyFileSync(join(hubHome, "daemon.log"), options.traceGcTo);
     await cleanupHomes();
     await sandbox?.close();
   }
