@@ -143,7 +143,9 @@ async function reachDaemon(options: DaemonConnectOptions, session: string | unde
  * trace formatted with them parses the daemon chunk's map into 25 MB that stay (docs/performance.md).
  */
 export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  return env.OCFLEET_DEBUG === "1" ? ["--enable-source-maps", "--max-semi-space-size=1"] : ["--max-semi-space-size=1"];
+  // OCFLEET_DAEMON_NODE_FLAGS adds flags NODE_OPTIONS refuses (--trace-gc, for the soak).
+  const extra = (env.OCFLEET_DAEMON_NODE_FLAGS ?? "").split(" ").filter((flag) => flag.startsWith("--"));
+  return [...(env.OCFLEET_DEBUG === "1" ? ["--enable-source-maps"] : []), "--max-semi-space-size=1", ...extra];
 }
 
 /** Starts a detached daemon and waits until it answers. */

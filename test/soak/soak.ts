@@ -2,7 +2,7 @@
 // stream replies back to back, clients subscribed across the chats come and go, and a joined machine
 // (a second daemon, through a TCP proxy) has its link cut every minute. It samples the hub's RSS,
 // times every delta from the model's clock to each client, and counts errors.
-import { copyFileSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { FleetError } from "../../src/protocol/errors.js";
@@ -159,7 +159,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     hubHome = hub;
     const machine = createHome("ocf-soak-far-");
     for (const home of [hub, machine]) {
-      const traceGc = home === hub && options.traceGcTo ? { NODE_OPTIONS: "--trace-gc" } : {};
+      const traceGc = home === hub && options.traceGcTo ? { OCFLEET_DAEMON_NODE_FLAGS: "--trace-gc" } : {};
       const started = await runCli(home, ["daemon", "start"], { env: { ...DAEMON_ENV, ...traceGc } });
       if (started.code !== 0) throw new Error(`daemon start failed: ${started.stderr}`);
     }
@@ -338,7 +338,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const c of [...clients, ...drivers]) c.close();
     owner?.close();
     await proxy?.close();
-    if (options.traceGcTo && hubHome) copyFileSync(join(hubHome, "daemon.log"), options.traceGcTo);
+    if (options.traceGcTo && hubHome && existsSync(join(hubHome, "daemon.log"))) copyFileSync(join(hubHome, "daemon.log"), options.traceGcTo);
     await cleanupHomes();
     await sandbox?.close();
   }
