@@ -6,7 +6,7 @@ import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { FleetError } from "../../src/protocol/errors.js";
-import { api, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
+import { api, type MembershipView, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, connectAsOwner, createHome, runCli } from "../helpers/daemon.js";
 import { invite } from "../helpers/hub-net.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
@@ -152,6 +152,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const clients = new Set<FleetConnection>();
   const drivers = new Set<FleetConnection>();
   let owner: FleetConnection | undefined;
+  let farOwner: FleetConnection | undefined;
   let hubHome: string | undefined;
   try {
     sandbox = await createOpencodeSandbox();
@@ -172,6 +173,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const box = sandbox;
     owner = await connectAsOwner(hub);
+    farOwner = await connectAsOwner(machine);
     const ownerConnection = owner;
     const workerNames = [...Array.from({ length: localWorkers }, (_, i) => `local${i}`), "remote"];
     // Through the API rather than `worker add`: OpenCode may take longer than a CLI's patience to
@@ -302,11 +304,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         log(`link cut ${linkCuts}`);
         await sleep(LINK_DOWN_MS);
         await proxy!.restore();
-        // The remote worker is usable again once the hub sees it idle or answering.
-        await until<WorkerView>(
-          (onValue) => owner!.subscribe(api.workers.get, { worker: "remote" }, { onValue }),
-          (w) => w.runState === "idle" || w.runState === "active",
-          "the remote worker after the link came back",
+        // Sends to the remote worker are refused ("that machine is offline") until the machine has
+        // linked again: the cut lasts until its membership says connected.
+        await until<MembershipView | null>(
+          (onValue) => farOwner!.subscribe(api.membership.status, {}, { onValue }),
+          (m) => m?.connected === true,
+          "the link back",
           30_000,
         ).catch((err: Error) => error(err.message));
         linkDown = false;
@@ -337,6 +340,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   } finally {
     for (const c of [...clients, ...drivers]) c.close();
     owner?.close();
+    farOwner?.close();
     await proxy?.close();
     if (options.traceGcTo && hubHome && existsSync(join(hubHome, "daemon.log"))) copyFileSync(join(hubHome, "daemon.log"), options.traceGcTo);
     await cleanupHomes();
