@@ -15,28 +15,19 @@ await build({
   platform: "node",
   target: "node20",
   sourcemap: true,
+  // The maps point at src/ (shipped with the package) instead of carrying it: a third of the size, and
+  // a daemon run with --enable-source-maps (OCFLEET_DEBUG=1) holds every map it loads in memory.
+  sourcesContent: false,
   // Smaller code parses faster (the TUI chunk holds Ink and React); names stay for stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
   // Kept as packages: native addons, binaries, files read from their own directory (open's
-  // xdg-open), and what only the daemon loads. Ink and React are bundled into the TUI chunk:
-  // loading them as ~200 separate modules cost the TUI a third of a second at start.
-  external: [
-    "@napi-rs/keyring",
-    "@opencode-ai/sdk",
-    "better-sqlite3",
-    "commander",
-    "croner",
-    "execa",
-    "jose",
-    "open",
-    "opencode-ai",
-    "ws",
-    "zod",
-    "react-devtools-core",
-    "selfsigned",
-  ],
+  // xdg-open), and what is loaded rarely (selfsigned). Ink and React are bundled into the TUI chunk:
+  // loading them as ~200 separate modules cost the TUI a third of a second at start. zod, jose,
+  // execa, croner and the OpenCode SDK are bundled into the daemon's chunk: as ~270 separate ESM
+  // modules they cost the daemon 7 MB of memory (docs/performance.md).
+  external: ["@napi-rs/keyring", "better-sqlite3", "commander", "open", "opencode-ai", "ws", "react-devtools-core", "selfsigned"],
   define: { "process.env.NODE_ENV": '"production"' },
   // Bundled CommonJS code may require() Node's built-ins; ESM has no require, so give it one.
   banner: { js: "import { createRequire as __ocfleetCreateRequire } from 'node:module'; const require = __ocfleetCreateRequire(import.meta.url);" },

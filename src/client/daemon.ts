@@ -136,14 +136,25 @@ async function reachDaemon(options: DaemonConnectOptions, session: string | unde
   return startDaemon(options.home, options.clientName, session);
 }
 
+/**
+ * How Node runs the daemon. A young generation of 1 MB semi-spaces (Node's default grows to 16 MB)
+ * keeps 8 MB of an idle, long-lived process's memory: its garbage is small and short-lived (frames,
+ * deltas), so the extra scavenges are cheap. Source maps only with OCFLEET_DEBUG=1: the first stack
+ * trace formatted with them parses the daemon chunk's map into 25 MB that stay (docs/performance.md).
+ */
+export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  // OCFLEET_DAEMON_NODE_FLAGS adds flags NODE_OPTIONS refuses (--trace-gc, for the soak).
+  const extra = (env.OCFLEET_DAEMON_NODE_FLAGS ?? "").split(" ").filter((flag) => flag.startsWith("--"));
+  return [...(env.OCFLEET_DEBUG === "1" ? ["--enable-source-maps"] : []), "--max-semi-space-size=1", ...extra];
+}
+
 /** Starts a detached daemon and waits until it answers. */
 async function startDaemon(home: string, clientName: string | undefined, session: string | undefined): Promise<FleetConnection> {
   const paths = statePaths(home);
   ensurePrivateDir(home);
   const { spawn } = await import("node:child_process");
   const logFd = openSync(paths.log, "a", 0o600);
-  // Source maps make the stack traces in the daemon log point at src/, not at the bundle.
-  const child = spawn(process.execPath, ["--enable-source-maps", BIN_PATH, "daemon", "run", "--background"], {
+  const child = spawn(process.execPath, [...daemonNodeFlags(), BIN_PATH, "daemon", "run", "--background"], {
     detached: true,
     stdio: ["ignore", logFd, logFd],
     env: { ...process.env, OCFLEET_HOME: home },

@@ -23,10 +23,17 @@ function format(value: number, unit: BenchRow["unit"]): string {
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const rows: BenchRow[] = [];
+  // One suite that fails (an OpenCode that times out on a loaded machine) costs its own rows, not the table.
+  const failed: string[] = [];
   for (const [name, suite] of Object.entries(suites)) {
     if (only.length > 0 && !only.includes(name)) continue;
     process.stderr.write(`running ${name}…\n`);
-    rows.push(...(await suite.run()));
+    try {
+      rows.push(...(await suite.run()));
+    } catch (err) {
+      process.stderr.write(`suite ${name} failed: ${(err as Error).stack ?? err}\n`);
+      failed.push(name);
+    }
   }
   const table = [
     ["benchmark", "measured", "baseline", "baseline is", "ratio", "aim"],
@@ -44,10 +51,14 @@ async function main(): Promise<void> {
   console.log(line(table[0]!));
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
   for (const row of table.slice(1)) console.log(line(row));
+  if (failed.length > 0) {
+    console.log(`\nfailed suites (no rows above): ${failed.join(", ")}`);
+    process.exitCode = 1;
+  }
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err) => {
     console.error(err);
     process.exit(1);

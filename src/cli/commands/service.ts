@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { stopDaemon } from "../../client/daemon.js";
+import { daemonNodeFlags, stopDaemon } from "../../client/daemon.js";
 import { PACKAGE_ROOT } from "../../platform/package-root.js";
 import { resolveStateDir } from "../../protocol/statefile.js";
 import { EXIT_ALREADY_RUNNING, EXIT_STATE_UNUSABLE } from "../../protocol/exit-codes.js";
@@ -30,7 +30,7 @@ function serviceSuffix(home: string): string {
 
 export function serviceFile(home: string, platform: NodeJS.Platform = process.platform): ServiceFile {
   const bin = join(PACKAGE_ROOT, "bin", "ocfleet.js");
-  const args = [process.execPath, "--enable-source-maps", bin, "daemon", "run", "--background"];
+  const args = [process.execPath, ...daemonNodeFlags(), bin, "daemon", "run", "--background"];
   const suffix = serviceSuffix(home);
   const path = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
   if (platform === "darwin") {
