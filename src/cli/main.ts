@@ -59,10 +59,15 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 async function importTuiInteractively(): Promise<typeof import("../tui/main.js")> {
   const hidden = ["CI", "CONTINUOUS_INTEGRATION"].filter((name) => name in process.env).map((name) => [name, process.env[name]] as const);
   for (const [name] of hidden) delete process.env[name];
+  // Yoga's wasm loader asks `typeof fetch` though its wasm is inline; on Node that question loads
+  // undici (~100 ms of CPU on a loaded machine) for nothing. Hide the lazy getter while Ink loads.
+  const fetchProperty = Object.getOwnPropertyDescriptor(globalThis, "fetch");
+  if (fetchProperty?.configurable) Object.defineProperty(globalThis, "fetch", { value: undefined, configurable: true, writable: true });
   try {
     return await import("../tui/main.js");
   } finally {
     for (const [name, value] of hidden) process.env[name] = value;
+    if (fetchProperty?.configurable) Object.defineProperty(globalThis, "fetch", fetchProperty);
   }
 }
 
