@@ -91,6 +91,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  if (process.env.DENSITY_DEBUG) (await import("node:fs")).cpSync(home, "/tmp/density-debug", { recursive: true });
   client?.close();
   await cleanupHomes();
   await sandbox?.close();
@@ -193,5 +194,14 @@ describe("workers sharing one OpenCode process", () => {
     expect(own.pid).not.toBe(shared);
     expect(descendantsOf(shared).map((p) => p.pid)).not.toContain(own.pid);
     expect((await runCli(home, ["worker", "list"])).stdout).toContain(`${own.pid} (own)`);
+
+    // A crash of the shared process touches only its own workers.
+    let ownChanged: WorkerView | undefined;
+    const watch = client.subscribe(api.workers.get, { worker: "own" }, { onValue: (w) => (w.runState !== "idle" || w.pid !== own.pid) && (ownChanged ??= w) });
+    process.kill(shared, "SIGKILL");
+    await Promise.all(NAMES.map((name) => waitForWorker(name, (w) => w.runState === "idle" && w.pid !== null && w.pid !== shared)));
+    watch.unsubscribe();
+    expect(ownChanged).toBeUndefined();
+    expect(await client.call(api.workers.get, { worker: "own" })).toMatchObject({ runState: "idle", pid: own.pid, restartCount: 0 });
   });
 });

@@ -40,8 +40,10 @@ export class ProcessGroup<M extends GroupMember> {
   launching = false;
   stopping: Promise<void> | null = null;
   failures = 0;
+  healthFailures = 0;
   startedAt = 0;
-  version: string | null = null;
+  /** Settles when the process answers and streams events (its version); a worker is served only then. */
+  ready: Promise<{ version: string }> | null = null;
   recent: string[] = [];
   restartTimer: NodeJS.Timeout | undefined;
   healthTimer: NodeJS.Timeout | undefined;

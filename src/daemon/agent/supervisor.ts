@@ -204,7 +204,7 @@ export class Supervisor {
     }
     group.members.set(worker.spec.id, worker);
     worker.group = group;
-    if (group.process && !group.launching) void this.attach(worker, group, group.process);
+    if (group.process) void this.attach(worker, group, group.process);
     else if (!group.launching && !group.restartTimer) void this.launch(group, reason);
     // else: the process is starting (or waiting to restart), and serves every member once it is up.
   }
@@ -214,6 +214,7 @@ export class Supervisor {
     if (group.launching || group.members.size === 0) return;
     group.launching = true;
     group.startedAt = Date.now();
+    group.healthFailures = 0;
     const first = [...group.members.values()][0]!;
     let started: OpencodeProcess | undefined;
     try {
@@ -250,8 +251,10 @@ export class Supervisor {
       group.process = proc;
       proc.subprocess.once("exit", (code, signal) => void this.exited(group, proc, signal ?? `code ${code}`));
       // Ready means answering requests and streaming events: a reply to a prompt sent before the
-      // event stream connects would never be seen.
-      const [health] = await Promise.all([proc.health(), proc.waitForEvents(this.readyTimeoutMs)]);
+      // event stream connects would never be seen. The members' first requests go out meanwhile.
+      group.ready = Promise.all([proc.health(), proc.waitForEvents(this.readyTimeoutMs)]).then(([health]) => health);
+      for (const member of group.members.values()) if (member.wanted && !member.server && !member.attaching) void this.attach(member, group, proc);
+      const health = await group.ready;
       if (health.version !== OPENCODE_SDK_VERSION) {
         this.options.log.warn("OpenCode version differs from the SDK ocfleet was built with", {
           process: group.id,
@@ -260,7 +263,6 @@ export class Supervisor {
         });
         this.groupLog(group, `--- ocfleet: warning: OpenCode ${health.version} is not ${OPENCODE_SDK_VERSION}, the version ocfleet was built for`);
       }
-      group.version = health.version;
       if (group.process !== proc) return; // stopped meanwhile
       group.healthTimer = setInterval(() => void this.checkHealth(group, proc), HEALTH_INTERVAL_MS);
       group.healthTimer.unref();
@@ -279,7 +281,6 @@ export class Supervisor {
     } finally {
       group.launching = false;
     }
-    for (const member of group.members.values()) if (member.wanted && !member.server && !member.attaching) void this.attach(member, group, started);
   }
 
   /** A worker's start in a running process: the first requests for its directory (OpenCode creates its instance). */
@@ -287,8 +288,9 @@ export class Supervisor {
     worker.attaching = true;
     const server = proc.serverFor(worker.spec.directory);
     const current = () => worker.group === group && group.process === proc && worker.wanted;
+    const ready = group.ready!;
     try {
-      const [models, busy] = await Promise.all([server.listModels(), server.busySessions()]);
+      const [models, busy, { version }] = await Promise.all([server.listModels(), server.busySessions(), ready]);
       if (!current()) return;
       this.options.onModels(worker.spec.id, models);
       worker.server = server;
@@ -302,11 +304,19 @@ export class Supervisor {
         reason: null,
         pid: proc.pid,
         startedAt: Date.now(),
-        opencodeVersion: group.version,
+        opencodeVersion: version,
       });
       this.updateCensus(group);
     } catch (err) {
-      if (!current()) return;
+      // A process that never became ready is the process's failure (launch counts it), not the worker's.
+      if (
+        !current() ||
+        !(await ready.then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
       const message = err instanceof Error ? err.message : String(err);
       worker.log.write(`--- ocfleet: start failed: ${message}`);
       this.workerFailed(worker, message, false);
@@ -392,17 +402,22 @@ export class Supervisor {
       worker.runtime = { ...worker.runtime, restartCount: worker.runtime.restartCount + 1 };
       const group = worker.group;
       if (!worker.wanted) return;
-      if (group?.process && !group.launching) void this.attach(worker, group, group.process);
+      if (group?.process) void this.attach(worker, group, group.process);
       else if (!group) this.join(worker, `restart ${worker.runtime.restartCount} after: ${why}`);
     }, delay);
   }
 
+  /** A process that fails two health checks in a row is killed (and so restarted): a false kill costs every worker in it. */
   private async checkHealth(group: Group, proc: OpencodeProcess): Promise<void> {
     if (group.process !== proc) return;
     try {
       await proc.health();
+      group.healthFailures = 0;
     } catch (err) {
-      this.groupLog(group, `--- ocfleet: health check failed (${err instanceof Error ? err.message : String(err)}); killing it`);
+      if (group.process !== proc) return;
+      const why = err instanceof Error ? err.message : String(err);
+      if (++group.healthFailures < 2) return this.groupLog(group, `--- ocfleet: health check failed (${why}); trying again`);
+      this.groupLog(group, `--- ocfleet: health check failed twice (${why}); killing it`);
       proc.subprocess.kill("SIGKILL"); // the exit handler restarts it
     }
   }
