@@ -2,9 +2,11 @@
 // the state of one such process: its members, its start, its failures. The supervisor drives it.
 import { createHash, randomBytes } from "node:crypto";
 import { sep } from "node:path";
+import { waitForExit } from "../../platform/processes.js";
 import type { WorkerSpec } from "./link.js";
 import type { OpencodeBinary } from "./opencode-binary.js";
 import type { OpencodeProcess } from "./opencode-process.js";
+import type { ProcessRecords } from "./reaper.js";
 
 /**
  * The grouping rule. Workers share a process only when everything that shapes the process is the
@@ -24,6 +26,7 @@ export function processKey(spec: WorkerSpec, binary: OpencodeBinary, isolateAll:
 /** What a group needs to know of a member. */
 export interface GroupMember {
   spec: WorkerSpec;
+  log?: { write(line: string): void };
 }
 
 /** Lines of the process's output kept in memory to explain a failure. */
@@ -62,6 +65,33 @@ export class ProcessGroup<M extends GroupMember> {
   /** The pid of its process, started or starting. */
   get pid(): number | null {
     return this.process?.pid ?? this.starting;
+  }
+
+  /**
+   * Stops a process of this group (the running one, or one that started after everyone left):
+   * SIGTERM to its process group, SIGKILL after a grace period. `leaving` hear of it too.
+   */
+  async kill(proc: OpencodeProcess, records: ProcessRecords, leaving: M[]): Promise<void> {
+    proc.detach();
+    await terminate(proc.pid);
+    records.forPid(proc.pid);
+    for (const member of [...this.members.values(), ...leaving]) member.log?.write("--- ocfleet: OpenCode stopped");
+  }
+
+  /** Stops a process still starting: no API to be polite to yet, but the process exists and must go. */
+  async killStarting(records: ProcessRecords, leaving: M[]): Promise<void> {
+    const pid = this.starting;
+    if (pid === null) return;
+    await terminate(pid);
+    records.forPid(pid);
+    for (const member of leaving) member.log?.write("--- ocfleet: OpenCode stopped while it was starting");
+  }
+
+  clearTimers(): void {
+    clearInterval(this.healthTimer);
+    clearInterval(this.censusTimer);
+    this.healthTimer = undefined;
+    this.censusTimer = undefined;
   }
 
   remember(line: string): void {
@@ -107,5 +137,25 @@ export class ProcessGroup<M extends GroupMember> {
       }
     }
     return best;
+  }
+}
+
+async function terminate(pid: number): Promise<void> {
+  signalGroup(pid, "SIGTERM");
+  if (!(await waitForExit(pid, 1500))) {
+    signalGroup(pid, "SIGKILL");
+    await waitForExit(pid, 1000);
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal); // its process group: OpenCode and the children that stayed in it
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
   }
 }
