@@ -76,6 +76,13 @@ function send(chatId: string, text: string, onStream?: (m: MessageView) => void)
   return follow(chatId, sent, onStream);
 }
 
+/** `worker add … --json`; one that starts an OpenCode process may take a while on a loaded machine. */
+async function addWorker(args: string[]): Promise<WorkerView> {
+  const result = await runCli(home, ["worker", "add", ...args, "--json"], { timeoutMs: 90_000 });
+  if (result.code !== 0) throw new Error(`worker add ${args.join(" ")} exited ${result.code}\n${result.stderr}${result.stdout}`);
+  return JSON.parse(result.stdout) as WorkerView;
+}
+
 const newChat = async (worker: string) => (await client.call(api.chat.create, { worker })).id;
 
 beforeAll(async () => {
@@ -86,12 +93,11 @@ beforeAll(async () => {
   client = await connect(home);
   sharedEnv = sandbox.envFile("shared");
   for (const name of NAMES) {
-    workers.set(name, await cliJson<WorkerView>(home, ["worker", "add", sandbox.project(name), "--name", name, "--env-file", sharedEnv]));
+    workers.set(name, await addWorker([sandbox.project(name), "--name", name, "--env-file", sharedEnv]));
   }
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
-  if (process.env.DENSITY_DEBUG) (await import("node:fs")).cpSync(home, "/tmp/density-debug", { recursive: true });
   client?.close();
   await cleanupHomes();
   await sandbox?.close();
@@ -178,7 +184,7 @@ describe("workers sharing one OpenCode process", () => {
 
   it("gives a worker with its own environment its own process", async () => {
     const shared = (await client.call(api.workers.get, { worker: "one" })).pid!;
-    const solo = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("solo"), "--name", "solo", "--env-file", sandbox.envFile("solo")]);
+    const solo = await addWorker([sandbox.project("solo"), "--name", "solo", "--env-file", sandbox.envFile("solo")]);
     expect(solo.runState).toBe("idle");
     expect(solo.pid).not.toBe(shared);
     expect(isOpencode(solo.pid!)).toBe(true);
@@ -189,7 +195,7 @@ describe("workers sharing one OpenCode process", () => {
 
   it("gives an --isolated worker its own process even with the same environment", async () => {
     const shared = (await client.call(api.workers.get, { worker: "one" })).pid!;
-    const own = await cliJson<WorkerView>(home, ["worker", "add", sandbox.project("own"), "--name", "own", "--env-file", sharedEnv, "--isolated"]);
+    const own = await addWorker([sandbox.project("own"), "--name", "own", "--env-file", sharedEnv, "--isolated"]);
     expect(own).toMatchObject({ runState: "idle", isolated: true });
     expect(own.pid).not.toBe(shared);
     expect(descendantsOf(shared).map((p) => p.pid)).not.toContain(own.pid);
