@@ -150,6 +150,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     backoffMs: envNumber("OCFLEET_WORKER_BACKOFF_MS", 1000),
     heartbeatMs: envNumber("OCFLEET_HEARTBEAT_MS", 5000),
     eventsRetryMs: envNumber("OCFLEET_EVENTS_RETRY_MS", 2000),
+    isolateWorkers: process.env.OCFLEET_ISOLATE_WORKERS === "1",
   });
   const membership = new Membership({
     home: paths.home,

@@ -22,14 +22,18 @@ const STATE_STYLE: Record<WorkerView["runState"], (s: string) => string> = {
 
 export function renderWorkers(workers: WorkerView[], now = Date.now()): string {
   if (workers.length === 0) return style.dim("no workers yet; add one with: ocfleet worker add <directory>");
-  const rows = [["NAME", "MACHINE", "STATE", "PID", "UPTIME", "RESTARTS", "OWNER", "SHARED WITH", "DIRECTORY"].map(style.dim)];
+  const rows = [["NAME", "MACHINE", "STATE", "OPENCODE PID", "UPTIME", "RESTARTS", "OWNER", "SHARED WITH", "DIRECTORY"].map(style.dim)];
   const reasons = new Map<number, string>();
+  // Workers served by the same OpenCode process show the same pid; say how many share it.
+  const served = new Map<string, number>();
+  for (const w of workers) if (w.pid !== null) served.set(`${w.machineId}:${w.pid}`, (served.get(`${w.machineId}:${w.pid}`) ?? 0) + 1);
   for (const w of workers) {
+    const sharing = w.pid === null ? 0 : served.get(`${w.machineId}:${w.pid}`)!;
     rows.push([
       w.name,
       w.machineName,
       STATE_STYLE[w.runState](w.runState),
-      w.pid === null ? "-" : String(w.pid),
+      w.pid === null ? "-" : sharing > 1 ? `${w.pid} (${sharing} workers)` : w.isolated ? `${w.pid} (own)` : String(w.pid),
       w.startedAt === null ? "-" : formatDuration(now - w.startedAt),
       String(w.restartCount),
       w.createdBy ?? "-",
@@ -117,10 +121,12 @@ async function settle(connection: FleetConnection, view: WorkerView, json: boole
   return settled;
 }
 
-type AddOptions = { name?: string; machine?: string; env: string[]; envFile?: string; opencodeBin?: string; wait: boolean };
+type AddOptions = { name?: string; machine?: string; env: string[]; envFile?: string; opencodeBin?: string; isolated?: boolean; wait: boolean };
 
 export function registerWorkerCommands(program: Command): void {
-  const worker = program.command("worker").description("OpenCode workers: one server per directory, supervised by the daemon");
+  const worker = program
+    .command("worker")
+    .description("OpenCode workers: one per directory, supervised by the daemon (sharing an OpenCode process where they can)");
 
   defineRead<AddOptions, { view: WorkerView; settled: boolean }>(
     worker
@@ -131,6 +137,7 @@ export function registerWorkerCommands(program: Command): void {
       .option("--env <KEY=VALUE>", "add to the worker's environment (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
       .option("--env-file <file>", "read KEY=VALUE lines into the worker's environment")
       .option("--opencode-bin <path>", "use this OpenCode binary for the worker")
+      .option("--isolated", "run it in an OpenCode process of its own instead of sharing one with the machine's other workers")
       .option("--no-wait", "return once registered instead of waiting until it is ready"),
     {
       fields: { directory: "<directory>", opencodeBinary: "--opencode-bin" },
@@ -146,6 +153,7 @@ export function registerWorkerCommands(program: Command): void {
           ...(options.machine ? { machine: options.machine } : {}),
           ...(Object.keys(env).length > 0 ? { env } : {}),
           ...(options.opencodeBin ? { opencodeBinary: resolve(options.opencodeBin) } : {}),
+          ...(options.isolated ? { isolated: true } : {}),
         });
         if (!options.wait) return { view: added, settled: false };
         return { view: await settle(connection, added, options.json === true), settled: true };

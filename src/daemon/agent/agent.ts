@@ -28,6 +28,8 @@ export interface AgentOptions {
   backoffMs?: number;
   /** How long to wait before reconnecting a broken event stream. */
   eventsRetryMs?: number;
+  /** Every worker in an OpenCode process of its own (this machine's setting; see process-group.ts). */
+  isolateWorkers?: boolean;
 }
 
 export const HEARTBEAT_MS = 5000;
@@ -60,6 +62,8 @@ export class Agent {
       workerUmask: options.workerUmask,
       backoffMs: options.backoffMs,
       eventsRetryMs: options.eventsRetryMs,
+      isolateAll: options.isolateWorkers,
+      worktreeRoot: (workerId) => this.worktreesOf(workerId),
       onRuntime: (workerId, runtime) => options.link.report({ type: "worker.runtime", workerId, runtime, at: Date.now() }),
       onModels: (workerId, models) => options.link.report({ type: "worker.models", workerId, models, at: Date.now() }),
       onEvent: (workerId, event) => options.link.report({ type: "worker.event", workerId, event, at: Date.now() }),

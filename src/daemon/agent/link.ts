@@ -32,6 +32,8 @@ export interface WorkerSpec {
   directory: string;
   env: Record<string, string>;
   opencodeBinary: string | null;
+  /** In an OpenCode process of its own, never shared with other workers (`worker add --isolated`). */
+  isolated?: boolean;
 }
 
 /** What the hub asks an agent to do, and what each answers. */

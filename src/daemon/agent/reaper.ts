@@ -1,6 +1,7 @@
 // Process records: every OpenCode process and every tool process it started, kept in the local
 // database, so that a daemon that died without cleaning up can finish the job at its next start.
 import { createHash } from "node:crypto";
+import { readlinkSync } from "node:fs";
 import { processesMarkedWith, processStartTime, readCommandLine } from "../../platform/processes.js";
 import type { Db } from "../db/open.js";
 import type { Logger } from "../log.js";
@@ -62,29 +63,48 @@ export function killRecorded(row: ProcessRow): boolean {
 /**
  * Environment markers every OpenCode process of this agent, and everything it starts, inherits:
  * which daemon (a digest of its state directory, so daemons of other directories are never
- * touched) and which worker. Finding them needs no timing: a tool started a moment before the
- * daemon was killed carries them as surely as one that ran for an hour.
+ * touched) and which OpenCode process (a process group's id: one process may serve several
+ * workers, whose tools are then told apart by their working directory). Finding them needs no
+ * timing: a tool started a moment before the daemon was killed carries them as surely as one that
+ * ran for an hour.
  */
 export const AGENT_MARK = "OCFLEET_AGENT";
-export const WORKER_MARK = "OCFLEET_WORKER";
+export const PROCESS_MARK = "OCFLEET_PROCESS";
 
 export function agentMarkOf(stateHome: string): string {
   return createHash("sha256").update(stateHome).digest("hex").slice(0, 20);
 }
 
-/** Kills every process that carries the markers (all of this agent's, or one worker's). Returns their pids. */
-export function killMarked(agentMark: string, workerId?: string): number[] {
+/** Pids of the processes that carry the markers: all of this agent's, or those of one OpenCode process (itself included). */
+export function markedProcesses(agentMark: string, processMark?: string): number[] {
   const marks: Record<string, string> = { [AGENT_MARK]: agentMark };
-  if (workerId !== undefined) marks[WORKER_MARK] = workerId;
-  const pids = processesMarkedWith(marks);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
+  if (processMark !== undefined) marks[PROCESS_MARK] = processMark;
+  return processesMarkedWith(marks);
+}
+
+/** Kills every process that carries the markers (see markedProcesses). Returns their pids. */
+export function killMarked(agentMark: string, processMark?: string): number[] {
+  const pids = markedProcesses(agentMark, processMark);
+  for (const pid of pids) killPid(pid);
   return pids;
+}
+
+export function killPid(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/** A process's working directory (where a tool runs: its session's directory), or null where it cannot be read. */
+export function processCwd(pid: number): string | null {
+  if (process.platform !== "linux") return null;
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return null;
+  }
 }
 
 /** At start: kills whatever a previous daemon left running, then forgets all records. */

@@ -61,7 +61,15 @@ export const get = defineQuery(api.workers.get, {
 const insertWorker = defineInternalMutation(
   (
     ctx,
-    args: { machineId: string; directory: string; name: string | undefined; env: Record<string, string>; opencodeBinary: string | null; createdBy: string },
+    args: {
+      machineId: string;
+      directory: string;
+      name: string | undefined;
+      env: Record<string, string>;
+      opencodeBinary: string | null;
+      isolated: boolean;
+      createdBy: string;
+    },
   ) => {
     const duplicate = ctx.db.prepare("SELECT name FROM workers WHERE machine_id = ? AND directory = ?").get(args.machineId, args.directory) as
       | { name: string }
@@ -82,8 +90,8 @@ const insertWorker = defineInternalMutation(
     ctx.db
       .prepare(
         `INSERT INTO workers (id, machine_id, name, directory, approval, desired_state, run_state, state_reason, state_changed_at,
-           opencode_binary, env_sealed, env_keys, created_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 'approved', 'running', 'starting', 'registered', ?, ?, ?, ?, ?, ?, ?)`,
+           opencode_binary, env_sealed, env_keys, isolated, created_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'approved', 'running', 'starting', 'registered', ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -94,6 +102,7 @@ const insertWorker = defineInternalMutation(
         args.opencodeBinary,
         keys.length > 0 ? ctx.services.secrets.encrypt(JSON.stringify(args.env)) : null,
         JSON.stringify(keys),
+        args.isolated ? 1 : 0,
         args.createdBy,
         ctx.now,
         ctx.now,
@@ -128,6 +137,7 @@ export const add = defineAction(api.workers.add, {
     machine: z.string().trim().min(1).optional(),
     env: envArg.optional(),
     opencodeBinary: z.string().min(1).optional(),
+    isolated: z.boolean().optional(),
   }),
   handler: async (ctx, args) => {
     adminOnlySettings(ctx.user, args);
@@ -140,6 +150,7 @@ export const add = defineAction(api.workers.add, {
       name: args.name,
       env: args.env ?? {},
       opencodeBinary: args.opencodeBinary ?? null,
+      isolated: args.isolated === true,
       createdBy: ctx.user.id,
     });
     await link.command("worker.start", { worker: workerSpec(row, ctx.services.secrets) });

@@ -26,6 +26,7 @@ export interface WorkerRow {
   opencode_binary: string | null;
   env_sealed: string | null;
   env_keys: string;
+  isolated: number;
   models_refreshed_at: number | null;
   created_by: string | null;
   created_by_name: string | null;
@@ -56,6 +57,7 @@ export function toWorkerView(row: WorkerRow): WorkerView {
     restartCount: row.restart_count,
     opencodeVersion: row.opencode_version,
     envKeys: JSON.parse(row.env_keys) as string[],
+    isolated: row.isolated === 1,
     modelsRefreshedAt: row.models_refreshed_at,
     createdBy: row.created_by_name,
     ownerId: row.created_by as WorkerView["ownerId"],
@@ -76,7 +78,7 @@ export function findWorker(ctx: ReadCtx, ref: string): WorkerRow {
 /** What an agent needs to run the worker; decrypts the environment overlay. */
 export function workerSpec(row: WorkerRow, secrets: SecretKeeper): WorkerSpec {
   const env = row.env_sealed ? (JSON.parse(secrets.decrypt(row.env_sealed)) as Record<string, string>) : {};
-  return { id: row.id, directory: row.directory, env, opencodeBinary: row.opencode_binary };
+  return { id: row.id, directory: row.directory, env, opencodeBinary: row.opencode_binary, isolated: row.isolated === 1 };
 }
 
 export const getWorker = internalQuery((ctx, args: { worker: string }) => findWorker(ctx, args.worker));

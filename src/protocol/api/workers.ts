@@ -25,6 +25,8 @@ export interface WorkerView {
   opencodeVersion: string | null;
   /** Names of the variables in the worker's environment overlay (never their values). */
   envKeys: string[];
+  /** In an OpenCode process of its own; otherwise it shares one with the machine's workers of the same binary and environment. */
+  isolated: boolean;
   modelsRefreshedAt: number | null;
   /** The owner's name: who added it. The owner and admins control it; others use it only if shared. */
   createdBy: string | null;
@@ -49,6 +51,8 @@ export interface AddWorkerArgs {
   env?: Record<string, string>;
   /** A specific OpenCode binary for this worker. */
   opencodeBinary?: string;
+  /** An OpenCode process of its own, shared with no other worker (crash isolation, at a few hundred MB). */
+  isolated?: boolean;
 }
 
 /** Share with one user (`with`: an id, a name or an email) or with everyone: exactly one of the two. */

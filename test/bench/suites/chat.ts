@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { connectToDaemon } from "../../../src/client/daemon.js";
 import type { FleetConnection } from "../../../src/client/connection.js";
-import { OpencodeServer, resolveOpencodeBinary } from "../../../src/daemon/agent/opencode.js";
+import { resolveOpencodeBinary } from "../../../src/daemon/agent/opencode.js";
+import { OpencodeProcess } from "../../../src/daemon/agent/opencode-process.js";
 import { api, type MessageView } from "../../../src/protocol/api/index.js";
 import { cleanupHomes, createHome, daemonState } from "../../helpers/daemon.js";
 import { createOpencodeSandbox } from "../../helpers/opencode.js";
@@ -38,16 +39,17 @@ export async function run(): Promise<BenchRow[]> {
   const sandbox = await createOpencodeSandbox();
   const home = createHome("ocf-bench-chat-");
   const connections: FleetConnection[] = [];
-  let direct: OpencodeServer | undefined;
+  let directProcess: OpencodeProcess | undefined;
   try {
     // The direct path: our adapter reading OpenCode's SSE, nothing else in between.
     const directLatencies: number[] = [];
     const directSeen = new Set<number>();
     const directText = new Map<string, string>();
     let directLast = 0;
-    direct = await OpencodeServer.start({
+    const directDir = sandbox.project("direct");
+    directProcess = await OpencodeProcess.start({
       binary: resolveOpencodeBinary(),
-      directory: sandbox.project("direct"),
+      cwd: directDir,
       env: { ...process.env, ...sandbox.env("direct") },
       readyTimeoutMs: 30_000,
       onOutput: () => {},
@@ -59,7 +61,8 @@ export async function run(): Promise<BenchRow[]> {
         collectLatencies(event.delta, directSeen, directLatencies);
       },
     });
-    await Promise.all([direct.listModels(), direct.waitForEvents(30_000)]);
+    const direct = directProcess.serverFor(directDir);
+    await Promise.all([direct.listModels(), directProcess.waitForEvents(30_000)]);
     step("direct OpenCode ready");
     const directSession = await direct.createSession("bench");
     await direct.prompt(directSession, "warm up", null);
@@ -176,7 +179,7 @@ export async function run(): Promise<BenchRow[]> {
     return rows;
   } finally {
     connections.forEach((c) => c.close());
-    direct?.subprocess.kill("SIGKILL");
+    directProcess?.subprocess.kill("SIGKILL");
     await cleanupHomes();
     await sandbox.close();
   }

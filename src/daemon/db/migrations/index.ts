@@ -11,5 +11,19 @@ import { hub } from "./0008-hub.js";
 import { worktrees } from "./0009-worktrees.js";
 import { search } from "./0010-search.js";
 import { usageBudgetsNotify } from "./0011-usage-budgets-notify.js";
+import { workerIsolation } from "./0012-worker-isolation.js";
 
-export const migrations: readonly Migration[] = [initial, fleet, chat, auth, modules, workerAccess, disabledUsers, hub, worktrees, search, usageBudgetsNotify];
+export const migrations: readonly Migration[] = [
+  initial,
+  fleet,
+  chat,
+  auth,
+  modules,
+  workerAccess,
+  disabledUsers,
+  hub,
+  worktrees,
+  search,
+  usageBudgetsNotify,
+  workerIsolation,
+];
