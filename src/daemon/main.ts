@@ -204,6 +204,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       log.info("daemon stopping", { reason });
       const budget = setTimeout(() => {
         log.error("graceful stop took too long; exiting now");
+        agent.killRemaining("left when the stop took too long");
         process.exit(exitCode || 1);
       }, SHUTDOWN_BUDGET_MS);
       budget.unref();

@@ -418,6 +418,25 @@ describe("chat on a real OpenCode", () => {
     const reply = (await client.call(api.chat.messages, { chat: chatId })).find((m) => m.replyTo === messageId);
     expect(reply).toMatchObject({ status: "interrupted", error: { message: "the daemon stopped during the reply" } });
   });
+
+  it("leaves no OpenCode or tool process behind even when OpenCode stops answering during the stop", async () => {
+    const chatId = await newChat(worker);
+    await client.call(api.chat.send, { chat: chatId, text: "run command sleep 300" });
+    await waitForStream(chatId, (m) => m.parts.some((p) => p.kind === "tool" && p.status === "running"));
+    const opencodePid = (await client.call(api.workers.get, { worker: "main" })).pid!;
+    const sleeper = await waitFor("the sleep tool", () => descendantsOf(opencodePid).find((p) => readCommandLine(p.pid)?.join(" ") === "sleep 300"));
+    process.kill(opencodePid, "SIGSTOP"); // frozen: the stop's abort and dispose requests get no answer
+    client.close();
+    const stopped = await runCli(home, ["daemon", "stop"]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    try {
+      expect(await waitForExit(opencodePid, 5000)).toBe(true);
+      expect(await waitForExit(sleeper.pid, 5000)).toBe(true);
+    } finally {
+      for (const pid of [opencodePid, sleeper.pid]) if (isPidAlive(pid)) process.kill(pid, "SIGKILL");
+    }
+    await startDaemon();
+  });
 });
 
 /** Resolves once the streaming reply satisfies `done`. */

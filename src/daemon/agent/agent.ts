@@ -10,7 +10,7 @@ import type { Db } from "../db/open.js";
 import type { Logger } from "../log.js";
 import { applyWorktree, createWorktree, diffWorktree, removeWorktree } from "./git.js";
 import type { AgentLink, CommandHandler, HubCommands, MachineFacts } from "./link.js";
-import { ProcessRecords, reapLeftovers } from "./reaper.js";
+import { killMarked, killRecorded, ProcessRecords, reapLeftovers } from "./reaper.js";
 import { Supervisor } from "./supervisor.js";
 
 export interface AgentOptions {
@@ -48,10 +48,12 @@ export function machineFacts(): MachineFacts {
 
 export class Agent {
   readonly supervisor: Supervisor;
+  private readonly records: ProcessRecords;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: AgentOptions) {
     const records = new ProcessRecords(options.db);
+    this.records = records;
     const killed = reapLeftovers(records, options.log, options.agentMark);
     if (killed > 0) options.log.info("reaped processes left from an unclean stop", { killed });
     this.supervisor = new Supervisor({
@@ -88,6 +90,23 @@ export class Agent {
   async shutdown(budgetMs: number): Promise<void> {
     clearInterval(this.heartbeat);
     await this.supervisor.shutdown(budgetMs);
+    this.killRemaining("still running when the workers' stop ran out of time");
+  }
+
+  /**
+   * Kills, at once and synchronously, every process of this agent still alive (OpenCode and the
+   * tools it started), by record and by environment marker: the end of every stop, and what a
+   * stop that ran out of time does before the daemon exits, so no OpenCode outlives its daemon.
+   */
+  killRemaining(why: string): void {
+    const pids = new Set<number>();
+    try {
+      for (const row of this.records.list()) if (killRecorded(row)) pids.add(row.pid);
+    } catch {
+      // the database may be closed already: the markers still find them
+    }
+    for (const pid of killMarked(this.options.agentMark)) pids.add(pid);
+    if (pids.size > 0) this.options.log.warn(`killed processes ${why}`, { pids: [...pids].join(",") });
   }
 
   private readonly handle = async <N extends keyof HubCommands>(name: N, args: HubCommands[N]["args"]): Promise<HubCommands[N]["result"]> => {
