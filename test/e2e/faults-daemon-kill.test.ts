@@ -6,8 +6,8 @@ import type { FleetConnection } from "../../src/client/connection.js";
 import { isPidAlive, waitForExit } from "../../src/platform/processes.js";
 import { api, type MessageView, type WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, createHome, daemonState, waitFor } from "../helpers/daemon.js";
-import { agentMarkFor, ChatWatcher, faultSeed, findProcess, seededRandom, strayProcesses, textOf } from "../helpers/faults.js";
-import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+import { addPatientWorker, agentMarkFor, ChatWatcher, faultSeed, findProcess, seededRandom, strayProcesses, textOf } from "../helpers/faults.js";
+import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 import { processesMarkedWith } from "../../src/platform/processes.js";
 import { AGENT_MARK } from "../../src/daemon/agent/reaper.js";
 
@@ -48,8 +48,8 @@ beforeAll(async () => {
   sandbox = await createOpencodeSandbox();
   home = createHome();
   client = await connect(home);
-  worker = await addSandboxWorker(home, sandbox, "main");
-}, 90_000);
+  worker = await addPatientWorker(home, sandbox, "main");
+}, 300_000);
 
 afterAll(async () => {
   client?.close();

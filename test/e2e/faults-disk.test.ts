@@ -9,8 +9,8 @@ import type { FleetError } from "../../src/protocol/errors.js";
 import { api, type MessageView } from "../../src/protocol/api/index.js";
 import { statePaths } from "../../src/protocol/statefile.js";
 import { cleanupHomes, connect, createHome, runCli } from "../helpers/daemon.js";
-import { ChatWatcher, textOf } from "../helpers/faults.js";
-import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
+import { addPatientWorker, ChatWatcher, textOf } from "../helpers/faults.js";
+import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -44,14 +44,13 @@ beforeAll(async () => {
   sandbox = await createOpencodeSandbox();
   home = createHome();
   await startDaemon();
-  await addSandboxWorker(home, sandbox, "main");
+  await addPatientWorker(home, sandbox, "main");
   await stopDaemon();
   const pages = openStore((db) => db.pragma("page_count", { simple: true }) as number);
   await startDaemon({ OCFLEET_DB_MAX_PAGES: String(pages + HEADROOM_PAGES) });
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
-  console.log(readFileSync(statePaths(home).log, "utf8").split("\n").slice(-60).join("\n"));
   client?.close();
   await cleanupHomes();
   await sandbox?.close();
@@ -87,19 +86,17 @@ describe("a full disk in the middle of a reply", () => {
     const big = await fillWith(3000);
     const small = await fillWith(50);
     const ballast = [...big.ids, ...small.ids];
-    console.log("filled", big.ids.length, small.ids.length, big.refusal, small.refusal);
     for (const refusal of [big.refusal, small.refusal]) {
       expect(refusal).toMatchObject({ code: "unavailable", message: expect.stringContaining("the disk is full") });
     }
 
     // The reply ends (its writes fail), with the reason, and OpenCode stops working on it.
     const ended = await watcher.at(
-      () => watcher.streaming?.status === "error" || [...watcher.committed.values()].some((m) => m.role === "assistant"),
+      () => watcher.streaming !== null && watcher.streaming.status !== "streaming",
       () => watcher.streaming,
       60_000,
       "the reply to end",
     );
-    console.log("ended", ended);
     expect(ended).toMatchObject({ status: "error", error: { message: expect.stringContaining("the disk is full") } });
     const log = readFileSync(statePaths(home).log, "utf8");
     expect(log).toContain("the disk is full");

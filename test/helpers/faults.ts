@@ -4,7 +4,9 @@ import { realpathSync } from "node:fs";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { agentMarkOf, AGENT_MARK } from "../../src/daemon/agent/reaper.js";
 import { descendantsOf, processesMarkedWith, readCommandLine } from "../../src/platform/processes.js";
-import { api, type MessageView, type PartView } from "../../src/protocol/api/index.js";
+import { api, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
+import { runCli } from "./daemon.js";
+import type { OpencodeSandbox } from "./opencode.js";
 
 /** The seed of a fault run: FAULT_SEED to replay one, else a fresh one. Printed, so a failure can be replayed. */
 export function faultSeed(what: string): number {
@@ -129,4 +131,16 @@ export function strayProcesses(home: string, opencodePid: number | null): Array<
 /** The pid of a live process whose command line is exactly `command`, if any. */
 export function findProcess(command: string, among: number[]): number | undefined {
   return among.find((pid) => readCommandLine(pid)?.join(" ") === command);
+}
+
+/**
+ * `ocfleet worker add` of a sandbox worker, with room for a machine so loaded that OpenCode takes
+ * far longer than usual to start (the shared helper gives the CLI 30 s).
+ */
+export async function addPatientWorker(home: string, sandbox: OpencodeSandbox, name: string, permission?: "allow" | "ask"): Promise<WorkerView> {
+  const result = await runCli(home, ["worker", "add", sandbox.project(name), "--name", name, "--env-file", sandbox.envFile(name, permission), "--json"], {
+    timeoutMs: 150_000,
+  });
+  if (result.code !== 0) throw new Error(`ocfleet worker add exited ${result.code}\n${result.stderr}${result.stdout}`);
+  return JSON.parse(result.stdout) as WorkerView;
 }

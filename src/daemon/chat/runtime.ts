@@ -12,6 +12,8 @@ import type { InternalRunner } from "../model/context.js";
 import { withDeadline } from "../../platform/deadline.js";
 import { mergeReplyRecord } from "./record.js";
 import { newTurn, streamingView, turnFigures, type Turn } from "./turn.js";
+import { storeProblem, TurnEnds } from "./ending.js";
+import { newId } from "../crypto.js";
 import {
   chatsWithSessions,
   finishReply,
@@ -21,7 +23,6 @@ import {
   resolveRequest,
   saveProgress,
   setRetry,
-  startReply,
   type ReplyOutcome,
 } from "../model/replies.js";
 import { TABLES, type Table } from "../model/tables.js";
@@ -39,6 +40,8 @@ export interface ChatRuntimeOptions {
   inactiveAfterMs: number;
   /** Longest a delta waits in memory before it is written. */
   flushMs?: number;
+  /** How often a reply's end that the store refused (a full disk) is tried again. */
+  storeRetryMs?: number;
 }
 
 /** How a turn ended, for modules that act on it (scheduled prompts record their runs' outcome). */
@@ -71,9 +74,17 @@ export class ChatRuntime {
   private readonly flushMs: number;
   private readonly finishedListeners = new Set<(turn: FinishedTurn) => void>();
   private readonly askedListeners = new Set<(asked: AskedRequest) => void>();
+  private readonly ends: TurnEnds;
 
   constructor(private readonly options: ChatRuntimeOptions) {
     this.flushMs = options.flushMs ?? 50;
+    this.ends = new TurnEnds({
+      log: options.log,
+      runMutation: options.runMutation,
+      saved: (turn, outcome) => this.announce(turn, outcome),
+      changed: (chatId) => options.changed(TABLES.stream, chatId),
+      ...(options.storeRetryMs ? { retryMs: options.storeRetryMs } : {}),
+    });
     options.fleet.onWorkerEvent((workerId, report) => this.handle(workerId, report.event));
     options.fleet.onWorkerRuntime((workerId, runtime) => this.workerChanged(workerId, runtime));
     // A machine that comes back may have finished replies the hub gave up on: read them back (chat/reconcile.ts).
@@ -142,19 +153,26 @@ export class ChatRuntime {
     this.finish(turn);
   }
 
-  /** The reply streaming in a chat now, as the stream query shows it. */
+  /** The reply streaming in a chat now, as the stream query shows it (or one that ended but is not saved yet). */
   streaming(chatId: ChatId): MessageView | null {
     const turn = this.turns.get(chatId);
-    return turn ? streamingView(turn) : null;
+    return turn ? streamingView(turn) : this.ends.view(chatId, streamingView);
+  }
+
+  /** Why the chat's last reply is not saved yet (the store refused it), if it is not: the chat takes no prompt until it is. */
+  unsavedEnd(chatId: ChatId): string | null {
+    return this.ends.pending(chatId);
   }
 
   /** Ends every turn as interrupted (the daemon is stopping). */
   interruptAll(reason: string): void {
     for (const turn of [...this.turns.values()]) this.interrupt(turn, reason);
+    this.ends.flushAll();
   }
 
   stop(): void {
     clearInterval(this.sweep);
+    this.ends.stop();
   }
 
   private interrupt(turn: Turn, reason: string): void {
@@ -317,8 +335,34 @@ export class ChatRuntime {
 
   private ensureReply(turn: Turn, message?: OpencodeMessage): void {
     if (turn.reply) return;
-    const model = message?.providerId && message.modelId ? `${message.providerId}/${message.modelId}` : null;
-    turn.reply = this.options.runMutation(startReply, { chatId: turn.chatId, replyTo: turn.userMessageId, model });
+    turn.replyModel = message?.providerId && message.modelId ? `${message.providerId}/${message.modelId}` : null;
+    turn.reply = { id: newId("message"), createdAt: Date.now() };
+    this.save(turn, () => this.ends.saveReplyRow(turn));
+  }
+
+  /** Runs one of a turn's writes; a write the store refuses (a full disk) stops the turn with the reason instead of throwing. */
+  private save(turn: Turn, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.storeFailed(turn, err);
+    }
+  }
+
+  /** The store refused a write of a streaming reply: stop the model (what it writes cannot be kept) and end the turn. */
+  private storeFailed(turn: Turn, err: unknown): void {
+    if (turn.finished || turn.storeProblem) return;
+    const problem = storeProblem(err);
+    turn.storeProblem = problem;
+    turn.error = { name: "StoreFailed", message: problem };
+    this.options.log.error("could not save a reply as it streamed; stopping it", { chat: turn.chatId, error: problem });
+    const sessionId = turn.sessionId;
+    if (sessionId) {
+      void Promise.resolve()
+        .then(() => this.options.fleet.linkForWorker(turn.workerId).command("session.abort", { workerId: turn.workerId, sessionId }))
+        .catch((abortErr: unknown) => this.options.log.warn("could not stop a reply the store refused", { chat: turn.chatId, error: String(abortErr) }));
+    }
+    this.finish(turn);
   }
 
   /** Whether a part or delta belongs to this turn's reply (not to the user's own message). */
@@ -388,26 +432,32 @@ export class ChatRuntime {
   private flush(turn: Turn): void {
     clearTimeout(turn.flushTimer);
     turn.flushTimer = undefined;
-    if (!turn.reply || (turn.pendingChunks.length === 0 && turn.dirtyParts.size === 0)) return;
+    if (turn.finished || !turn.reply || (turn.pendingChunks.length === 0 && turn.dirtyParts.size === 0)) return;
     const order = [...turn.parts.keys()];
     const parts = [...turn.dirtyParts].map((id) => ({ seq: order.indexOf(id) + 1, part: turn.parts.get(id)! }));
     const chunks = turn.pendingChunks;
     turn.pendingChunks = [];
     turn.pendingBytes = 0;
     turn.dirtyParts.clear();
-    this.options.runMutation(saveProgress, { messageId: turn.reply.id, chunks, parts });
+    const messageId = turn.reply.id;
+    this.save(turn, () => {
+      this.ends.saveReplyRow(turn);
+      this.options.runMutation(saveProgress, { messageId, chunks, parts });
+    });
   }
 
   private finish(turn: Turn, forced?: "interrupted"): void {
     if (turn.finished) return;
     turn.finished = true;
-    this.flush(turn);
+    clearTimeout(turn.flushTimer);
+    turn.flushTimer = undefined;
     this.turns.delete(turn.chatId);
-    if (!turn.reply) turn.reply = this.options.runMutation(startReply, { chatId: turn.chatId, replyTo: turn.userMessageId, model: null });
+    // The end holds every part whole, so deltas not yet written need no batch of their own.
+    turn.reply ??= { id: newId("message"), createdAt: Date.now() };
     const status: ReplyOutcome["status"] = forced ?? (turn.error ? "error" : turn.aborted ? "aborted" : "completed");
     const { tokens, cost, model } = turnFigures(turn);
     const error = turn.error ?? (turn.aborted ? { name: "Aborted", message: "stopped on request" } : null);
-    this.options.runMutation(finishReply, {
+    this.ends.write(turn, {
       chatId: turn.chatId,
       messageId: turn.reply.id,
       status,
@@ -419,7 +469,17 @@ export class ChatRuntime {
       opencodeMessageIds: [...turn.opencodeMessages.keys()],
     });
     this.options.changed(TABLES.stream, turn.chatId);
-    const finished: FinishedTurn = { chatId: turn.chatId, userMessageId: turn.userMessageId, replyId: turn.reply.id, status, error };
+  }
+
+  /** Tells the modules that act on a turn's end, once the end is saved. */
+  private announce(turn: Turn, outcome: ReplyOutcome): void {
+    const finished: FinishedTurn = {
+      chatId: turn.chatId,
+      userMessageId: turn.userMessageId,
+      replyId: outcome.messageId as MessageId,
+      status: outcome.status,
+      error: outcome.error,
+    };
     for (const listener of this.finishedListeners) {
       try {
         listener(finished);
