@@ -6,7 +6,18 @@ import type { FleetConnection } from "../../src/client/connection.js";
 import { isPidAlive, waitForExit } from "../../src/platform/processes.js";
 import { api, type MessageView, type WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, createHome, daemonState, waitFor } from "../helpers/daemon.js";
-import { addPatientWorker, agentMarkFor, ChatWatcher, faultSeed, findProcess, seededRandom, strayProcesses, textOf } from "../helpers/faults.js";
+import {
+  addPatientWorker,
+  agentMarkFor,
+  ChatWatcher,
+  faultSeed,
+  findProcess,
+  type SeenMessage,
+  seededRandom,
+  seenOf,
+  strayProcesses,
+  textOf,
+} from "../helpers/faults.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 import { processesMarkedWith } from "../../src/platform/processes.js";
 import { AGENT_MARK } from "../../src/daemon/agent/reaper.js";
@@ -63,7 +74,7 @@ describe("kill -9 of the daemon at seeded moments of a turn", () => {
     const random = seededRandom(seed);
     const chatId = (await client.call(api.chat.create, { worker: "main" })).id;
     /** Every message a client saw committed, over all iterations: none may change or vanish. */
-    const committed = new Map<string, { role: string; status: string; text: string }>();
+    const committed = new Map<string, SeenMessage>();
     let opencodePid = (await client.call(api.workers.get, { worker: "main" })).pid;
     const log: string[] = [];
 
@@ -119,12 +130,7 @@ describe("kill -9 of the daemon at seeded moments of a turn", () => {
           killed = watcher.at(toolState("completed"), kill, 60_000, "the tool done");
           break;
         case "completed":
-          killed = watcher.at(
-            () => [...watcher.committed.values()].some((m) => m.role === "assistant" && m.status === "completed" && m.text.includes(`number ${i}`)),
-            kill,
-            60_000,
-            "the reply committed",
-          );
+          killed = watcher.at(() => watcher.replyTo(messageId)?.status === "completed", kill, 60_000, "the reply committed");
           break;
       }
       await killed;
@@ -148,7 +154,7 @@ describe("kill -9 of the daemon at seeded moments of a turn", () => {
       for (const [id, seen] of committed) {
         const now = stored.get(id);
         expect(now, `${context}: message ${id} lost`).toBeDefined();
-        expect({ role: now!.role, status: now!.status, text: textOf(now) }, `${context}: message ${id} changed`).toEqual(seen);
+        expect(seenOf(now!), `${context}: message ${id} changed`).toEqual(seen);
       }
       expect(
         show.messages.filter((m) => m.status === "streaming"),
@@ -164,7 +170,7 @@ describe("kill -9 of the daemon at seeded moments of a turn", () => {
         expect(kept.startsWith(streamed) || streamed.startsWith(kept), `${context}: kept "${kept}" vs streamed "${streamed}"`).toBe(true);
         expect(["interrupted", "completed"], context).toContain(reply.status);
       }
-      for (const m of show.messages) committed.set(m.id, { role: m.role, status: m.status, text: textOf(m) });
+      for (const m of show.messages) committed.set(m.id, seenOf(m));
 
       // No OpenCode or tool process of the dead daemon survives its successor's start.
       const back = await ready;
@@ -182,7 +188,7 @@ describe("kill -9 of the daemon at seeded moments of a turn", () => {
     const watcher = new ChatWatcher(client, chatId);
     const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "are you still there" });
     await watcher.at(
-      () => [...watcher.committed.values()].some((m) => m.role === "assistant" && m.text === "echo: are you still there"),
+      () => watcher.replyTo(messageId) !== undefined,
       () => undefined,
       60_000,
       "the last reply",

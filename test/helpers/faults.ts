@@ -36,8 +36,12 @@ export const textOf = (m: MessageView | null | undefined): string =>
     .map((p) => p.text)
     .join("");
 
+/** The parts of a message a fault must never change once it is committed. */
+export const seenOf = (m: MessageView): SeenMessage => ({ role: m.role, replyTo: m.replyTo, status: m.status, text: textOf(m) });
+
 export interface SeenMessage {
   role: string;
+  replyTo: string | null;
   status: string;
   text: string;
 }
@@ -63,7 +67,7 @@ export class ChatWatcher {
         { chat: chatId },
         {
           onValue: (messages) => {
-            for (const m of messages) this.committed.set(m.id, { role: m.role, status: m.status, text: textOf(m) });
+            for (const m of messages) this.committed.set(m.id, seenOf(m));
             this.notify();
           },
           onError: ignore,
@@ -82,6 +86,11 @@ export class ChatWatcher {
         },
       ),
     );
+  }
+
+  /** The committed reply to a user message, once there is one. */
+  replyTo(messageId: string): SeenMessage | undefined {
+    return [...this.committed.values()].find((m) => m.replyTo === messageId);
   }
 
   /** Runs `act` (once) at the first value after which `when` holds; resolves with what `act` returned. */

@@ -14,17 +14,9 @@ import { mergeReplyRecord } from "./record.js";
 import { newTurn, streamingView, turnFigures, type Turn } from "./turn.js";
 import { storeProblem, TurnEnds } from "./ending.js";
 import { newId } from "../crypto.js";
-import {
-  chatsWithSessions,
-  finishReply,
-  markInactive,
-  recordRequest,
-  recoverInterrupted,
-  resolveRequest,
-  saveProgress,
-  setRetry,
-  type ReplyOutcome,
-} from "../model/replies.js";
+import { isRequestEvent, recordRequestEvent } from "./requests.js";
+import { DEFAULT_STALL_MS, stalledTurns, stallMessage } from "./stall.js";
+import { chatsWithSessions, markInactive, recoverInterrupted, saveProgress, setRetry, type ReplyOutcome } from "../model/replies.js";
 import { TABLES, type Table } from "../model/tables.js";
 
 export interface ChatRuntimeOptions {
@@ -42,6 +34,8 @@ export interface ChatRuntimeOptions {
   flushMs?: number;
   /** How often a reply's end that the store refused (a full disk) is tried again. */
   storeRetryMs?: number;
+  /** A turn that hears nothing from OpenCode this long, with no tool at work and no question waiting, is stopped (chat/stall.ts). */
+  stallMs?: number;
 }
 
 /** How a turn ended, for modules that act on it (scheduled prompts record their runs' outcome). */
@@ -71,6 +65,7 @@ export class ChatRuntime {
   /** "workerId sessionId" → chat. */
   private readonly sessions = new Map<string, ChatId>();
   private sweep: NodeJS.Timeout | undefined;
+  private stallSweep: NodeJS.Timeout | undefined;
   private readonly flushMs: number;
   private readonly finishedListeners = new Set<(turn: FinishedTurn) => void>();
   private readonly askedListeners = new Set<(asked: AskedRequest) => void>();
@@ -115,6 +110,31 @@ export class ChatRuntime {
       }
     }, every);
     this.sweep.unref();
+    const stallMs = this.options.stallMs ?? DEFAULT_STALL_MS;
+    this.stallSweep = setInterval(() => this.stopStalled(stallMs), Math.max(250, Math.min(30_000, stallMs / 4)));
+    this.stallSweep.unref();
+  }
+
+  /** Stops the turns that went silent (a provider that hangs mid-stream): OpenCode is told to abort, the reply ends with the reason. */
+  private stopStalled(stallMs: number): void {
+    try {
+      for (const turn of stalledTurns(this.turns.values(), Date.now(), stallMs, (def, args) => this.options.runQuery(def, args))) {
+        this.options.log.warn("stopping a reply that heard nothing from OpenCode", { chat: turn.chatId, silentMs: Date.now() - turn.lastHeardAt! });
+        turn.error = { name: "Stalled", message: stallMessage(stallMs) };
+        this.abortThenFinish(turn, "could not abort a stalled turn");
+      }
+    } catch (err) {
+      this.options.log.error("stall sweep failed", { error: err });
+    }
+  }
+
+  /** Tells OpenCode to stop the turn's session, then ends the turn (whether or not OpenCode answered). */
+  private abortThenFinish(turn: Turn, failure: string): void {
+    const sessionId = turn.sessionId;
+    void Promise.resolve()
+      .then(() => (sessionId ? this.options.fleet.linkForWorker(turn.workerId).command("session.abort", { workerId: turn.workerId, sessionId }) : undefined))
+      .catch((err: unknown) => this.options.log.warn(failure, { chat: turn.chatId, error: String(err) }))
+      .finally(() => this.finish(turn));
   }
 
   /** Routes a session's events to the chat, and to its running turn. */
@@ -145,6 +165,12 @@ export class ChatRuntime {
     this.turns.set(chatId, newTurn(chatId, workerId, sessionId, userMessageId));
   }
 
+  /** The prompt reached OpenCode: from now on, a turn that hears nothing for too long is stalled. */
+  promptSent(chatId: ChatId): void {
+    const turn = this.turns.get(chatId);
+    if (turn) turn.lastHeardAt = Date.now();
+  }
+
   /** Ends a turn that never reached OpenCode (the prompt could not be sent). */
   failTurn(chatId: ChatId, error: { name: string; message: string }): void {
     const turn = this.turns.get(chatId);
@@ -172,6 +198,7 @@ export class ChatRuntime {
 
   stop(): void {
     clearInterval(this.sweep);
+    clearInterval(this.stallSweep);
     this.ends.stop();
   }
 
@@ -191,27 +218,14 @@ export class ChatRuntime {
     if (event.type === "events.resumed") return void this.catchUp(workerId);
     const chatId = event.sessionId ? this.sessions.get(`${workerId} ${event.sessionId}`) : undefined;
     if (!chatId) return; // a session ocfleet did not create
+    const turn = this.turns.get(chatId);
+    if (turn?.lastHeardAt) turn.lastHeardAt = Date.now();
     try {
-      if (event.type === "permission.asked" || event.type === "question.asked") return this.requestAsked(chatId, event);
-      if (event.type === "permission.replied") {
-        return this.options.runMutation(resolveRequest, {
-          chatId,
-          opencodeRequestId: event.requestId,
-          status: event.reply === "reject" ? "rejected" : "answered",
-          answer: event.reply,
-          userId: null,
-        });
+      if (isRequestEvent(event)) {
+        const asked = recordRequestEvent(this.options.runMutation, chatId, event);
+        if (asked) for (const listener of this.askedListeners) listener({ chatId, kind: asked });
+        return;
       }
-      if (event.type === "question.replied") {
-        return this.options.runMutation(resolveRequest, {
-          chatId,
-          opencodeRequestId: event.requestId,
-          status: event.rejected ? "rejected" : "answered",
-          answer: null,
-          userId: null,
-        });
-      }
-      const turn = this.turns.get(chatId);
       if (!turn || turn.finished) return;
       switch (event.type) {
         case "message.updated":
@@ -287,30 +301,6 @@ export class ChatRuntime {
       for (const message of record.messages) this.messageUpdated(turn, message);
     } catch (err) {
       this.options.log.warn(`could not read a reply back from OpenCode ${when}; keeping what the events gave`, { chat: turn.chatId, error: String(err) });
-    }
-  }
-
-  private requestAsked(chatId: ChatId, event: Extract<OpencodeEvent, { type: "permission.asked" | "question.asked" }>): void {
-    const kind = event.type === "permission.asked" ? "permission" : "question";
-    if (this.recordAsked(chatId, event)) for (const listener of this.askedListeners) listener({ chatId, kind });
-  }
-
-  private recordAsked(chatId: ChatId, event: Extract<OpencodeEvent, { type: "permission.asked" | "question.asked" }>): boolean {
-    if (event.type === "permission.asked") {
-      const { name, patterns, detail, diff, directory } = event.request;
-      return this.options.runMutation(recordRequest, {
-        chatId,
-        opencodeRequestId: event.request.id,
-        kind: "permission",
-        payload: { permission: { name, patterns, detail, diff, directory } },
-      });
-    } else {
-      return this.options.runMutation(recordRequest, {
-        chatId,
-        opencodeRequestId: event.request.id,
-        kind: "question",
-        payload: { questions: event.request.questions },
-      });
     }
   }
 
@@ -408,11 +398,7 @@ export class ChatRuntime {
       const limit = this.options.maxRetries;
       turn.error = { name: "RetryLimit", message: `gave up after ${limit} ${limit === 1 ? "retry" : "retries"}: ${message}` };
       this.options.runMutation(setRetry, { chatId: turn.chatId, attempt: null, message: null, nextAt: null });
-      const sessionId = turn.sessionId!;
-      void Promise.resolve()
-        .then(() => this.options.fleet.linkForWorker(turn.workerId).command("session.abort", { workerId: turn.workerId, sessionId }))
-        .catch((err: unknown) => this.options.log.warn("could not abort a retrying turn", { chat: turn.chatId, error: String(err) }))
-        .finally(() => this.finish(turn));
+      this.abortThenFinish(turn, "could not abort a retrying turn");
       return;
     }
     this.options.runMutation(setRetry, { chatId: turn.chatId, attempt, message, nextAt: next || null });

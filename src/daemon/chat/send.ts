@@ -122,6 +122,7 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
         await send(await freshSession());
       }
     }
+    runtime.promptSent(row.id);
   } catch (err) {
     const message = storeFault(err) ?? (err instanceof Error ? err.message : String(err));
     runtime.failTurn(row.id, { name: "SendFailed", message: `could not send: ${message}` });

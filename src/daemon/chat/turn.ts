@@ -11,6 +11,8 @@ export interface Turn {
   sessionId: string | null;
   userMessageId: MessageId;
   startedAt: number;
+  /** When the prompt was handed to OpenCode, or OpenCode last said anything about the turn since (the inactivity limit counts from it; null before). */
+  lastHeardAt: number | null;
   /** OpenCode's id for our user message, learned from its event: assistant messages answer it. */
   opencodeUserMessageId: string | null;
   /** The reply's message: its id is ours from the first part on, its row may not be saved yet (replySaved). */
@@ -39,6 +41,7 @@ export function newTurn(chatId: ChatId, workerId: string, sessionId: string | nu
     sessionId,
     userMessageId,
     startedAt: Date.now(),
+    lastHeardAt: null,
     opencodeUserMessageId: null,
     reply: null,
     replySaved: false,
