@@ -81,7 +81,7 @@ describe("a full disk in the middle of a reply", () => {
     await waitFor("the tool's process", () => findProcess("sleep 917", processesMarkedWith({ [AGENT_MARK]: agentMarkFor(home) })), 120_000);
     const chatId = (await client.call(api.chat.create, { worker: "main" })).id;
     const watcher = new ChatWatcher(client, chatId);
-    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream timed 400 every 25 ms" });
+    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream timed 2000 every 25 ms" });
     await watcher.at(
       () => textOf(watcher.streaming).includes("[3:"),
       () => undefined,
