@@ -8,10 +8,8 @@ import type { FleetConnection } from "../../src/client/connection.js";
 import type { FleetError } from "../../src/protocol/errors.js";
 import { api, type MessageView } from "../../src/protocol/api/index.js";
 import { statePaths } from "../../src/protocol/statefile.js";
-import { AGENT_MARK } from "../../src/daemon/agent/reaper.js";
-import { processesMarkedWith } from "../../src/platform/processes.js";
-import { cleanupHomes, connect, createHome, runCli, waitFor } from "../helpers/daemon.js";
-import { addPatientWorker, agentMarkFor, ChatWatcher, findProcess, textOf } from "../helpers/faults.js";
+import { cleanupHomes, connect, createHome, runCli } from "../helpers/daemon.js";
+import { addPatientWorker, ChatWatcher, textOf } from "../helpers/faults.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -74,11 +72,6 @@ async function fillWith(size: number): Promise<{ ids: string[]; refusal: FleetEr
 
 describe("a full disk in the middle of a reply", () => {
   it("says so to the client and in the log, ends the reply, keeps the database whole, and works again once space returns", async () => {
-    // A tool at work meanwhile: the supervisor records its processes (a census every 2 s) in the same store.
-    const toolChat = (await client.call(api.chat.create, { worker: "main" })).id;
-    const toolWatcher = new ChatWatcher(client, toolChat);
-    const toolTurn = await client.call(api.chat.send, { chat: toolChat, text: "run command sleep 917" });
-    await waitFor("the tool's process", () => findProcess("sleep 917", processesMarkedWith({ [AGENT_MARK]: agentMarkFor(home) })), 120_000);
     const chatId = (await client.call(api.chat.create, { worker: "main" })).id;
     const watcher = new ChatWatcher(client, chatId);
     const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream timed 2000 every 25 ms" });
@@ -105,11 +98,8 @@ describe("a full disk in the middle of a reply", () => {
       "the reply to end",
     );
     expect(ended).toMatchObject({ status: "error", error: { message: expect.stringContaining("the disk is full") } });
-    const log = () => readFileSync(statePaths(home).log, "utf8");
-    expect(log()).toContain("the disk is full");
-    // The census of the tool's processes met the full disk too, and the daemon carried on.
-    await waitFor("the census to meet the full disk", () => log().includes("could not record a worker's process"), 30_000);
-    expect(log()).not.toContain("uncaught exception");
+    const log = readFileSync(statePaths(home).log, "utf8");
+    expect(log).toContain("the disk is full");
 
     // A send while the disk is full is refused, saying why.
     await expect(client.call(api.chat.send, { chat: chatId, text: "too soon" })).rejects.toMatchObject({
@@ -129,14 +119,6 @@ describe("a full disk in the middle of a reply", () => {
     expect(textOf(saved)).toMatch(/^\[0:[\d.]+\]\[1:/);
     expect(watcher.streamedText.get(saved.id)!.startsWith(textOf(saved)) || textOf(saved).startsWith(watcher.streamedText.get(saved.id)!)).toBe(true);
     expect((await client.call(api.chat.get, { chat: chatId })).busy).toBe(false);
-    expect((await runCli(home, ["chat", "abort", toolChat])).code).toBe(0);
-    await toolWatcher.at(
-      () => toolWatcher.replyTo(toolTurn.messageId) !== undefined,
-      () => undefined,
-      60_000,
-      "the tool turn's end",
-    );
-    toolWatcher.close();
     const next = await runCli(home, ["chat", "send", chatId, "back with room", "--wait"]);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toContain("echo: back with room");
