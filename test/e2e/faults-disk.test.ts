@@ -74,7 +74,7 @@ describe("a full disk in the middle of a reply", () => {
   it("says so to the client and in the log, ends the reply, keeps the database whole, and works again once space returns", async () => {
     const chatId = (await client.call(api.chat.create, { worker: "main" })).id;
     const watcher = new ChatWatcher(client, chatId);
-    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream timed 2000 every 25 ms" });
+    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream timed 400 every 25 ms" });
     await watcher.at(
       () => textOf(watcher.streaming).includes("[3:"),
       () => undefined,
