@@ -28,7 +28,7 @@ export interface DaemonCoreOptions {
   secrets: SecretKeeper;
   authPolicy: AuthPolicy;
   startedAt: number;
-  chat: { maxRetries: number; inactiveAfterMs: number };
+  chat: { maxRetries: number; inactiveAfterMs: number; stallMs?: number };
   cleanup: CleanupSettings;
   /** What the daemon knows of its server and how it stops; the server starts after this wiring. */
   process: Pick<DaemonServices, "listenAddress" | "connectionStats" | "requestStop">;

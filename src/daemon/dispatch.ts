@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { FleetError, type ErrorPayload } from "../protocol/errors.js";
 import type { SessionId } from "../protocol/ids.js";
 import type { Db } from "./db/open.js";
+import { storeFault } from "./db/store-fault.js";
 import type { ActionCtx, ActionDef, Caller, DaemonServices, FunctionDef, MutationCtx, QueryCtx, RunnableMutation, RunnableQuery } from "./functions/define.js";
 import type { InternalMutation, InternalQuery } from "./model/context.js";
 import type { WriteCheck } from "./model/write-check.js";
@@ -24,6 +25,12 @@ export interface DispatcherDeps {
 /** Errors the caller may see as they are; anything else is logged and reported as `internal`. */
 export function toErrorPayload(err: unknown, log?: Logger, context?: Record<string, unknown>): ErrorPayload {
   if (err instanceof FleetError) return err.toPayload();
+  // A full or failing disk is no bug: the caller hears what happened and what to do (db/store-fault.ts).
+  const fault = storeFault(err);
+  if (fault) {
+    log?.error("the store refused a write", { ...context, error: fault });
+    return { code: "unavailable", message: fault };
+  }
   log?.error("unexpected error", { ...context, error: err });
   return { code: "internal", message: "internal error in the daemon (details are in its log: ocfleet daemon logs)" };
 }

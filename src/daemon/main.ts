@@ -24,6 +24,7 @@ import { markOffline, registerLocalMachine } from "./model/machines.js";
 import { resetRuntimes } from "./model/workers.js";
 import { DEFAULT_CLEANUP, type CleanupSettings } from "./jobs/index.js";
 import { wireDaemonCore } from "./core.js";
+import { DEFAULT_STALL_MS } from "./chat/stall.js";
 
 export interface DaemonOptions {
   home: string;
@@ -118,6 +119,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     chat: {
       maxRetries: envNumber("OCFLEET_CHAT_MAX_RETRIES", 3),
       inactiveAfterMs: envNumber("OCFLEET_CHAT_INACTIVE_AFTER_MS", 5 * 60_000),
+      stallMs: envNumber("OCFLEET_TURN_STALL_MS", DEFAULT_STALL_MS),
     },
     cleanup,
     link: {

@@ -117,7 +117,9 @@ export function followReply(connection: FleetConnection, chatId: string, replyTo
     let stream: MessageView | null = null;
     const changed = () => {
       printer?.update(messages, stream);
-      const outcome = TranscriptPrinter.outcome(messages, replyTo);
+      // A reply that ended but is not saved yet (the daemon's disk is full) ends here too, from the stream.
+      const unsaved = stream?.replyTo === replyTo && stream.status !== "streaming" ? stream : null;
+      const outcome = TranscriptPrinter.outcome(messages, replyTo) ?? unsaved;
       if (!outcome) return;
       for (const sub of subs) sub.unsubscribe();
       resolve(outcome);

@@ -52,7 +52,7 @@ export class Agent {
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: AgentOptions) {
-    const records = new ProcessRecords(options.db);
+    const records = new ProcessRecords(options.db, options.log);
     this.records = records;
     const killed = reapLeftovers(records, options.log, options.agentMark);
     if (killed > 0) options.log.info("reaped processes left from an unclean stop", { killed });

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { readlinkSync } from "node:fs";
 import { processesMarkedWith, processStartTime, readCommandLine } from "../../platform/processes.js";
 import type { Db } from "../db/open.js";
+import { storeFault } from "../db/store-fault.js";
 import type { Logger } from "../log.js";
 
 export type ProcessKind = "opencode" | "tool";
@@ -16,12 +17,29 @@ interface ProcessRow {
 }
 
 export class ProcessRecords {
-  constructor(private readonly db: Db) {}
+  /** Whether the last record failed, so a full disk is said once rather than at every census. */
+  private failing = false;
 
+  constructor(
+    private readonly db: Db,
+    private readonly log?: Logger,
+  ) {}
+
+  /**
+   * Records a process. A store that refuses the write (a full disk) must not stop the worker or the
+   * daemon (the census runs on a timer): the environment markers still find the process at the next start.
+   */
   record(workerId: string, kind: ProcessKind, pid: number, startTime: string): void {
-    this.db
-      .prepare("INSERT OR REPLACE INTO worker_processes (pid, worker_id, kind, start_time, recorded_at) VALUES (?, ?, ?, ?, ?)")
-      .run(pid, workerId, kind, startTime, Date.now());
+    try {
+      this.db
+        .prepare("INSERT OR REPLACE INTO worker_processes (pid, worker_id, kind, start_time, recorded_at) VALUES (?, ?, ?, ?, ?)")
+        .run(pid, workerId, kind, startTime, Date.now());
+      this.failing = false;
+    } catch (err) {
+      if (!this.failing)
+        this.log?.warn("could not record a worker's process; its environment marker still finds it", { pid, kind, error: storeFault(err) ?? String(err) });
+      this.failing = true;
+    }
   }
 
   forPid(pid: number): void {

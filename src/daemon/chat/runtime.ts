@@ -12,18 +12,11 @@ import type { InternalRunner } from "../model/context.js";
 import { withDeadline } from "../../platform/deadline.js";
 import { mergeReplyRecord } from "./record.js";
 import { newTurn, streamingView, turnFigures, type Turn } from "./turn.js";
-import {
-  chatsWithSessions,
-  finishReply,
-  markInactive,
-  recordRequest,
-  recoverInterrupted,
-  resolveRequest,
-  saveProgress,
-  setRetry,
-  startReply,
-  type ReplyOutcome,
-} from "../model/replies.js";
+import { storeProblem, TurnEnds } from "./ending.js";
+import { newId } from "../crypto.js";
+import { isRequestEvent, recordRequestEvent } from "./requests.js";
+import { DEFAULT_STALL_MS, stalledTurns, stallMessage } from "./stall.js";
+import { chatsWithSessions, markInactive, recoverInterrupted, saveProgress, setRetry, type ReplyOutcome } from "../model/replies.js";
 import { TABLES, type Table } from "../model/tables.js";
 
 export interface ChatRuntimeOptions {
@@ -39,6 +32,10 @@ export interface ChatRuntimeOptions {
   inactiveAfterMs: number;
   /** Longest a delta waits in memory before it is written. */
   flushMs?: number;
+  /** How often a reply's end that the store refused (a full disk) is tried again. */
+  storeRetryMs?: number;
+  /** A turn that hears nothing from OpenCode this long, with no tool at work and no question waiting, is stopped (chat/stall.ts). */
+  stallMs?: number;
 }
 
 /** How a turn ended, for modules that act on it (scheduled prompts record their runs' outcome). */
@@ -68,12 +65,21 @@ export class ChatRuntime {
   /** "workerId sessionId" → chat. */
   private readonly sessions = new Map<string, ChatId>();
   private sweep: NodeJS.Timeout | undefined;
+  private stallSweep: NodeJS.Timeout | undefined;
   private readonly flushMs: number;
   private readonly finishedListeners = new Set<(turn: FinishedTurn) => void>();
   private readonly askedListeners = new Set<(asked: AskedRequest) => void>();
+  private readonly ends: TurnEnds;
 
   constructor(private readonly options: ChatRuntimeOptions) {
     this.flushMs = options.flushMs ?? 50;
+    this.ends = new TurnEnds({
+      log: options.log,
+      runMutation: options.runMutation,
+      saved: (turn, outcome) => this.announce(turn, outcome),
+      changed: (chatId) => options.changed(TABLES.stream, chatId),
+      ...(options.storeRetryMs ? { retryMs: options.storeRetryMs } : {}),
+    });
     options.fleet.onWorkerEvent((workerId, report) => this.handle(workerId, report.event));
     options.fleet.onWorkerRuntime((workerId, runtime) => this.workerChanged(workerId, runtime));
     // A machine that comes back may have finished replies the hub gave up on: read them back (chat/reconcile.ts).
@@ -104,6 +110,31 @@ export class ChatRuntime {
       }
     }, every);
     this.sweep.unref();
+    const stallMs = this.options.stallMs ?? DEFAULT_STALL_MS;
+    this.stallSweep = setInterval(() => this.stopStalled(stallMs), Math.max(250, Math.min(30_000, stallMs / 4)));
+    this.stallSweep.unref();
+  }
+
+  /** Stops the turns that went silent (a provider that hangs mid-stream): OpenCode is told to abort, the reply ends with the reason. */
+  private stopStalled(stallMs: number): void {
+    try {
+      for (const turn of stalledTurns(this.turns.values(), Date.now(), stallMs, (def, args) => this.options.runQuery(def, args))) {
+        this.options.log.warn("stopping a reply that heard nothing from OpenCode", { chat: turn.chatId, silentMs: Date.now() - turn.lastHeardAt! });
+        turn.error = { name: "Stalled", message: stallMessage(stallMs) };
+        this.abortThenFinish(turn, "could not abort a stalled turn");
+      }
+    } catch (err) {
+      this.options.log.error("stall sweep failed", { error: err });
+    }
+  }
+
+  /** Tells OpenCode to stop the turn's session, then ends the turn (whether or not OpenCode answered). */
+  private abortThenFinish(turn: Turn, failure: string): void {
+    const sessionId = turn.sessionId;
+    void Promise.resolve()
+      .then(() => (sessionId ? this.options.fleet.linkForWorker(turn.workerId).command("session.abort", { workerId: turn.workerId, sessionId }) : undefined))
+      .catch((err: unknown) => this.options.log.warn(failure, { chat: turn.chatId, error: String(err) }))
+      .finally(() => this.finish(turn));
   }
 
   /** Routes a session's events to the chat, and to its running turn. */
@@ -134,6 +165,12 @@ export class ChatRuntime {
     this.turns.set(chatId, newTurn(chatId, workerId, sessionId, userMessageId));
   }
 
+  /** The prompt reached OpenCode: from now on, a turn that hears nothing for too long is stalled. */
+  promptSent(chatId: ChatId): void {
+    const turn = this.turns.get(chatId);
+    if (turn) turn.lastHeardAt = Date.now();
+  }
+
   /** Ends a turn that never reached OpenCode (the prompt could not be sent). */
   failTurn(chatId: ChatId, error: { name: string; message: string }): void {
     const turn = this.turns.get(chatId);
@@ -142,19 +179,27 @@ export class ChatRuntime {
     this.finish(turn);
   }
 
-  /** The reply streaming in a chat now, as the stream query shows it. */
+  /** The reply streaming in a chat now, as the stream query shows it (or one that ended but is not saved yet). */
   streaming(chatId: ChatId): MessageView | null {
     const turn = this.turns.get(chatId);
-    return turn ? streamingView(turn) : null;
+    return turn ? streamingView(turn) : this.ends.view(chatId, streamingView);
+  }
+
+  /** Why the chat's last reply is not saved yet (the store refused it), if it is not: the chat takes no prompt until it is. */
+  unsavedEnd(chatId: ChatId): string | null {
+    return this.ends.pending(chatId);
   }
 
   /** Ends every turn as interrupted (the daemon is stopping). */
   interruptAll(reason: string): void {
     for (const turn of [...this.turns.values()]) this.interrupt(turn, reason);
+    this.ends.flushAll();
   }
 
   stop(): void {
     clearInterval(this.sweep);
+    clearInterval(this.stallSweep);
+    this.ends.stop();
   }
 
   private interrupt(turn: Turn, reason: string): void {
@@ -173,27 +218,14 @@ export class ChatRuntime {
     if (event.type === "events.resumed") return void this.catchUp(workerId);
     const chatId = event.sessionId ? this.sessions.get(`${workerId} ${event.sessionId}`) : undefined;
     if (!chatId) return; // a session ocfleet did not create
+    const turn = this.turns.get(chatId);
+    if (turn?.lastHeardAt) turn.lastHeardAt = Date.now();
     try {
-      if (event.type === "permission.asked" || event.type === "question.asked") return this.requestAsked(chatId, event);
-      if (event.type === "permission.replied") {
-        return this.options.runMutation(resolveRequest, {
-          chatId,
-          opencodeRequestId: event.requestId,
-          status: event.reply === "reject" ? "rejected" : "answered",
-          answer: event.reply,
-          userId: null,
-        });
+      if (isRequestEvent(event)) {
+        const asked = recordRequestEvent(this.options.runMutation, chatId, event);
+        if (asked) for (const listener of this.askedListeners) listener({ chatId, kind: asked });
+        return;
       }
-      if (event.type === "question.replied") {
-        return this.options.runMutation(resolveRequest, {
-          chatId,
-          opencodeRequestId: event.requestId,
-          status: event.rejected ? "rejected" : "answered",
-          answer: null,
-          userId: null,
-        });
-      }
-      const turn = this.turns.get(chatId);
       if (!turn || turn.finished) return;
       switch (event.type) {
         case "message.updated":
@@ -272,30 +304,6 @@ export class ChatRuntime {
     }
   }
 
-  private requestAsked(chatId: ChatId, event: Extract<OpencodeEvent, { type: "permission.asked" | "question.asked" }>): void {
-    const kind = event.type === "permission.asked" ? "permission" : "question";
-    if (this.recordAsked(chatId, event)) for (const listener of this.askedListeners) listener({ chatId, kind });
-  }
-
-  private recordAsked(chatId: ChatId, event: Extract<OpencodeEvent, { type: "permission.asked" | "question.asked" }>): boolean {
-    if (event.type === "permission.asked") {
-      const { name, patterns, detail, diff, directory } = event.request;
-      return this.options.runMutation(recordRequest, {
-        chatId,
-        opencodeRequestId: event.request.id,
-        kind: "permission",
-        payload: { permission: { name, patterns, detail, diff, directory } },
-      });
-    } else {
-      return this.options.runMutation(recordRequest, {
-        chatId,
-        opencodeRequestId: event.request.id,
-        kind: "question",
-        payload: { questions: event.request.questions },
-      });
-    }
-  }
-
   private messageUpdated(turn: Turn, message: OpencodeMessage): void {
     if (message.role === "user") {
       // Ours is the first user message that OpenCode records after the send.
@@ -317,8 +325,34 @@ export class ChatRuntime {
 
   private ensureReply(turn: Turn, message?: OpencodeMessage): void {
     if (turn.reply) return;
-    const model = message?.providerId && message.modelId ? `${message.providerId}/${message.modelId}` : null;
-    turn.reply = this.options.runMutation(startReply, { chatId: turn.chatId, replyTo: turn.userMessageId, model });
+    turn.replyModel = message?.providerId && message.modelId ? `${message.providerId}/${message.modelId}` : null;
+    turn.reply = { id: newId("message"), createdAt: Date.now() };
+    this.save(turn, () => this.ends.saveReplyRow(turn));
+  }
+
+  /** Runs one of a turn's writes; a write the store refuses (a full disk) stops the turn with the reason instead of throwing. */
+  private save(turn: Turn, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.storeFailed(turn, err);
+    }
+  }
+
+  /** The store refused a write of a streaming reply: stop the model (what it writes cannot be kept) and end the turn. */
+  private storeFailed(turn: Turn, err: unknown): void {
+    if (turn.finished || turn.storeProblem) return;
+    const problem = storeProblem(err);
+    turn.storeProblem = problem;
+    turn.error = { name: "StoreFailed", message: problem };
+    this.options.log.error("could not save a reply as it streamed; stopping it", { chat: turn.chatId, error: problem });
+    const sessionId = turn.sessionId;
+    if (sessionId) {
+      void Promise.resolve()
+        .then(() => this.options.fleet.linkForWorker(turn.workerId).command("session.abort", { workerId: turn.workerId, sessionId }))
+        .catch((abortErr: unknown) => this.options.log.warn("could not stop a reply the store refused", { chat: turn.chatId, error: String(abortErr) }));
+    }
+    this.finish(turn);
   }
 
   /** Whether a part or delta belongs to this turn's reply (not to the user's own message). */
@@ -364,11 +398,7 @@ export class ChatRuntime {
       const limit = this.options.maxRetries;
       turn.error = { name: "RetryLimit", message: `gave up after ${limit} ${limit === 1 ? "retry" : "retries"}: ${message}` };
       this.options.runMutation(setRetry, { chatId: turn.chatId, attempt: null, message: null, nextAt: null });
-      const sessionId = turn.sessionId!;
-      void Promise.resolve()
-        .then(() => this.options.fleet.linkForWorker(turn.workerId).command("session.abort", { workerId: turn.workerId, sessionId }))
-        .catch((err: unknown) => this.options.log.warn("could not abort a retrying turn", { chat: turn.chatId, error: String(err) }))
-        .finally(() => this.finish(turn));
+      this.abortThenFinish(turn, "could not abort a retrying turn");
       return;
     }
     this.options.runMutation(setRetry, { chatId: turn.chatId, attempt, message, nextAt: next || null });
@@ -388,26 +418,32 @@ export class ChatRuntime {
   private flush(turn: Turn): void {
     clearTimeout(turn.flushTimer);
     turn.flushTimer = undefined;
-    if (!turn.reply || (turn.pendingChunks.length === 0 && turn.dirtyParts.size === 0)) return;
+    if (turn.finished || !turn.reply || (turn.pendingChunks.length === 0 && turn.dirtyParts.size === 0)) return;
     const order = [...turn.parts.keys()];
     const parts = [...turn.dirtyParts].map((id) => ({ seq: order.indexOf(id) + 1, part: turn.parts.get(id)! }));
     const chunks = turn.pendingChunks;
     turn.pendingChunks = [];
     turn.pendingBytes = 0;
     turn.dirtyParts.clear();
-    this.options.runMutation(saveProgress, { messageId: turn.reply.id, chunks, parts });
+    const messageId = turn.reply.id;
+    this.save(turn, () => {
+      this.ends.saveReplyRow(turn);
+      this.options.runMutation(saveProgress, { messageId, chunks, parts });
+    });
   }
 
   private finish(turn: Turn, forced?: "interrupted"): void {
     if (turn.finished) return;
     turn.finished = true;
-    this.flush(turn);
+    clearTimeout(turn.flushTimer);
+    turn.flushTimer = undefined;
     this.turns.delete(turn.chatId);
-    if (!turn.reply) turn.reply = this.options.runMutation(startReply, { chatId: turn.chatId, replyTo: turn.userMessageId, model: null });
+    // The end holds every part whole, so deltas not yet written need no batch of their own.
+    turn.reply ??= { id: newId("message"), createdAt: Date.now() };
     const status: ReplyOutcome["status"] = forced ?? (turn.error ? "error" : turn.aborted ? "aborted" : "completed");
     const { tokens, cost, model } = turnFigures(turn);
     const error = turn.error ?? (turn.aborted ? { name: "Aborted", message: "stopped on request" } : null);
-    this.options.runMutation(finishReply, {
+    this.ends.write(turn, {
       chatId: turn.chatId,
       messageId: turn.reply.id,
       status,
@@ -419,7 +455,17 @@ export class ChatRuntime {
       opencodeMessageIds: [...turn.opencodeMessages.keys()],
     });
     this.options.changed(TABLES.stream, turn.chatId);
-    const finished: FinishedTurn = { chatId: turn.chatId, userMessageId: turn.userMessageId, replyId: turn.reply.id, status, error };
+  }
+
+  /** Tells the modules that act on a turn's end, once the end is saved. */
+  private announce(turn: Turn, outcome: ReplyOutcome): void {
+    const finished: FinishedTurn = {
+      chatId: turn.chatId,
+      userMessageId: turn.userMessageId,
+      replyId: outcome.messageId as MessageId,
+      status: outcome.status,
+      error: outcome.error,
+    };
     for (const listener of this.finishedListeners) {
       try {
         listener(finished);

@@ -3,6 +3,7 @@
 // to the worker.
 import { FleetError } from "../../protocol/errors.js";
 import type { ChatId, MessageId } from "../../protocol/ids.js";
+import { storeFault } from "../db/store-fault.js";
 import type { Fleet } from "../fleet.js";
 import { checkBudgets } from "../model/budgets.js";
 import { accessibleChat, checkModel, loadMessages } from "../model/chats.js";
@@ -82,6 +83,9 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
   // A spent budget refuses the turn before anything is written or sent; a running turn is not affected.
   const { warnings } = deps.run.runQuery(checkBudgets, { ownerId: row.owner_id, workerId: row.worker_id });
   const runtime = deps.turns;
+  // The chat's last reply ended but the store refused to save it (a full disk): it comes first.
+  const unsaved = runtime.unsavedEnd(row.id);
+  if (unsaved) throw new FleetError("unavailable", `the last reply in chat '${row.title}' is not saved yet: ${unsaved}`);
   const { messageId, title } = deps.run.runMutation(beginTurn, { chatId: row.id, text, model: chosenModel });
   args.onRecorded?.(messageId as MessageId);
   runtime.startTurn(row.id, row.worker_id, row.opencode_session_id, messageId);
@@ -118,8 +122,9 @@ export async function sendPrompt(deps: SendDeps, args: PromptArgs): Promise<{ me
         await send(await freshSession());
       }
     }
+    runtime.promptSent(row.id);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = storeFault(err) ?? (err instanceof Error ? err.message : String(err));
     runtime.failTurn(row.id, { name: "SendFailed", message: `could not send: ${message}` });
     throw err instanceof FleetError ? err : new FleetError("unavailable", `could not send to the worker: ${message}`);
   }

@@ -11,9 +11,16 @@ export interface Turn {
   sessionId: string | null;
   userMessageId: MessageId;
   startedAt: number;
+  /** When the prompt was handed to OpenCode, or OpenCode last said anything about the turn since (the inactivity limit counts from it; null before). */
+  lastHeardAt: number | null;
   /** OpenCode's id for our user message, learned from its event: assistant messages answer it. */
   opencodeUserMessageId: string | null;
+  /** The reply's message: its id is ours from the first part on, its row may not be saved yet (replySaved). */
   reply: { id: MessageId; createdAt: number } | null;
+  replySaved: boolean;
+  replyModel: string | null;
+  /** Why the store refused the reply's writes (a full disk); the turn was stopped then. */
+  storeProblem: string | null;
   opencodeMessages: Map<string, OpencodeMessage>;
   parts: Map<string, PartView>;
   /** OpenCode says the turn is over; its record is being read back before the turn ends. */
@@ -34,8 +41,12 @@ export function newTurn(chatId: ChatId, workerId: string, sessionId: string | nu
     sessionId,
     userMessageId,
     startedAt: Date.now(),
+    lastHeardAt: null,
     opencodeUserMessageId: null,
     reply: null,
+    replySaved: false,
+    replyModel: null,
+    storeProblem: null,
     opencodeMessages: new Map(),
     parts: new Map(),
     settling: false,

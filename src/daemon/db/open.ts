@@ -10,6 +10,19 @@ export interface OpenOptions {
    * the lock when the holder dies, so it never goes stale.
    */
   exclusive?: boolean;
+  /**
+   * The most pages (4 KiB each) the file may grow to; past it every write that needs a new page
+   * fails with SQLITE_FULL, exactly as on a full disk. Defaults to OCFLEET_DB_MAX_PAGES, a knob for
+   * tests (it is how the fault tests fill the "disk") and for operators who want a hard cap.
+   * SQLite never shrinks the limit below the file's current size.
+   */
+  maxPages?: number;
+}
+
+/** OCFLEET_DB_MAX_PAGES, if it is a positive whole number. */
+function maxPagesFromEnv(): number | undefined {
+  const value = Number(process.env.OCFLEET_DB_MAX_PAGES);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /**
@@ -42,6 +55,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
+    const maxPages = options.maxPages ?? maxPagesFromEnv();
+    if (maxPages !== undefined) db.pragma(`max_page_count = ${maxPages}`);
     return db;
   } catch (err) {
     db.close();

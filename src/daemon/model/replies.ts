@@ -63,9 +63,9 @@ export const setActive = internalMutation((ctx, args: { chatId: string }) => {
   ctx.writes(TABLES.chats, args.chatId);
 });
 
-/** Creates the assistant message a reply streams into. */
-export const startReply = internalMutation((ctx, args: { chatId: string; replyTo: string; model: string | null }) => {
-  const id = newId("message");
+/** Creates the assistant message a reply streams into (under the id the runtime already gave it, if any). */
+export const startReply = internalMutation((ctx, args: { chatId: string; replyTo: string; model: string | null; id?: string }) => {
+  const id = args.id ?? newId("message");
   ctx.db
     .prepare("INSERT INTO messages (id, chat_id, seq, role, status, reply_to, model, created_at) VALUES (?, ?, ?, 'assistant', 'streaming', ?, ?, ?)")
     .run(id, args.chatId, nextSeq(ctx, args.chatId), args.replyTo, args.model, ctx.now);

@@ -1,0 +1,113 @@
+// Writing a turn's end, and keeping the ends the store refused (a full disk) until it takes them:
+// they are retried every second, shown to watchers from memory meanwhile, and the chat takes no new
+// prompt until its last reply is saved. So a full disk ends a reply with a reason instead of
+// leaving it `streaming`, and the daemon carries on.
+import type { MessageView } from "../../protocol/api/index.js";
+import type { ChatId } from "../../protocol/ids.js";
+import { storeFault } from "../db/store-fault.js";
+import type { Logger } from "../log.js";
+import type { InternalRunner } from "../model/context.js";
+import { finishReply, startReply, type ReplyOutcome } from "../model/replies.js";
+import type { Turn } from "./turn.js";
+
+/** What a user reads when the store refused a write: the store's own reason, or the error as it came. */
+export function storeProblem(err: unknown): string {
+  return storeFault(err) ?? `ocfleet could not save to its database (${err instanceof Error ? err.message : String(err)})`;
+}
+
+interface UnsavedEnd {
+  turn: Turn;
+  outcome: ReplyOutcome;
+  problem: string;
+  completedAt: number;
+}
+
+export class TurnEnds {
+  private readonly unsaved = new Map<ChatId, UnsavedEnd>();
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: {
+      log: Logger;
+      runMutation: InternalRunner["runMutation"];
+      /** After an end is written (at once, or on a retry). */
+      saved(turn: Turn, outcome: ReplyOutcome): void;
+      /** When an end that was kept in memory changes what watchers see. */
+      changed(chatId: ChatId): void;
+      retryMs?: number;
+    },
+  ) {}
+
+  /** Creates the reply's row if the turn has none saved yet. Throws what the store threw. */
+  saveReplyRow(turn: Turn): void {
+    if (!turn.reply || turn.replySaved) return;
+    this.options.runMutation(startReply, { chatId: turn.chatId, replyTo: turn.userMessageId, model: turn.replyModel, id: turn.reply.id });
+    turn.replySaved = true;
+  }
+
+  /** Writes the end, or keeps it to write once the store takes it. */
+  write(turn: Turn, outcome: ReplyOutcome): void {
+    try {
+      this.tryWrite(turn, outcome);
+    } catch (err) {
+      const problem = storeProblem(err);
+      this.options.log.error("could not save the end of a reply; keeping it until the store takes writes again", { chat: turn.chatId, error: problem });
+      this.unsaved.set(turn.chatId, { turn, outcome, problem, completedAt: Date.now() });
+      this.options.changed(turn.chatId);
+      this.armRetry();
+    }
+  }
+
+  /** Why the chat's last reply is not saved yet, if it is not. */
+  pending(chatId: ChatId): string | null {
+    return this.unsaved.get(chatId)?.problem ?? null;
+  }
+
+  /** An ended reply kept in memory, as watchers see it until it is saved. */
+  view(chatId: ChatId, base: (turn: Turn) => MessageView | null): MessageView | null {
+    const end = this.unsaved.get(chatId);
+    const view = end && base(end.turn);
+    if (!end || !view) return null;
+    return { ...view, parts: end.outcome.parts, status: end.outcome.status, error: end.outcome.error, completedAt: end.completedAt };
+  }
+
+  /** One more try for every kept end (the daemon is stopping); what still fails is recovered at the next start. */
+  flushAll(): void {
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retry();
+  }
+
+  stop(): void {
+    clearInterval(this.retryTimer);
+  }
+
+  private tryWrite(turn: Turn, outcome: ReplyOutcome): void {
+    this.saveReplyRow(turn);
+    this.options.runMutation(finishReply, outcome);
+    this.options.saved(turn, outcome);
+  }
+
+  private armRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setInterval(() => this.retry(), this.options.retryMs ?? 1000);
+    this.retryTimer.unref();
+  }
+
+  private retry(): void {
+    for (const [chatId, end] of [...this.unsaved]) {
+      try {
+        this.tryWrite(end.turn, end.outcome);
+      } catch {
+        continue; // still refused; said once already
+      }
+      this.unsaved.delete(chatId);
+      this.options.log.info("saved the end of a reply now that the store takes writes again", { chat: chatId, message: end.outcome.messageId });
+      this.options.changed(chatId);
+    }
+    if (this.unsaved.size === 0) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+  }
+}
