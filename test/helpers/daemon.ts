@@ -8,6 +8,7 @@ import { connectToDaemon } from "../../src/client/daemon.js";
 import { api } from "../../src/protocol/api/index.js";
 import { FleetConnection } from "../../src/client/connection.js";
 import { isPidAlive, waitForExit } from "../../src/platform/processes.js";
+import { agentMarkOf, killMarked } from "../../src/daemon/agent/reaper.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../../src/protocol/statefile.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -23,11 +24,20 @@ export function createHome(prefix = "ocf-test-"): string {
 }
 
 export async function cleanupHomes(): Promise<void> {
+  const leaks: string[] = [];
   for (const home of homes) {
-    await killDaemon(home, "SIGTERM");
+    const state = daemonState(home);
+    const stoppedItself = state !== null && isPidAlive(state.pid) && (process.kill(state.pid, "SIGTERM"), await waitForExit(state.pid, 10_000));
+    if (state && !stoppedItself) await killDaemon(home, "SIGKILL");
+    // The home goes away with its daemon's records, so no later start would reap what it left:
+    // kill every OpenCode and tool process carrying its agent's marker now. After a daemon that
+    // stopped by itself there must be none; after one killed here, they are the harness's to clean.
+    const left = killMarked(agentMarkOf(home));
+    if (stoppedItself && left.length > 0) leaks.push(`${home}: ${left.join(", ")}`);
     rmSync(home, { recursive: true, force: true });
   }
   homes.clear();
+  if (leaks.length > 0) throw new Error(`a daemon stopped by SIGTERM left processes of its agent running: ${leaks.join("; ")}`);
 }
 
 export function daemonState(home: string): DaemonStateFile | null {
