@@ -1,6 +1,6 @@
 // Test helpers: a temporary OCFLEET_HOME, the real CLI binary, and the real daemon it starts.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,7 @@ export async function cleanupHomes(): Promise<void> {
     // The home goes away with its daemon's records, so no later start would reap what it left:
     // kill every OpenCode and tool process carrying its agent's marker now. After a daemon that
     // stopped by itself there must be none; after one killed here, they are the harness's to clean.
-    const left = killMarked(agentMarkOf(home));
+    const left = killMarked(agentMarkOf(realpathSync(home)));
     if (stoppedItself && left.length > 0) leaks.push(`${home}: ${left.join(", ")}`);
     rmSync(home, { recursive: true, force: true });
   }
