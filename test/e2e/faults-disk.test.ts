@@ -90,21 +90,28 @@ describe("a full disk in the middle of a reply", () => {
       expect(refusal).toMatchObject({ code: "unavailable", message: expect.stringContaining("the disk is full") });
     }
 
-    // The reply ends (its writes fail), with the reason, and OpenCode stops working on it.
-    const ended = await watcher.at(
-      () => watcher.streaming !== null && watcher.streaming.status !== "streaming",
-      () => watcher.streaming,
+    // The reply ends (its writes fail), with the reason, and OpenCode stops working on it. Its end
+    // is either held in memory (shown by the stream) until space returns, or already saved: the
+    // end's own write may fit where the next piece's did not.
+    const endedInStream = () => (watcher.streaming?.status ?? "streaming") !== "streaming";
+    await watcher.at(
+      () => endedInStream() || watcher.replyTo(messageId)?.status === "error",
+      () => undefined,
       60_000,
       "the reply to end",
     );
+    const ended = endedInStream() ? watcher.streaming : (await client.call(api.chat.messages, { chat: chatId })).find((m) => m.replyTo === messageId);
     expect(ended).toMatchObject({ status: "error", error: { message: expect.stringContaining("the disk is full") } });
     const log = readFileSync(statePaths(home).log, "utf8");
     expect(log).toContain("the disk is full");
 
-    // A send while the disk is full is refused, saying why.
-    await expect(client.call(api.chat.send, { chat: chatId, text: "too soon" })).rejects.toMatchObject({
-      message: expect.stringContaining("the disk is full"),
-    });
+    // While the end waits for space, the chat takes no prompt, saying why. (Once the end is saved
+    // the chat is free again; whether a prompt fits then depends on which pages are left.)
+    if (endedInStream()) {
+      await expect(client.call(api.chat.send, { chat: chatId, text: "too soon" })).rejects.toMatchObject({
+        message: expect.stringContaining("the disk is full"),
+      });
+    }
 
     // Space returns: the reply's end is saved, and the next send works.
     for (const id of ballast.reverse()) await client.call(api.checklists.removeItem, { key: "ballast", itemId: id as never });
