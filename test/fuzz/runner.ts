@@ -41,6 +41,11 @@ export interface FuzzReport {
 /** Memory may come back this close to where it started, and calls may slow down this much under the storm. */
 export const RSS_TOLERANCE = 0.2;
 export const LATENCY_FACTOR = 10;
+/**
+ * At least this many warm-up frames, and at least half the storm: V8 grows its young generation
+ * (up to 3 × 16 MB by default) under the storm's allocation and keeps it, which is sizing, not a
+ * leak; the baseline must be taken once the heap has grown to what the storm's load makes it.
+ */
 const WARM_UP_FRAMES = 300;
 
 /** 0 once the process is gone. */
@@ -200,8 +205,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 
     const startedKb = rssKb(pid);
     // Warm up every path the storm takes, so the baseline is the daemon at work, not just started.
-    say(`warming up (${WARM_UP_FRAMES} frames)…`);
-    const warmUp = await storm(config(options.seed ^ 0x5eed, WARM_UP_FRAMES, 120));
+    const warmUpFrames = Math.max(WARM_UP_FRAMES, Math.ceil(options.hostileFrames / 2));
+    say(`warming up (${warmUpFrames} frames)…`);
+    const warmUp = await storm(config(options.seed ^ 0x5eed, warmUpFrames, 120));
     if (warmUp.failureCount > 0) failures.push(...warmUp.failures.map((f) => `warm-up: ${f}`));
     const alive = () => isPidAlive(pid) && daemonState(home)?.pid === pid;
     let summary: StormSummary | null = null;
