@@ -1,6 +1,7 @@
 // The TUI's root: screens, dialogs, notices, the connection banner and the status bar.
 import { Box, useApp } from "ink";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { Edit } from "./components/Composer.js";
 import { api } from "../protocol/api/index.js";
 import { ConnectionBanner, Notice } from "./components/Banner.js";
 import { DiffScreen } from "./screens/DiffScreen.js";
@@ -85,6 +86,8 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
   const [fleet, setFleet] = useState<FleetSelection>({ selectedId: null, collapsed: new Set() });
   const [models, setModels] = useState<Record<string, string | null>>({});
+  // Written on every key, read when a chat opens: a ref, so typing re-renders only the chat.
+  const drafts = useRef(new Map<string, Edit>()).current;
   const noticeTimer = useRef<NodeJS.Timeout | undefined>(undefined);
 
   const chats = useQuery(api.chat.list, {});
@@ -108,12 +111,13 @@ export function App({ home, hubLabel, initialScreen }: AppProps) {
       fleet,
       setFleet,
       unread,
+      drafts,
       modelFor: (chatId) => models[chatId] ?? null,
       setModel: (chatId, model) => setModels((m) => ({ ...m, [chatId]: model })),
       quit: () => exit(),
       home,
     }),
-    [screen, go, dialog, notify, fleet, unread, models, exit, home],
+    [screen, go, dialog, notify, fleet, unread, drafts, models, exit, home],
   );
 
   useKeys((event) => {

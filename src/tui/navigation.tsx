@@ -1,6 +1,7 @@
 // Where the TUI is: the screen, an open dialog, a passing notice, and the fleet's selection
 // (kept here so it survives a visit to a chat).
 import { createContext, useContext, type ReactNode } from "react";
+import type { Edit } from "./components/Composer.js";
 
 export type Screen =
   | { name: "fleet" }
@@ -51,6 +52,8 @@ export interface Navigation {
   setFleet(update: (previous: FleetSelection) => FleetSelection): void;
   /** Chats that finished, failed or started waiting while not on screen, until opened. */
   unread: ReadonlySet<string>;
+  /** Per chat: the text typed and not sent yet, kept while the TUI runs (leaving a chat keeps it). */
+  drafts: Map<string, Edit>;
   /** Per chat: the model to use for new messages, when picked in the TUI. */
   modelFor(chatId: string): string | null;
   setModel(chatId: string, model: string | null): void;

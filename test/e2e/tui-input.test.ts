@@ -74,6 +74,45 @@ describe("keys in a real terminal", () => {
     }
   }, 60_000);
 
+  it("keeps a chat's unsent text when the user leaves the chat and comes back; sending clears it", async () => {
+    const chatId = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "draft-chat"])).id as string;
+    const term = startPty([], { env: terminalEnv(), cols: 100, rows: 30 });
+    try {
+      await term.waitFor("● connected");
+      const open = async () => {
+        term.write("/");
+        await term.waitFor("Search chats");
+        term.write("draft-chat");
+        await term.waitFor(/draft-chat · main/);
+        term.write("\r");
+        await term.waitFor("Tab fleet"); // the chat's own hint line (its composer may hold a draft)
+      };
+      await open();
+      term.write("half a thought");
+      await term.waitFor(/│half a thought\s/);
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
+      await open();
+      await term.waitFor(/│half a thought\s/); // the draft is back, cursor at its end…
+      term.write(", finished");
+      await term.waitFor(/│half a thought, finished\s/);
+      term.write("\r");
+      await term.waitFor("echo: half a thought, finished");
+      expect(await userTexts(chatId)).toEqual(["half a thought, finished"]);
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
+      await open();
+      await term.waitFor(/fake\/fake-model · \d+ in/);
+      expect(term.screen().join("\n")).not.toMatch(/│half a thought/); // …and a sent message leaves no draft
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
+      term.write("q");
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
+  }, 60_000);
+
   it("opens the help with ? from a chat's empty composer, and the help scrolls at 80×24", async () => {
     await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "help-chat"]);
     const term = startPty([], { env: terminalEnv(), cols: 80, rows: 24 });

@@ -38,7 +38,12 @@ export function ChatScreen({ chatId, at, width, rows }: { chatId: string; at?: T
   const messages = useQuery(api.chat.messages, { chat: chatId });
   const stream = useQuery(api.chat.stream, { chat: chatId });
   const [options, setOptions] = useState<RenderOptions>({ showReasoning: false, showToolOutput: true });
-  const [edit, setEdit] = useState<Edit>(EMPTY_EDIT);
+  const [edit, setEdit] = useState<Edit>(() => nav.drafts.get(chatId) ?? EMPTY_EDIT);
+  const editDraft = (next: Edit) => {
+    setEdit(next);
+    if (next.value === "") nav.drafts.delete(chatId);
+    else nav.drafts.set(chatId, next);
+  };
   /** Rows scrolled up from the end of the transcript; 0 follows the reply as it streams. */
   const [scroll, setScroll] = useState(0);
   const cache = useRef(new LineCache());
@@ -156,7 +161,7 @@ export function ChatScreen({ chatId, at, width, rows }: { chatId: string; at?: T
           }
         />
       ) : null}
-      <Composer edit={edit} onEdit={setEdit} onSend={send} blockedReason={blocked} active={!nav.dialog && !request} width={width} />
+      <Composer edit={edit} onEdit={editDraft} onSend={send} blockedReason={blocked} active={!nav.dialog && !request} width={width} />
       <Text dimColor wrap="truncate-end">
         {c?.busy ? "Esc stops the reply · " : ""}Tab fleet · PgUp/PgDn scroll · Ctrl+P model{model ? ` (${sanitizeInline(model)})` : ""} · Ctrl+D diff · Ctrl+R
         reasoning {options.showReasoning ? "on" : "off"} · Ctrl+T tool output {options.showToolOutput ? "on" : "off"}
