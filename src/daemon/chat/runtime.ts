@@ -346,13 +346,9 @@ export class ChatRuntime {
     turn.storeProblem = problem;
     turn.error = { name: "StoreFailed", message: problem };
     this.options.log.error("could not save a reply as it streamed; stopping it", { chat: turn.chatId, error: problem });
-    const sessionId = turn.sessionId;
-    if (sessionId) {
-      void Promise.resolve()
-        .then(() => this.options.fleet.linkForWorker(turn.workerId).command("session.abort", { workerId: turn.workerId, sessionId }))
-        .catch((abortErr: unknown) => this.options.log.warn("could not stop a reply the store refused", { chat: turn.chatId, error: String(abortErr) }));
-    }
-    this.finish(turn);
+    // The turn ends once OpenCode has taken the abort: ending it first freed the chat for a next
+    // prompt that the late abort then stopped (seen under load).
+    this.abortThenFinish(turn, "could not stop a reply the store refused");
   }
 
   /** Whether a part or delta belongs to this turn's reply (not to the user's own message). */
