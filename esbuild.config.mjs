@@ -27,7 +27,7 @@ await build({
   // loading them as ~200 separate modules cost the TUI a third of a second at start. zod, jose,
   // execa, croner and the OpenCode SDK are bundled into the daemon's chunk: as ~270 separate ESM
   // modules they cost the daemon 7 MB of memory (docs/performance.md).
-  external: ["@napi-rs/keyring", "better-sqlite3", "commander", "open", "opencode-ai", "ws", "react-devtools-core", "selfsigned"],
+  external: ["@napi-rs/keyring", "better-sqlite3", "commander", "open", "opencode-ai", "ws", "react-devtools-core", "selfsigned", "better-sqlite3-13"],
   define: { "process.env.NODE_ENV": '"production"' },
   // Bundled CommonJS code may require() Node's built-ins; ESM has no require, so give it one.
   banner: { js: "import { createRequire as __ocfleetCreateRequire } from 'node:module'; const require = __ocfleetCreateRequire(import.meta.url);" },

@@ -137,16 +137,16 @@ async function reachDaemon(options: DaemonConnectOptions, session: string | unde
 }
 
 /**
- * How Node runs the daemon. Source maps only with OCFLEET_DEBUG=1: the first stack trace formatted
- * with them parses the daemon chunk's map into 25 MB that stay (docs/performance.md). Not 1 MB
- * semi-spaces, though they keep 8 MB of an idle daemon: on Node 24 the frequent scavenges they cause
- * finalize better-sqlite3 12's objects where Node has no current environment, and Node aborts
- * (`RemoveEnvironmentCleanupHook`, seen in CI; better-sqlite3 13 fixes it but crashes on Node 20).
+ * How Node runs the daemon. A young generation of 1 MB semi-spaces (Node's default grows to 16 MB)
+ * keeps 8 MB of an idle, long-lived process's memory: its garbage is small and short-lived (frames,
+ * deltas), so the extra scavenges are cheap. (On Node 24 they made better-sqlite3 12 abort; the
+ * daemon runs 13 there, db/sqlite-driver.ts.) Source maps only with OCFLEET_DEBUG=1: the first stack
+ * trace formatted with them parses the daemon chunk's map into 25 MB that stay (docs/performance.md).
  */
 export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
   // OCFLEET_DAEMON_NODE_FLAGS adds flags NODE_OPTIONS refuses (--trace-gc, for the soak).
   const extra = (env.OCFLEET_DAEMON_NODE_FLAGS ?? "").split(" ").filter((flag) => flag.startsWith("--"));
-  return [...(env.OCFLEET_DEBUG === "1" ? ["--enable-source-maps"] : []), ...extra];
+  return [...(env.OCFLEET_DEBUG === "1" ? ["--enable-source-maps"] : []), "--max-semi-space-size=1", ...extra];
 }
 
 /** Starts a detached daemon and waits until it answers. */

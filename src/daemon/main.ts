@@ -1,4 +1,5 @@
 // The daemon process: claim the state directory, open the store, serve, and stop cleanly.
+import { driverPackage } from "./db/sqlite-driver.js";
 import { realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { FleetError } from "../protocol/errors.js";
@@ -199,7 +200,14 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     startedAt,
   };
   writePrivateFileAtomic(paths.stateFile, JSON.stringify(state, null, 2) + "\n");
-  log.info("daemon started", { pid: process.pid, version: PACKAGE_VERSION, port: state.port, home: paths.home });
+  log.info("daemon started", {
+    pid: process.pid,
+    version: PACKAGE_VERSION,
+    node: process.versions.node,
+    sqliteDriver: driverPackage,
+    port: state.port,
+    home: paths.home,
+  });
 
   const stop = (reason: string, exitCode: number): Promise<void> => {
     stopping ??= (async () => {

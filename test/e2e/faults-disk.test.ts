@@ -2,7 +2,8 @@
 // with SQLITE_FULL (OCFLEET_DB_MAX_PAGES caps it a little above its size, and ballast written
 // through the API fills the rest), as on a full disk; then the ballast is removed and space returns.
 import { readFileSync } from "node:fs";
-import Database from "better-sqlite3";
+import type { Db } from "../../src/daemon/db/open.js";
+import { Database } from "../../src/daemon/db/sqlite-driver.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import type { FleetError } from "../../src/protocol/errors.js";
@@ -31,7 +32,7 @@ async function stopDaemon(): Promise<void> {
 }
 
 /** Opens the store while no daemon holds it. */
-function openStore<T>(read: (db: Database.Database) => T): T {
+function openStore<T>(read: (db: Db) => T): T {
   const db = new Database(statePaths(home).db, { readonly: true });
   try {
     return read(db);

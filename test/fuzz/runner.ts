@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { Database } from "../../src/daemon/db/sqlite-driver.js";
 import { WebSocket } from "ws";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { isPidAlive } from "../../src/platform/processes.js";

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { Database } from "../../src/daemon/db/sqlite-driver.js";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { EXIT_STATE_UNUSABLE } from "../../src/protocol/exit-codes.js";
 import { isPidAlive, waitForExit } from "../../src/platform/processes.js";

@@ -2,7 +2,7 @@
 // what the listener refuses (the daemon token, browsers, a wrong certificate), invites (single use,
 // expiring), approval, liveness in `machine list`, and revocation cutting the link at once.
 import { readFileSync } from "node:fs";
-import Database from "better-sqlite3";
+import { Database } from "../../src/daemon/db/sqlite-driver.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { FleetError } from "../../src/protocol/errors.js";
 import { api } from "../../src/protocol/api/index.js";

@@ -1,7 +1,8 @@
 // Opens state.db with the pragmas the daemon relies on.
-import Database from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
+import { Database } from "./sqlite-driver.js";
 
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
 
 export interface OpenOptions {
   /**
@@ -32,7 +33,7 @@ function maxPagesFromEnv(): number | undefined {
  */
 function cacheStatements(db: Db): void {
   const prepare = db.prepare.bind(db);
-  const cache = new Map<string, Database.Statement>();
+  const cache = new Map<string, BetterSqlite3.Statement>();
   db.prepare = ((sql: string) => {
     let statement = cache.get(sql);
     if (!statement) cache.set(sql, (statement = prepare(sql)));
