@@ -270,18 +270,24 @@ describe("removing a joined machine", () => {
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toContain(`removed far and its ${workersThere.length} worker`);
     for (const name of workersThere) expect(removed.stdout).toContain(name);
-    expect(removed.stdout).toMatch(/chat\(s\) kept, readable, marked "worker removed"/);
+    expect(removed.stdout).toMatch(/chat\(s\) kept, readable, marked "machine far removed"/);
     expect(removed.stdout).toMatch(/1 schedule\(s\) removed/);
 
     expect((await cliJson(hub, ["machine", "list"])).map((m: { name: string }) => m.name)).not.toContain("far");
     expect((await client.call(api.workers.list, {})).filter((w) => w.machineName === "far")).toEqual([]);
     expect((await client.call(api.schedules.list, {})).map((s) => s.id)).not.toContain(schedule.id);
     const shown = await cliJson(hub, ["chat", "show", chat.id]);
-    expect(shown.chat).toMatchObject({ workerRemoved: true });
+    expect(shown.chat).toMatchObject({ workerRemoved: true, removedMachine: "far" });
     expect(shown.messages.length).toBeGreaterThan(0);
+    // The chat says its machine was removed, not only its worker, in the list, in `chat show` and when a send is refused.
+    expect((await runCli(hub, ["chat", "show", chat.id])).stdout).toContain("was on far-asker, machine far removed");
+    expect((await runCli(hub, ["chat", "list", "--all"])).stdout).toMatch(/far-asker \(machine far removed\)/);
     await expect(client.call(api.chat.send, { chat: chat.id, text: "still there?" })).rejects.toMatchObject({
       code: "failed_precondition",
-      message: expect.stringMatching(/was removed; its transcript stays readable/),
+      message:
+        "chat '" +
+        shown.chat.title +
+        "' was on worker 'far-asker' of machine 'far', which was removed; its transcript stays readable, and a new chat needs a worker: ocfleet chat new --worker <worker>",
     });
   });
 });
