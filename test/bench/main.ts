@@ -8,11 +8,12 @@ import * as density from "./suites/density.js";
 import * as find from "./suites/find.js";
 import * as fleet from "./suites/fleet.js";
 import * as protocol from "./suites/protocol.js";
+import * as remote from "./suites/remote.js";
 import * as tui from "./suites/tui.js";
 import * as workers from "./suites/workers.js";
 import type { BenchRow } from "./measure.js";
 
-const suites: Record<string, { run(): Promise<BenchRow[]> }> = { protocol, workers, chat, tui, fleet, find, density };
+const suites: Record<string, { run(): Promise<BenchRow[]> }> = { protocol, workers, chat, tui, fleet, remote, find, density };
 
 function format(value: number, unit: BenchRow["unit"]): string {
   if (unit === "ms") return value < 10 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`;

@@ -232,7 +232,7 @@ describe("who may use a worker on a joined machine", () => {
 });
 
 describe("removing a joined machine", () => {
-  it("is refused while it is online; once revoked it goes with its workers, whose chats stay readable and refuse new sends", async () => {
+  it("is refused while it is online; revoking it ends its running replies interrupted at once; then it goes with its workers, whose chats stay readable and refuse new sends", async () => {
     const workersThere = (await client.call(api.workers.list, {})).filter((w) => w.machineName === "far").map((w) => w.name);
     expect(workersThere.length).toBeGreaterThan(0);
     const chat = (await client.call(api.chat.list, {})).find((c) => c.workerName === "far-asker")!;
@@ -241,7 +241,26 @@ describe("removing a joined machine", () => {
     const online = await runCli(hub, ["machine", "remove", "far"]);
     expect(online.code).toBe(1);
     expect(online.stderr).toMatch(/machine 'far' is online; revoke it first \(ocfleet machine revoke far\), or run: ocfleet machine remove far --force/);
+    // A reply running there when the machine is revoked ends interrupted at once, as when the hub gives up on a
+    // silent machine (without it, nothing would end the turn until the 10-minute stall sweep).
+    const running = (await client.call(api.chat.create, { worker: workersThere[0]! })).id;
+    const gate = sandbox.model.gate("revoked-mid-reply");
+    const { messageId: cutShort } = await client.call(api.chat.send, { chat: running, text: "stream gated revoked-mid-reply" });
+    await gate.reached;
+    await watch<MessageView | null>(
+      (onValue) => client.subscribe(api.chat.stream, { chat: running }, { onValue }),
+      (m) => textOf(m).includes("slow 29"),
+      "the reply up to its gate",
+    );
     expect((await runCli(hub, ["machine", "revoke", "far"])).code).toBe(0);
+    const interrupted = await watch<MessageView[]>(
+      (onValue) => client.subscribe(api.chat.messages, { chat: running }, { onValue }),
+      (messages) => messages.some((m) => m.replyTo === cutShort && m.status !== "streaming" && m.status !== "sent"),
+      "the reply on the revoked machine to end",
+    ).then((messages) => messages.find((m) => m.replyTo === cutShort)!);
+    gate.open();
+    expect(interrupted).toMatchObject({ status: "interrupted", error: { message: expect.stringContaining("machine revoked") } });
+    expect(textOf(interrupted)).toContain("slow 29");
     const scheduled = await runCli(hub, ["machine", "remove", "far"]);
     expect(scheduled.code).toBe(1);
     expect(scheduled.stderr).toContain("nightly-far");
@@ -251,18 +270,24 @@ describe("removing a joined machine", () => {
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toContain(`removed far and its ${workersThere.length} worker`);
     for (const name of workersThere) expect(removed.stdout).toContain(name);
-    expect(removed.stdout).toMatch(/chat\(s\) kept, readable, marked "worker removed"/);
+    expect(removed.stdout).toMatch(/chat\(s\) kept, readable, marked "machine far removed"/);
     expect(removed.stdout).toMatch(/1 schedule\(s\) removed/);
 
     expect((await cliJson(hub, ["machine", "list"])).map((m: { name: string }) => m.name)).not.toContain("far");
     expect((await client.call(api.workers.list, {})).filter((w) => w.machineName === "far")).toEqual([]);
     expect((await client.call(api.schedules.list, {})).map((s) => s.id)).not.toContain(schedule.id);
     const shown = await cliJson(hub, ["chat", "show", chat.id]);
-    expect(shown.chat).toMatchObject({ workerRemoved: true });
+    expect(shown.chat).toMatchObject({ workerRemoved: true, removedMachine: "far" });
     expect(shown.messages.length).toBeGreaterThan(0);
+    // The chat says its machine was removed, not only its worker, in the list, in `chat show` and when a send is refused.
+    expect((await runCli(hub, ["chat", "show", chat.id])).stdout).toContain("was on far-asker, machine far removed");
+    expect((await runCli(hub, ["chat", "list", "--all"])).stdout).toMatch(/far-asker \(machine far removed\)/);
     await expect(client.call(api.chat.send, { chat: chat.id, text: "still there?" })).rejects.toMatchObject({
       code: "failed_precondition",
-      message: expect.stringMatching(/was removed; its transcript stays readable/),
+      message:
+        "chat '" +
+        shown.chat.title +
+        "' was on worker 'far-asker' of machine 'far', which was removed; its transcript stays readable, and a new chat needs a worker: ocfleet chat new --worker <worker>",
     });
   });
 });

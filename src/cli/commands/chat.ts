@@ -69,7 +69,7 @@ function renderChats(chats: ChatSummary[]): string {
     ...chats.map((c) => [
       c.id,
       c.title.length > 50 ? `${c.title.slice(0, 49)}…` : c.title,
-      c.workerRemoved ? `${c.workerName} ${style.dim("(worker removed)")}` : c.workerName,
+      c.workerRemoved ? `${c.workerName} ${style.dim(c.removedMachine ? `(machine ${c.removedMachine} removed)` : "(worker removed)")}` : c.workerName,
       ...(branches ? [branchOf(c)] : []),
       c.archived ? style.dim("archived") : c.state === "active" ? c.state : style.dim(c.state),
       [c.busy ? style.cyan("answering") : "", c.pendingRequests > 0 ? style.yellow(`${c.pendingRequests} waiting for you`) : ""].filter(Boolean).join(" "),
@@ -253,7 +253,8 @@ export function registerChatCommands(program: Command): void {
     human: ({ chat: view, messages, streaming }) => {
       const lines: string[] = [];
       const write = (t: string) => lines.push(t);
-      const where = view.workerRemoved ? `was on ${view.workerName}, worker removed` : `on ${view.workerName}, ${view.state}`;
+      const removed = view.removedMachine ? `machine ${view.removedMachine} removed` : "worker removed";
+      const where = view.workerRemoved ? `was on ${view.workerName}, ${removed}` : `on ${view.workerName}, ${view.state}`;
       const branch = view.worktree ? `, branch ${view.worktree.branch}${view.worktree.removed ? " (worktree removed)" : ""}` : "";
       write(`${style.bold(view.title)} ${style.dim(`(${view.id} ${where}${branch}${view.archived ? ", archived" : ""})`)}\n`);
       const printer = new TranscriptPrinter({ out: write, aside: write, headers: true, toolOutputLines: 20 });

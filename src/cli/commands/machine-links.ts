@@ -98,7 +98,7 @@ export function registerMachineLinkCommands(machine: Command): void {
   defineRead<{ force?: boolean }, MachineRemoved>(
     machine
       .command("remove <machine>")
-      .description('delete a machine and its workers; their chats are kept (readable, marked "worker removed")')
+      .description('delete a machine and its workers; their chats are kept (readable, marked "machine <machine> removed")')
       .option("--force", "also while it is online (its link is cut) and with schedules on its workers (they are removed)"),
     {
       run: (c, [ref], o) => c.call(api.hub.remove, { machine: ref!, ...(o.force ? { force: true } : {}) }),
@@ -107,7 +107,7 @@ export function registerMachineLinkCommands(machine: Command): void {
         const lines = [
           `removed ${result.name}${workers.length > 0 ? ` and its ${workers.length} worker${workers.length === 1 ? "" : "s"}: ${workers.join(", ")}` : ""}`,
         ];
-        if (result.chatsKept > 0) lines.push(style.dim(`${result.chatsKept} chat(s) kept, readable, marked "worker removed"`));
+        if (result.chatsKept > 0) lines.push(style.dim(`${result.chatsKept} chat(s) kept, readable, marked "machine ${result.name} removed"`));
         if (result.schedulesRemoved > 0) lines.push(style.dim(`${result.schedulesRemoved} schedule(s) removed`));
         return lines;
       },

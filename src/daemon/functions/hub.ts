@@ -6,7 +6,6 @@ import { api } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
 import { formatInviteToken } from "../../protocol/link.js";
 import { createInvite, deleteMachine, findRemoteMachine, refuseMachineSchedules, renameMachine, schedulesOfMachine, setApproval } from "../model/hub.js";
-import { markOffline } from "../model/machines.js";
 import { TABLES } from "../model/tables.js";
 import { defineAction, defineMutation, defineQuery } from "./define.js";
 
@@ -88,8 +87,9 @@ export const revoke = defineMutation(api.hub.revoke, {
     const row = findRemoteMachine.handler(ctx, { machine });
     const why = reason ?? `revoked by ${ctx.user.name}`;
     setApproval.handler(ctx, { machineId: row.id, approval: "revoked", reason: why });
-    markOffline.handler(ctx, { machineId: row.id, reason: "machine revoked" });
-    ctx.services.hub.cut(row.id, why);
+    // After the commit: the link is cut, and the machine goes offline through the fleet, the way the liveness
+    // timeout takes it, so the chat runtime ends the turns running there as interrupted now.
+    setImmediate(() => ctx.services.hub.revoked(row.id, why));
     return { id: row.id, name: row.name };
   },
 });

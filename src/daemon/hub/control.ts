@@ -11,8 +11,8 @@ export interface HubControl {
   address(): { url: string; fingerprint: string };
   /** A machine was approved: a connected pending link becomes part of the fleet. */
   approved(machineId: string): void;
-  /** A machine was revoked or removed: its live link is cut at once. */
-  cut(machineId: string, reason: string): void;
+  /** A machine was revoked: its link is cut, and it and its workers go offline (their turns end interrupted). */
+  revoked(machineId: string, reason: string): void;
   /** A machine is being removed: its link is cut, and it and its workers go offline (their turns end interrupted). */
   removed(machineId: string, reason: string): void;
   /** Whether the machine's link is connected now. */

@@ -70,13 +70,18 @@ export class Hub implements HubControl {
     this.links.approved(machineId);
   }
 
-  cut(machineId: string, reason: string): void {
-    this.links.cut(machineId, reason);
+  revoked(machineId: string, reason: string): void {
+    this.cutOff(machineId, reason, "machine revoked");
   }
 
   removed(machineId: string, reason: string): void {
+    this.cutOff(machineId, reason, "machine removed");
+  }
+
+  /** Cuts the link at once and takes the machine offline through the fleet, as the liveness timeout does. */
+  private cutOff(machineId: string, reason: string, offlineReason: string): void {
     this.links.cut(machineId, reason);
-    this.fleet.detach(machineId, "machine removed");
+    this.fleet.detach(machineId, offlineReason);
   }
 
   isLinked(machineId: string): boolean {

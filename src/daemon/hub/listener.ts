@@ -39,7 +39,7 @@ function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-export class HubListener implements Omit<HubControl, "approved" | "cut" | "removed" | "isLinked"> {
+export class HubListener implements Omit<HubControl, "approved" | "revoked" | "removed" | "isLinked"> {
   private server: FleetServer | null = null;
   private current: { url: string; fingerprint: string; certificate: string; listen: string } | null = null;
   private error: string | null = null;

@@ -13,6 +13,8 @@ export interface ChatRow {
   worker_name: string;
   /** 1 once the worker was removed: the chat stays readable, and takes no more prompts. */
   worker_removed: number;
+  /** The machine's name when the worker went with its machine (`machine remove`). */
+  removed_machine: string | null;
   machine_name: string;
   owner_id: string;
   owner_name: string;
@@ -185,6 +187,7 @@ export function toChatSummary(row: ChatRow): ChatSummary {
     workerId: row.worker_id as ChatView["workerId"],
     workerName: row.worker_name,
     workerRemoved: row.worker_removed === 1,
+    removedMachine: row.worker_removed === 1 ? row.removed_machine : null,
     machineName: row.machine_name,
     model: row.model,
     state: row.state,

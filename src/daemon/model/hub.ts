@@ -136,7 +136,7 @@ export const schedulesOfMachine = internalQuery((ctx, args: { machineId: string 
 
 /**
  * Deletes a machine and its workers, as `worker remove` does each of them: their chats stay,
- * readable and marked "worker removed". Schedules on them would stop firing, so they are refused
+ * readable and marked with the machine's removal. Schedules on them would stop firing, so they are refused
  * unless `force`, which removes them too.
  */
 export const deleteMachine = internalMutation((ctx, args: { machineId: string; name: string; force: boolean }) => {
@@ -145,6 +145,7 @@ export const deleteMachine = internalMutation((ctx, args: { machineId: string; n
   const workers = ctx.db.prepare("SELECT id, name FROM workers WHERE machine_id = ? ORDER BY name").all(args.machineId) as { id: string; name: string }[];
   let chatsKept = 0;
   let schedulesRemoved = 0;
+  ctx.db.prepare("UPDATE chats SET removed_machine = ? WHERE worker_id IN (SELECT id FROM workers WHERE machine_id = ?)").run(args.name, args.machineId);
   for (const worker of workers) {
     const outcome = deleteWorker.handler(ctx, { workerId: worker.id, name: worker.name, force: true });
     chatsKept += outcome.chatsKept;

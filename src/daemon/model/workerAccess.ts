@@ -69,7 +69,11 @@ export function requireWorkerRight(rights: WorkerRights, row: WorkerRow, right: 
 }
 
 /** The worker of a chat, for routing a command as `user`: `use` is needed, and a removed worker is named. */
-export function usableWorkerOfChat(ctx: ReadCtx, user: CallerUser, chat: { worker_id: string; worker_name: string; title: string }): WorkerRow {
+export function usableWorkerOfChat(
+  ctx: ReadCtx,
+  user: CallerUser,
+  chat: { worker_id: string; worker_name: string; title: string; removed_machine?: string | null },
+): WorkerRow {
   ctx.reads(TABLES.workers, chat.worker_id);
   const row = ctx.db.prepare(`${SELECT_WORKER} WHERE w.id = ?`).get(chat.worker_id) as WorkerRow | undefined;
   if (!row) throw workerRemoved(chat);
@@ -78,10 +82,11 @@ export function usableWorkerOfChat(ctx: ReadCtx, user: CallerUser, chat: { worke
   return row;
 }
 
-export function workerRemoved(chat: { worker_name: string; title: string }): FleetError {
+export function workerRemoved(chat: { worker_name: string; title: string; removed_machine?: string | null }): FleetError {
+  const gone = chat.removed_machine ? `worker '${chat.worker_name}' of machine '${chat.removed_machine}'` : `worker '${chat.worker_name}'`;
   return new FleetError(
     "failed_precondition",
-    `chat '${chat.title}' was on worker '${chat.worker_name}', which was removed; its transcript stays readable, and a new chat needs a worker: ocfleet chat new --worker <worker>`,
+    `chat '${chat.title}' was on ${gone}, which was removed; its transcript stays readable, and a new chat needs a worker: ocfleet chat new --worker <worker>`,
   );
 }
 

@@ -106,6 +106,8 @@ export interface ChatSummary {
   workerName: string;
   /** The worker was removed: the transcript stays readable; sending is refused. */
   workerRemoved: boolean;
+  /** When the worker went with its machine (`machine remove`): that machine's name; null otherwise. */
+  removedMachine: string | null;
   /** Empty once the worker was removed. */
   machineName: string;
   /** provider/model for new turns; null means the worker's default. */

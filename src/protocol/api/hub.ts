@@ -47,7 +47,7 @@ export interface InviteView {
   preApproved: boolean;
 }
 
-/** What `machine remove` did: the machine's workers went with it; their chats stay, marked "worker removed". */
+/** What `machine remove` did: the machine's workers went with it; their chats stay, marked "machine … removed". */
 export interface MachineRemoved {
   id: string;
   name: string;

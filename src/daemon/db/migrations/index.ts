@@ -12,6 +12,7 @@ import { worktrees } from "./0009-worktrees.js";
 import { search } from "./0010-search.js";
 import { usageBudgetsNotify } from "./0011-usage-budgets-notify.js";
 import { workerIsolation } from "./0012-worker-isolation.js";
+import { removedMachine } from "./0013-removed-machine.js";
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   search,
   usageBudgetsNotify,
   workerIsolation,
+  removedMachine,
 ];
