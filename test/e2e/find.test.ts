@@ -1,13 +1,4 @@
-// Search and usage against a real OpenCode with the fake model. Search: a reply is found once it
-// completes (the live search updates by itself), the CLI prints ranked hits with highlights through
-// the sanitizer, another user never finds the text, a malformed query is a usage error naming
-// <words>. Usage: totals are the token counts the fake model reports (12 in, 7 out per step).
-// Budgets: with the fake model priced, a spent budget refuses the next turn and lets a running one finish.
-// Notifications: a webhook on loopback gets done, failed and waiting from real turns, a 500 is
-// retried, and no payload carries a secret from the conversation.
-import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type MessageView, type SearchHit } from "../../src/protocol/api/index.js";
@@ -144,18 +135,7 @@ function waitForReply(chatId: string, messageId: string): Promise<MessageView> {
 
 it("a spent budget refuses the next turn from the CLI, while a turn already running finishes", async () => {
   // The fake model priced at $1000 per million tokens: a reply of 12 in and 7 out costs $0.019.
-  const env = sandbox.env("priced");
-  const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
-  config.provider.fake.models["fake-model"].cost = { input: 1000, output: 1000 };
-  env.OPENCODE_CONFIG_CONTENT = JSON.stringify(config);
-  const envFile = join(sandbox.root, "priced.env");
-  writeFileSync(
-    envFile,
-    `${Object.entries(env)
-      .map(([k, v]) => `${k}=${v}`)
-      .join("\n")}\n`,
-  );
-  await cliJson(home, ["worker", "add", sandbox.project("priced"), "--name", "priced", "--env-file", envFile]);
+  await addSandboxWorker(home, sandbox, "priced", { costPerMillionTokens: 1000 });
   const set = await runCli(home, ["budget", "set", "--worker", "priced", "--usd", "0.01", "--period", "day"]);
   expect(set.code, set.stderr).toBe(0);
 
