@@ -1,8 +1,16 @@
+// Search and usage against a real OpenCode with the fake model. Search: a reply is found once it
+// completes (the live search updates by itself), the CLI prints ranked hits with highlights through
+// the sanitizer, another user never finds the text, a malformed query is a usage error naming
+// <words>. Usage: totals are the token counts the fake model reports (12 in, 7 out per step).
+// Budgets: with the fake model priced, a spent budget refuses the next turn and lets a running one finish.
+// Notifications: a webhook on loopback gets done, failed and waiting from real turns, a 500 is
+// retried, and no payload carries a secret from the conversation.
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type MessageView, type SearchHit } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, connectWithSession, createHome, runCli, startCli } from "../helpers/daemon.js";
+import { untilLive } from "../helpers/live.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -115,22 +123,9 @@ it("adds up usage from what the fake model reported, per chat and in total, and 
   expect(bad.stderr).toContain("--by: must be one of chat, worker, machine, model, user, day");
 });
 
-function waitForReply(chatId: string, messageId: string): Promise<MessageView> {
-  return new Promise((resolve) => {
-    const sub = client.subscribe(
-      api.chat.messages,
-      { chat: chatId },
-      {
-        onValue: (messages) => {
-          const reply = messages.find((m) => m.replyTo === messageId);
-          if (reply) {
-            sub.unsubscribe();
-            resolve(reply);
-          }
-        },
-      },
-    );
-  });
+async function waitForReply(chatId: string, messageId: string): Promise<MessageView> {
+  const messages = await untilLive(client, api.chat.messages, { chat: chatId }, (ms) => ms.some((m) => m.replyTo === messageId));
+  return messages.find((m) => m.replyTo === messageId)!;
 }
 
 it("a spent budget refuses the next turn from the CLI, while a turn already running finishes", async () => {

@@ -1,3 +1,6 @@
+// The TUI in a real terminal: a chat opened, streamed and answered by keys; the bell, the unread
+// mark and a request answered from the fleet; an edit's diff in the request; the daemon lost and
+// found again; a presentation followed. (tui-input, -screen, -views, -worktree: the rest.)
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
