@@ -1,3 +1,6 @@
+// Chat on a real OpenCode with the fake model: streaming, tools, permissions and questions, who may
+// read a chat, aborts, provider errors and retries, late watchers, inactive chats and lost sessions,
+// and a daemon killed or stopped mid-turn leaving nothing behind.
 import { rmSync, statSync } from "node:fs";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -7,6 +10,7 @@ import { descendantsOf, isPidAlive, listProcesses, readCommandLine, waitForExit 
 import { api, type ChatView, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
 import { FakeModel } from "../fixtures/fake-model.js";
 import { cleanupHomes, cliJson, connect, connectWithSession, createHome, killDaemon, runCli, waitFor } from "../helpers/daemon.js";
+import { untilLive } from "../helpers/live.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -48,44 +52,13 @@ async function sendAndFollow(chatId: string, text: string, onStream?: (m: Messag
   return { reply, streamed };
 }
 
-function waitForReply(chatId: string, messageId: string, timeoutMs = 45_000): Promise<MessageView> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply to ${messageId}`)), timeoutMs);
-    const sub = client.subscribe(
-      api.chat.messages,
-      { chat: chatId },
-      {
-        onValue: (messages) => {
-          const reply = messages.find((m) => m.replyTo === messageId);
-          if (reply) {
-            clearTimeout(timer);
-            sub.unsubscribe();
-            resolve(reply);
-          }
-        },
-      },
-    );
-  });
+async function waitForReply(chatId: string, messageId: string, timeoutMs = 45_000): Promise<MessageView> {
+  const messages = await untilLive(client, api.chat.messages, { chat: chatId }, (ms) => ms.some((m) => m.replyTo === messageId), timeoutMs);
+  return messages.find((m) => m.replyTo === messageId)!;
 }
 
-function watchChat(chatId: string, until: (chat: ChatView) => boolean, timeoutMs = 45_000): Promise<ChatView> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("chat never reached the state")), timeoutMs);
-    const sub = client.subscribe(
-      api.chat.get,
-      { chat: chatId },
-      {
-        onValue: (chat) => {
-          if (until(chat)) {
-            clearTimeout(timer);
-            sub.unsubscribe();
-            resolve(chat);
-          }
-        },
-      },
-    );
-  });
-}
+const watchChat = (chatId: string, until: (chat: ChatView) => boolean, timeoutMs = 45_000) =>
+  untilLive(client, api.chat.get, { chat: chatId }, until, timeoutMs);
 
 async function newChat(on: WorkerView): Promise<string> {
   return (await client.call(api.chat.create, { worker: on.name })).id;
@@ -440,21 +413,6 @@ describe("chat on a real OpenCode", () => {
 });
 
 /** Resolves once the streaming reply satisfies `done`. */
-function waitForStream(chatId: string, done: (m: MessageView) => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const sub = client.subscribe(
-      api.chat.stream,
-      { chat: chatId },
-      {
-        onValue: (m) => {
-          if (m && done(m)) {
-            sub.unsubscribe();
-            resolve();
-          }
-        },
-      },
-    );
-  });
-}
+const waitForStream = (chatId: string, done: (m: MessageView) => boolean) => untilLive(client, api.chat.stream, { chat: chatId }, (m) => m !== null && done(m));
 
 /** After a restart the worker needs a moment to come back; sends before that fail cleanly. */

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type ChatView, type WorkerView } from "../../src/protocol/api/index.js";
 import { ID_BODY_PATTERN } from "../../src/protocol/ids.js";
-import { cleanupHomes, cliJson, connect, createHome, daemonState, runCli, startCli, waitFor } from "../helpers/daemon.js";
+import { cleanupHomes, cliJson, connect, createHome, daemonState, runCli, startCli } from "../helpers/daemon.js";
+import { untilLive } from "../helpers/live.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 import { expectNoControls, HOSTILE } from "../helpers/hostile.js";
 
@@ -27,11 +28,7 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-function waitForChat(chatId: string, until: (chat: ChatView) => boolean): Promise<ChatView> {
-  let latest: ChatView | undefined;
-  const sub = client.subscribe(api.chat.get, { chat: chatId }, { onValue: (chat) => (latest = chat) });
-  return waitFor("the chat to reach the state", () => latest && until(latest) && latest, 45_000).finally(() => sub.unsubscribe());
-}
+const waitForChat = (chatId: string, until: (chat: ChatView) => boolean) => untilLive(client, api.chat.get, { chat: chatId }, until);
 
 describe("chat from the command line", () => {
   it("chat new prints only the id on stdout, so $(ocfleet chat new …) captures it; the hint goes to stderr", async () => {

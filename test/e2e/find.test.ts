@@ -5,13 +5,12 @@
 // Budgets: with the fake model priced, a spent budget refuses the next turn and lets a running one finish.
 // Notifications: a webhook on loopback gets done, failed and waiting from real turns, a 500 is
 // retried, and no payload carries a secret from the conversation.
-import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type MessageView, type SearchHit } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, connectWithSession, createHome, runCli, startCli } from "../helpers/daemon.js";
+import { untilLive } from "../helpers/live.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -124,38 +123,14 @@ it("adds up usage from what the fake model reported, per chat and in total, and 
   expect(bad.stderr).toContain("--by: must be one of chat, worker, machine, model, user, day");
 });
 
-function waitForReply(chatId: string, messageId: string): Promise<MessageView> {
-  return new Promise((resolve) => {
-    const sub = client.subscribe(
-      api.chat.messages,
-      { chat: chatId },
-      {
-        onValue: (messages) => {
-          const reply = messages.find((m) => m.replyTo === messageId);
-          if (reply) {
-            sub.unsubscribe();
-            resolve(reply);
-          }
-        },
-      },
-    );
-  });
+async function waitForReply(chatId: string, messageId: string): Promise<MessageView> {
+  const messages = await untilLive(client, api.chat.messages, { chat: chatId }, (ms) => ms.some((m) => m.replyTo === messageId));
+  return messages.find((m) => m.replyTo === messageId)!;
 }
 
 it("a spent budget refuses the next turn from the CLI, while a turn already running finishes", async () => {
   // The fake model priced at $1000 per million tokens: a reply of 12 in and 7 out costs $0.019.
-  const env = sandbox.env("priced");
-  const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
-  config.provider.fake.models["fake-model"].cost = { input: 1000, output: 1000 };
-  env.OPENCODE_CONFIG_CONTENT = JSON.stringify(config);
-  const envFile = join(sandbox.root, "priced.env");
-  writeFileSync(
-    envFile,
-    `${Object.entries(env)
-      .map(([k, v]) => `${k}=${v}`)
-      .join("\n")}\n`,
-  );
-  await cliJson(home, ["worker", "add", sandbox.project("priced"), "--name", "priced", "--env-file", envFile]);
+  await addSandboxWorker(home, sandbox, "priced", { costPerMillionTokens: 1000 });
   const set = await runCli(home, ["budget", "set", "--worker", "priced", "--usd", "0.01", "--period", "day"]);
   expect(set.code, set.stderr).toBe(0);
 

@@ -6,6 +6,7 @@ import type { JobStatusView } from "../../src/protocol/api/index.js";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type MessageView, type ScheduleRunView, type ScheduleView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, createHome, runCli } from "../helpers/daemon.js";
+import { untilLive } from "../helpers/live.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -48,25 +49,8 @@ async function addSoon(add: (cron: string) => Promise<ScheduleView>, aheadMs: nu
 }
 
 /** Resolves with a schedule's runs once `done` holds, watching them live. */
-function runsUntil(schedule: string, done: (runs: ScheduleRunView[]) => boolean, timeoutMs = 45_000): Promise<ScheduleRunView[]> {
-  return new Promise((resolve, reject) => {
-    let last: ScheduleRunView[] = [];
-    const timer = setTimeout(() => reject(new Error(`runs of ${schedule} never got there: ${JSON.stringify(last)}`)), timeoutMs);
-    const sub = client.subscribe(
-      api.schedules.runs,
-      { schedule },
-      {
-        onValue: (runs) => {
-          last = runs;
-          if (!done(runs)) return;
-          clearTimeout(timer);
-          sub.unsubscribe();
-          resolve(runs);
-        },
-      },
-    );
-  });
-}
+const runsUntil = (schedule: string, done: (runs: ScheduleRunView[]) => boolean, timeoutMs = 45_000) =>
+  untilLive(client, api.schedules.runs, { schedule }, done, timeoutMs);
 
 const textOf = (m: MessageView) => m.parts.map((p) => (p.kind === "text" ? p.text : "")).join("");
 

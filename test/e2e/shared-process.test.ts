@@ -6,6 +6,7 @@ import type { FleetConnection } from "../../src/client/connection.js";
 import { descendantsOf, isPidAlive, listProcesses, readCommandLine, waitForExit } from "../../src/platform/processes.js";
 import { api, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, createHome, runCli, waitFor } from "../helpers/daemon.js";
+import { untilLive } from "../helpers/live.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -25,26 +26,7 @@ const textOf = (m: MessageView | null | undefined) =>
 
 const isOpencode = (pid: number) => readCommandLine(pid)?.some((arg) => arg.includes("opencode")) ?? false;
 
-function waitForWorker(worker: string, done: (w: WorkerView) => boolean, timeoutMs = 50_000): Promise<WorkerView> {
-  return new Promise((resolve, reject) => {
-    let last: WorkerView | undefined;
-    const timer = setTimeout(() => (sub.unsubscribe(), reject(new Error(`timed out; last state: ${JSON.stringify(last)}`))), timeoutMs);
-    const sub = client.subscribe(
-      api.workers.get,
-      { worker },
-      {
-        onValue: (view) => {
-          last = view;
-          if (done(view)) {
-            clearTimeout(timer);
-            sub.unsubscribe();
-            resolve(view);
-          }
-        },
-      },
-    );
-  });
-}
+const waitForWorker = (worker: string, done: (w: WorkerView) => boolean) => untilLive(client, api.workers.get, { worker }, done, 50_000);
 
 /** Every value the chat's streaming reply takes, until its reply to `messageId` is final. */
 function follow(chatId: string, messageId: Promise<string>, onStream?: (m: MessageView) => void): Promise<{ reply: MessageView; streamed: string[] }> {

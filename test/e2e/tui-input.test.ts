@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageView, WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
-import { startPty } from "../helpers/pty.js";
+import { backToFleetAndQuit, goToScreen, quit, search, withTui } from "../helpers/tui.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -25,9 +25,6 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-/** CI is set on purpose: Ink alone would then draw nothing until exit (ocfleet hides it from Ink). */
-const terminalEnv = (extra: NodeJS.ProcessEnv = {}) => ({ ...process.env, CI: "true", OCFLEET_HOME: home, ...extra });
-
 async function userTexts(chatId: string): Promise<string[]> {
   const show = await cliJson(home, ["chat", "show", chatId]);
   return show.messages.filter((m: MessageView) => m.role === "user").map((m: MessageView) => m.parts.map((p) => (p.kind === "text" ? p.text : "")).join(""));
@@ -36,8 +33,7 @@ async function userTexts(chatId: string): Promise<string[]> {
 describe("keys in a real terminal", () => {
   it("acts on every key of one read: jj moves twice, batched backspaces delete, every Shift+Enter encoding adds a line", async () => {
     const chatId = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "keys-chat"])).id as string;
-    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
-    try {
+    await withTui(home, { cols: 110, rows: 30 }, async (term) => {
       await term.waitFor("● connected");
       await term.waitFor(/status: online/); // the machine is selected first
       term.write("jj"); // machine → worker → the chat, in one read
@@ -64,14 +60,8 @@ describe("keys in a real terminal", () => {
       term.write("\r");
       await term.waitFor(/echo: a/);
       expect(await userTexts(chatId)).toEqual(["hello wo", "a\nb\nc\nd"]);
-
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
   }, 60_000);
 
   it("keeps a chat's unsent text when the user leaves the chat and comes back; sending clears it", async () => {
@@ -115,13 +105,9 @@ describe("keys in a real terminal", () => {
 
   it("opens the help with ? from a chat's empty composer, and the help scrolls at 80×24", async () => {
     await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "help-chat"]);
-    const term = startPty([], { env: terminalEnv(), cols: 80, rows: 24 });
-    try {
+    await withTui(home, { cols: 80, rows: 24 }, async (term) => {
       await term.waitFor("● connected");
-      term.write("/");
-      await term.waitFor("Search chats");
-      term.write("help-chat");
-      await term.waitFor(/help-chat · main/);
+      await search(term, "help-chat", /help-chat · main/);
       term.write("\r");
       await term.waitFor("Enter sends");
       term.write("?");
@@ -135,13 +121,8 @@ describe("keys in a real terminal", () => {
       term.write("\x1b");
       await term.waitFor("Enter sends");
       expect(term.screen().join("\n")).not.toMatch(/│\?/); // nothing was typed
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
   }, 60_000);
 });
 
@@ -159,25 +140,18 @@ describe("the TUI's print boundary", () => {
     const added = await runCli(home, ["worker", "add", evilDir, "--env-file", sandbox.envFile("tui-input"), "--json"]);
     expect(added.code, added.stderr).toBe(0);
 
-    const term = startPty([], { env: terminalEnv(), cols: 120, rows: 40 });
-    try {
+    const term = await withTui(home, { cols: 120, rows: 40 }, async (term) => {
       await term.waitFor("● connected");
       await term.waitFor(/status: online/);
       term.write("j"); // the worker named after the evil directory: its details show the directory
       await term.waitFor(/directory: /);
-      term.write("/");
-      await term.waitFor("Search chats");
-      term.write("inject-chat");
-      await term.waitFor(/inject-chat · main/);
+      await search(term, "inject-chat", /inject-chat · main/);
       term.write("\r");
       await term.waitFor("echo: inj");
       await term.waitFor("Enter sends");
       term.write("\t");
       await term.waitFor(/↑↓ move/);
-      term.write("g");
-      await term.waitFor("Go to");
-      term.write("4"); // checklists
-      await term.waitFor(/evil/);
+      await goToScreen(term, "4", /evil/); // checklists
       term.write("\r");
       await term.waitFor(/\[ \] inj/);
       term.write("\x1b");
@@ -186,11 +160,8 @@ describe("the TUI's print boundary", () => {
       term.write("2"); // workers: names and directories
       await term.waitFor(/DIRECTORY/);
       await term.waitFor(/evil/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
     const raw = term.raw();
     expect(raw).toContain("inj "); // the payload was drawn…
     for (const bad of ["\x1b]52", "\x1b]0;pwned", "\x1b]0;dir", "<\x1b[2J>", "<\x1b[1A>", "\x9b", "\x9d"]) expect(raw).not.toContain(bad); // …but never its escapes
@@ -200,13 +171,9 @@ describe("the TUI's print boundary", () => {
 describe("labels and colour", () => {
   it("shows hints that match each screen's keys, counts in good English, and no colour under NO_COLOR", async () => {
     expect((await runCli(home, ["attendance", "mark", "standup", "--status", "remote"])).code).toBe(0);
-    const term = startPty([], { env: terminalEnv({ NO_COLOR: "1" }), cols: 120, rows: 32 });
-    try {
+    const term = await withTui(home, { cols: 120, rows: 32, env: { NO_COLOR: "1" } }, async (term) => {
       await term.waitFor("● connected");
-      term.write("g");
-      await term.waitFor("Go to");
-      term.write("5"); // attendance
-      await term.waitFor(/standup/);
+      await goToScreen(term, "5", /standup/); // attendance
       await term.waitFor(/m mark yourself/); // the status line names the key the screen uses
       term.write("\r");
       await term.waitFor(/remote/);
@@ -215,20 +182,14 @@ describe("labels and colour", () => {
       await term.waitFor(/present\s+\S+/);
       term.write("\x1b");
       await term.waitFor(/m mark yourself/);
-      term.write("g");
-      await term.waitFor("Go to");
-      term.write("9"); // admin
-      await term.waitFor(/system_admin/);
+      await goToScreen(term, "9", /system_admin/); // admin
       const admin = term.screen().join("\n");
       expect(admin).toMatch(/system_admin \S/); // the level and what follows it do not run together
       expect(admin).not.toMatch(/\b1 sessions\b/);
       term.write("\t");
       await term.waitFor(/status: online/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
     // Bold, dim and inverse stay; no foreground or background colour is ever set.
     expect(term.raw()).not.toMatch(/\x1b\[(?:[0-9;]*;)?(?:3[0-79]|4[0-79]|9[0-7]|10[0-7]|38;|48;)[0-9;]*m/);
   }, 60_000);

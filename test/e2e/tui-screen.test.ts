@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerView } from "../../src/protocol/api/index.js";
 import { BIN, cleanupHomes, cliJson, createHome, runCli, waitFor } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
-import { type PtySession, startPty } from "../helpers/pty.js";
+import type { PtySession } from "../helpers/pty.js";
+import { quit, selectNewestChat, withTui } from "../helpers/tui.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -28,16 +29,8 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-const terminalEnv = () => ({ ...process.env, CI: "true", OCFLEET_HOME: home });
-
-/** Machine → worker → the chat, one key at a time (keys in one read are another test's business). */
-async function selectChat(term: PtySession): Promise<void> {
-  await term.waitFor(/status: online/);
-  term.write("j");
-  await term.waitFor(/state: idle/);
-  term.write("j");
-  await term.waitFor(/long-chat · main/);
-}
+/** Machine → worker → the chat. */
+const selectChat = (term: PtySession) => selectNewestChat(term, /long-chat · main/, /state: idle/);
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -46,8 +39,7 @@ function rssMb(pid: number): number {
 
 describe("the TUI's screen", () => {
   it("survives opening and leaving a chat 50 times with resizes in between, with flat memory", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
-    try {
+    await withTui(home, { cols: 110, rows: 30 }, async (term) => {
       await term.waitFor("● connected");
       await selectChat(term);
       let baseline = 0;
@@ -65,16 +57,12 @@ describe("the TUI's screen", () => {
         if (round === 10) baseline = rssMb(term.pty.pid);
       }
       expect(rssMb(term.pty.pid) - baseline).toBeLessThan(60);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
   }, 180_000);
 
   it("leaves no ghost copies of the composer or the reply when resized while a reply streams", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
-    try {
+    await withTui(home, { cols: 110, rows: 30 }, async (term) => {
       await term.waitFor("● connected");
       await selectChat(term);
       term.write("\r");
@@ -94,11 +82,8 @@ describe("the TUI's screen", () => {
       expect(all.filter((line) => line.includes("› please stream slowly"))).toHaveLength(1);
       term.write("\t");
       await term.waitFor(/long-chat · main · \w+/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
   }, 60_000);
 });
 

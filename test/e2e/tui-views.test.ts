@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, createHome, runCli, waitFor } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
-import { type PtySession, startPty } from "../helpers/pty.js";
+import type { PtySession } from "../helpers/pty.js";
+import { backToFleetAndQuit, goToScreen, quit, search, selectNewestChat, withTui } from "../helpers/tui.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -39,15 +40,11 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-const terminalEnv = (extra: NodeJS.ProcessEnv = {}) => ({ ...process.env, CI: "true", OCFLEET_HOME: home, ...extra });
+const SIZE = { cols: 80, rows: 24 };
 
 /** Machine → worker → md-chat → tool-chat (the newest chat first), one key at a time. */
 async function selectChat(term: PtySession, title: "md-chat" | "tool-chat"): Promise<void> {
-  await term.waitFor(/status: online/);
-  term.write("j");
-  await term.waitFor(/state: idle/);
-  term.write("j");
-  await term.waitFor("md-chat · main");
+  await selectNewestChat(term, "md-chat · main", /state: idle/);
   if (title === "md-chat") return;
   term.write("j");
   await term.waitFor("tool-chat · main");
@@ -61,8 +58,7 @@ async function atTheEnd(term: PtySession): Promise<void> {
 
 describe("a chat's views in the TUI (80×24)", () => {
   it("opens a tool's whole output in a pager that scrolls, and shows its escapes as text", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 80, rows: 24 });
-    try {
+    await withTui(home, SIZE, async (term) => {
       await term.waitFor("● connected");
       await selectChat(term, "tool-chat");
       term.write("\r");
@@ -88,18 +84,12 @@ describe("a chat's views in the TUI (80×24)", () => {
       term.write("q");
       await term.waitFor("Enter sends");
       expect(term.raw()).not.toContain("\x1b]0;pwned");
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
   }, 90_000);
 
   it("scrolls the transcript and the fleet's details with the mouse wheel and PgUp/PgDn, and gives the mouse back on exit", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 80, rows: 24 });
-    try {
+    const term = await withTui(home, SIZE, async (term) => {
       await term.waitFor("● connected");
       expect(term.raw()).toContain("\x1b[?1000h\x1b[?1006h"); // wheel reports, in SGR form
       await selectChat(term, "tool-chat");
@@ -120,38 +110,25 @@ describe("a chat's views in the TUI (80×24)", () => {
       term.write("\x1b[<65;20;10M\x1b[<65;20;10M");
       await atTheEnd(term);
       expect(term.screen().join("\n")).not.toMatch(/<0;20/);
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-      const raw = term.raw();
-      expect(raw.lastIndexOf("\x1b[?1000l")).toBeGreaterThan(raw.lastIndexOf("\x1b[?1000h"));
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
+    const raw = term.raw();
+    expect(raw.lastIndexOf("\x1b[?1000l")).toBeGreaterThan(raw.lastIndexOf("\x1b[?1000h"));
   }, 90_000);
 
   it("leaves the mouse to the terminal with OCFLEET_TUI_MOUSE=off", async () => {
-    const term = startPty([], { env: terminalEnv({ OCFLEET_TUI_MOUSE: "off" }), cols: 80, rows: 24 });
-    try {
+    const term = await withTui(home, { ...SIZE, env: { OCFLEET_TUI_MOUSE: "off" } }, async (term) => {
       await term.waitFor("● connected");
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-      expect(term.raw()).not.toContain("\x1b[?1000h");
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
+    expect(term.raw()).not.toContain("\x1b[?1000h");
   }, 30_000);
 
   it("opens a search hit at its message, marked, instead of at the end of the chat", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 80, rows: 24 });
-    try {
+    await withTui(home, SIZE, async (term) => {
       await term.waitFor("● connected");
       await term.waitFor(/status: online/);
-      term.write("/");
-      await term.waitFor("Search chats and messages");
-      term.write("zebr");
-      await term.waitFor(/tool-chat · main · user .*zebra/);
+      await search(term, "zebr", /tool-chat · main · user .*zebra/);
       term.write("\r"); // the best hit: the prompt, or the reply that echoes it
       await term.waitFor("Enter sends");
       await term.waitFor(/remember zebra/);
@@ -159,18 +136,12 @@ describe("a chat's views in the TUI (80×24)", () => {
       expect(term.raw()).toMatch(/\x1b\[7m[^\n]*remember zebra/); // drawn inverted
       term.write("\x1b[6~\x1b[6~\x1b[6~"); // a key ends the mark; scrolling goes on from the message
       await term.waitFor(/echo: filler three/);
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
   }, 60_000);
 
   it("highlights fenced code, boxes tables and indents nested lists", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 80, rows: 24 });
-    try {
+    await withTui(home, SIZE, async (term) => {
       await term.waitFor("● connected");
       await selectChat(term, "md-chat");
       term.write("\r");
@@ -183,27 +154,15 @@ describe("a chat's views in the TUI (80×24)", () => {
       await waitFor("the code highlighted", () => /\x1b\[35mconst\x1b/.test(term.raw()) && /\x1b\[32m42/.test(term.raw()), 15_000).catch((err) => {
         throw new Error(`${err.message}: ${JSON.stringify(term.raw().slice(term.raw().lastIndexOf("answer") - 300, term.raw().lastIndexOf("answer") + 50))}`);
       });
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
   }, 60_000);
 
   it("creates a checklist, a discussion and a schedule from their screens, as the CLI would", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 80, rows: 24 });
-    const goTo = async (number: string, title: RegExp) => {
-      term.write("g");
-      await term.waitFor("Go to");
-      term.write(number);
-      await term.waitFor(title);
-    };
-    try {
+    await withTui(home, SIZE, async (term) => {
       await term.waitFor("● connected");
       await term.waitFor(/status: online/);
-      await goTo("4", /c new checklist/);
+      await goToScreen(term, "4", /c new checklist/);
       term.write("c");
       await term.waitFor("Name:");
       term.write("groceries\r");
@@ -216,7 +175,7 @@ describe("a chat's views in the TUI (80×24)", () => {
       await term.waitFor(/c new checklist/); // the list of checklists again
       await term.waitFor(/groceries/);
 
-      await goTo("6", /o open new/);
+      await goToScreen(term, "6", /o open new/);
       term.write("o");
       await term.waitFor("Key:");
       term.write("standup\r");
@@ -225,7 +184,7 @@ describe("a chat's views in the TUI (80×24)", () => {
       term.write("\x1b");
       await term.waitFor(/o open new/);
 
-      await goTo("8", /a add/);
+      await goToScreen(term, "8", /a add/);
       term.write("a");
       await term.waitFor("Worker:");
       term.write("main\r");
@@ -240,10 +199,7 @@ describe("a chat's views in the TUI (80×24)", () => {
       expect((await runCli(home, ["discuss", "list"])).stdout).toContain("standup");
       expect((await runCli(home, ["schedule", "list"])).stdout).toContain("0 9 * * 1-5");
       term.write("\t");
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
   }, 60_000);
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
-import { startPty } from "../helpers/pty.js";
+import { backToFleetAndQuit, quit, search, selectNewestChat, withTui } from "../helpers/tui.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -31,7 +31,7 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-const terminalEnv = () => ({ ...process.env, CI: "true", OCFLEET_HOME: home });
+const SIZE = { cols: 140, rows: 36 };
 
 describe("a worktree chat in the TUI", () => {
   it("shows its branch in the tree and the chat's header, and Ctrl+D shows what it changed", async () => {
@@ -43,13 +43,9 @@ describe("a worktree chat in the TUI", () => {
     const sent = await runCli(home, ["chat", "send", chatId, "write file hello.txt containing hi there", "--wait"]);
     expect(sent.code, sent.stderr).toBe(0);
 
-    const term = startPty([], { env: terminalEnv(), cols: 140, rows: 36 });
-    try {
+    await withTui(home, SIZE, async (term) => {
       await term.waitFor(new RegExp(`Fix login ⎇ ${branch.slice(0, 12)}`));
-      term.write("j"); // machine → worker
-      await term.waitFor(/state: /);
-      term.write("j"); // → the chat
-      await term.waitFor(`· repo · ⎇ ${branch} ·`);
+      await selectNewestChat(term, `· repo · ⎇ ${branch} ·`);
       term.write("\r");
       await term.waitFor(new RegExp(`Fix login · repo on \\S+ · ⎇ ${branch}`));
       term.write("\x04"); // Ctrl+D: what the chat changed
@@ -61,32 +57,15 @@ describe("a worktree chat in the TUI", () => {
       expect(term.raw()).toMatch(/\x1b\[32m\+hi there/); // green
       term.write("\x1b"); // Esc: back to the chat
       await term.waitFor(/Enter sends/);
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
   }, 90_000);
 
   it("shows each chat's and each worker's cost in the tree and today's in the status bar, as replies come in", async () => {
     // The fake model priced at $1000 per million tokens: a reply of 12 in and 7 out costs $0.019.
-    const env = sandbox.env("priced");
-    const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
-    config.provider.fake.models["fake-model"].cost = { input: 1000, output: 1000 };
-    env.OPENCODE_CONFIG_CONTENT = JSON.stringify(config);
-    const envFile = join(sandbox.root, "priced.env");
-    writeFileSync(
-      envFile,
-      `${Object.entries(env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join("\n")}\n`,
-    );
-    await cliJson(home, ["worker", "add", sandbox.project("priced"), "--name", "priced", "--env-file", envFile]);
+    await addSandboxWorker(home, sandbox, "priced", { costPerMillionTokens: 1000 });
     const chatId = (await cliJson(home, ["chat", "new", "--worker", "priced", "--title", "costly"])).id as string;
-    const term = startPty([], { env: terminalEnv(), cols: 140, rows: 36 });
-    try {
+    await withTui(home, SIZE, async (term) => {
       await term.waitFor(/costly/);
       await term.waitFor("● connected");
       expect(term.screen().join("\n")).not.toContain("today");
@@ -95,29 +74,18 @@ describe("a worktree chat in the TUI", () => {
       await term.waitFor(/costly \$0\.02/);
       await term.waitFor(/■ priced idle \$0\.02/); // the worker's: what all its chats cost
       await term.waitFor("$0.02 today");
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
   }, 90_000);
 
   it("/ searches messages as you type, and Enter opens the chat of the one selected", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 140, rows: 36 });
-    try {
+    await withTui(home, SIZE, async (term) => {
       await term.waitFor(/Fix login/);
-      term.write("/");
-      await term.waitFor("Search chats and messages");
-      term.write("hell"); // a prefix of a word in a prompt of "Fix login" only, in no title
-      await term.waitFor(/Fix login · repo · user .*hello/);
+      // "hell": a prefix of a word in a prompt of "Fix login" only, in no title.
+      await search(term, "hell", /Fix login · repo · user .*hello/);
       term.write("\r");
       await term.waitFor(/Fix login · repo on \S+/);
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
   }, 60_000);
 });

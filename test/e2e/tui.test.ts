@@ -1,10 +1,13 @@
+// The TUI in a real terminal: a chat opened, streamed and answered by keys; the bell, the unread
+// mark and a request answered from the fleet; an edit's diff in the request; the daemon lost and
+// found again; a presentation followed. (tui-input, -screen, -views, -worktree: the rest.)
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, createHome, runCli, waitFor } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
-import { startPty } from "../helpers/pty.js";
+import { backToFleetAndQuit, goToScreen, quit, selectNewestChat, withTui } from "../helpers/tui.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -17,12 +20,6 @@ beforeAll(async () => {
   worker = await addSandboxWorker(home, sandbox, "main", { project: "tui", permission: "ask" });
 }, 90_000);
 
-/**
- * The terminal's environment. CI is set on purpose: Ink alone would then draw nothing until
- * exit, and a developer's shell (or a CI job with a terminal) may well have it set.
- */
-const terminalEnv = () => ({ ...process.env, CI: "true", OCFLEET_HOME: home });
-
 afterAll(async () => {
   await cleanupHomes();
   await sandbox?.close();
@@ -30,8 +27,7 @@ afterAll(async () => {
 
 describe("the TUI in a real terminal", () => {
   it("opens a chat by keys, streams a reply, answers a permission by key, and quits with the terminal restored", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
-    try {
+    const term = await withTui(home, { cols: 110, rows: 30 }, async (term) => {
       await term.waitFor("● connected");
       await term.waitFor(/■ main\s+idle/);
       term.write("j"); // from the machine to its worker
@@ -61,29 +57,24 @@ describe("the TUI in a real terminal", () => {
       term.write("\t"); // back to the fleet
       await term.waitFor(/hello from the tui/);
       await term.waitFor(/↑↓ move/);
-      term.write("q");
-      const exit = await term.exited;
-      expect(exit.exitCode).toBe(0);
-      const raw = term.raw();
-      // The cursor is shown again after the last time it was hidden.
-      expect(raw.lastIndexOf("\x1b[?25h")).toBeGreaterThan(raw.lastIndexOf("\x1b[?25l"));
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
+    const raw = term.raw();
+    // The cursor is shown again after the last time it was hidden.
+    expect(raw.lastIndexOf("\x1b[?25h")).toBeGreaterThan(raw.lastIndexOf("\x1b[?25l"));
   }, 90_000);
 
   it("rings when a chat that is not open needs you, marks it unread, and answers its request from the fleet", async () => {
     const chatId = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "attention-chat"])).id as string;
-    const term = startPty([], { env: terminalEnv(), cols: 120, rows: 32 });
-    /** BEL characters that are not the end of an OSC sequence (the window title uses one). */
-    const bells = () =>
-      (
-        term
-          .raw()
-          .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, "")
-          .match(/\x07/g) ?? []
-      ).length;
-    try {
+    await withTui(home, { cols: 120, rows: 32 }, async (term) => {
+      /** BEL characters that are not the end of an OSC sequence (the window title uses one). */
+      const bells = () =>
+        (
+          term
+            .raw()
+            .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, "")
+            .match(/\x07/g) ?? []
+        ).length;
       await term.waitFor(/attention-chat/);
       await term.waitFor(/status: online/);
       expect(bells()).toBe(0);
@@ -93,10 +84,7 @@ describe("the TUI in a real terminal", () => {
       await waitFor("the bell", () => bells() > 0);
       expect(term.raw()).toContain("\x1b]0;ocfleet (1 waiting)\x07"); // the window title counts it
       // Select it: the preview shows the request, and y answers it without opening the chat.
-      term.write("j"); // machine → worker
-      await term.waitFor(/state: /);
-      term.write("j"); // → the newest chat, this one
-      await term.waitFor(/attention-chat ·/);
+      await selectNewestChat(term, /attention-chat ·/);
       await term.waitFor("OpenCode asks to use bash");
       term.write("y");
       await term.waitFor("allowed (once)");
@@ -110,23 +98,16 @@ describe("the TUI in a real terminal", () => {
       term.write("\t");
       await term.waitFor(/attention-chat ·/);
       expect(term.screen().join("\n")).not.toMatch(/● attention-chat/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
   }, 90_000);
 
   it("shows an edit's diff, coloured, in the request prompt, and a command's directory, worker and machine", async () => {
     const chatId = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "diff-chat"])).id as string;
-    const term = startPty([], { env: terminalEnv(), cols: 120, rows: 36 });
-    try {
+    await withTui(home, { cols: 120, rows: 36 }, async (term) => {
       await term.waitFor(/diff-chat/);
       const sending = runCli(home, ["chat", "send", chatId, "write file notes.txt containing a line from the prompt", "--wait"]);
-      term.write("j"); // machine → worker
-      await term.waitFor(/state: /);
-      term.write("j"); // → the newest chat, this one
-      await term.waitFor(/diff-chat ·/);
+      await selectNewestChat(term, /diff-chat ·/);
       await term.waitFor("OpenCode asks to use edit");
       await term.waitFor("+a line from the prompt");
       await term.waitFor(/main on \S+/);
@@ -144,16 +125,12 @@ describe("the TUI in a real terminal", () => {
       term.write("n");
       await term.waitFor("rejected");
       await command;
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
   }, 90_000);
 
   it("shows a banner when the daemon goes away, and comes back by itself with its screens", async () => {
-    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
-    try {
+    await withTui(home, { cols: 110, rows: 30 }, async (term) => {
       await term.waitFor(/■ main\s+idle/);
       expect((await runCli(home, ["daemon", "stop"])).code).toBe(0);
       await term.waitFor("Lost the daemon");
@@ -161,24 +138,17 @@ describe("the TUI in a real terminal", () => {
       await term.waitFor("● connected", 20_000);
       await term.waitFor(/■ main\s+(starting|idle)/);
       expect(term.screen().join("\n")).not.toContain("Lost the daemon");
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await quit(term);
+    });
   }, 60_000);
 
   it("follows a presentation on the follow screen as the presenter moves", async () => {
     const deck = join(sandbox.root, "deck.md");
     writeFileSync(deck, "# Welcome\n\nfirst slide text\n\n---\n\n# Second\n\nsecond slide text\n\n---\n\n# Third\n\nthird slide text\n");
     const started = await cliJson(home, ["present", "start", deck]);
-    const term = startPty([], { env: terminalEnv(), cols: 110, rows: 30 });
-    try {
+    await withTui(home, { cols: 110, rows: 30 }, async (term) => {
       await term.waitFor("● connected");
-      term.write("g");
-      await term.waitFor("Presentations: follow one");
-      term.write("7");
-      await term.waitFor("Welcome");
+      await goToScreen(term, "7", "Welcome");
       term.write("\r");
       await term.waitFor("first slide text");
       await term.waitFor("slide 1/3");
@@ -189,13 +159,8 @@ describe("the TUI in a real terminal", () => {
       await term.waitFor("slide 3/3");
       term.write("\x1b");
       await term.waitFor("Presentations");
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
   }, 60_000);
 
   it("prints a short help and exits 0 without a terminal", async () => {

@@ -1,3 +1,5 @@
+// Workers on a real OpenCode: adding (and refusing) one, restarts after a crash, stop and start,
+// logs, an OpenCode that cannot start, and no OpenCode left behind however the daemon stops.
 import { chmodSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -5,6 +7,7 @@ import type { FleetConnection } from "../../src/client/connection.js";
 import { isPidAlive, listProcesses, readCommandLine, waitForExit } from "../../src/platform/processes.js";
 import { api, type WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, createHome, daemonState, killDaemon, runCli, waitFor } from "../helpers/daemon.js";
+import { untilLive } from "../helpers/live.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 
 let home: string;
@@ -19,29 +22,7 @@ async function startDaemon(): Promise<void> {
 }
 
 /** Resolves with the worker's view once `done` holds, watching it live. */
-function waitForWorker(worker: string, done: (w: WorkerView) => boolean, timeoutMs = 45_000): Promise<WorkerView> {
-  return new Promise((resolve, reject) => {
-    let last: WorkerView | undefined;
-    const timer = setTimeout(() => {
-      sub.unsubscribe();
-      reject(new Error(`timed out; last state: ${JSON.stringify(last)}`));
-    }, timeoutMs);
-    const sub = client.subscribe(
-      api.workers.get,
-      { worker },
-      {
-        onValue: (view) => {
-          last = view;
-          if (done(view)) {
-            clearTimeout(timer);
-            sub.unsubscribe();
-            resolve(view);
-          }
-        },
-      },
-    );
-  });
-}
+const waitForWorker = (worker: string, done: (w: WorkerView) => boolean) => untilLive(client, api.workers.get, { worker }, done);
 
 /** OpenCode processes running in a directory, found through /proc (the test knows no pid yet). */
 function opencodeIn(dir: string): number[] {

@@ -146,19 +146,9 @@ describe("a chat in its own worktree", () => {
 
   it("chat diff on a chat in the worker's checkout shows OpenCode's session diff", async () => {
     // OpenCode's session diff needs its snapshots, which the sandbox's config turns off for speed.
-    const env = sandbox.env("snapshots");
-    const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!) as Record<string, unknown>;
-    env.OPENCODE_CONFIG_CONTENT = JSON.stringify({ ...config, snapshot: true });
-    const envFile = join(sandbox.root, "snapshots-on.env");
-    writeFileSync(
-      envFile,
-      `${Object.entries(env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join("\n")}\n`,
-    );
     const directory = sandbox.project("snapshots");
     initRepo(directory);
-    await cliJson(home, ["worker", "add", directory, "--name", "snapshots", "--env-file", envFile]);
+    await addSandboxWorker(home, sandbox, "snapshots", { snapshots: true });
     const chatId = (await runCli(home, ["chat", "new", "--worker", "snapshots"])).stdout.trim();
     const sent = await runCli(home, ["chat", "send", chatId, "write file shared.txt containing in the checkout", "--wait"]);
     expect(sent.code, sent.stderr).toBe(0);

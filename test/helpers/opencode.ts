@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WorkerView } from "../../src/protocol/api/index.js";
-import { FakeModel, fakeOpencodeEnv } from "../fixtures/fake-model.js";
+import { type FakeOpencodeConfig, FakeModel, fakeOpencodeEnv } from "../fixtures/fake-model.js";
 import { cliJson } from "./daemon.js";
 
 export interface OpencodeSandbox {
@@ -13,9 +13,9 @@ export interface OpencodeSandbox {
   /** A new empty project directory. */
   project(name: string): string;
   /** The environment overlay for a worker (each worker gets its own XDG data directory). */
-  env(name: string, permission?: "allow" | "ask"): Record<string, string>;
+  env(name: string, permission?: "allow" | "ask", config?: FakeOpencodeConfig): Record<string, string>;
   /** The same overlay written as an --env-file. */
-  envFile(name: string, permission?: "allow" | "ask"): string;
+  envFile(name: string, permission?: "allow" | "ask", config?: FakeOpencodeConfig): string;
   close(): Promise<void>;
 }
 
@@ -30,14 +30,14 @@ export async function createOpencodeSandbox(): Promise<OpencodeSandbox> {
       mkdirSync(dir, { recursive: true });
       return dir;
     },
-    env(name, permission = "allow") {
-      return fakeOpencodeEnv({ sandbox: join(root, "opencode", name), modelUrl: model.baseUrl, permission });
+    env(name, permission = "allow", config = {}) {
+      return fakeOpencodeEnv({ sandbox: join(root, "opencode", name), modelUrl: model.baseUrl, permission, ...config });
     },
-    envFile(name, permission = "allow") {
+    envFile(name, permission = "allow", config = {}) {
       const path = join(root, `${name}.env`);
       writeFileSync(
         path,
-        Object.entries(sandbox.env(name, permission))
+        Object.entries(sandbox.env(name, permission, config))
           .map(([k, v]) => `${k}=${v}`)
           .join("\n") + "\n",
       );
@@ -53,15 +53,15 @@ export async function createOpencodeSandbox(): Promise<OpencodeSandbox> {
 }
 
 /**
- * Adds a worker through the real CLI on a new sandbox project (named like the worker unless
- * `project` says otherwise), talking to the sandbox's fake model; waits until it is idle.
+ * Adds a worker through the real CLI on a sandbox project (named like the worker unless `project`
+ * says otherwise; made if it is not there yet), talking to the sandbox's fake model; waits until it is idle.
  */
 export function addSandboxWorker(
   home: string,
   sandbox: OpencodeSandbox,
   name: string,
-  options: { project?: string; permission?: "allow" | "ask" } = {},
+  options: { project?: string; permission?: "allow" | "ask" } & FakeOpencodeConfig = {},
 ): Promise<WorkerView> {
-  const project = options.project ?? name;
-  return cliJson<WorkerView>(home, ["worker", "add", sandbox.project(project), "--name", name, "--env-file", sandbox.envFile(project, options.permission)]);
+  const { project = name, permission, ...config } = options;
+  return cliJson<WorkerView>(home, ["worker", "add", sandbox.project(project), "--name", name, "--env-file", sandbox.envFile(project, permission, config)]);
 }

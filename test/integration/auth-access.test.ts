@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { buildRegistry } from "../../src/daemon/functions/index.js";
 import { api } from "../../src/protocol/api/index.js";
-import type { ArgsOf, QueryRef, ResultOf } from "../../src/protocol/api/index.js";
 import { FakeOidc } from "../fixtures/fake-oidc.js";
+import { untilLive } from "../helpers/live.js";
 import { createOpencodeSandbox } from "../helpers/opencode.js";
 import { cleanupHomes, connectAsOwner, connectWithSession, createHome, daemonState, runCli } from "../helpers/daemon.js";
 import { waitForExit } from "../../src/platform/processes.js";
@@ -49,21 +49,6 @@ describe("access levels", () => {
     nobody.close();
   });
 });
-
-/** Resolves with a live query's value once `done` holds. */
-function until<Q extends QueryRef>(client: FleetConnection, ref: Q, args: ArgsOf<Q>, done: (value: ResultOf<Q>) => boolean): Promise<ResultOf<Q>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${ref.name} never got there`)), 45_000);
-    const sub = client.subscribe(ref, args, {
-      onValue: (value) => {
-        if (!done(value)) return;
-        clearTimeout(timer);
-        sub.unsubscribe();
-        resolve(value);
-      },
-    });
-  });
-}
 
 describe("the Google client secret", () => {
   it("is never returned by any function, nor shown by the CLI, nor stored in plain text", async () => {
@@ -154,7 +139,7 @@ describe("the Google client secret", () => {
     // Workers and chat, on a real OpenCode that asks before running commands.
     const sandbox = await createOpencodeSandbox();
     try {
-      const idle = (worker: string) => until(admin, api.workers.get, { worker }, (w) => w.runState === "idle");
+      const idle = (worker: string) => untilLive(admin, api.workers.get, { worker }, (w) => w.runState === "idle");
       // A git repository, so the worktree functions have something to work on.
       const scanProject = sandbox.project("scan");
       execFileSync("git", ["init", "-q"], { cwd: scanProject });
@@ -177,8 +162,8 @@ describe("the Google client secret", () => {
       await idle("scan");
       await record("chat.create", admin.call(api.chat.create, { worker: "scan" }));
       const chatId = (outputs.get("chat.create") as { id: string }).id;
-      const reply = (messageId: string) => until(admin, api.chat.messages, { chat: chatId }, (ms) => ms.some((m) => m.replyTo === messageId));
-      const asked = () => until(admin, api.chat.pending, {}, (rs) => rs.length === 1);
+      const reply = (messageId: string) => untilLive(admin, api.chat.messages, { chat: chatId }, (ms) => ms.some((m) => m.replyTo === messageId));
+      const asked = () => untilLive(admin, api.chat.pending, {}, (rs) => rs.length === 1);
       await record("chat.send", admin.call(api.chat.send, { chat: chatId, text: "run command echo scanned" }));
       await record("chat.stream", admin.call(api.chat.stream, { chat: chatId }));
       await record("chat.pending", asked());
@@ -227,7 +212,7 @@ describe("the Google client secret", () => {
     await record("membership.join", joiner.call(api.membership.join, { token: (outputs.get("hub.invite") as { token: string }).token }));
     await record(
       "membership.status",
-      until(joiner, api.membership.status, {}, (m) => m?.state === "approved"),
+      untilLive(joiner, api.membership.status, {}, (m) => m?.state === "approved"),
     );
     await record("hub.approve", admin.call(api.hub.approve, { machine: "scan-far" }));
     await record("hub.rename", admin.call(api.hub.rename, { machine: "scan-far", name: "scan-farther" }));

@@ -4,40 +4,23 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api } from "../../src/protocol/api/index.js";
 import type { FleetError } from "../../src/protocol/errors.js";
 import { checkBudgets, periodOf } from "../../src/daemon/model/budgets.js";
-import { beginTurn, finishReply, startReply } from "../../src/daemon/model/replies.js";
 import { createTestHub, type TestHub } from "../helpers/hub.js";
+import { aliceBobAndAdmin, type HubUser, writeTurn } from "../helpers/turns.js";
 
 let hub: TestHub;
-let alice: ReturnType<TestHub["user"]>;
-let bob: ReturnType<TestHub["user"]>;
-let admin: ReturnType<TestHub["user"]>;
+let alice: HubUser;
+let bob: HubUser;
+let admin: HubUser;
 let workerId: string;
 
 beforeEach(() => {
   hub = createTestHub(Date.parse("2026-03-04T12:00:00Z")); // a Wednesday
-  alice = hub.user("alice");
-  bob = hub.user("bob");
-  admin = hub.user("root", "system_admin");
+  ({ alice, bob, admin } = aliceBobAndAdmin(hub));
   workerId = hub.worker("api"); // the admin's in effect: created by nobody, shared with everyone
 });
 afterEach(() => hub.close());
 
-function spend(chatId: string, cost: number): void {
-  const { messageId } = hub.dispatcher.runInternalMutation(beginTurn, { chatId, text: "go", model: null });
-  const r = hub.dispatcher.runInternalMutation(startReply, { chatId, replyTo: messageId, model: null });
-  const tokens = { input: 1, output: 1, reasoning: 0, cacheRead: 0, cacheWrite: 0 };
-  hub.dispatcher.runInternalMutation(finishReply, {
-    chatId,
-    messageId: r.id,
-    status: "completed",
-    parts: [],
-    model: null,
-    tokens,
-    cost,
-    error: null,
-    opencodeMessageIds: [],
-  });
-}
+const spend = (chatId: string, cost: number) => writeTurn(hub, chatId, { tokens: { input: 1, output: 1, reasoning: 0, cacheRead: 0, cacheWrite: 0 }, cost });
 
 const messageCount = () => (hub.db.prepare("SELECT COUNT(*) AS n FROM messages").get() as { n: number }).n;
 const refusal = (p: Promise<unknown>) =>

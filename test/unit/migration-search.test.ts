@@ -1,28 +1,18 @@
 // Migration 0010 adds the search index. On a database with chats (from version 7) it indexes every
 // stored part of every finished message, and none of a reply still streaming (recovery finishes
 // that one, through the write path); from then on the index follows the rows.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { migrate } from "../../src/daemon/db/migrate.js";
 import { migrations } from "../../src/daemon/db/migrations/index.js";
-import { openDatabase, schemaVersion } from "../../src/daemon/db/open.js";
+import { schemaVersion } from "../../src/daemon/db/open.js";
+import { databaseAtVersion, insertOwnerMachineAndWorker, removeTempDatabases } from "../helpers/migrations.js";
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterEach(removeTempDatabases);
 
 it("indexes the parts already stored, leaves a streaming reply out, and follows later changes", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ocf-migrate-"));
-  dirs.push(dir);
-  const path = join(dir, "state.db");
-  const db = openDatabase(path);
-  migrate(db, migrations.slice(0, 7), { dbPath: path });
+  const { db, path } = databaseAtVersion(7);
+  insertOwnerMachineAndWorker(db);
   db.exec(`
-    INSERT INTO users (id, name, level, is_anonymous, is_owner, created_at, updated_at) VALUES ('usr_1', 'olga', 'system_admin', 1, 1, 0, 0);
-    INSERT INTO machines (id, name, hostname, is_local, approval, online, created_at, updated_at) VALUES ('mch_1', 'box', 'box', 1, 'approved', 0, 0, 0);
-    INSERT INTO workers (id, machine_id, name, directory, approval, desired_state, run_state, state_changed_at, created_by, created_at, updated_at)
-      VALUES ('wrk_1', 'mch_1', 'api', '/code/api', 'approved', 'running', 'offline', 0, 'usr_1', 0, 0);
     INSERT INTO chats (id, worker_id, worker_name, owner_id, title, title_source, state, last_activity_at, created_at, updated_at)
       VALUES ('cht_1', 'wrk_1', 'api', 'usr_1', 'zebra talk', 'auto', 'active', 0, 0, 0);
     INSERT INTO messages (id, chat_id, seq, role, status, created_at) VALUES ('msg_1', 'cht_1', 1, 'user', 'sent', 0);

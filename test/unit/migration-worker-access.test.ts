@@ -1,28 +1,18 @@
 // Migration 0006 rebuilds the chats table so chats outlive their worker. On a database with data
 // (from version 5), every chat, message and part is kept, the worker's name is recorded on the
 // chat, and removing the worker afterwards leaves the transcript (which remembers the worker it was on).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { migrate } from "../../src/daemon/db/migrate.js";
 import { migrations } from "../../src/daemon/db/migrations/index.js";
-import { openDatabase, schemaVersion } from "../../src/daemon/db/open.js";
+import { schemaVersion } from "../../src/daemon/db/open.js";
+import { databaseAtVersion, insertOwnerMachineAndWorker, removeTempDatabases } from "../helpers/migrations.js";
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterEach(removeTempDatabases);
 
 it("keeps every chat and message through 0006, names the worker on the chat, and keeps them when the worker is removed", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ocf-migrate-"));
-  dirs.push(dir);
-  const path = join(dir, "state.db");
-  const db = openDatabase(path);
-  migrate(db, migrations.slice(0, 5), { dbPath: path });
+  const { db, path } = databaseAtVersion(5);
+  insertOwnerMachineAndWorker(db);
   db.exec(`
-    INSERT INTO users (id, name, level, is_anonymous, is_owner, created_at, updated_at) VALUES ('usr_1', 'olga', 'system_admin', 1, 1, 0, 0);
-    INSERT INTO machines (id, name, hostname, is_local, approval, online, created_at, updated_at) VALUES ('mch_1', 'box', 'box', 1, 'approved', 0, 0, 0);
-    INSERT INTO workers (id, machine_id, name, directory, approval, desired_state, run_state, state_changed_at, created_by, created_at, updated_at)
-      VALUES ('wrk_1', 'mch_1', 'api', '/code/api', 'approved', 'running', 'offline', 0, 'usr_1', 0, 0);
     INSERT INTO chats (id, worker_id, owner_id, title, title_source, state, last_activity_at, created_at, updated_at)
       VALUES ('cht_1', 'wrk_1', 'usr_1', 'fix the test', 'auto', 'active', 0, 0, 0);
     INSERT INTO messages (id, chat_id, seq, role, status, created_at) VALUES ('msg_1', 'cht_1', 1, 'user', 'sent', 0);

@@ -1,21 +1,15 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// The migration runner: new databases to the latest schema, older ones carried forward with a backup,
+// a newer one refused, a failing migration rolled back, and the single-instance lock.
+import { existsSync, readdirSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkMigrationList, migrate, type Migration } from "../../src/daemon/db/migrate.js";
 import { migrations } from "../../src/daemon/db/migrations/index.js";
-import { openDatabase, schemaVersion, type Db } from "../../src/daemon/db/open.js";
+import { openDatabase, schemaVersion } from "../../src/daemon/db/open.js";
 import { ensureOwnerUser } from "../../src/daemon/identity.js";
 import { FleetError } from "../../src/protocol/errors.js";
+import { removeTempDatabases, tempDatabase } from "../helpers/migrations.js";
 
-const dirs: string[] = [];
-function tempDb(): { db: Db; path: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), "ocf-migrate-"));
-  dirs.push(dir);
-  const path = join(dir, "state.db");
-  return { db: openDatabase(path), path, dir };
-}
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterEach(removeTempDatabases);
 
 const createTable = (version: number, table: string): Migration => ({
   version,
@@ -25,7 +19,7 @@ const createTable = (version: number, table: string): Migration => ({
 
 describe("migrations", () => {
   it("bring a new database to the latest schema, with every table the code uses", () => {
-    const { db, path } = tempDb();
+    const { db, path } = tempDatabase();
     const outcome = migrate(db, migrations, { dbPath: path });
     expect(outcome).toEqual({ from: 0, to: migrations.length, backup: null });
     expect(schemaVersion(db)).toBe(migrations.length);
@@ -62,7 +56,7 @@ describe("migrations", () => {
   });
 
   it("keep the owner of a foundation-era database: it becomes the anonymous owner that local sign-in uses", () => {
-    const { db, path } = tempDb();
+    const { db, path } = tempDatabase();
     migrate(db, migrations.slice(0, 1), { dbPath: path });
     db.prepare("INSERT INTO users (id, name, level, is_owner, created_at, updated_at) VALUES ('usr_0000000000000001', 'alice', 'system_admin', 1, 1, 1)").run();
     migrate(db, migrations, { dbPath: path });
@@ -73,7 +67,7 @@ describe("migrations", () => {
   });
 
   it("back up the database before upgrading it, and keep the data", () => {
-    const { db, path, dir } = tempDb();
+    const { db, path, dir } = tempDatabase();
     migrate(db, [createTable(1, "a")], { dbPath: path });
     db.prepare("INSERT INTO a (v) VALUES ('kept')").run();
     const outcome = migrate(db, [createTable(1, "a"), createTable(2, "b")], { dbPath: path });
@@ -89,7 +83,7 @@ describe("migrations", () => {
   });
 
   it("keep only the last three backups", () => {
-    const { db, path, dir } = tempDb();
+    const { db, path, dir } = tempDatabase();
     const list: Migration[] = [createTable(1, "t1")];
     migrate(db, list, { dbPath: path });
     for (let v = 2; v <= 6; v++) {
@@ -100,7 +94,7 @@ describe("migrations", () => {
   });
 
   it("refuse a database from a newer ocfleet with a clear message, and change nothing", () => {
-    const { db, path } = tempDb();
+    const { db, path } = tempDatabase();
     db.pragma("user_version = 99");
     let error: unknown;
     try {
@@ -114,7 +108,7 @@ describe("migrations", () => {
   });
 
   it("roll back a migration that fails, leaving the version where it was", () => {
-    const { db, path } = tempDb();
+    const { db, path } = tempDatabase();
     migrate(db, [createTable(1, "a")], { dbPath: path });
     const failing: Migration = {
       version: 2,
@@ -135,7 +129,7 @@ describe("migrations", () => {
   });
 
   it("take the single-instance lock: a second exclusive open is refused at once", () => {
-    const { path } = tempDb();
+    const { path } = tempDatabase();
     const first = openDatabase(path, { exclusive: true });
     // A second process would see the same SQLITE_BUSY; within one process SQLite enforces it too.
     expect(() => openDatabase(path, { exclusive: true })).toThrow(/locked/);

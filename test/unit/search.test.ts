@@ -6,57 +6,40 @@ import { api, type PartView, type SearchArgs } from "../../src/protocol/api/inde
 import { FleetError } from "../../src/protocol/errors.js";
 import { beginTurn, finishReply, saveProgress, startReply } from "../../src/daemon/model/replies.js";
 import { createTestHub, type TestHub } from "../helpers/hub.js";
+import { aliceBobAndAdmin, type HubUser, writeTurn } from "../helpers/turns.js";
 
 const DAY = 86_400_000;
 let hub: TestHub;
-let alice: ReturnType<TestHub["user"]>;
-let bob: ReturnType<TestHub["user"]>;
-let admin: ReturnType<TestHub["user"]>;
+let alice: HubUser;
+let bob: HubUser;
+let admin: HubUser;
 
 beforeEach(() => {
   hub = createTestHub(Date.parse("2026-03-01T12:00:00Z"));
-  alice = hub.user("alice");
-  bob = hub.user("bob");
-  admin = hub.user("root", "system_admin");
+  ({ alice, bob, admin } = aliceBobAndAdmin(hub));
   hub.worker("api");
   hub.worker("web");
 });
 afterEach(() => hub.close());
 
 /** A whole turn through the write path: the prompt, then a reply with these parts. */
-async function turn(caller: ReturnType<TestHub["user"]>, chatId: string, prompt: string, parts: PartView[]): Promise<{ promptId: string; replyId: string }> {
-  const { messageId } = hub.dispatcher.runInternalMutation(beginTurn, { chatId, text: prompt, model: null });
-  const reply = hub.dispatcher.runInternalMutation(startReply, { chatId, replyTo: messageId, model: "fake/fake-model" });
-  hub.dispatcher.runInternalMutation(finishReply, {
-    chatId,
-    messageId: reply.id,
-    status: "completed",
-    parts,
-    model: "fake/fake-model",
-    tokens: null,
-    cost: null,
-    error: null,
-    opencodeMessageIds: [],
-  });
-  void caller;
-  return { promptId: messageId, replyId: reply.id };
-}
+const turn = (chatId: string, prompt: string, parts: PartView[]) => writeTurn(hub, chatId, { prompt, parts, model: "fake/fake-model" });
 
 const text = (id: string, body: string): PartView => ({ id, kind: "text", text: body });
 
-async function chatOn(caller: ReturnType<TestHub["user"]>, worker: string, title: string): Promise<string> {
+async function chatOn(caller: HubUser, worker: string, title: string): Promise<string> {
   return (await hub.call(caller, api.chat.create, { worker, title })).id;
 }
 
-const find = (caller: ReturnType<TestHub["user"]>, args: SearchArgs) => hub.call(caller, api.search.messages, args);
-const chatsOf = async (caller: ReturnType<TestHub["user"]>, args: SearchArgs) => (await find(caller, args)).map((h) => h.chatTitle);
+const find = (caller: HubUser, args: SearchArgs) => hub.call(caller, api.search.messages, args);
+const chatsOf = async (caller: HubUser, args: SearchArgs) => (await find(caller, args)).map((h) => h.chatTitle);
 
 describe("chat search", () => {
   it("ranks the message that is most about the words first, and highlights them in the snippet", async () => {
     const once = await chatOn(alice, "api", "once");
     const often = await chatOn(alice, "api", "often");
-    await turn(alice, once, "tidy the build", [text("p1", "The build passed; one migration was skipped among many other unrelated notes about lunch.")]);
-    await turn(alice, often, "plan the schema", [text("p1", "Migration first: the migration adds a column, and the migration backfills it.")]);
+    turn(once, "tidy the build", [text("p1", "The build passed; one migration was skipped among many other unrelated notes about lunch.")]);
+    turn(often, "plan the schema", [text("p1", "Migration first: the migration adds a column, and the migration backfills it.")]);
     const hits = await find(alice, { query: "migration" });
     expect(hits.map((h) => h.chatTitle)).toEqual(["often", "once"]);
     expect(hits[0]!.role).toBe("assistant");
@@ -70,9 +53,9 @@ describe("chat search", () => {
     const a = await chatOn(alice, "api", "a");
     const b = await chatOn(alice, "api", "b");
     const c = await chatOn(alice, "api", "c");
-    await turn(alice, a, "x", [text("p1", "the migrations ran in order")]);
-    await turn(alice, b, "y", [text("p1", "order the migrations, then ran the tests")]);
-    await turn(alice, c, "z", [text("p1", "c++ AND foo.bar: NOT a problem")]);
+    turn(a, "x", [text("p1", "the migrations ran in order")]);
+    turn(b, "y", [text("p1", "order the migrations, then ran the tests")]);
+    turn(c, "z", [text("p1", "c++ AND foo.bar: NOT a problem")]);
     expect(await chatsOf(alice, { query: '"migrations ran"' })).toEqual(["a"]);
     expect((await chatsOf(alice, { query: "migrat*" })).sort()).toEqual(["a", "b"]);
     expect(await chatsOf(alice, { query: "migrations -tests" })).toEqual(["a"]);
@@ -84,7 +67,7 @@ describe("chat search", () => {
   it("searches reasoning and tool input and output, and filters by role, worker, machine and age", async () => {
     const api1 = await chatOn(alice, "api", "on api");
     const web = await chatOn(alice, "web", "on web");
-    await turn(alice, api1, "look at the penguin", [
+    turn(api1, "look at the penguin", [
       { id: "r1", kind: "reasoning", text: "thinking about the penguin" },
       {
         id: "t1",
@@ -100,7 +83,7 @@ describe("chat search", () => {
       text("p1", "three of them"),
     ]);
     hub.clock.now += 10 * DAY;
-    await turn(alice, web, "a penguin again", [text("p1", "ok")]);
+    turn(web, "a penguin again", [text("p1", "ok")]);
     expect((await find(alice, { query: "penguin", role: "tool" })).map((h) => h.partId)).toEqual(["t1"]);
     expect((await find(alice, { query: "zoo.txt" })).map((h) => h.role)).toEqual(["tool"]);
     expect((await find(alice, { query: "thinking" })).map((h) => h.role)).toEqual(["assistant"]);
@@ -115,7 +98,7 @@ describe("chat search", () => {
 
   it("never finds another user's text; an admin finds it only with all", async () => {
     const mine = await chatOn(alice, "api", "alice's secret plan");
-    await turn(alice, mine, "the password is hunter2", [text("p1", "noted hunter2")]);
+    turn(mine, "the password is hunter2", [text("p1", "noted hunter2")]);
     expect(await find(bob, { query: "hunter2" })).toEqual([]);
     expect(await find(bob, { query: "hunter2", all: true })).toEqual([]);
     expect(await find(admin, { query: "hunter2" })).toEqual([]);

@@ -2,40 +2,24 @@
 // and cost OpenCode would report, added up by each grouping, for the caller's chats only.
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { api, type TokenCounts } from "../../src/protocol/api/index.js";
-import { beginTurn, finishReply, startReply } from "../../src/daemon/model/replies.js";
 import { createTestHub, type TestHub } from "../helpers/hub.js";
+import { aliceBobAndAdmin, type HubUser, writeTurn } from "../helpers/turns.js";
 
 const HOUR = 3_600_000;
 let hub: TestHub;
-let alice: ReturnType<TestHub["user"]>;
-let bob: ReturnType<TestHub["user"]>;
-let admin: ReturnType<TestHub["user"]>;
+let alice: HubUser;
+let bob: HubUser;
+let admin: HubUser;
 
 beforeEach(() => {
   hub = createTestHub(Date.parse("2026-03-01T22:30:00Z"));
-  alice = hub.user("alice");
-  bob = hub.user("bob");
-  admin = hub.user("root", "system_admin");
+  ({ alice, bob, admin } = aliceBobAndAdmin(hub));
   hub.worker("api");
   hub.worker("web");
 });
 afterEach(() => hub.close());
 
-function reply(chatId: string, model: string, tokens: TokenCounts | null, cost: number | null): void {
-  const { messageId } = hub.dispatcher.runInternalMutation(beginTurn, { chatId, text: "go", model: null });
-  const r = hub.dispatcher.runInternalMutation(startReply, { chatId, replyTo: messageId, model });
-  hub.dispatcher.runInternalMutation(finishReply, {
-    chatId,
-    messageId: r.id,
-    status: "completed",
-    parts: [],
-    model,
-    tokens,
-    cost,
-    error: null,
-    opencodeMessageIds: [],
-  });
-}
+const reply = (chatId: string, model: string, tokens: TokenCounts | null, cost: number | null) => writeTurn(hub, chatId, { model, tokens, cost });
 
 const t = (input: number, output: number, reasoning = 0, cacheRead = 0, cacheWrite = 0): TokenCounts => ({ input, output, reasoning, cacheRead, cacheWrite });
 

@@ -1,23 +1,25 @@
-// The chat runtime: turns in progress. OpenCode's events for a chat's session become a growing
-// reply held in memory and pushed to watchers at once (live queries), while its text is written
-// to SQLite in batches; a turn ends when its final assistant message completes, matched by id.
-import type { MessageView, PartView } from "../../protocol/api/index.js";
+// The chat runtime: turns in progress, from the user's message to the saved reply. It routes
+// OpenCode's events for a chat's session to its turn (chat/reply-events.ts grows the reply in
+// memory, chat/writes.ts batches it to SQLite), reads the turn's record back when OpenCode says it
+// is over, and ends it: completed, aborted, failed, interrupted, stalled or refused by the store.
+import type { MessageView } from "../../protocol/api/index.js";
 import type { ChatId, MessageId } from "../../protocol/ids.js";
 import type { WorkerRuntime } from "../agent/link.js";
-import type { OpencodeEvent, OpencodeMessage, OpencodePart } from "../agent/opencode.js";
+import type { OpencodeEvent } from "../agent/opencode.js";
 import type { Fleet } from "../fleet.js";
 import { reconcileWorker } from "./reconcile.js";
 import type { Logger } from "../log.js";
 import type { InternalRunner } from "../model/context.js";
 import { withDeadline } from "../../platform/deadline.js";
-import { mergeReplyRecord } from "./record.js";
 import { newTurn, streamingView, turnFigures, type Turn } from "./turn.js";
 import { storeProblem, TurnEnds } from "./ending.js";
 import { newId } from "../crypto.js";
 import { isRequestEvent, recordRequestEvent } from "./requests.js";
 import { DEFAULT_STALL_MS, stalledTurns, stallMessage } from "./stall.js";
-import { chatsWithSessions, markInactive, recoverInterrupted, saveProgress, setRetry, type ReplyOutcome } from "../model/replies.js";
+import { chatsWithSessions, markInactive, recoverInterrupted, setRetry, type ReplyOutcome } from "../model/replies.js";
 import { TABLES, type Table } from "../model/tables.js";
+import { messageUpdated, partDelta, partUpdated, recordReadBack, type ReplyEffects } from "./reply-events.js";
+import { ReplyWrites } from "./writes.js";
 
 export interface ChatRuntimeOptions {
   log: Logger;
@@ -54,8 +56,6 @@ export interface AskedRequest {
   kind: "permission" | "question";
 }
 
-/** Pending text past this size is written at once rather than at the next timer. */
-const FLUSH_BYTES = 16 * 1024;
 /** How many of a session's latest messages a turn reads back, and how long it waits for them. */
 const READ_BACK_MESSAGES = 100;
 const READ_BACK_TIMEOUT_MS = 3000;
@@ -66,13 +66,13 @@ export class ChatRuntime {
   private readonly sessions = new Map<string, ChatId>();
   private sweep: NodeJS.Timeout | undefined;
   private stallSweep: NodeJS.Timeout | undefined;
-  private readonly flushMs: number;
   private readonly finishedListeners = new Set<(turn: FinishedTurn) => void>();
   private readonly askedListeners = new Set<(asked: AskedRequest) => void>();
   private readonly ends: TurnEnds;
+  private readonly writes: ReplyWrites;
+  private readonly effects: ReplyEffects;
 
   constructor(private readonly options: ChatRuntimeOptions) {
-    this.flushMs = options.flushMs ?? 50;
     this.ends = new TurnEnds({
       log: options.log,
       runMutation: options.runMutation,
@@ -80,6 +80,17 @@ export class ChatRuntime {
       changed: (chatId) => options.changed(TABLES.stream, chatId),
       ...(options.storeRetryMs ? { retryMs: options.storeRetryMs } : {}),
     });
+    this.writes = new ReplyWrites({
+      runMutation: options.runMutation,
+      ends: this.ends,
+      flushMs: options.flushMs ?? 50,
+      refused: (turn, err) => this.storeFailed(turn, err),
+    });
+    this.effects = {
+      writes: this.writes,
+      changed: (turn) => options.changed(TABLES.stream, turn.chatId),
+      settle: (turn) => this.settle(turn),
+    };
     options.fleet.onWorkerEvent((workerId, report) => this.handle(workerId, report.event));
     options.fleet.onWorkerRuntime((workerId, runtime) => this.workerChanged(workerId, runtime));
     // A machine that comes back may have finished replies the hub gave up on: read them back (chat/reconcile.ts).
@@ -229,11 +240,11 @@ export class ChatRuntime {
       if (!turn || turn.finished) return;
       switch (event.type) {
         case "message.updated":
-          return this.messageUpdated(turn, event.message);
+          return messageUpdated(turn, event.message, this.effects);
         case "part.updated":
-          return this.partUpdated(turn, event.part);
+          return partUpdated(turn, event.part, this.effects);
         case "part.delta":
-          return this.partDelta(turn, event.messageId, event.partId, event.field, event.delta);
+          return partDelta(turn, event.messageId, event.partId, event.field, event.delta, this.effects);
         case "session.status":
           if (event.status.type === "retry") return this.retrying(turn, event.status.attempt, event.status.message, event.status.next);
           if (event.status.type === "idle") return this.idle(turn);
@@ -288,54 +299,10 @@ export class ChatRuntime {
         .command("session.messages", { workerId: turn.workerId, sessionId: turn.sessionId, limit: READ_BACK_MESSAGES });
       const { messages } = await withDeadline(request, READ_BACK_TIMEOUT_MS, `no answer within ${READ_BACK_TIMEOUT_MS} ms`);
       if (turn.finished) return;
-      const record = mergeReplyRecord(turn, messages);
-      turn.opencodeUserMessageId ??= record.userMessageId;
-      if (record.messages[0]) this.ensureReply(turn, record.messages[0]);
-      turn.parts = record.parts;
-      if (record.changed.length > 0) {
-        this.options.log.info(`read back ${record.changed.length} part(s) the events missed ${when}`, { chat: turn.chatId });
-        for (const id of record.changed) turn.dirtyParts.add(id);
-        this.options.changed(TABLES.stream, turn.chatId);
-        this.scheduleFlush(turn);
-      }
-      for (const message of record.messages) this.messageUpdated(turn, message);
+      const missed = recordReadBack(turn, messages, this.effects);
+      if (missed > 0) this.options.log.info(`read back ${missed} part(s) the events missed ${when}`, { chat: turn.chatId });
     } catch (err) {
       this.options.log.warn(`could not read a reply back from OpenCode ${when}; keeping what the events gave`, { chat: turn.chatId, error: String(err) });
-    }
-  }
-
-  private messageUpdated(turn: Turn, message: OpencodeMessage): void {
-    if (message.role === "user") {
-      // Ours is the first user message that OpenCode records after the send.
-      if (!turn.opencodeUserMessageId && (message.createdAt ?? Date.now()) >= turn.startedAt - 2000) turn.opencodeUserMessageId = message.id;
-      return;
-    }
-    if (!turn.opencodeUserMessageId) turn.opencodeUserMessageId = message.parentId;
-    if (message.parentId !== turn.opencodeUserMessageId) return; // another turn's
-    this.ensureReply(turn, message);
-    turn.opencodeMessages.set(message.id, message);
-    if (message.error) {
-      if (message.error.name === "MessageAbortedError") turn.aborted = true;
-      else turn.error ??= message.error;
-    }
-    this.options.changed(TABLES.stream, turn.chatId);
-    // A step that ended in tool calls is followed by another; any other completion ends the turn.
-    if (message.completedAt !== null && (message.finish !== "tool-calls" || message.error)) this.settle(turn);
-  }
-
-  private ensureReply(turn: Turn, message?: OpencodeMessage): void {
-    if (turn.reply) return;
-    turn.replyModel = message?.providerId && message.modelId ? `${message.providerId}/${message.modelId}` : null;
-    turn.reply = { id: newId("message"), createdAt: Date.now() };
-    this.save(turn, () => this.ends.saveReplyRow(turn));
-  }
-
-  /** Runs one of a turn's writes; a write the store refuses (a full disk) stops the turn with the reason instead of throwing. */
-  private save(turn: Turn, write: () => void): void {
-    try {
-      write();
-    } catch (err) {
-      this.storeFailed(turn, err);
     }
   }
 
@@ -349,44 +316,6 @@ export class ChatRuntime {
     // The turn ends once OpenCode has taken the abort: ending it first freed the chat for a next
     // prompt that the late abort then stopped (seen under load).
     this.abortThenFinish(turn, "could not stop a reply the store refused");
-  }
-
-  /** Whether a part or delta belongs to this turn's reply (not to the user's own message). */
-  private isReplyPart(turn: Turn, messageId: string): boolean {
-    if (turn.opencodeMessages.has(messageId)) return true;
-    if (messageId === turn.opencodeUserMessageId || !turn.opencodeUserMessageId) return false;
-    return true;
-  }
-
-  private partUpdated(turn: Turn, part: OpencodePart): void {
-    if (part.kind === "other" || !this.isReplyPart(turn, part.messageId)) return;
-    this.ensureReply(turn);
-    const { messageId: _messageId, ...view } = part;
-    const current = turn.parts.get(part.id);
-    if (current && (view.kind === "text" || view.kind === "reasoning") && current.kind === view.kind && current.text.length > view.text.length) {
-      return; // deltas already took it further than this snapshot
-    }
-    turn.parts.set(part.id, view as PartView);
-    if (view.kind === "tool" || view.kind === "patch" || view.kind === "file") {
-      turn.dirtyParts.add(part.id);
-      this.scheduleFlush(turn);
-    }
-    this.options.changed(TABLES.stream, turn.chatId);
-  }
-
-  private partDelta(turn: Turn, messageId: string, partId: string, field: string, delta: string): void {
-    if (field !== "text" || !delta || !this.isReplyPart(turn, messageId)) return;
-    this.ensureReply(turn);
-    const current = turn.parts.get(partId);
-    const kind = current?.kind === "reasoning" ? "reasoning" : "text";
-    const text = (current && "text" in current ? current.text : "") + delta;
-    turn.parts.set(partId, { id: partId, kind, text });
-    turn.pendingChunks.push({ partId, kind, text: delta });
-    turn.pendingBytes += delta.length;
-    // Watchers get the delta on the next tick; the database gets it in the next batch.
-    this.options.changed(TABLES.stream, turn.chatId);
-    if (turn.pendingBytes >= FLUSH_BYTES) this.flush(turn);
-    else this.scheduleFlush(turn);
   }
 
   private retrying(turn: Turn, attempt: number, message: string, next: number): void {
@@ -405,34 +334,10 @@ export class ChatRuntime {
     if (turn.opencodeUserMessageId) this.settle(turn);
   }
 
-  private scheduleFlush(turn: Turn): void {
-    if (turn.flushTimer || turn.finished) return;
-    turn.flushTimer = setTimeout(() => this.flush(turn), this.flushMs);
-  }
-
-  /** Writes the batch of deltas and changed parts since the last write, in one transaction. */
-  private flush(turn: Turn): void {
-    clearTimeout(turn.flushTimer);
-    turn.flushTimer = undefined;
-    if (turn.finished || !turn.reply || (turn.pendingChunks.length === 0 && turn.dirtyParts.size === 0)) return;
-    const order = [...turn.parts.keys()];
-    const parts = [...turn.dirtyParts].map((id) => ({ seq: order.indexOf(id) + 1, part: turn.parts.get(id)! }));
-    const chunks = turn.pendingChunks;
-    turn.pendingChunks = [];
-    turn.pendingBytes = 0;
-    turn.dirtyParts.clear();
-    const messageId = turn.reply.id;
-    this.save(turn, () => {
-      this.ends.saveReplyRow(turn);
-      this.options.runMutation(saveProgress, { messageId, chunks, parts });
-    });
-  }
-
   private finish(turn: Turn, forced?: "interrupted"): void {
     if (turn.finished) return;
     turn.finished = true;
-    clearTimeout(turn.flushTimer);
-    turn.flushTimer = undefined;
+    this.writes.cancel(turn);
     this.turns.delete(turn.chatId);
     // The end holds every part whole, so deltas not yet written need no batch of their own.
     turn.reply ??= { id: newId("message"), createdAt: Date.now() };

@@ -37,19 +37,35 @@ export interface Command {
 
 const char = (c: string): Binding => ({ key: c });
 
+/** What the help and the status bar say of a command, and where it applies. */
+type Described = Omit<Command, "bindings" | "label">;
+
+/** A command on one printable key, which is also how the help names it. */
+const onChar = (c: string, described: Described): Command => ({ bindings: [char(c)], label: c, ...described });
+
+/** A command on one named key ("escape", "pageup"…), with the name the help gives it. */
+const onKey = (key: string, label: string, described: Described): Command => ({ bindings: [{ key }], label, ...described });
+
+/** A command on Ctrl and a letter, named "Ctrl+P" in the help. */
+const onCtrl = (letter: string, described: Described): Command => ({
+  bindings: [{ key: letter, ctrl: true }],
+  label: `Ctrl+${letter.toUpperCase()}`,
+  ...described,
+});
+
 export const KEYMAP = {
-  quit: { bindings: [char("q")], label: "q", help: "quit", hint: "quit", scope: "fleet" },
-  forceQuit: { bindings: [{ key: "c", ctrl: true }], label: "Ctrl+C", help: "quit from anywhere", scope: "everywhere" },
-  help: { bindings: [char("?")], label: "?", help: "this help (in a chat: when the message is empty)", hint: "help", scope: "everywhere" },
-  cancel: { bindings: [{ key: "escape" }], label: "Esc", help: "close a dialog, or go back", hint: "back", scope: "everywhere" },
-  pageUp: { bindings: [{ key: "pageup" }], label: "PgUp", help: "scroll up a page (transcript, help, logs, details)", scope: "everywhere" },
-  pageDown: { bindings: [{ key: "pagedown" }], label: "PgDn", help: "scroll down a page", hint: "PgUp/PgDn scroll", scope: "everywhere" },
-  wheelUp: { bindings: [{ key: "wheelup" }], label: "mouse wheel", help: "scroll up (where the terminal sends the wheel)", scope: "everywhere" },
-  wheelDown: { bindings: [{ key: "wheeldown" }], label: "mouse wheel", help: "scroll down (OCFLEET_TUI_MOUSE=off: the terminal's)", scope: "everywhere" },
+  quit: onChar("q", { help: "quit", hint: "quit", scope: "fleet" }),
+  forceQuit: onCtrl("c", { help: "quit from anywhere", scope: "everywhere" }),
+  help: onChar("?", { help: "this help (in a chat: when the message is empty)", hint: "help", scope: "everywhere" }),
+  cancel: onKey("escape", "Esc", { help: "close a dialog, or go back", hint: "back", scope: "everywhere" }),
+  pageUp: onKey("pageup", "PgUp", { help: "scroll up a page (transcript, help, logs, details)", scope: "everywhere" }),
+  pageDown: onKey("pagedown", "PgDn", { help: "scroll down a page", hint: "PgUp/PgDn scroll", scope: "everywhere" }),
+  wheelUp: onKey("wheelup", "mouse wheel", { help: "scroll up (where the terminal sends the wheel)", scope: "everywhere" }),
+  wheelDown: onKey("wheeldown", "mouse wheel", { help: "scroll down (OCFLEET_TUI_MOUSE=off: the terminal's)", scope: "everywhere" }),
   up: { bindings: [{ key: "up" }, char("k")], label: "↑ / k", help: "move up", scope: "lists" },
   down: { bindings: [{ key: "down" }, char("j")], label: "↓ / j", help: "move down", hint: "↑↓ move", scope: "lists" },
-  open: { bindings: [{ key: "return" }], label: "Enter", help: "open the selected item; on the fleet, fold a machine or worker", hint: "open", scope: "lists" },
-  goTo: { bindings: [char("g")], label: "g", help: "go to a screen: fleet, workers, machines, checklists…", hint: "screens", scope: "lists" },
+  open: onKey("return", "Enter", { help: "open the selected item; on the fleet, fold a machine or worker", hint: "open", scope: "lists" }),
+  goTo: onChar("g", { help: "go to a screen: fleet, workers, machines, checklists…", hint: "screens", scope: "lists" }),
   back: {
     bindings: [{ key: "tab" }, { key: "b", ctrl: true }],
     label: "Tab / Ctrl+B",
@@ -57,15 +73,15 @@ export const KEYMAP = {
     hint: "back",
     scope: "everywhere",
   },
-  newChat: { bindings: [char("n")], label: "n", help: "new chat on the selected worker", hint: "new chat", scope: "fleet" },
-  addWorker: { bindings: [char("a")], label: "a", help: "add a worker (asks for a directory)", hint: "add worker", scope: "fleet" },
-  search: { bindings: [char("/")], label: "/", help: "search chats: titles and messages, as you type", hint: "search", scope: "fleet" },
-  startWorker: { bindings: [char("s")], label: "s", help: "start the selected worker", hint: "start", scope: "fleet" },
-  stopWorker: { bindings: [char("x")], label: "x", help: "stop the selected worker", hint: "stop", scope: "fleet" },
-  restartWorker: { bindings: [char("r")], label: "r", help: "restart the selected worker", hint: "restart", scope: "fleet" },
-  workerLogs: { bindings: [char("l")], label: "l", help: "the selected worker's OpenCode output", hint: "logs", scope: "fleet" },
-  signIn: { bindings: [char("i")], label: "i", help: "sign in: anonymous, Google, or a login code", hint: "sign in", scope: "fleet" },
-  send: { bindings: [{ key: "return" }], label: "Enter", help: "send the message", hint: "send", scope: "chat" },
+  newChat: onChar("n", { help: "new chat on the selected worker", hint: "new chat", scope: "fleet" }),
+  addWorker: onChar("a", { help: "add a worker (asks for a directory)", hint: "add worker", scope: "fleet" }),
+  search: onChar("/", { help: "search chats: titles and messages, as you type", hint: "search", scope: "fleet" }),
+  startWorker: onChar("s", { help: "start the selected worker", hint: "start", scope: "fleet" }),
+  stopWorker: onChar("x", { help: "stop the selected worker", hint: "stop", scope: "fleet" }),
+  restartWorker: onChar("r", { help: "restart the selected worker", hint: "restart", scope: "fleet" }),
+  workerLogs: onChar("l", { help: "the selected worker's OpenCode output", hint: "logs", scope: "fleet" }),
+  signIn: onChar("i", { help: "sign in: anonymous, Google, or a login code", hint: "sign in", scope: "fleet" }),
+  send: onKey("return", "Enter", { help: "send the message", hint: "send", scope: "chat" }),
   newline: {
     bindings: [
       { key: "return", ctrl: true },
@@ -77,56 +93,50 @@ export const KEYMAP = {
     hint: "new line",
     scope: "chat",
   },
-  abort: { bindings: [{ key: "escape" }], label: "Esc", help: "stop the reply in progress", hint: "stop", scope: "chat" },
-  pickModel: { bindings: [{ key: "p", ctrl: true }], label: "Ctrl+P", help: "pick the model for this chat", hint: "model", scope: "chat" },
-  toggleReasoning: { bindings: [{ key: "r", ctrl: true }], label: "Ctrl+R", help: "show or hide the model's reasoning", hint: "reasoning", scope: "chat" },
-  toggleToolOutput: { bindings: [{ key: "t", ctrl: true }], label: "Ctrl+T", help: "show or hide tool output", hint: "tool output", scope: "chat" },
-  toolPager: {
-    bindings: [{ key: "o", ctrl: true }],
-    label: "Ctrl+O",
+  abort: onKey("escape", "Esc", { help: "stop the reply in progress", hint: "stop", scope: "chat" }),
+  pickModel: onCtrl("p", { help: "pick the model for this chat", hint: "model", scope: "chat" }),
+  toggleReasoning: onCtrl("r", { help: "show or hide the model's reasoning", hint: "reasoning", scope: "chat" }),
+  toggleToolOutput: onCtrl("t", { help: "show or hide tool output", hint: "tool output", scope: "chat" }),
+  toolPager: onCtrl("o", {
     help: "the whole output of the last tool call on screen, in a pager",
     hint: "tool output",
     scope: "chat",
-  },
-  chatDiff: { bindings: [{ key: "d", ctrl: true }], label: "Ctrl+D", help: "what this chat changed (its diff)", hint: "diff", scope: "chat" },
-  nextFile: { bindings: [char("]")], label: "]", help: "jump to the next file", hint: "next file", scope: "diff" },
-  previousFile: { bindings: [char("[")], label: "[", help: "jump to the previous file", hint: "previous file", scope: "diff" },
+  }),
+  chatDiff: onCtrl("d", { help: "what this chat changed (its diff)", hint: "diff", scope: "chat" }),
+  nextFile: onChar("]", { help: "jump to the next file", hint: "next file", scope: "diff" }),
+  previousFile: onChar("[", { help: "jump to the previous file", hint: "previous file", scope: "diff" }),
   lineUp: { bindings: [{ key: "up" }, char("k")], label: "↑ / k", help: "up a line", scope: "pager" },
   lineDown: { bindings: [{ key: "down" }, char("j")], label: "↓ / j", help: "down a line", hint: "↑↓ PgUp/PgDn scroll", scope: "pager" },
   top: { bindings: [{ key: "home" }, char("g")], label: "Home / g", help: "to the start", hint: "start", scope: "pager" },
   bottom: { bindings: [{ key: "end" }, char("G")], label: "End / G", help: "to the end", hint: "end", scope: "pager" },
   leavePager: { bindings: [char("q"), { key: "escape" }, { key: "tab" }], label: "q / Esc", help: "back to the chat", hint: "back", scope: "pager" },
-  permitOnce: { bindings: [char("y")], label: "y", help: "allow this once", scope: "prompt" },
-  permitAlways: { bindings: [char("a")], label: "a", help: "allow always", scope: "prompt" },
-  reject: { bindings: [char("n")], label: "n", help: "reject (a question: dismiss it; its options answer by number)", scope: "prompt" },
+  permitOnce: onChar("y", { help: "allow this once", scope: "prompt" }),
+  permitAlways: onChar("a", { help: "allow always", scope: "prompt" }),
+  reject: onChar("n", { help: "reject (a question: dismiss it; its options answer by number)", scope: "prompt" }),
   tick: { bindings: [char(" ")], label: "Space / Enter", help: "tick or untick the selected item", hint: "tick", scope: "checklists" },
-  addItem: { bindings: [char("a")], label: "a", help: "add an item to this checklist", hint: "add item", scope: "checklists" },
-  newChecklist: { bindings: [char("c")], label: "c", help: "create a checklist (its first item)", hint: "new checklist", scope: "checklists" },
-  markUnderKey: {
-    bindings: [char("m")],
-    label: "m",
+  addItem: onChar("a", { help: "add an item to this checklist", hint: "add item", scope: "checklists" }),
+  newChecklist: onChar("c", { help: "create a checklist (its first item)", hint: "new checklist", scope: "checklists" }),
+  markUnderKey: onChar("m", {
     help: "mark yourself present under a new key (a meeting, a day)",
     hint: "mark yourself",
     scope: "attendance",
-  },
-  markPresent: { bindings: [char("p")], label: "p", help: "mark yourself present", hint: "present", scope: "attendance" },
-  markRemote: { bindings: [char("r")], label: "r", help: "mark yourself remote", hint: "remote", scope: "attendance" },
-  markAbsent: { bindings: [char("x")], label: "x", help: "mark yourself absent", hint: "absent", scope: "attendance" },
-  openDiscussion: {
-    bindings: [char("o")],
-    label: "o",
+  }),
+  markPresent: onChar("p", { help: "mark yourself present", hint: "present", scope: "attendance" }),
+  markRemote: onChar("r", { help: "mark yourself remote", hint: "remote", scope: "attendance" }),
+  markAbsent: onChar("x", { help: "mark yourself absent", hint: "absent", scope: "attendance" }),
+  openDiscussion: onChar("o", {
     help: "open a new discussion (the list); reopen a concluded one",
     hint: "open new",
     scope: "discussions",
-  },
-  writePost: { bindings: [char("w")], label: "w", help: "write a post in the discussion", hint: "write", scope: "discussions" },
-  conclude: { bindings: [char("c")], label: "c", help: "conclude the discussion (owner or admin)", hint: "conclude", scope: "discussions" },
-  reopen: { bindings: [char("o")], label: "o", help: "reopen a concluded discussion", hint: "reopen", scope: "discussions" },
+  }),
+  writePost: onChar("w", { help: "write a post in the discussion", hint: "write", scope: "discussions" }),
+  conclude: onChar("c", { help: "conclude the discussion (owner or admin)", hint: "conclude", scope: "discussions" }),
+  reopen: onChar("o", { help: "reopen a concluded discussion", hint: "reopen", scope: "discussions" }),
   nextSlide: { bindings: [{ key: "right" }, char(" ")], label: "→ / Space", help: "next slide (the presenter)", hint: "next", scope: "presentations" },
-  previousSlide: { bindings: [{ key: "left" }], label: "←", help: "previous slide (the presenter)", hint: "previous", scope: "presentations" },
-  endPresentation: { bindings: [char("x")], label: "x", help: "end the presentation (the presenter)", hint: "end", scope: "presentations" },
-  newSchedule: { bindings: [char("a")], label: "a", help: "add a scheduled prompt on a worker", hint: "add", scope: "schedules" },
-  pauseSchedule: { bindings: [char("p")], label: "p", help: "pause or resume the selected schedule", hint: "pause/resume", scope: "schedules" },
+  previousSlide: onKey("left", "←", { help: "previous slide (the presenter)", hint: "previous", scope: "presentations" }),
+  endPresentation: onChar("x", { help: "end the presentation (the presenter)", hint: "end", scope: "presentations" }),
+  newSchedule: onChar("a", { help: "add a scheduled prompt on a worker", hint: "add", scope: "schedules" }),
+  pauseSchedule: onChar("p", { help: "pause or resume the selected schedule", hint: "pause/resume", scope: "schedules" }),
 } satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof KEYMAP;
