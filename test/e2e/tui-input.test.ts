@@ -66,14 +66,10 @@ describe("keys in a real terminal", () => {
 
   it("keeps a chat's unsent text when the user leaves the chat and comes back; sending clears it", async () => {
     const chatId = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "draft-chat"])).id as string;
-    const term = startPty([], { env: terminalEnv(), cols: 100, rows: 30 });
-    try {
+    await withTui(home, { cols: 100, rows: 30 }, async (term) => {
       await term.waitFor("● connected");
       const open = async () => {
-        term.write("/");
-        await term.waitFor("Search chats");
-        term.write("draft-chat");
-        await term.waitFor(/draft-chat · main/);
+        await search(term, "draft-chat", /draft-chat · main/);
         term.write("\r");
         await term.waitFor("Tab fleet"); // the chat's own hint line (its composer may hold a draft)
       };
@@ -94,13 +90,8 @@ describe("keys in a real terminal", () => {
       await open();
       await term.waitFor(/fake\/fake-model · \d+ in/);
       expect(term.screen().join("\n")).not.toMatch(/│half a thought/); // …and a sent message leaves no draft
-      term.write("\t");
-      await term.waitFor(/↑↓ move/);
-      term.write("q");
-      expect((await term.exited).exitCode).toBe(0);
-    } finally {
-      term.kill();
-    }
+      await backToFleetAndQuit(term);
+    });
   }, 60_000);
 
   it("opens the help with ? from a chat's empty composer, and the help scrolls at 80×24", async () => {
