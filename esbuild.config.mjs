@@ -6,6 +6,24 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
 rmSync("dist", { recursive: true, force: true });
 
+/**
+ * commander requires node:child_process as it loads, for executable subcommands we do not have;
+ * loading it (with dgram and the rest) costs every command ~3 ms. It gets a stand-in that loads
+ * the real module on first use.
+ */
+const lazyChildProcessForCommander = {
+  name: "lazy-child-process-for-commander",
+  setup(build) {
+    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]commander[\\/]/.test(args.importer) ? { path: "lazy-child-process", namespace: "ocfleet-lazy" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "ocfleet-lazy" }, () => ({
+      contents: 'module.exports = { spawn: (...args) => require("node:child_process").spawn(...args) };',
+      loader: "js",
+    }));
+  },
+};
+
 await build({
   entryPoints: ["src/cli/main.ts"],
   outdir: "dist",
@@ -27,7 +45,10 @@ await build({
   // loading them as ~200 separate modules cost the TUI a third of a second at start. zod, jose,
   // execa, croner and the OpenCode SDK are bundled into the daemon's chunk: as ~270 separate ESM
   // modules they cost the daemon 7 MB of memory (docs/performance.md).
-  external: ["@napi-rs/keyring", "better-sqlite3", "commander", "open", "opencode-ai", "ws", "react-devtools-core", "selfsigned", "better-sqlite3-13"],
+  // commander is bundled into the entry: as a package, resolving and reading its seven files through
+  // node_modules cost every command ~7 ms of CPU (docs/performance.md).
+  external: ["@napi-rs/keyring", "better-sqlite3", "better-sqlite3-13", "open", "opencode-ai", "ws", "react-devtools-core", "selfsigned"],
+  plugins: [lazyChildProcessForCommander],
   define: { "process.env.NODE_ENV": '"production"' },
   // Bundled CommonJS code may require() Node's built-ins; ESM has no require, so give it one.
   banner: { js: "import { createRequire as __ocfleetCreateRequire } from 'node:module'; const require = __ocfleetCreateRequire(import.meta.url);" },

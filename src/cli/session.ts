@@ -1,6 +1,6 @@
 // Running a command against the daemon: connect (starting it if needed, with progress),
 // run, close, and turn any error into one line and an exit code.
-import { connectToDaemon, type DaemonConnectOptions } from "../client/daemon.js";
+import type { DaemonConnectOptions } from "../client/daemon.js";
 import type { FleetConnection } from "../client/connection.js";
 import { selectedHub } from "../client/hubs.js";
 import { resolveStateDir } from "../protocol/statefile.js";
@@ -58,6 +58,8 @@ export async function openDaemonConnection(
     const { connectToHub } = await import("../client/hub-connect.js");
     return connectToHub({ home: stateDir(), url: hub, clientName: "ocfleet-cli", onNotice: notice });
   }
+  // Loaded here, not with this file: commands that never connect (version, help) start without it.
+  const { connectToDaemon } = await import("../client/daemon.js");
   const progress = startProgress(options.json !== true);
   const delayed = setTimeout(() => progress.update("connecting to the ocfleet daemon…"), 300);
   try {

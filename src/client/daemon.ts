@@ -5,13 +5,14 @@ import { join } from "node:path";
 import { api } from "../protocol/api/index.js";
 import { FleetError } from "../protocol/errors.js";
 import { EXIT_ALREADY_RUNNING, EXIT_STATE_UNUSABLE } from "../protocol/exit-codes.js";
-import { readStateFile, statePaths, type DaemonStateFile } from "../protocol/statefile.js";
+import { readStateFile, statePaths } from "../protocol/statefile.js";
 import { PACKAGE_VERSION } from "../protocol/version.js";
 import { ensurePrivateDir } from "../platform/files.js";
 import { PACKAGE_ROOT } from "../platform/package-root.js";
 import { readCommandLine, waitForExit } from "../platform/processes.js";
 import { localHubKey, openCredentialStore, type CredentialStore } from "../auth/credentials.js";
-import { FleetConnection } from "./connection.js";
+import type { FleetConnection } from "./connection.js";
+import { connectToRunningDaemon, openWith } from "./running-daemon.js";
 
 export interface DaemonConnectOptions {
   home: string;
@@ -55,20 +56,7 @@ export function tailDaemonLog(home: string, lines = 20): string {
   }
 }
 
-async function openWith(state: DaemonStateFile, clientName?: string, session?: string): Promise<FleetConnection> {
-  return FleetConnection.open({ host: state.host, port: state.port, token: state.token, clientName, session });
-}
-
-/** Connects to the daemon that is running now, or returns null. Never starts one. */
-export async function connectToRunningDaemon(home: string, clientName?: string): Promise<FleetConnection | null> {
-  const state = readStateFile(statePaths(home).stateFile);
-  if (!state) return null;
-  try {
-    return await openWith(state, clientName);
-  } catch {
-    return null;
-  }
-}
+export { connectToRunningDaemon };
 
 /**
  * Returns a connection to the current-version daemon of `home`, starting or replacing it as needed.

@@ -1,5 +1,5 @@
 // One client connection: the hello (daemon token, then an optional session), frames in and out,
-// who the caller is (resolved again at every call and evaluation), and its subscriptions.
+// and its subscriptions. Who the caller is lives in connection-caller.ts.
 import type { Socket } from "node:net";
 import type { RawData, WebSocket } from "ws";
 import type { ErrorPayload } from "../protocol/errors.js";
@@ -17,12 +17,11 @@ import {
 import type { SessionId } from "../protocol/ids.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
 import type { ResolvedSession } from "./accounts/sessions.js";
-import { SESSIONS_TABLE } from "./accounts/sessions.js";
-import { USERS_TABLE } from "./accounts/users.js";
+import { ConnectionCaller } from "./connection-caller.js";
 import { constantTimeEqual } from "./crypto.js";
 import { toErrorPayload, type Dispatcher } from "./dispatch.js";
-import type { Caller, ConnectionHandle } from "./functions/define.js";
-import type { Delivery, Dependency, LiveQuery } from "./live.js";
+import type { Caller } from "./functions/define.js";
+import type { Delivery, LiveQuery } from "./live.js";
 import type { Logger } from "./log.js";
 
 export interface ConnectionOptions {
@@ -109,16 +108,11 @@ export class Connection {
   private helloDone = false;
   /** A machine's link took the socket over at the hello. */
   private linked = false;
-  /** Proved with the daemon token that it is this machine's OS user. */
-  private local = false;
   private clientName = "unknown";
-  private sessionId: SessionId | null = null;
-  /** Why the session presented at hello was refused; cleared by the next sign-in. */
-  private helloProblem: SessionProblem | undefined;
+  private readonly who: ConnectionCaller;
   private readonly subscriptions = new Map<number, ActiveSubscription>();
   /** Ids of calls not answered yet: with subscriptions', the ids a new frame may not reuse. */
   private readonly callsInFlight = new Set<number>();
-  private readonly handle: ConnectionHandle;
   private helloTimer: NodeJS.Timeout | undefined;
   private countPreHello: ((chunk: Buffer) => void) | undefined;
 
@@ -130,13 +124,17 @@ export class Connection {
     private readonly context: ConnectionContext = {},
   ) {
     const connection = this;
-    this.handle = {
+    const handle = {
       id,
       get clientName() {
         return connection.clientName;
       },
-      bindSession: (sessionId) => this.bindSession(sessionId),
+      bindSession: (sessionId: SessionId | null) => this.bindSession(sessionId),
     };
+    this.who = new ConnectionCaller(handle, source, {
+      resolveSession: options.resolveSession,
+      onNextWrite: (deps, onWrite) => options.dispatcher.onNextWrite(deps, onWrite),
+    });
     this.helloTimer = setTimeout(() => this.refuse("unauthenticated", "no hello in time", CLOSE.helloTimeout), HELLO_TIMEOUT_MS);
     ws.on("message", (data, isBinary) => {
       // A frame that trips a bug is that frame's failure, never the daemon's: thrown here it would be uncaught.
@@ -190,36 +188,11 @@ export class Connection {
     this.context.outbound?.delete(this.ws);
     for (const sub of this.subscriptions.values()) this.options.dispatcher.unsubscribe(sub.query);
     this.subscriptions.clear();
+    this.who.forget();
   }
 
-  /** Who is calling, resolved now: a revoked or expired session signs the connection out at once. */
   private caller(): Caller {
-    let user: Caller["user"] = null;
-    let session: Caller["session"] = null;
-    let sessionProblem = this.helloProblem;
-    const dependencies: Dependency[] = [];
-    if (this.sessionId) {
-      const resolved = this.options.resolveSession(this.sessionId);
-      dependencies.push([SESSIONS_TABLE, this.sessionId]);
-      if ("problem" in resolved) {
-        sessionProblem = resolved.problem;
-      } else {
-        ({ user, session } = resolved);
-        sessionProblem = undefined;
-        dependencies.push([USERS_TABLE, user.id]);
-      }
-    }
-    return {
-      connectionId: this.id,
-      local: this.local,
-      source: this.source,
-      user,
-      session,
-      sessionProblem,
-      identity: this.sessionId ? `session:${this.sessionId}` : this.local ? "local" : "anonymous",
-      dependencies,
-      connection: this.handle,
-    };
+    return this.who.current();
   }
 
   /**
@@ -228,8 +201,7 @@ export class Connection {
    * gets the current value, or an error, under the new caller.
    */
   private bindSession(sessionId: SessionId | null): void {
-    this.sessionId = sessionId;
-    this.helloProblem = undefined;
+    this.who.bind(sessionId);
     for (const [id, sub] of this.subscriptions) {
       this.options.dispatcher.unsubscribe(sub.query);
       try {
@@ -324,17 +296,12 @@ export class Connection {
       return this.refuse("bad_frame", "the hello's session must be a session token string", CLOSE.unauthenticated);
     }
     this.helloDone = true;
-    this.local = !this.options.network;
     this.stopCountingPreHello();
     this.context.onHello?.();
     const name = frame.client?.name;
     if (typeof name === "string" && name !== "") this.clientName = name.slice(0, 100);
     // A session that no longer works does not refuse the hello: the client learns why and signs in again.
-    if (typeof frame.session === "string") {
-      const found = this.options.findSession(frame.session);
-      if ("id" in found) this.sessionId = found.id;
-      else this.helloProblem = found.problem;
-    }
+    this.who.hello(!this.options.network, typeof frame.session === "string" ? this.options.findSession(frame.session) : undefined);
     const caller = this.caller();
     const info: CallerInfo = {
       kind: this.options.network ? "network" : "local",

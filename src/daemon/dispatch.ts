@@ -8,7 +8,7 @@ import { storeFault } from "./db/store-fault.js";
 import type { ActionCtx, ActionDef, Caller, DaemonServices, FunctionDef, MutationCtx, QueryCtx, RunnableMutation, RunnableQuery } from "./functions/define.js";
 import type { InternalMutation, InternalQuery } from "./model/context.js";
 import type { WriteCheck } from "./model/write-check.js";
-import { DependencySet, type Delivery, type LiveQueries, type LiveQuery } from "./live.js";
+import { DependencySet, type Delivery, type Dependency, type LiveQueries, type LiveQuery } from "./live.js";
 import type { Logger } from "./log.js";
 
 export interface DispatcherDeps {
@@ -122,6 +122,11 @@ export class Dispatcher {
 
   unsubscribe(query: LiveQuery): void {
     this.deps.live.remove(query);
+  }
+
+  /** Calls `onWrite` once, synchronously, at the first reported write to any of `deps` (a connection's cached caller). */
+  onNextWrite(deps: readonly Dependency[], onWrite: () => void): () => void {
+    return this.deps.live.onNextWrite(deps, onWrite);
   }
 
   /** Waits for running actions to finish, up to the timeout. */

@@ -29,6 +29,52 @@ export class DependencySet {
   }
 }
 
+/** What read which (table, key), so a write finds its readers; "*" on either side means the whole table. */
+class DependencyIndex<T> {
+  private readonly byTable = new Map<string, Map<string, Set<T>>>();
+
+  add(deps: Iterable<Dependency>, item: T): void {
+    for (const [table, key] of deps) {
+      let keys = this.byTable.get(table);
+      if (!keys) this.byTable.set(table, (keys = new Map()));
+      let set = keys.get(key);
+      if (!set) keys.set(key, (set = new Set()));
+      set.add(item);
+    }
+  }
+
+  remove(deps: Iterable<Dependency>, item: T): void {
+    for (const [table, key] of deps) {
+      const keys = this.byTable.get(table);
+      const set = keys?.get(key);
+      if (!set) continue;
+      set.delete(item);
+      if (set.size === 0) keys!.delete(key);
+      if (keys!.size === 0) this.byTable.delete(table);
+    }
+  }
+
+  /** Adds to `into` every item that read something `writes` wrote. */
+  collect(writes: DependencySet, into: Set<T>): void {
+    for (const [table, keys] of writes.byTable) {
+      const readers = this.byTable.get(table);
+      if (!readers) continue;
+      if (keys.has(ANY_KEY)) {
+        for (const set of readers.values()) for (const item of set) into.add(item);
+        continue;
+      }
+      for (const key of keys) for (const item of readers.get(key) ?? []) into.add(item);
+      for (const item of readers.get(ANY_KEY) ?? []) into.add(item);
+    }
+  }
+}
+
+/** One-shot: told synchronously of the first reported write to any of its dependencies. */
+interface WriteWatch {
+  deps: readonly Dependency[];
+  onWrite(): void;
+}
+
 /** What a subscriber receives: the whole value, a patch against the last one, or an error. */
 export type Delivery = { kind: "value"; value: unknown } | { kind: "patch"; ops: PatchOp[] } | { kind: "error"; error: unknown };
 
@@ -64,8 +110,8 @@ export interface LiveStats {
 export class LiveQueries {
   private readonly groups = new Map<string, Group>();
   private readonly groupOf = new Map<LiveQuery, Group>();
-  /** table → key → groups that read it. */
-  private readonly index = new Map<string, Map<string, Set<Group>>>();
+  private readonly index = new DependencyIndex<Group>();
+  private readonly watches = new DependencyIndex<WriteWatch>();
   private pending = new DependencySet();
   private flushScheduled = false;
   private readonly stats = { evaluations: 0, deliveries: 0, skippedUnchanged: 0 };
@@ -106,21 +152,39 @@ export class LiveQueries {
     this.groupOf.delete(query);
     group.members.delete(query);
     if (group.members.size > 0) return;
-    this.unindex(group);
+    this.index.remove(group.deps.entries(), group);
     this.groups.delete(group.key);
   }
 
   /** Reports committed writes (or in-memory state that queries read). Re-evaluation happens on the next tick. */
   changed(writes: Iterable<Dependency>): void {
-    let any = false;
+    const batch = new DependencySet();
     for (const [table, key] of writes) {
+      batch.add(table, key);
       this.pending.add(table, key);
-      any = true;
     }
-    if (any && !this.flushScheduled) {
+    if (batch.byTable.size === 0) return;
+    // Watches hear at once, not at the flush: a connection's cached caller must not answer the next call.
+    const reached = new Set<WriteWatch>();
+    this.watches.collect(batch, reached);
+    for (const watch of reached) {
+      this.watches.remove(watch.deps, watch);
+      watch.onWrite();
+    }
+    if (!this.flushScheduled) {
       this.flushScheduled = true;
       this.schedule(() => this.flush());
     }
+  }
+
+  /**
+   * Calls `onWrite` once, synchronously, when a write to any of `deps` is reported (the first one
+   * only). Returns a function that cancels the watch.
+   */
+  onNextWrite(deps: readonly Dependency[], onWrite: () => void): () => void {
+    const watch: WriteWatch = { deps, onWrite };
+    this.watches.add(deps, watch);
+    return () => this.watches.remove(deps, watch);
   }
 
   /** Re-evaluates every subscription affected by the writes reported since the last flush. */
@@ -129,16 +193,7 @@ export class LiveQueries {
     const writes = this.pending;
     this.pending = new DependencySet();
     const affected = new Set<Group>();
-    for (const [table, keys] of writes.byTable) {
-      const readers = this.index.get(table);
-      if (!readers) continue;
-      if (keys.has(ANY_KEY)) {
-        for (const set of readers.values()) for (const group of set) affected.add(group);
-        continue;
-      }
-      for (const key of keys) for (const group of readers.get(key) ?? []) affected.add(group);
-      for (const group of readers.get(ANY_KEY) ?? []) affected.add(group);
-    }
+    this.index.collect(writes, affected);
     for (const group of affected) {
       // A group emptied during this flush must not be evaluated again.
       if (this.groups.get(group.key) === group) this.evaluate(group);
@@ -197,25 +252,8 @@ export class LiveQueries {
   }
 
   private reindex(group: Group, reads: DependencySet): void {
-    this.unindex(group);
+    this.index.remove(group.deps.entries(), group);
     group.deps = reads;
-    for (const [table, key] of reads.entries()) {
-      let keys = this.index.get(table);
-      if (!keys) this.index.set(table, (keys = new Map()));
-      let set = keys.get(key);
-      if (!set) keys.set(key, (set = new Set()));
-      set.add(group);
-    }
-  }
-
-  private unindex(group: Group): void {
-    for (const [table, key] of group.deps.entries()) {
-      const keys = this.index.get(table);
-      const set = keys?.get(key);
-      if (!set) continue;
-      set.delete(group);
-      if (set.size === 0) keys!.delete(key);
-      if (keys!.size === 0) this.index.delete(table);
-    }
+    this.index.add(reads.entries(), group);
   }
 }

@@ -58,6 +58,31 @@ describe("sessions", () => {
     for (const c of [admin, victim.connection, sameSession, again]) c.close();
   });
 
+  it("an open connection that subscribes to nothing sees, at its very next call, its level changed, its session revoked, and its user disabled", async () => {
+    const admin = await connectAsOwner(home);
+    const target = await anonymousUser();
+    await expect(target.connection.call(api.admin.users, {})).rejects.toMatchObject({ code: "permission_denied" });
+    await admin.call(api.admin.setUserLevel, { user: target.signIn.user.id, level: "system_admin" });
+    expect((await target.connection.call(api.admin.users, {})).length).toBeGreaterThanOrEqual(2);
+
+    // Its own demotion, with the next call sent before the answer: that call is already refused.
+    const demotion = target.connection.call(api.admin.setUserLevel, { user: target.signIn.user.id, level: "user" });
+    const next = target.connection.call(api.admin.users, {});
+    expect(await demotion).toMatchObject({ level: "user" });
+    await expect(next).rejects.toMatchObject({ code: "permission_denied" });
+
+    // Only the session row changes here (the user stays enabled).
+    const laptop = await connectWithSession(home);
+    await laptop.call(api.auth.loginWithCode, { code: (await target.connection.call(api.auth.createLoginCode, {})).code });
+    const laptopSession = (await laptop.call(api.auth.whoami, {})).session.id;
+    await target.connection.call(api.auth.revokeSession, { sessionId: laptopSession });
+    await expect(laptop.call(api.auth.whoami, {})).rejects.toMatchObject({ code: "unauthenticated", data: { sessionProblem: "revoked" } });
+
+    await admin.call(api.admin.disableUser, { user: target.signIn.user.id, reason: "gone" });
+    await expect(target.connection.call(api.checklists.list, {})).rejects.toMatchObject({ code: "unauthenticated", data: { sessionProblem: "revoked" } });
+    for (const c of [admin, target.connection, laptop]) c.close();
+  });
+
   it("lets a user revoke one of their own sessions, and reports anyone else's as not found", async () => {
     const user = await anonymousUser();
     const code = await user.connection.call(api.auth.createLoginCode, {});

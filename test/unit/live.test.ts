@@ -241,4 +241,39 @@ describe("live queries", () => {
     expect(received[2]).toHaveLength(2);
     expect(live.getStats()).toMatchObject({ subscriptions: 2, groups: 1 });
   });
+
+  it("tells a write watch of its first matching write at once, before any flush, and only once", () => {
+    const { live, tick } = manualLive();
+    const told: string[] = [];
+    live.onNextWrite(
+      [
+        ["sessions", "s1"],
+        ["users", "u1"],
+      ],
+      () => told.push("caller of s1"),
+    );
+    live.onNextWrite([["users", "u2"]], () => told.push("caller of u2"));
+    live.changed([
+      ["sessions", "s2"],
+      ["users", "user:u1"],
+    ]);
+    expect(told).toEqual([]);
+    live.changed([["users", "u1"]]);
+    expect(told).toEqual(["caller of s1"]); // synchronously: no tick yet
+    live.changed([["sessions", "s1"]]);
+    tick();
+    expect(told).toEqual(["caller of s1"]); // a watch is used up by its first write
+    live.changed([["users", "*"]]); // a write to every row reaches every watch of the table
+    expect(told).toEqual(["caller of s1", "caller of u2"]);
+  });
+
+  it("forgets a cancelled write watch", () => {
+    const { live } = manualLive();
+    let told = 0;
+    const cancel = live.onNextWrite([["users", "u1"]], () => told++);
+    cancel();
+    live.changed([["users", "u1"]]);
+    live.changed([["users", "*"]]);
+    expect(told).toBe(0);
+  });
 });

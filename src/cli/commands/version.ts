@@ -1,6 +1,6 @@
 // ocfleet version: this client's version and, if one runs, the daemon's. Never starts a daemon.
 import type { Command } from "../commander.js";
-import { connectToRunningDaemon } from "../../client/daemon.js";
+import { connectToRunningDaemon } from "../../client/running-daemon.js";
 import { api } from "../../protocol/api/index.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../protocol/version.js";
 import { style } from "../output.js";

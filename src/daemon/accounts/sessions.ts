@@ -1,6 +1,6 @@
 // Login sessions: random bearer tokens stored as keyed digests, with an expiry that slides with
-// use. A connection names its session by id; every call resolves it again, so revocation and
-// expiry apply at once.
+// use. A connection names its session by id and keeps what it resolves to until a write to the
+// session or its user, or until `recheckAt`, so revocation and expiry apply at once.
 import type { SessionKind } from "../../protocol/api/auth.js";
 import type { SessionProblem } from "../../protocol/frames.js";
 import type { SessionId, UserId } from "../../protocol/ids.js";
@@ -66,7 +66,15 @@ export function findSessionByToken(db: Db, secrets: SecretKeeper, token: string,
   return problem ? { problem } : { id: row.id };
 }
 
-export type ResolvedSession = { user: CallerUser; session: { id: SessionId; expiresAt: number }; touched: boolean } | { problem: SessionProblem };
+export type ResolvedSession =
+  | {
+      user: CallerUser;
+      session: { id: SessionId; expiresAt: number };
+      touched: boolean;
+      /** Until then, only a write to the session's or the user's row changes the outcome: then it expires or is due a slide. */
+      recheckAt: number;
+    }
+  | { problem: SessionProblem };
 
 /**
  * The user behind a session, if it is still valid. Slides the expiry when the last touch is
@@ -86,13 +94,16 @@ export function resolveSession(db: Db, policy: AuthPolicy, id: SessionId, now: n
   const problem = row.disabled_at !== null ? "revoked" : problemOf(row, now);
   if (problem) return { problem };
   let expiresAt = row.expires_at;
+  let lastUsedAt = row.last_used_at;
   let touched = false;
-  if (now - row.last_used_at >= policy.sessionTouchEveryMs) {
+  if (now - lastUsedAt >= policy.sessionTouchEveryMs) {
     expiresAt = now + policy.sessionTtlMs;
+    lastUsedAt = now;
     db.prepare("UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ? AND revoked_at IS NULL").run(now, expiresAt, id);
     touched = true;
   }
-  return { user: { id: row.user_id, name: row.name, level: row.level }, session: { id, expiresAt }, touched };
+  const recheckAt = Math.min(expiresAt, lastUsedAt + policy.sessionTouchEveryMs);
+  return { user: { id: row.user_id, name: row.name, level: row.level }, session: { id, expiresAt }, touched, recheckAt };
 }
 
 export function loadSession(db: Db, id: SessionId): SessionRow | undefined {

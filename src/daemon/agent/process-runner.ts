@@ -8,7 +8,7 @@ import type { Fanout } from "./fanout.js";
 import type { WorkerRuntime } from "./link.js";
 import type { Group, ManagedWorker } from "./managed-worker.js";
 import { OPENCODE_SDK_VERSION } from "./opencode.js";
-import { OpencodeProcess } from "./opencode-process.js";
+import type { OpencodeProcess } from "./opencode-process.js";
 import { AGENT_MARK, PROCESS_MARK, type ProcessRecords } from "./reaper.js";
 import { killToolsOfGroup, type ToolKiller } from "./tools.js";
 
@@ -56,6 +56,8 @@ export class ProcessRunner {
     let started: OpencodeProcess | undefined;
     try {
       this.deps.fanout.groupLog(group, `--- ocfleet: ${reason}: ${group.binary.path} serve (${group.binary.source}), process ${group.id}`);
+      // Loaded with the first process: the OpenCode SDK and undici cost an idle daemon ~10 MB (docs/performance.md).
+      const { OpencodeProcess } = await import("./opencode-process.js");
       started = await OpencodeProcess.start({
         binary: group.binary,
         cwd: first.spec.directory,
