@@ -12,7 +12,7 @@ import { invite } from "../helpers/hub-net.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 import { percentile } from "../bench/measure.js";
-import { type FullGc, liveHeapGrows, parseFullGcs, type Trend, trend } from "./gc-trace.js";
+import { type FullGc, liveHeapGrows, parseFullGcs, type Trend, trend } from "../helpers/gc-trace.js";
 
 export interface SoakOptions {
   minutes: number;
@@ -365,9 +365,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   // The warm-up: the first fifth of the load, while caches fill and code is compiled.
   const warmFrom = (options.minutes * 60) / 5;
-  const liveHeap = parseFullGcs(hubLog)
-    .map(({ atMs, liveMb }: FullGc): [number, number] => [(atMs - loadStartUptimeMs) / 1000, liveMb])
-    .filter(([t]) => t >= 0);
+  // Collections before the load (negative times) are kept: the first is the hub just started.
+  const liveHeap = parseFullGcs(hubLog).map(({ atMs, liveMb }: FullGc): [number, number] => [(atMs - loadStartUptimeMs) / 1000, liveMb]);
   const liveHeapTrend = trend(liveHeap.filter(([t]) => t >= warmFrom));
   return {
     seed: options.seed,
