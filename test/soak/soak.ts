@@ -1,8 +1,9 @@
 // The soak: a hub daemon under steady load for N minutes. Real OpenCode workers (the fake model)
 // stream replies back to back, clients subscribed across the chats come and go, and a joined machine
 // (a second daemon, through a TCP proxy) has its link cut every minute. It samples the hub's RSS,
-// times every delta from the model's clock to each client, and counts errors.
-import { readFileSync, writeFileSync } from "node:fs";
+// reads its live heap after each full collection from its GC trace (the memory verdict), times
+// every delta from the model's clock to each client, and counts errors.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { FleetError } from "../../src/protocol/errors.js";
@@ -355,7 +356,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     owner?.close();
     farOwner?.close();
     await proxy?.close();
-    if (hubHome) {
+    if (hubHome && existsSync(join(hubHome, "daemon.log"))) {
       hubLog = readFileSync(join(hubHome, "daemon.log"), "utf8");
       if (options.traceGcTo) writeFileSync(options.traceGcTo, hubLog);
     }
