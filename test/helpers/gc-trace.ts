@@ -62,7 +62,7 @@ export const MIN_FULL_GCS = 4;
  * warm-up climbs by more than max(3 MB, 15 % of their mean). Why these figures: with no leak, the
  * live heap after a full collection still moves by ±0.5 MB with what is in flight at that moment
  * (replies half-streamed, subscribers' queued frames, the link's outbox during a cut), and V8's
- * compiled code keeps growing for the first ten minutes of load as it optimizes more functions:
+ * compiled code keeps growing under load as it optimizes more functions (it had not levelled off at 15 minutes):
  * heap snapshots of a soak's hub 2.5 minutes apart showed ~0.2 MB/min of new code and its
  * metadata, and no JS objects kept beyond the live clients' (performance.md, "The soak"). That is
  * ~2 MB over a ten-minute run's fitted window, so the threshold sits above it. What it catches: the
