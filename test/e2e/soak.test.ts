@@ -1,5 +1,6 @@
 // The soak (test/soak/soak.ts) cut short and seeded, so `npm run soak` cannot rot: real OpenCode
-// workers streaming, clients coming and going, the joined machine's link cut three times.
+// workers streaming, clients coming and going, the joined machine's link cut three times; the hub's
+// GC trace read, and every client's connection and subscription gone from the hub once it closed.
 import { describe, expect, it } from "vitest";
 import { runSoak } from "../soak/soak.js";
 
@@ -15,5 +16,9 @@ describe("a short soak", () => {
     expect(report.remoteDeltas).toBeGreaterThan(0);
     expect(Number.isFinite(report.deltaP99Ms)).toBe(true);
     expect(report.rss.length).toBeGreaterThan(5);
+    // Thirty seconds is too short for a trend (judged from two minutes on), not for the trace it is read from.
+    expect(report.liveHeap.length).toBeGreaterThan(0);
+    expect(report.connectionsAtEnd.open.connections).toBeGreaterThan(20);
+    expect(report.connectionsAtEnd.closed).toEqual({ connections: 1, subscriptions: 0 });
   }, 240_000);
 });

@@ -14,7 +14,8 @@ import { api } from "../../src/protocol/api/index.js";
 import { parseInviteToken } from "../../src/protocol/link.js";
 import { statePaths } from "../../src/protocol/statefile.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../src/protocol/version.js";
-import { cleanupHomes, connectAsOwner, createHome, daemonState, killDaemon, REPO_ROOT } from "../helpers/daemon.js";
+import { cleanupHomes, connectAsOwner, createHome, daemonState, killDaemon, REPO_ROOT, runCli } from "../helpers/daemon.js";
+import { inspectorUrl, liveHeapAfterFullGc } from "./heap.js";
 import type { LinkTarget } from "./generator.js";
 import type { StormConfig, StormSummary } from "./storm.js";
 
@@ -31,21 +32,19 @@ export interface FuzzOptions {
 export interface FuzzReport {
   seed: number;
   storm: StormSummary;
-  /** startedKb: just after setup, before the warm-up; beforeKb (the baseline): after it. */
+  /** startedKb: just after setup, before the warm-up; beforeKb: after it; afterKb: after the storm. Each after a full collection but the peak. Information only. */
   rss: { startedKb: number; beforeKb: number; peakKb: number; afterKb: number };
+  /** The JS heap after a full collection, before the storm (after the warm-up) and after it (MB): the memory check. */
+  liveHeap: { beforeMb: number; afterMb: number };
   latency: { idleP99Ms: number; stormP99Ms: number; stormCalls: number };
   /** Every check that did not hold, in words; empty when all did. */
   failures: string[];
 }
 
-/** Memory may come back this close to where it started, and calls may slow down this much under the storm. */
-export const RSS_TOLERANCE = 0.2;
+/** Memory (the live heap after a full collection) may come back this close to where it started, and calls may slow down this much under the storm. */
+export const MEMORY_TOLERANCE = 0.2;
 export const LATENCY_FACTOR = 10;
-/**
- * At least this many warm-up frames, and at least half the storm: V8 grows its young generation
- * (up to 3 × 16 MB by default) under the storm's allocation and keeps it, which is sizing, not a
- * leak; the baseline must be taken once the heap has grown to what the storm's load makes it.
- */
+/** At least this many warm-up frames, and at least half the storm: the baseline is the daemon having run every path the storm takes. */
 const WARM_UP_FRAMES = 300;
 
 /** 0 once the process is gone. */
@@ -143,23 +142,26 @@ async function stormAndMeasure(
   owner: FleetConnection,
   pid: number,
   alive: () => boolean,
-  config: StormConfig,
+  inspector: string,
+  config: () => StormConfig,
   failures: string[],
   say: (line: string) => void,
-): Promise<{ summary: StormSummary; latency: FuzzReport["latency"]; beforeKb: number; peakKb: number; afterKb: number }> {
-  const idle = await keepCalling(owner, () => true, failures, 300);
+): Promise<{ summary: StormSummary; latency: FuzzReport["latency"]; liveHeap: FuzzReport["liveHeap"]; beforeKb: number; peakKb: number; afterKb: number }> {
+  const beforeMb = await liveHeapAfterFullGc(inspector);
   const beforeKb = rssKb(pid);
+  const idle = await keepCalling(owner, () => true, failures, 300);
   const idleP99Ms = p99(idle);
-  say(`idle: RSS ${beforeKb} kB, p99 call ${idleP99Ms.toFixed(2)} ms; storming…`);
+  say(`idle: live heap ${beforeMb.toFixed(1)} MB, RSS ${beforeKb} kB, p99 call ${idleP99Ms.toFixed(2)} ms; storming…`);
 
   let stormDone = false;
   let peakKb = beforeKb;
   const sampler = setInterval(() => (peakKb = Math.max(peakKb, rssKb(pid))), 200);
-  const [summary, during] = await Promise.all([storm(config).finally(() => (stormDone = true)), keepCalling(owner, () => stormDone, failures)]);
+  const [summary, during] = await Promise.all([storm(config()).finally(() => (stormDone = true)), keepCalling(owner, () => stormDone, failures)]);
   clearInterval(sampler);
   failures.push(...summary.failures);
   if (summary.failureCount > summary.failures.length) failures.push(`… and ${summary.failureCount - summary.failures.length} more frame failures`);
   const stormP99Ms = p99(during);
+  const latency = { idleP99Ms, stormP99Ms, stormCalls: during.length };
   // The idle figure counts from 1 ms: below that, on a quiet machine, one GC pause decides the ratio.
   if (during.length > 0 && stormP99Ms > LATENCY_FACTOR * Math.max(idleP99Ms, 1)) {
     failures.push(`p99 call latency under the storm ${stormP99Ms.toFixed(2)} ms is over ${LATENCY_FACTOR}× the idle ${idleP99Ms.toFixed(2)} ms`);
@@ -168,21 +170,20 @@ async function stormAndMeasure(
   // The daemon still runs, is the same process, and answers.
   if (!alive()) {
     failures.push("the daemon crashed or was replaced during the storm");
-    return { summary, latency: { idleP99Ms, stormP99Ms, stormCalls: during.length }, beforeKb, peakKb, afterKb: 0 };
+    return { summary, latency, liveHeap: { beforeMb, afterMb: 0 }, beforeKb, peakKb, afterKb: 0 };
   }
   const info = await owner.call(api.appinfo.get, {}).catch((err: Error) => failures.push(`the daemon does not answer after the storm: ${err.message}`));
   if (typeof info === "object" && info.pid !== pid) failures.push("another daemon answered after the storm");
 
-  // Memory comes back once the daemon is idle again (V8 shrinks its heap after a few idle GCs).
-  say("waiting for memory to come back…");
-  let afterKb = rssKb(pid);
-  for (const deadline = Date.now() + 30_000; afterKb > beforeKb * (1 + RSS_TOLERANCE) && Date.now() < deadline; afterKb = rssKb(pid)) {
-    await owner.call(api.appinfo.get, {});
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  // Memory comes back: what a full collection leaves, against the same before the storm.
+  const liveHeap = { beforeMb, afterMb: await liveHeapAfterFullGc(inspector) };
+  const afterKb = rssKb(pid);
+  if (liveHeap.afterMb > liveHeap.beforeMb * (1 + MEMORY_TOLERANCE)) {
+    failures.push(
+      `the daemon's heap after the storm, ${liveHeap.afterMb.toFixed(1)} MB after a full collection, is over ${MEMORY_TOLERANCE * 100}% above the ${liveHeap.beforeMb.toFixed(1)} MB before it`,
+    );
   }
-  if (afterKb > beforeKb * (1 + RSS_TOLERANCE))
-    failures.push(`RSS ${afterKb} kB after the storm is over ${RSS_TOLERANCE * 100}% above ${beforeKb} kB before it`);
-  return { summary, latency: { idleP99Ms, stormP99Ms, stormCalls: during.length }, beforeKb, peakKb, afterKb };
+  return { summary, latency, liveHeap, beforeKb, peakKb, afterKb };
 }
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
@@ -192,6 +193,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const home = createHome("ocf-fuzz-");
   const projects = mkdtempSync(join(tmpdir(), "ocf-fuzz-project-"));
   try {
+    // The daemon runs with the V8 inspector on loopback (heap.ts): the memory check asks it for a full collection.
+    const started = await runCli(home, ["daemon", "start"], {
+      env: { OCFLEET_DAEMON_NODE_FLAGS: `--inspect=127.0.0.1:0 ${process.env.OCFLEET_DAEMON_NODE_FLAGS ?? ""}` },
+    });
+    if (started.code !== 0) throw new Error(`daemon start failed: ${started.stderr}`);
+    const daemonLog = () => readFileSync(statePaths(home).log, "utf8");
+    const inspector = inspectorUrl(daemonLog());
+    if (!inspector) throw new Error("the daemon's log does not say where its inspector listens");
     const { owner, url, fingerprint, target } = await startHubTarget(home, projects);
     await owner.call(api.checklists.addItem, { key: "probe", text: "still answering" });
     const { pid, port, token } = daemonState(home)!;
@@ -214,12 +223,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     let summary: StormSummary | null = null;
     let latency = { idleP99Ms: 0, stormP99Ms: 0, stormCalls: 0 };
     let [beforeKb, peakKb, afterKb] = [0, 0, 0];
+    let liveHeap = { beforeMb: 0, afterMb: 0 };
     if (alive()) {
-      ({ summary, latency, beforeKb, peakKb, afterKb } = await stormAndMeasure(
+      ({ summary, latency, liveHeap, beforeKb, peakKb, afterKb } = await stormAndMeasure(
         owner,
         pid,
         alive,
-        config(options.seed, options.hostileFrames, options.seconds),
+        inspector,
+        () => config(options.seed, options.hostileFrames, options.seconds),
         failures,
         say,
       ));
@@ -229,7 +240,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     owner.close();
 
     await killDaemon(home, "SIGTERM");
-    const log = readFileSync(statePaths(home).log, "utf8");
+    const log = daemonLog();
     if (/uncaught exception|unhandled rejection/.test(log)) failures.push("the daemon log has an uncaught exception or unhandled rejection");
     // What the daemon said went wrong, to start from when a check failed.
     if (failures.length > 0)
@@ -245,7 +256,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     db.close();
     if (integrity !== "ok") failures.push(`PRAGMA integrity_check says: ${String(integrity)}`);
 
-    return { seed: options.seed, storm: summary ?? warmUp, rss: { startedKb, beforeKb, peakKb, afterKb }, latency, failures };
+    return { seed: options.seed, storm: summary ?? warmUp, rss: { startedKb, beforeKb, peakKb, afterKb }, liveHeap, latency, failures };
   } finally {
     await cleanupHomes();
     rmSync(projects, { recursive: true, force: true });
@@ -259,7 +270,8 @@ export function formatReport(report: FuzzReport): string {
     `seed ${report.seed}: ${s.hostileFrames} hostile frames (+${s.goodFrames} good) in ${(s.elapsedMs / 1000).toFixed(1)} s`,
     `answered: ${s.errors} errors, ${s.closes} closes; crashes=${report.failures.some((f) => f.includes("crashed")) ? 1 : 0}`,
     `error codes: ${JSON.stringify(s.errorCodes)}; close codes: ${JSON.stringify(s.closeCodes)}`,
-    `RSS: ${rss.beforeKb} kB before (${rss.startedKb} kB before the warm-up), ${rss.peakKb} kB at peak, ${rss.afterKb} kB after`,
+    `JS heap after a full GC: ${report.liveHeap.beforeMb.toFixed(1)} MB before, ${report.liveHeap.afterMb.toFixed(1)} MB after (limit +${MEMORY_TOLERANCE * 100}%)`,
+    `RSS: ${rss.beforeKb} kB before (${rss.startedKb} kB before the warm-up), ${rss.peakKb} kB at peak, ${rss.afterKb} kB after (information)`,
     `p99 call: ${latency.idleP99Ms.toFixed(2)} ms idle, ${latency.stormP99Ms.toFixed(2)} ms under fuzz (${latency.stormCalls} calls)`,
     "frames by kind (sent / errors / closes / replies):",
     ...Object.entries(s.byLabel)

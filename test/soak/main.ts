@@ -1,8 +1,7 @@
-// npm run soak -- --minutes N [--seed S] [--clients C]: the soak (soak.ts) with a report; exits 1 on
-// any error or a clear upward trend in the hub's memory.
+// npm run soak -- --minutes N [--seed S] [--clients C] [--trace-gc FILE]: the soak (soak.ts) with a report;
+// exits 1 on any error or an upward trend in the hub's live heap after full collections.
 process.env.OCFLEET_CREDENTIALS ??= "file";
 
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { runSoak } from "./soak.js";
 
@@ -44,8 +43,11 @@ console.log(`
 |---|---|
 | duration, seed | ${minutes} min, ${seed} |
 | hub RSS first → last sample | ${mb(first)} → ${mb(last)} (${report.rss.length} samples) |
-| RSS least-squares slope after the first fifth | ${report.rssSlopeMbPerMin.toFixed(3)} MB/min (fitted growth ${mb(report.rssFittedGrowthMb)}, mean ${mb(report.rssMeanMb)}) |
-| upward trend | ${report.upwardTrend ? "YES" : "no"} |
+| RSS least-squares slope after the first fifth (information: mostly garbage awaiting collection) | ${report.rssTrend.slopeMbPerMin.toFixed(3)} MB/min (fitted growth ${mb(report.rssTrend.fittedGrowthMb)}, mean ${mb(report.rssTrend.meanMb)}) |
+| live heap after each full GC (s → MB) | ${report.liveHeap.map(([t, v]) => `${t.toFixed(0)}s ${v.toFixed(1)}`).join(" · ")} |
+| live heap's slope after the first fifth | ${report.liveHeapTrend.slopeMbPerMin.toFixed(3)} MB/min over ${report.liveHeapTrend.points} collections (fitted growth ${mb(report.liveHeapTrend.fittedGrowthMb)}, mean ${mb(report.liveHeapTrend.meanMb)}) |
+| upward trend (live heap grows > max(3 MB, 15 % of its mean)) | ${report.upwardTrend ? "YES" : "no"} |
+| hub connections / subscriptions: load's end → every client closed | ${report.connectionsAtEnd.open.connections} / ${report.connectionsAtEnd.open.subscriptions} → ${report.connectionsAtEnd.closed.connections} / ${report.connectionsAtEnd.closed.subscriptions} |
 | deltas timed, model → client (hub's workers) | ${report.deltas} |
 | delta latency p50 / p99 / max | ${report.deltaP50Ms.toFixed(1)} / ${report.deltaP99Ms.toFixed(1)} / ${report.deltaMaxMs.toFixed(1)} ms |
 | deltas timed (joined machine's worker, link cuts included) | ${report.remoteDeltas}: p50 ${report.remoteDeltaP50Ms.toFixed(1)}, p99 ${report.remoteDeltaP99Ms.toFixed(1)} ms |
@@ -54,13 +56,4 @@ console.log(`
 | remote sends refused while the link was cut | ${report.refusedWhileCut} |
 | errors | ${report.errors.length} |`);
 for (const e of report.errors.slice(0, 20)) console.log(`  error: ${e}`);
-if (values["trace-gc"]) {
-  // "Mark-Compact 45.1 (60.2) -> 23.0 (58.1) MB": the live heap after each full collection.
-  const after = readFileSync(values["trace-gc"], "utf8")
-    .split("\n")
-    .map((line) => /Mark-Compact[^>]*-> ([\d.]+) \(/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]));
-  console.log(`\nlive heap after each full GC (${after.length}): ${after.map((v) => v.toFixed(1)).join(" ")} MB`);
-}
 process.exit(report.errors.length > 0 || report.upwardTrend ? 1 : 0);

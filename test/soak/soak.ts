@@ -1,8 +1,9 @@
 // The soak: a hub daemon under steady load for N minutes. Real OpenCode workers (the fake model)
 // stream replies back to back, clients subscribed across the chats come and go, and a joined machine
 // (a second daemon, through a TCP proxy) has its link cut every minute. It samples the hub's RSS,
-// times every delta from the model's clock to each client, and counts errors.
-import { copyFileSync, existsSync } from "node:fs";
+// reads its live heap after each full collection from its GC trace (the memory verdict), times
+// every delta from the model's clock to each client, and counts errors.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { FleetError } from "../../src/protocol/errors.js";
@@ -12,6 +13,7 @@ import { invite } from "../helpers/hub-net.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 import { percentile } from "../bench/measure.js";
+import { type FullGc, liveHeapGrows, parseFullGcs, type Trend, trend } from "../helpers/gc-trace.js";
 
 export interface SoakOptions {
   minutes: number;
@@ -24,7 +26,7 @@ export interface SoakOptions {
   linkCutEveryMs?: number;
   churnEveryMs?: number;
   sampleEveryMs?: number;
-  /** Run the hub with --trace-gc and copy its log here: the live heap after each full collection. */
+  /** Copy the hub's log (with its --trace-gc lines) here. */
   traceGcTo?: string;
   log?: (line: string) => void;
 }
@@ -34,12 +36,16 @@ export interface SoakReport {
   minutes: number;
   /** [seconds since the load began, hub RSS in MB] */
   rss: Array<[number, number]>;
-  /** Least-squares slope of RSS after the warm-up (the first fifth), MB per minute. */
-  rssSlopeMbPerMin: number;
-  rssMeanMb: number;
-  /** What the fitted line grows by over the window it was fitted on, MB. */
-  rssFittedGrowthMb: number;
+  /** RSS's fitted line after the warm-up (the first fifth): information only, it is mostly garbage awaiting collection. */
+  rssTrend: Trend;
+  /** [seconds since the load began, MB]: the hub's live JS heap after each full collection, from its --trace-gc lines. */
+  liveHeap: Array<[number, number]>;
+  /** The live heap's fitted line after the warm-up: the verdict. */
+  liveHeapTrend: Trend;
+  /** The live heap grows (liveHeapGrows); only judged for runs of 2 minutes or more. */
   upwardTrend: boolean;
+  /** The hub's connections and subscriptions at the end, all clients still connected, and after they closed. */
+  connectionsAtEnd: { open: { connections: number; subscriptions: number }; closed: { connections: number; subscriptions: number } };
   /** Deltas from the hub's own workers, timed from the model to each client. */
   deltas: number;
   deltaP50Ms: number;
@@ -88,21 +94,6 @@ const textOf = (m: MessageView | null | undefined) =>
     .filter((p): p is Extract<PartView, { kind: "text" }> => p.kind === "text")
     .map((p) => p.text)
     .join("");
-
-/** Least squares over (x, y): the slope. */
-export function slope(points: Array<[number, number]>): number {
-  const n = points.length;
-  if (n < 2) return 0;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
-}
 
 function until<T>(subscribe: (onValue: (v: T) => void) => { unsubscribe(): void }, accept: (v: T) => boolean, what: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -154,13 +145,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let owner: FleetConnection | undefined;
   let farOwner: FleetConnection | undefined;
   let hubHome: string | undefined;
+  let hubLog = "";
+  let loadStartUptimeMs = 0;
+  let connectionsAtEnd: SoakReport["connectionsAtEnd"] = { open: { connections: 0, subscriptions: 0 }, closed: { connections: 0, subscriptions: 0 } };
   try {
     sandbox = await createOpencodeSandbox();
     const hub = createHome("ocf-soak-hub-");
     hubHome = hub;
     const machine = createHome("ocf-soak-far-");
     for (const home of [hub, machine]) {
-      const traceGc = home === hub && options.traceGcTo ? { OCFLEET_DAEMON_NODE_FLAGS: "--trace-gc" } : {};
+      // The hub always traces its collections: the verdict is drawn from the live heap after each full one.
+      const traceGc = home === hub ? { OCFLEET_DAEMON_NODE_FLAGS: `--trace-gc ${process.env.OCFLEET_DAEMON_NODE_FLAGS ?? ""}` } : {};
       const started = await runCli(home, ["daemon", "start"], { env: { ...DAEMON_ENV, ...traceGc } });
       if (started.code !== 0) throw new Error(`daemon start failed: ${started.stderr}`);
     }
@@ -234,6 +229,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     await Promise.all(Array.from({ length: clientCount }, openClient));
 
+    // The trace's clock counts from the hub's start, as its uptime does (give or take its module loading).
+    loadStartUptimeMs = (await owner.call(api.daemon.status, {})).uptimeMs;
     const started = performance.now();
     const deadline = Date.now() + options.minutes * 60_000;
     const running = () => Date.now() < deadline;
@@ -337,31 +334,50 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }, 30_000);
     await Promise.all([...driving, churn(), cutLinks(), sample()]);
     clearInterval(progress);
+
+    // Every client gone, the hub holds no state of theirs: only the owner's connection is left.
+    const stats = async () => {
+      const { connections, subscriptions } = await ownerConnection.call(api.daemon.status, {});
+      return { connections, subscriptions };
+    };
+    const open = await stats();
+    for (const c of [...clients, ...drivers]) c.close();
+    clients.clear();
+    let closed = await stats();
+    for (const deadline = Date.now() + 30_000; (closed.connections > 1 || closed.subscriptions > 0) && Date.now() < deadline; closed = await stats()) {
+      await sleep(200);
+    }
+    if (closed.connections > 1 || closed.subscriptions > 0) {
+      error(`after every client closed the hub still counts ${closed.connections - 1} of their connections and ${closed.subscriptions} subscriptions`);
+    }
+    connectionsAtEnd = { open, closed };
   } finally {
     for (const c of [...clients, ...drivers]) c.close();
     owner?.close();
     farOwner?.close();
     await proxy?.close();
-    if (options.traceGcTo && hubHome && existsSync(join(hubHome, "daemon.log"))) copyFileSync(join(hubHome, "daemon.log"), options.traceGcTo);
+    if (hubHome && existsSync(join(hubHome, "daemon.log"))) {
+      hubLog = readFileSync(join(hubHome, "daemon.log"), "utf8");
+      if (options.traceGcTo) writeFileSync(options.traceGcTo, hubLog);
+    }
     await cleanupHomes();
     await sandbox?.close();
   }
 
-  const warm = rss.filter(([t]) => t >= (options.minutes * 60) / 5);
-  const slopePerSecond = slope(warm);
-  const mean = warm.reduce((s, [, y]) => s + y, 0) / Math.max(1, warm.length);
-  const window = warm.length > 1 ? warm.at(-1)![0] - warm[0]![0] : 0;
-  const growth = slopePerSecond * window;
+  // The warm-up: the first fifth of the load, while caches fill and code is compiled.
+  const warmFrom = (options.minutes * 60) / 5;
+  // Collections before the load (negative times) are kept: the first is the hub just started.
+  const liveHeap = parseFullGcs(hubLog).map(({ atMs, liveMb }: FullGc): [number, number] => [(atMs - loadStartUptimeMs) / 1000, liveMb]);
+  const liveHeapTrend = trend(liveHeap.filter(([t]) => t >= warmFrom));
   return {
     seed: options.seed,
     minutes: options.minutes,
     rss,
-    rssSlopeMbPerMin: slopePerSecond * 60,
-    rssMeanMb: mean,
-    rssFittedGrowthMb: growth,
-    // A clear upward trend: the fitted line climbs by more than 5 % of the mean (and 3 MB) over a
-    // window long enough for the garbage collector's saw-tooth to average out.
-    upwardTrend: options.minutes >= 2 && growth > Math.max(3, 0.05 * mean),
+    rssTrend: trend(rss.filter(([t]) => t >= warmFrom)),
+    liveHeap,
+    liveHeapTrend,
+    upwardTrend: options.minutes >= 2 && liveHeapGrows(liveHeapTrend),
+    connectionsAtEnd,
     deltas: latencies.length,
     deltaP50Ms: latencies.length ? percentile(latencies, 50) : Number.NaN,
     deltaP99Ms: latencies.length ? percentile(latencies, 99) : Number.NaN,
