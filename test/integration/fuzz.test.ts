@@ -33,6 +33,21 @@ async function rawSocket(url: string, fingerprint?: string): Promise<{ ws: WebSo
   return { ws, frames, closed };
 }
 
+/** A machine link opened with a real machine's credential, once the hub has said `linked`. */
+async function linkAs(name: string, url: string, fingerprint: string, machine: { machineId: string; credential: string }) {
+  const link = await rawSocket(url, fingerprint);
+  link.ws.send(
+    JSON.stringify({
+      type: "hello",
+      protocol: PROTOCOL_VERSION,
+      client: { name, version: PACKAGE_VERSION },
+      link: { version: 1, machine: { id: machine.machineId, credential: machine.credential } },
+    }),
+  );
+  await waitFor("the link", () => link.frames.some((f) => f.t === "linked"));
+  return link;
+}
+
 // The fuzzer's own run: FUZZ_FRAMES hostile frames with a fixed seed (`npm run fuzz` sends more, for as long as asked).
 const FUZZ_SEED = 20_261_130;
 const FUZZ_FRAMES = 2000;
@@ -88,16 +103,7 @@ describe("what the fuzzer found", () => {
       const home = createHome("ocf-fuzz-");
       const { owner, url, fingerprint, target } = await startHubTarget(home, projects);
       const before = await owner.call(api.workers.get, { worker: "victim" });
-      const link = await rawSocket(url, fingerprint);
-      link.ws.send(
-        JSON.stringify({
-          type: "hello",
-          protocol: PROTOCOL_VERSION,
-          client: { name: "forger", version: PACKAGE_VERSION },
-          link: { version: 1, machine: { id: target.machineId, credential: target.credential } },
-        }),
-      );
-      await waitFor("the link", () => link.frames.some((f) => f.t === "linked"));
+      const link = await linkAs("forger", url, fingerprint, target);
       const runtime = { runState: "active", reason: null, pid: 4242, startedAt: 1, restartCount: 0, opencodeVersion: "forged" };
       link.ws.send(JSON.stringify({ t: "report", seq: 1, report: { type: "worker.runtime", workerId: target.victimWorkerId, runtime, at: Date.now() } }));
       expect(await link.closed).toBe(1008);
@@ -113,16 +119,7 @@ describe("what the fuzzer found", () => {
       const home = createHome("ocf-fuzz-");
       const { owner, url, fingerprint, target } = await startHubTarget(home, projects);
       owner.close();
-      const link = await rawSocket(url, fingerprint);
-      link.ws.send(
-        JSON.stringify({
-          type: "hello",
-          protocol: PROTOCOL_VERSION,
-          client: { name: "binary", version: PACKAGE_VERSION },
-          link: { version: 1, machine: { id: target.machineId, credential: target.credential } },
-        }),
-      );
-      await waitFor("the link", () => link.frames.some((f) => f.t === "linked"));
+      const link = await linkAs("binary", url, fingerprint, target);
       const facts = { hostname: "h", platform: "linux", release: "6", arch: "x64", cpus: 1, totalMemoryBytes: 1, agentVersion: PACKAGE_VERSION };
       link.ws.send(Buffer.from(JSON.stringify({ t: "report", seq: 1, report: { type: "machine.heartbeat", facts, at: Date.now() } })), { binary: true });
       expect(await link.closed).toBe(1008);

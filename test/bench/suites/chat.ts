@@ -9,24 +9,12 @@ import { OpencodeProcess } from "../../../src/daemon/agent/opencode-process.js";
 import { api, type MessageView } from "../../../src/protocol/api/index.js";
 import { cleanupHomes, createHome, daemonState } from "../../helpers/daemon.js";
 import { createOpencodeSandbox } from "../../helpers/opencode.js";
+import { collectLatencies, textOf } from "../delta-timing.js";
 import { percentile, type BenchRow } from "../measure.js";
 
 const TIMED_CHUNKS = 150;
 const FAST_CHUNKS = 3000;
 const WATCHERS = 20;
-
-/** Receipt time minus the fake model's stamp, for every "[i:t]" marker not seen before. */
-function collectLatencies(text: string, seen: Set<number>, into: number[]): void {
-  const now = performance.now();
-  for (const match of text.matchAll(/\[(\d+):([\d.]+)\]/g)) {
-    const i = Number(match[1]);
-    if (seen.has(i)) continue;
-    seen.add(i);
-    into.push(now - Number(match[2]));
-  }
-}
-
-const textOf = (m: MessageView | null) => (m?.parts ?? []).map((p) => (p.kind === "text" ? p.text : "")).join("");
 
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
