@@ -128,13 +128,16 @@ async function reachDaemon(options: DaemonConnectOptions, session: string | unde
  * How Node runs the daemon. A young generation of 1 MB semi-spaces (Node's default grows to 16 MB)
  * keeps 8 MB of an idle, long-lived process's memory: its garbage is small and short-lived (frames,
  * deltas), so the extra scavenges are cheap. (On Node 24 they made better-sqlite3 12 abort; the
- * daemon runs 13 there, db/sqlite-driver.ts.) Source maps only with OCFLEET_DEBUG=1: the first stack
- * trace formatted with them parses the daemon chunk's map into 25 MB that stay (docs/performance.md).
+ * daemon runs 13 there, db/sqlite-driver.ts.) One V8 helper thread instead of four: each thread
+ * that helps the collector or the compiler keeps its own malloc arena and work buffers, ~10 MB in
+ * all, for a heap of ~20 MB that one helper collects as fast. Source maps only with OCFLEET_DEBUG=1:
+ * the first stack trace formatted with them parses the daemon chunk's map into 25 MB that stay
+ * (docs/performance.md).
  */
 export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
   // OCFLEET_DAEMON_NODE_FLAGS adds flags NODE_OPTIONS refuses (--trace-gc, for the soak).
   const extra = (env.OCFLEET_DAEMON_NODE_FLAGS ?? "").split(" ").filter((flag) => flag.startsWith("--"));
-  return [...(env.OCFLEET_DEBUG === "1" ? ["--enable-source-maps"] : []), "--max-semi-space-size=1", ...extra];
+  return [...(env.OCFLEET_DEBUG === "1" ? ["--enable-source-maps"] : []), "--max-semi-space-size=1", "--v8-pool-size=1", ...extra];
 }
 
 /** Starts a detached daemon and waits until it answers. */

@@ -12,7 +12,7 @@ describe("`ocfleet daemon install`", () => {
     const home = createHome();
     const printed = await cliJson(home, ["daemon", "install", "--print"]);
     expect(printed).toMatchObject({ kind: "systemd", name: expect.stringMatching(/^ocfleet-[0-9a-f]{8}\.service$/) });
-    expect(printed.content).toContain(`ExecStart=${process.execPath} --max-semi-space-size=1 ${BIN} daemon run --background`);
+    expect(printed.content).toContain(`ExecStart=${process.execPath} --max-semi-space-size=1 --v8-pool-size=1 ${BIN} daemon run --background`);
     expect(printed.content).toContain(`Environment=OCFLEET_HOME=${home}`);
     expect(printed.content).toContain("RestartPreventExitStatus=3 78");
   });

@@ -46,6 +46,19 @@ function opencodeToListening(cwd: string, env: Record<string, string>): Promise<
   });
 }
 
+/**
+ * The daemon's RSS as `top` would show it once it has settled: the median of five samples a second
+ * apart (one sample can land just before or after a collection).
+ */
+async function settledRss(client: FleetConnection): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    samples.push((await client.call(api.daemon.status, {})).rssBytes);
+  }
+  return median(samples);
+}
+
 function waitIdle(client: FleetConnection, id: string): Promise<WorkerView> {
   return new Promise((resolve, reject) => {
     const sub = client.subscribe(
@@ -93,8 +106,7 @@ export async function run(): Promise<BenchRow[]> {
     // Memory: the daemon alone, then with ten workers running (OpenCode's own RSS not counted),
     // each against a Node.js process that has loaded nothing.
     const bareRss = await bareNodeRss();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const idle = (await client.call(api.daemon.status, {})).rssBytes;
+    const idle = await settledRss(client);
     rows.push({
       name: "daemon RSS, no workers",
       measured: idle / 1e6,
@@ -113,8 +125,7 @@ export async function run(): Promise<BenchRow[]> {
       });
       ids.push(...(await Promise.all(batch)));
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const withWorkers = (await client.call(api.daemon.status, {})).rssBytes;
+    const withWorkers = await settledRss(client);
     rows.push({
       name: `daemon RSS with ${RSS_WORKERS} workers`,
       measured: withWorkers / 1e6,
