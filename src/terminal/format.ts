@@ -32,3 +32,12 @@ export function formatReplyFooter(message: MessageView): ReplyFooter {
           : null;
   return status ? { text: [status.text, ...bits].join(" · "), tone: status.tone! } : { text: bits.join(" · ") };
 }
+
+/**
+ * What a chat's turn is doing, as both front ends say it: a turn that waits on a permission or a
+ * question is not answering, it is waiting for the user; null when no turn runs and nothing waits.
+ */
+export function turnActivity(chat: { busy: boolean; pendingRequests: number }): string | null {
+  if (chat.pendingRequests > 0) return `${chat.pendingRequests} waiting for you`;
+  return chat.busy ? "answering" : null;
+}

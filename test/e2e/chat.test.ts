@@ -148,6 +148,10 @@ describe("chat on a real OpenCode", () => {
     const chatId = await newChat(asker);
     const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "run command echo nope > rejected.txt" });
     const request = (await watchChat(chatId, (c) => c.requests.length === 1)).requests[0]!;
+    // The turn waits for the user; `chat list` says so, and not that it is answering.
+    const listed = await runCli(home, ["chat", "list", "--worker", asker.id]);
+    expect(listed.stdout).toMatch(new RegExp(`${chatId}.*1 waiting for you`));
+    expect(listed.stdout).not.toContain("answering");
     await cliJson(home, ["chat", "permit", request.id.slice(0, 10), "reject"]); // a unique prefix is enough
     const reply = await waitForReply(chatId, messageId);
     expect(reply.status).not.toBe("streaming");

@@ -86,6 +86,9 @@ describe("the TUI in a real terminal", () => {
       // Select it: the preview shows the request, and y answers it without opening the chat.
       await selectNewestChat(term, /attention-chat ·/);
       await term.waitFor("OpenCode asks to use bash");
+      // The turn is not answering: it waits for the user, and the preview's header says so.
+      await term.waitFor(/attention-chat · main · active · 1 waiting for you/);
+      expect(term.screen().join("\n")).not.toContain("· answering");
       term.write("y");
       await term.waitFor("allowed (once)");
       expect((await sending).code).toBe(0);

@@ -3,6 +3,7 @@ import type { Command } from "../commander.js";
 import type { FleetConnection } from "../../client/connection.js";
 import { api, type ChatSummary, type ChatView, type MessageView, type RequestView } from "../../protocol/api/index.js";
 import { CliError, formatAge, formatTable, formatUsd, hint, printJsonLine, style } from "../output.js";
+import { turnActivity } from "../../terminal/format.js";
 import { defineRead, printResult, runAction } from "../command.js";
 import { openDaemonConnection, type CommandOptions } from "../session.js";
 import { describeRequest, TranscriptPrinter } from "../transcript.js";
@@ -55,6 +56,13 @@ export async function readStdin(): Promise<string> {
   return text;
 }
 
+/** Waiting for the user in yellow (they have something to do), answering in cyan. */
+function activityCell(c: ChatSummary): string {
+  const activity = turnActivity(c);
+  if (!activity) return "";
+  return c.pendingRequests > 0 ? style.yellow(activity) : style.cyan(activity);
+}
+
 /** A worktree chat's branch (dim once its worktree is gone); nothing for a chat in the worker's checkout. */
 function branchOf(c: ChatSummary): string {
   if (!c.worktree) return "";
@@ -72,7 +80,7 @@ function renderChats(chats: ChatSummary[]): string {
       c.workerRemoved ? `${c.workerName} ${style.dim(c.removedMachine ? `(machine ${c.removedMachine} removed)` : "(worker removed)")}` : c.workerName,
       ...(branches ? [branchOf(c)] : []),
       c.archived ? style.dim("archived") : c.state === "active" ? c.state : style.dim(c.state),
-      [c.busy ? style.cyan("answering") : "", c.pendingRequests > 0 ? style.yellow(`${c.pendingRequests} waiting for you`) : ""].filter(Boolean).join(" "),
+      activityCell(c),
       formatUsd(c.cost),
       formatAge(c.lastActivityAt),
     ]),

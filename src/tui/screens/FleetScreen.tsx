@@ -3,6 +3,7 @@
 import { Box, Text } from "ink";
 import { tint } from "../theme.js";
 import { sanitizeInline } from "../../terminal/sanitize.js";
+import { turnActivity } from "../../terminal/format.js";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, type MachineView, type WorkerView } from "../../protocol/api/index.js";
 import { Lines } from "../components/Lines.js";
@@ -111,13 +112,14 @@ function ChatPreview({
   useHighlighterReady();
   // How far it really is scrolled (the end of the transcript caps it), so PgDn starts from there.
   useEffect(() => onScrolled(view.below), [view.below, onScrolled]);
+  const activity = c ? turnActivity(c) : null;
   const shown = view.below > 0 ? [...view.lines, cutLine(`↓ ${view.below} more lines below · PgDn`, width, { dim: true })] : view.lines;
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">
         {sanitizeInline(c?.title ?? "…")}{" "}
         <Text dimColor>
-          {c ? `· ${sanitizeInline(c.workerName)}${c.worktree ? ` · ${worktreeLabel(c)}` : ""} · ${c.state}${c.busy ? " · answering" : ""}` : ""}
+          {c ? `· ${sanitizeInline(c.workerName)}${c.worktree ? ` · ${worktreeLabel(c)}` : ""} · ${c.state}${activity ? ` · ${activity}` : ""}` : ""}
         </Text>
       </Text>
       <Lines lines={shown} />
