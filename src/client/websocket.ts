@@ -1,9 +1,11 @@
 // A small RFC 6455 WebSocket client over node:net. The CLI opens one connection per command,
 // and the `ws` package costs about a third of node's own start-up to load (it pulls in http,
 // https, tls and zlib), so the client side speaks the protocol itself. The daemon side stays on `ws`.
-import { createHash, randomBytes, randomFillSync } from "node:crypto";
+// Nor does it load node:crypto (3–5 ms): randomness comes from /dev/urandom and SHA-1 is ours.
 import { EventEmitter } from "node:events";
 import { connect as connectTcp, type Socket } from "node:net";
+import { fillRandom } from "./random-bytes.js";
+import { sha1Base64 } from "./sha1.js";
 
 const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const OPCODE = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
@@ -12,7 +14,7 @@ const maskPool = Buffer.alloc(4096);
 let maskOffset = maskPool.length;
 function nextMask(): Buffer {
   if (maskOffset + 4 > maskPool.length) {
-    randomFillSync(maskPool);
+    fillRandom(maskPool);
     maskOffset = 0;
   }
   maskOffset += 4;
@@ -75,7 +77,7 @@ export class MiniWebSocket extends EventEmitter<MiniWebSocketEvents> {
 
   static connect(options: WebSocketOptions): Promise<MiniWebSocket> {
     return new Promise((resolve, reject) => {
-      const key = randomBytes(16).toString("base64");
+      const key = fillRandom(Buffer.alloc(16)).toString("base64");
       const socket = connectTcp({ host: options.host, port: options.port });
       socket.setNoDelay(true);
       let head = Buffer.alloc(0);
@@ -119,9 +121,7 @@ export class MiniWebSocket extends EventEmitter<MiniWebSocketEvents> {
           .find((line) => /^sec-websocket-accept:/i.test(line))
           ?.split(":")[1]
           ?.trim();
-        const expected = createHash("sha1")
-          .update(key + ACCEPT_GUID)
-          .digest("base64");
+        const expected = sha1Base64(key + ACCEPT_GUID);
         if (accept !== expected) return fail(new UpgradeError("the server's Sec-WebSocket-Accept is wrong", status));
         clearTimeout(timer);
         socket.removeAllListeners("error");

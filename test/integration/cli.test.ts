@@ -1,9 +1,11 @@
 // The command line as scripts and people meet it: usage errors in their words, watches that end,
-// the flags Node must not take for its own, and text from others that never reaches the terminal raw.
+// the flags Node must not take for its own, what a command loads, and text from others that never
+// reaches the terminal raw.
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api } from "../../src/protocol/api/index.js";
@@ -52,6 +54,18 @@ describe("scripts", () => {
     expect(long.code).toBe(0);
     expect(long.stdout).toMatch(/^\d+\.\d+\.\d+\+\w+\n$/);
     expect(short.stdout).toBe(long.stdout);
+  });
+
+  it("version --json talks to the running daemon without loading node:crypto (3–5 ms of every command's start)", async () => {
+    const hook = join(mkdtempSync(join(tmpdir(), "ocf-hook-")), "modules.mjs");
+    writeFileSync(hook, 'process.on("exit", () => process.stderr.write("modules: " + JSON.stringify(process.moduleLoadList) + "\\n"));\n');
+    const nodeOptions = `${process.env.NODE_OPTIONS ?? ""} --import ${pathToFileURL(hook).href}`;
+    const result = await runCli(home, ["version", "--json"], { env: { NODE_OPTIONS: nodeOptions } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).daemon.running).toBe(true);
+    const modules: string[] = JSON.parse(/^modules: (.*)$/m.exec(result.stderr)?.[1] ?? "null");
+    expect(modules).toContain("NativeModule net");
+    expect(modules.filter((name) => /crypto/.test(name))).toEqual([]);
   });
 
   it("--json before the command word is the same as after it", async () => {
