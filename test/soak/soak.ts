@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { FleetError } from "../../src/protocol/errors.js";
-import { api, type MembershipView, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
+import { api, type ChatView, type MembershipView, type MessageView, type PartView, type WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, connect, connectAsOwner, createHome, runCli } from "../helpers/daemon.js";
 import { invite } from "../helpers/hub-net.js";
 import { createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
@@ -255,14 +255,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             continue;
           }
           try {
-            const done = await until<MessageView[]>(
-              (onValue) => driver.subscribe(api.chat.messages, { chat: chatId }, { onValue }),
-              (messages) => messages.some((m) => m.replyTo === messageId && m.status !== "streaming" && m.status !== "sent"),
+            // Waits for the turn to end on the chat's summary, then reads the transcript once. A
+            // subscription to chat.messages would hold the whole transcript (a reply more every
+            // turn) in the hub while it waits: growth the heap verdict would count against the hub.
+            await until<ChatView>(
+              (onValue) => driver.subscribe(api.chat.get, { chat: chatId }, { onValue }),
+              (chat) => !chat.busy,
               `${worker}'s reply`,
               REPLY_TIMEOUT_MS,
             );
-            const reply = done.find((m) => m.replyTo === messageId)!;
-            if (reply.status !== "completed") error(`a reply on ${worker} ended ${reply.status}`);
+            const reply = (await driver.call(api.chat.messages, { chat: chatId })).find((m) => m.replyTo === messageId);
+            if (!reply) error(`the turn on ${worker} ended without a reply`);
+            else if (reply.status !== "completed") error(`a reply on ${worker} ended ${reply.status}`);
             else if (worker === "remote") remoteReplies++;
             else replies++;
           } catch (err) {
