@@ -5,6 +5,7 @@ import { build } from "esbuild";
 import { rollup } from "@rollup/wasm-node";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
 
 /** esbuild's output, Rollup's input. A sibling of dist/, so source map paths resolve the same from both. */
 const STAGE = ".esbuild";
@@ -77,7 +78,8 @@ const withInputSourceMaps = {
 };
 const rechunked = await rollup({
   input: `${STAGE}/main.js`,
-  external: (id) => !id.startsWith(".") && !id.startsWith("/"),
+  // Packages and Node's built-ins stay imports; our own chunks (relative, or absolute once resolved) are re-chunked.
+  external: (id) => !id.startsWith(".") && !isAbsolute(id),
   treeshake: false,
   // The entry may export more than `main` (what lazy chunks import from it) instead of becoming a
   // facade over a chunk, one module load more.
