@@ -65,7 +65,7 @@ await build({
  * set of importers: `ocfleet version` loaded 15 small ES modules, and each costs Node's loader
  * ~0.3 ms (Node 20) to ~0.4 ms (Node 24) whatever its size. Rollup knows that whatever the entry
  * imports is already loaded when a lazy chunk runs, and merges accordingly (the entry's static graph
- * becomes 4 modules). It only moves code: no tree-shaking (esbuild's output is already final), and
+ * becomes 3 modules). It only moves code: no tree-shaking (esbuild's output is already final), and
  * each input chunk's source map is handed on, so the maps still point at src/.
  */
 const withInputSourceMaps = {
