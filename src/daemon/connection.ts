@@ -15,6 +15,7 @@ import {
   type SessionProblem,
 } from "../protocol/frames.js";
 import type { SessionId } from "../protocol/ids.js";
+import { parseFrameText, TooDeepError } from "../protocol/json-depth.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.js";
 import type { ResolvedSession } from "./accounts/sessions.js";
 import { ConnectionCaller } from "./connection-caller.js";
@@ -247,9 +248,9 @@ export class Connection {
     if (size > MAX_FRAME_BYTES) return fail("frame_too_large", `frame of ${size} bytes exceeds the limit of ${MAX_FRAME_BYTES}`);
     let frame: ClientFrame;
     try {
-      frame = JSON.parse(data.toString()) as ClientFrame;
-    } catch {
-      return fail("bad_frame", "frame is not valid JSON");
+      frame = parseFrameText(data.toString()) as ClientFrame;
+    } catch (err) {
+      return fail("bad_frame", err instanceof TooDeepError ? err.message : "frame is not valid JSON");
     }
     if (typeof frame !== "object" || frame === null || typeof frame.type !== "string") {
       return fail("bad_frame", "frame must be an object with a string 'type'");

@@ -7,6 +7,7 @@ import { WebSocket } from "ws";
 import { afterAll, describe, expect, it } from "vitest";
 import { pinnedTlsConnect } from "../../src/platform/tls-pin.js";
 import { api } from "../../src/protocol/api/index.js";
+import { MAX_FRAME_DEPTH } from "../../src/protocol/json-depth.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../src/protocol/version.js";
 import { cleanupHomes, connect, createHome, daemonState, waitFor } from "../helpers/daemon.js";
 import { formatReport, runFuzz, startHubTarget } from "../fuzz/runner.js";
@@ -89,11 +90,20 @@ describe("what the fuzzer found", () => {
     const client = await connect(home);
     const { port, pid } = daemonState(home)!;
     const { ws, frames, closed } = await rawSocket(`ws://127.0.0.1:${port}/`);
-    // It fits in the 8 KiB allowed before a hello; naming it back in the error used to overflow the stack and stop the daemon.
+    // It fits in the 8 KiB allowed before a hello; naming it back in the error used to overflow the stack and stop the
+    // daemon. Now it is refused before it is parsed, as nested deeper than any frame may be.
     const depth = 4000;
     ws.send(`{"type":"hello","protocol":${"[".repeat(depth)}${"]".repeat(depth)}}`);
-    expect(await closed).toBe(4400);
-    expect(frames).toMatchObject([{ type: "error", id: null, error: { code: "protocol_mismatch", message: expect.stringContaining("must be a number") } }]);
+    expect(await closed).toBe(4401);
+    expect(frames).toMatchObject([{ type: "error", id: null, error: { code: "bad_frame", message: `frame is nested deeper than ${MAX_FRAME_DEPTH} levels` } }]);
+    // Within the limit, the hello's own check names back only a number.
+    const shallow = await rawSocket(`ws://127.0.0.1:${port}/`);
+    const within = MAX_FRAME_DEPTH - 1;
+    shallow.ws.send(`{"type":"hello","protocol":${"[".repeat(within)}${"]".repeat(within)}}`);
+    expect(await shallow.closed).toBe(4400);
+    expect(shallow.frames).toMatchObject([
+      { type: "error", id: null, error: { code: "protocol_mismatch", message: expect.stringContaining("must be a number") } },
+    ]);
     expect(await client.call(api.appinfo.get, {})).toMatchObject({ pid });
     client.close();
   });

@@ -6,6 +6,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api } from "../../src/protocol/api/index.js";
+import { MAX_FRAME_DEPTH } from "../../src/protocol/json-depth.js";
 import { statePaths } from "../../src/protocol/statefile.js";
 import { PROTOCOL_VERSION } from "../../src/protocol/version.js";
 import { cleanupHomes, connect, createHome, daemonState, waitFor } from "../helpers/daemon.js";
@@ -119,6 +120,29 @@ describe("a local stranger without the token cannot wear the daemon down", () =>
       expect(JSON.parse(reply)).toMatchObject({ type: "error" });
       expect(reply.length).toBeLessThan(4096);
     }
+    ws.close();
+  });
+
+  // Parsing 200,000 levels takes the daemon 30–40 ms, in which nobody else is served: such a frame is refused unread.
+  it("refuses a frame nested deeper than the limit without parsing it; one within it is answered as usual", async () => {
+    const ws = await rawWebSocket();
+    const replies: Array<{ type: string; id?: number | null; error?: { code: string; message: string } }> = [];
+    ws.on("message", (data) => replies.push(JSON.parse(String(data))));
+    ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, client: { name: "raw", version: "0" }, token: daemonState(home)!.token }));
+    await waitFor("the welcome", () => replies.length === 1);
+    const deep = 200_000;
+    ws.send(`{"type":"call","id":1,"method":"appinfo.get","args":${"[".repeat(deep)}${"]".repeat(deep)}}`);
+    // Within the limit: the frame itself is one level, so the arguments may be MAX_FRAME_DEPTH - 1 deep.
+    const within = MAX_FRAME_DEPTH - 1;
+    ws.send(`{"type":"call","id":2,"method":"appinfo.get","args":${"[".repeat(within)}${"]".repeat(within)}}`);
+    await waitFor("both answers", () => replies.length === 3);
+    expect(replies[1]).toMatchObject({
+      type: "error",
+      id: null,
+      error: { code: "bad_frame", message: `frame is nested deeper than ${MAX_FRAME_DEPTH} levels` },
+    });
+    // Parsed: its arguments are refused by the method's schema, naming the call.
+    expect(replies[2]).toMatchObject({ type: "error", id: 2, error: { code: "invalid_argument" } });
     ws.close();
   });
 });

@@ -5,6 +5,7 @@
 import { WebSocket } from "ws";
 import { FleetError, type ErrorPayload } from "../../protocol/errors.js";
 import { HARD_FRAME_BYTES, type HelloFrame, type ServerFrame } from "../../protocol/frames.js";
+import { parseFrameText } from "../../protocol/json-depth.js";
 import { hubFrameSchema, LINK_CLOSE, LINK_RATE, LINK_VERSION, type AgentFrame, type HubFrame, type LinkHello } from "../../protocol/link.js";
 import { PACKAGE_VERSION, PROTOCOL_VERSION } from "../../protocol/version.js";
 import { pinnedTlsConnect } from "../../platform/tls-pin.js";
@@ -122,7 +123,7 @@ export class HubDialer implements AgentLink {
     ws.on("message", (data) => {
       let raw: unknown;
       try {
-        raw = JSON.parse(data.toString());
+        raw = parseFrameText(data.toString());
       } catch {
         return;
       }

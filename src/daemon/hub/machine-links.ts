@@ -4,6 +4,7 @@
 import type { WebSocket } from "ws";
 import type { LinkTraffic } from "../../protocol/api/hub.js";
 import { FleetError, type ErrorPayload } from "../../protocol/errors.js";
+import { parseFrameText } from "../../protocol/json-depth.js";
 import { agentFrameSchema, LINK_CLOSE, LINK_RATE, LINK_VERSION, linkHelloSchema, type AgentFrame, type HubFrame } from "../../protocol/link.js";
 import type { AgentReport, HubCommandName, HubCommands, HubLink } from "../agent/link.js";
 import type { LinkAcceptor } from "../connection.js";
@@ -195,7 +196,7 @@ export class MachineLinks {
     let frame: AgentFrame;
     try {
       if (text === null) throw new Error("a binary frame");
-      frame = agentFrameSchema.parse(JSON.parse(text));
+      frame = agentFrameSchema.parse(parseFrameText(text));
     } catch (err) {
       // A machine that sends what the contract does not allow is out of step: drop the link, it will say why in its log.
       this.options.log.warnThrottled(`link-frame:${machineId}`, "closing a machine link that sent an invalid frame", {

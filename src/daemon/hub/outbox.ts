@@ -3,10 +3,25 @@
 // again; the hub applies each sequence number once. Reports of one tick go in one transaction.
 import type { AgentReport } from "../agent/link.js";
 import type { Db } from "../db/open.js";
+import { capDepth, MAX_FRAME_DEPTH, nestedDeeperThan } from "../../protocol/json-depth.js";
 
 export interface OutboxEntry {
   seq: number;
   body: string;
+}
+
+/** The report frame wraps a body in one more object (dialer.ts). */
+const MAX_BODY_DEPTH = MAX_FRAME_DEPTH - 1;
+
+/**
+ * A report as the hub will take it. The hub refuses a frame nested deeper than MAX_FRAME_DEPTH and
+ * cuts the link; sent again after the reconnect, the same report would cut it again, forever. Only
+ * a model's tool input nests that deep, so what lies below the limit is replaced, never the report.
+ */
+export function encodeReport(report: AgentReport): string {
+  const body = JSON.stringify(report);
+  // Cut from the JSON's own reading of the report (a Date becomes its string first, as sent).
+  return nestedDeeperThan(body, MAX_BODY_DEPTH) ? JSON.stringify(capDepth(JSON.parse(body), MAX_BODY_DEPTH)) : body;
 }
 
 export class Outbox {
@@ -35,7 +50,7 @@ export class Outbox {
     const insert = this.db.prepare("INSERT INTO link_outbox (body, created_at) VALUES (?, ?)");
     const now = Date.now();
     this.db.transaction(() => {
-      for (const report of batch) insert.run(JSON.stringify(report), now);
+      for (const report of batch) insert.run(encodeReport(report), now);
     })();
     this.onWritten();
   }
