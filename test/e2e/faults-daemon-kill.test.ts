@@ -29,7 +29,6 @@ process.env.OCFLEET_WORKER_BACKOFF_MS = "100";
 let home: string;
 let sandbox: OpencodeSandbox;
 let client: FleetConnection;
-let worker: WorkerView;
 
 /** Waits until the worker answers prompts again (idle) with an OpenCode other than `oldPid`. */
 function workerReady(oldPid: number | null): Promise<WorkerView> {
@@ -59,7 +58,7 @@ beforeAll(async () => {
   sandbox = await createOpencodeSandbox();
   home = createHome();
   client = await connect(home);
-  worker = await addPatientWorker(home, sandbox, "main");
+  await addPatientWorker(home, sandbox, "main");
 }, 300_000);
 
 afterAll(async () => {

@@ -62,7 +62,7 @@ function isRecordedProcess(row: ProcessRow): boolean {
   if (processStartTime(row.pid) !== row.start_time) return false;
   if (row.kind !== "opencode") return true;
   const argv = readCommandLine(row.pid);
-  return argv !== null && argv.some((arg) => /opencode/.test(arg)) && argv.includes("serve");
+  return argv?.some((arg) => /opencode/.test(arg)) === true && argv.includes("serve");
 }
 
 /** Kills a recorded process and its process group. Returns whether it was still there. */
