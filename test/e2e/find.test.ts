@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FleetConnection } from "../../src/client/connection.js";
 import { api, type MessageView, type SearchHit } from "../../src/protocol/api/index.js";
+import { TOO_DEEP_MARKER } from "../../src/protocol/json-depth.js";
 import { cleanupHomes, cliJson, connect, connectWithSession, createHome, runCli, startCli } from "../helpers/daemon.js";
 import { untilLive } from "../helpers/live.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
@@ -70,6 +71,27 @@ it("finds a reply once it completes, live, and the CLI shows it with the match h
   expect(human.stdout).toContain("[narwhal]"); // not a terminal: brackets instead of bold
   expect(human.stdout).toContain("^[[31mtusk"); // the escape made visible, never sent raw
   expect(human.stdout).not.toContain("\x1b");
+});
+
+// SQLite's JSON functions refuse text nested deeper than 1000 levels, and the search index reads a
+// tool part's input with them: a model that nested its tool input 1500 deep made the end of its
+// reply impossible to save, and the reply stayed streaming.
+it("saves, shows and finds a tool call whose input a hostile model nested deeper than SQLite's JSON reads", async () => {
+  const chatId = (await client.call(api.chat.create, { worker: "main" })).id;
+  const sent = await runCli(home, ["chat", "send", chatId, "nest 1500 deep and run command echo deepwalrus", "--wait"]);
+  expect(sent.code, sent.stderr).toBe(0);
+  const shown = await cliJson(home, ["chat", "show", chatId]);
+  expect(shown.streaming).toBeNull();
+  const reply = shown.messages.find((m: MessageView) => m.role === "assistant") as MessageView;
+  expect(reply.status).toBe("completed");
+  const tool = reply.parts.find((p) => p.kind === "tool");
+  expect(tool).toMatchObject({ kind: "tool", tool: "bash", status: "completed", input: { command: "echo deepwalrus" } });
+  expect(JSON.stringify(tool)).toContain(TOO_DEEP_MARKER);
+  const hits = await client.call(api.search.messages, { query: "deepwalrus" });
+  expect(hits.map((h) => [h.role, h.messageId]), JSON.stringify(hits)).toContainEqual(["tool", reply.id]);
+  const next = await runCli(home, ["chat", "send", chatId, "still answering?", "--wait"]);
+  expect(next.code, next.stderr).toBe(0);
+  expect(next.stdout).toContain("echo: still answering?");
 });
 
 it("never lets another user find your text", async () => {

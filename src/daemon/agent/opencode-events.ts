@@ -2,6 +2,16 @@
 // functions that map OpenCode's raw payloads to them. Part of the one OpenCode adapter (opencode.ts
 // re-exports it); the one place that knows OpenCode's event names and payload fields.
 import type { ModelView, PartView, QuestionView, TokenCounts, ToolStatus } from "../../protocol/api/index.js";
+import { capDepth } from "../../protocol/json-depth.js";
+
+/**
+ * How deep a tool's input may nest as stored. A tool's input is what its schema takes, a few levels;
+ * the model writes it, though, and a hostile one can nest it thousands deep. SQLite's JSON functions
+ * (which the search index reads parts with) refuse text deeper than 1000 levels, so such a part could
+ * not be saved and its reply stayed streaming; a machine link refuses frames deeper than 100
+ * (MAX_FRAME_DEPTH). What lies deeper is kept as "[nested too deep]".
+ */
+export const MAX_TOOL_INPUT_DEPTH = 64;
 
 /** A model a worker's OpenCode offers: the API's view of it, less the combined id. */
 export type OpencodeModel = Omit<ModelView, "id">;
@@ -119,7 +129,7 @@ export function toPart(part: any): OpencodePart {
         callId: String(part.callID ?? ""),
         status,
         title: state.title ?? null,
-        input: state.input && typeof state.input === "object" ? state.input : {},
+        input: state.input && typeof state.input === "object" ? (capDepth(state.input, MAX_TOOL_INPUT_DEPTH) as Record<string, unknown>) : {},
         output: typeof state.output === "string" ? state.output : null,
         error: typeof state.error === "string" ? state.error : null,
       };
