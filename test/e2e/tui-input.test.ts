@@ -134,6 +134,8 @@ describe("the TUI's print boundary", () => {
     const term = await withTui(home, { cols: 120, rows: 40 }, async (term) => {
       await term.waitFor("● connected");
       await term.waitFor(/status: online/);
+      // The machine's row comes before its workers' (another subscription): a key pressed before they show moves nowhere.
+      await term.waitFor(/■ evil\^\[\]0;dir\^G/);
       term.write("j"); // the worker named after the evil directory: its details show the directory
       await term.waitFor(/directory: /);
       await search(term, "inject-chat", /inject-chat · main/);
