@@ -5,8 +5,8 @@
 
 /**
  * Deeper than any frame of the client protocol or the machine link: the deepest is a worker event
- * in a link report (frame, report, event, part, state, then the tool's input as the model wrote
- * it). Parsing 100 levels costs microseconds.
+ * in a link report (frame, report, event, part, then a tool's input, which the OpenCode adapter
+ * keeps to 64 levels). Parsing 100 levels costs microseconds.
  */
 export const MAX_FRAME_DEPTH = 100;
 
