@@ -88,7 +88,10 @@ it("saves, shows and finds a tool call whose input a hostile model nested deeper
   expect(tool).toMatchObject({ kind: "tool", tool: "bash", status: "completed", input: { command: "echo deepwalrus" } });
   expect(JSON.stringify(tool)).toContain(TOO_DEEP_MARKER);
   const hits = await client.call(api.search.messages, { query: "deepwalrus" });
-  expect(hits.map((h) => [h.role, h.messageId]), JSON.stringify(hits)).toContainEqual(["tool", reply.id]);
+  expect(
+    hits.map((h) => [h.role, h.messageId]),
+    JSON.stringify(hits),
+  ).toContainEqual(["tool", reply.id]);
   const next = await runCli(home, ["chat", "send", chatId, "still answering?", "--wait"]);
   expect(next.code, next.stderr).toBe(0);
   expect(next.stdout).toContain("echo: still answering?");
