@@ -2,10 +2,9 @@
 // may serve many workers' directories (see process-group.ts); the requests about one directory go
 // through an OpencodeServer (opencode.ts) that `serverFor` hands out. Part of the one OpenCode adapter.
 import { randomBytes } from "node:crypto";
-import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2";
 import { execa, type ResultPromise } from "execa";
-import { Agent } from "undici";
 import { withDeadline } from "../../platform/deadline.js";
+import { describeHttpError, OpencodeHttp } from "./opencode-http.js";
 import { normalizeEvent, type OpencodeEvent } from "./opencode-events.js";
 import type { OpencodeBinary } from "./opencode-binary.js";
 import { OpencodeServer } from "./opencode.js";
@@ -42,11 +41,10 @@ export class OpencodeProcess {
   private constructor(
     readonly subprocess: ResultPromise,
     readonly url: string,
-    private readonly authorization: string,
-    /** This process's own connection pool; see `start`. */
-    private readonly dispatcher: Agent,
-    /** A client without a directory, for the global routes. */
-    private readonly client: OpencodeClient,
+    /** This process's HTTP API, with its own connection pool (opencode-http.ts says why). */
+    private readonly http: OpencodeHttp,
+    /** The directory the global routes are asked about, as the SDK's process-wide client did: the first worker's. */
+    private readonly cwd: string,
   ) {
     this.eventsConnected = new Promise((resolve) => (this.markEventsConnected = resolve));
   }
@@ -111,19 +109,15 @@ export class OpencodeProcess {
       subprocess.kill("SIGKILL");
       throw err;
     });
-    // A connection pool per process. OpenCode takes port 4096 whenever it is free, so a restarted
-    // process usually comes back on the port of the one before it, and a shared pool would hand a
-    // request (the event stream among them) a kept-alive socket to the dead process: ECONNRESET.
-    const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
     const authorization = `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}`;
-    const process_ = new OpencodeProcess(subprocess, url, authorization, dispatcher, clientOf(url, authorization, dispatcher, options.cwd));
+    const process_ = new OpencodeProcess(subprocess, url, new OpencodeHttp(url, authorization), options.cwd);
     process_.followEvents(options);
     return process_;
   }
 
   /** The requests about one directory (a worker's), through this process. */
   serverFor(directory: string): OpencodeServer {
-    return new OpencodeServer(clientOf(this.url, this.authorization, this.dispatcher, directory), directory);
+    return new OpencodeServer(this.http, directory);
   }
 
   /**
@@ -136,42 +130,31 @@ export class OpencodeProcess {
 
   /** Health and version; throws if the server does not answer in time. */
   async health(): Promise<{ healthy: boolean; version: string }> {
-    const response = await this.client.global.health({ signal: AbortSignal.timeout(5000) });
-    if (!response.data) throw new Error(`health check failed (${response.response?.status ?? "no response"})`);
-    return response.data as { healthy: boolean; version: string };
+    const response = await this.http.request<{ healthy: boolean; version: string }>("GET", "/global/health", this.cwd, { signal: AbortSignal.timeout(5000) });
+    if (!response.data) throw new Error(`health check failed (${response.status})`);
+    return response.data;
   }
 
   /** Stops following events and drops this process's connections; the process itself is the supervisor's to stop. */
   detach(): void {
     this.eventsAbort.abort();
-    void this.dispatcher.destroy().catch(() => {});
+    this.http.destroy();
   }
 
   /**
    * Follows the global event stream until detached: one stream per process, whatever number of
-   * directories it serves; each event says which. The SDK retries a failed connection by itself but
-   * stops when the server ends the stream cleanly, so that case reconnects here.
+   * directories it serves; each event says which. A stream that fails is opened again after
+   * `eventsRetryMs`, one the server ended cleanly at once.
    */
   private followEvents(options: Pick<ProcessStartOptions, "onEvent" | "onOutput" | "eventsRetryMs">): void {
     const signal = this.eventsAbort.signal;
     const retryMs = options.eventsRetryMs ?? 2000;
     let connections = 0;
     void (async () => {
-      for (let attempt = 1; !signal.aborted; attempt++) {
-        if (attempt > 1) {
-          options.onOutput(`--- ocfleet: the event stream ended; reconnecting`);
-          await new Promise((resolve) => setTimeout(resolve, 250));
-        }
+      while (!signal.aborted) {
+        let pause: number;
         try {
-          const { stream } = await this.client.global.event({
-            signal,
-            sseDefaultRetryDelay: retryMs,
-            sseMaxRetryDelay: retryMs,
-            onSseError: (err: unknown) => {
-              if (!signal.aborted) options.onOutput(`--- ocfleet: event stream: ${describeFetchError(err)}; retrying`);
-            },
-          } as never);
-          for await (const wrapped of stream) {
+          for await (const wrapped of this.http.events("/global/event", this.cwd, signal)) {
             const { directory, payload: raw } = wrapped as { directory?: string; payload: unknown };
             // OpenCode greets every connection with server.connected; after the first, say so.
             if ((raw as { type?: string }).type === "server.connected" && connections++ > 0) options.onEvent({ type: "events.resumed", sessionId: null }, null);
@@ -180,26 +163,16 @@ export class OpencodeProcess {
             const event = normalizeEvent(raw as { type?: string; properties?: Record<string, unknown> }, where);
             if (event) options.onEvent(event, where);
           }
-        } catch {
-          // Aborted by detach, or the process went away; the supervisor notices an exit.
+          options.onOutput(`--- ocfleet: the event stream ended; reconnecting`);
+          pause = 250;
+        } catch (err) {
+          // Aborted by detach, or the connection failed; a process that went away is the supervisor's to notice.
+          if (signal.aborted) return;
+          options.onOutput(`--- ocfleet: event stream: ${describeHttpError(err)}; retrying`);
+          pause = retryMs;
         }
+        await new Promise((resolve) => setTimeout(resolve, pause));
       }
     })();
   }
-}
-
-function clientOf(url: string, authorization: string, dispatcher: Agent, directory: string): OpencodeClient {
-  return createOpencodeClient({
-    baseUrl: url,
-    directory,
-    headers: { authorization },
-    fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher } as RequestInit),
-  });
-}
-
-/** "fetch failed" says little; its cause (ECONNRESET, ECONNREFUSED…) says what happened. */
-function describeFetchError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
-  return `${err.message}${cause}`;
 }

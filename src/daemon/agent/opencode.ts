@@ -1,8 +1,9 @@
 // The one adapter to OpenCode: finding its binary (opencode-binary.ts), running `opencode serve`
 // (opencode-process.ts), its events (opencode-events.ts) and, here, its HTTP API for one directory
-// (through @opencode-ai/sdk at the pinned version). Nothing else in the code base knows OpenCode's
-// routes, payload shapes or event names; they change fast between releases.
-import type { OpencodeClient } from "@opencode-ai/sdk/v2";
+// (the routes of @opencode-ai/sdk at the pinned version, spoken by opencode-http.ts). Nothing else
+// in the code base knows OpenCode's routes, payload shapes or event names; they change fast
+// between releases.
+import type { OpencodeHttp, OpencodeResponse } from "./opencode-http.js";
 import {
   normalizeEvent,
   toMessage,
@@ -32,7 +33,7 @@ export class OpencodeServer {
   private readonly sessionDirectories = new Map<string, string>();
 
   constructor(
-    private readonly client: OpencodeClient,
+    private readonly http: OpencodeHttp,
     /** The worker's own directory. */
     readonly home: string,
   ) {}
@@ -52,9 +53,14 @@ export class OpencodeServer {
   }
 
   async listModels(): Promise<OpencodeModel[]> {
-    const response = await this.client.config.providers(undefined, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    const data = response.data as { providers?: any[]; default?: Record<string, string> } | undefined;
-    if (!data?.providers) throw new Error(`listing models failed (${response.response?.status ?? "no response"})`);
+    const response = await this.get<{ providers?: any[]; default?: Record<string, string> }>(
+      "/config/providers",
+      null,
+      {},
+      AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    );
+    const data = response.data;
+    if (!data?.providers) throw new Error(`listing models failed (${response.status})`);
     const defaults = data.default ?? {};
     return data.providers.flatMap((provider) =>
       Object.values(provider.models ?? {}).map((model: any) => ({
@@ -75,9 +81,9 @@ export class OpencodeServer {
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const lists = await Promise.all(
       [undefined, ...this.directories].map(async (directory) => {
-        const response = await this.client.session.status(inDirectory(directory), { signal });
-        if (!response.data) throw new Error(`reading session states failed (${response.response?.status ?? "no response"})`);
-        return Object.entries(response.data as Record<string, OpencodeSessionStatus>)
+        const response = await this.get<Record<string, OpencodeSessionStatus>>("/session/status", directory, {}, signal);
+        if (!response.data) throw new Error(`reading session states failed (${response.status})`);
+        return Object.entries(response.data)
           .filter(([, status]) => status.type !== "idle")
           .map(([id]) => id);
       }),
@@ -86,10 +92,7 @@ export class OpencodeServer {
   }
 
   async abort(sessionId: string, timeoutMs = REQUEST_TIMEOUT_MS, directory?: string | null): Promise<void> {
-    await this.client.session.abort(
-      { sessionID: sessionId, ...inDirectory(this.directoryOf(sessionId, directory)) },
-      { signal: AbortSignal.timeout(timeoutMs) },
-    );
+    await this.post(`/session/${segment(sessionId)}/abort`, this.directoryOf(sessionId, directory), undefined, AbortSignal.timeout(timeoutMs));
   }
 
   /**
@@ -97,28 +100,30 @@ export class OpencodeServer {
    * other than the worker's (a worktree) becomes the session's: OpenCode runs its tools there.
    */
   async createSession(title: string, directory?: string | null): Promise<string> {
-    const response = await this.client.session.create({ title, ...inDirectory(directory) }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    const id = (response.data as { id?: string } | undefined)?.id;
-    if (!id) throw new Error(`creating a session failed (${response.response?.status ?? "no response"})`);
+    const response = await this.post<{ id?: string }>("/session", directory, { title }, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+    const id = response.data?.id;
+    if (!id) throw new Error(`creating a session failed (${response.status})`);
     this.directoryOf(id, directory);
     return id;
   }
 
   async sessionExists(sessionId: string): Promise<boolean> {
-    const response = await this.client.session.get({ sessionID: sessionId }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const response = await this.get(`/session/${segment(sessionId)}`, null, {}, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
     if (response.data) return true;
-    if (response.response?.status === 404) return false;
-    throw new Error(`looking up session ${sessionId} failed (${response.response?.status ?? "no response"})`);
+    if (response.status === 404) return false;
+    throw new Error(`looking up session ${sessionId} failed (${response.status})`);
   }
 
   /** A session's latest `limit` messages (all without one) and their parts, oldest first. */
   async sessionMessages(sessionId: string, limit?: number): Promise<OpencodeMessageWithParts[]> {
-    const response = await this.client.session.messages(
-      { sessionID: sessionId, ...(limit ? { limit } : {}) },
-      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+    const response = await this.get<{ info: unknown; parts: unknown[] }[]>(
+      `/session/${segment(sessionId)}/message`,
+      null,
+      { limit: limit || undefined },
+      AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     );
-    const data = response.data as { info: unknown; parts: unknown[] }[] | undefined;
-    if (!data) throw new Error(`reading the messages of session ${sessionId} failed (${response.response?.status ?? "no response"})`);
+    const data = response.data;
+    if (!data) throw new Error(`reading the messages of session ${sessionId} failed (${response.status})`);
     return data.map((entry) => ({ message: toMessage(entry.info), parts: entry.parts.map(toPart) }));
   }
 
@@ -130,13 +135,15 @@ export class OpencodeServer {
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const lists = await Promise.all(
       [undefined, ...this.directories].map(async (directory) => {
-        const query = directory ? { directory } : undefined;
         const where = directory ?? this.home;
-        const [permissions, questions] = await Promise.all([this.client.permission.list(query, { signal }), this.client.question.list(query, { signal })]);
+        const [permissions, questions] = await Promise.all([
+          this.get<Record<string, any>[]>("/permission", directory, {}, signal),
+          this.get<Record<string, any>[]>("/question", directory, {}, signal),
+        ]);
         if (!permissions.data || !questions.data) throw new Error("listing pending requests failed");
         return [
-          ...(permissions.data as Record<string, any>[]).map((properties) => normalizeEvent({ type: "permission.asked", properties }, where)),
-          ...(questions.data as Record<string, any>[]).map((properties) => normalizeEvent({ type: "question.asked", properties }, where)),
+          ...permissions.data.map((properties) => normalizeEvent({ type: "permission.asked", properties }, where)),
+          ...questions.data.map((properties) => normalizeEvent({ type: "question.asked", properties }, where)),
         ];
       }),
     );
@@ -149,16 +156,21 @@ export class OpencodeServer {
    * oldest first, with each file's counts summed and its patches in order.
    */
   async sessionDiff(sessionId: string, directory?: string | null): Promise<OpencodeFileDiff[]> {
-    const where = inDirectory(this.directoryOf(sessionId, directory));
+    const where = this.directoryOf(sessionId, directory);
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-    const listed = await this.client.session.messages({ sessionID: sessionId, ...where }, { signal });
-    const messages = listed.data as Array<{ info: { id: string; role: string } }> | undefined;
-    if (!messages) throw new Error(`reading the messages of session ${sessionId} failed (${listed.response?.status ?? "no response"})`);
+    const listed = await this.get<Array<{ info: { id: string; role: string } }>>(`/session/${segment(sessionId)}/message`, where, {}, signal);
+    const messages = listed.data;
+    if (!messages) throw new Error(`reading the messages of session ${sessionId} failed (${listed.status})`);
     const files = new Map<string, OpencodeFileDiff>();
     for (const { info } of messages.filter((m) => m.info.role === "user")) {
-      const response = await this.client.session.diff({ sessionID: sessionId, messageID: info.id, ...where }, { signal });
-      const data = response.data as Array<{ file?: string; patch?: string; additions?: number; deletions?: number; status?: string }> | undefined;
-      if (!data) throw new Error(`reading the diff of session ${sessionId} failed (${response.response?.status ?? "no response"})`);
+      const response = await this.get<Array<{ file?: string; patch?: string; additions?: number; deletions?: number; status?: string }>>(
+        `/session/${segment(sessionId)}/diff`,
+        where,
+        { messageID: info.id },
+        signal,
+      );
+      const data = response.data;
+      if (!data) throw new Error(`reading the diff of session ${sessionId} failed (${response.status})`);
       for (const d of data) {
         const path = String(d.file ?? "");
         const status = d.status === "added" || d.status === "deleted" || d.status === "modified" ? d.status : null;
@@ -172,46 +184,33 @@ export class OpencodeServer {
   }
 
   async renameSession(sessionId: string, title: string): Promise<void> {
-    await this.client.session.update({ sessionID: sessionId, title }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    await this.http.request("PATCH", `/session/${segment(sessionId)}`, this.home, { body: { title }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   }
 
   /** Queues a prompt; the reply arrives as events. */
   async prompt(sessionId: string, text: string, model: { providerId: string; modelId: string } | null, directory?: string | null): Promise<void> {
-    const response = await this.client.session.promptAsync(
-      {
-        sessionID: sessionId,
-        ...inDirectory(this.directoryOf(sessionId, directory)),
-        parts: [{ type: "text", text }],
-        ...(model ? { model: { providerID: model.providerId, modelID: model.modelId } } : {}),
-      },
-      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+    const response = await this.post(
+      `/session/${segment(sessionId)}/prompt_async`,
+      this.directoryOf(sessionId, directory),
+      { parts: [{ type: "text", text }], ...(model ? { model: { providerID: model.providerId, modelID: model.modelId } } : {}) },
+      AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     );
-    const status = response.response?.status ?? 0;
-    if (status < 200 || status >= 300) throw new Error(`sending the prompt failed (${status || "no response"})`);
+    if (response.status < 200 || response.status >= 300) throw new Error(`sending the prompt failed (${response.status})`);
   }
 
   async replyPermission(requestId: string, reply: "once" | "always" | "reject", directory?: string | null): Promise<void> {
-    const response = await this.client.permission.reply(
-      { requestID: requestId, reply, ...inDirectory(directory) },
-      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
-    );
+    const response = await this.post(`/permission/${segment(requestId)}/reply`, directory, { reply }, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
     if (response.error) throw new Error(`answering permission ${requestId} failed: ${JSON.stringify(response.error)}`);
   }
 
   /** Answers a question request; `answers` holds one list of chosen labels (or free text) per question. */
   async replyQuestion(requestId: string, answers: string[][], directory?: string | null): Promise<void> {
-    const response = await this.client.question.reply(
-      { requestID: requestId, answers, ...inDirectory(directory) },
-      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
-    );
+    const response = await this.post(`/question/${segment(requestId)}/reply`, directory, { answers }, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
     if (response.error) throw new Error(`answering question ${requestId} failed: ${JSON.stringify(response.error)}`);
   }
 
   async rejectQuestion(requestId: string, directory?: string | null): Promise<void> {
-    const response = await this.client.question.reject(
-      { requestID: requestId, ...inDirectory(directory) },
-      { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
-    );
+    const response = await this.post(`/question/${segment(requestId)}/reject`, directory, undefined, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
     if (response.error) throw new Error(`dismissing question ${requestId} failed: ${JSON.stringify(response.error)}`);
   }
 
@@ -221,11 +220,25 @@ export class OpencodeServer {
    */
   async dispose(timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
     const signal = AbortSignal.timeout(timeoutMs);
-    await Promise.allSettled([undefined, ...this.directories].map((directory) => this.client.instance.dispose(inDirectory(directory), { signal })));
+    await Promise.allSettled([undefined, ...this.directories].map((directory) => this.post("/instance/dispose", directory, undefined, signal)));
+  }
+
+  /**
+   * A GET about `directory` (the worker's own when not given): as the SDK sends it, named in
+   * `?directory=` as well as in the header.
+   */
+  private get<T>(path: string, directory: string | null | undefined, query: Record<string, string | number | undefined>, signal: AbortSignal) {
+    const where = directory || this.home;
+    return this.http.request<T>("GET", path, where, { query, signal });
+  }
+
+  /** A POST about `directory`: named in the header, and in `?directory=` when it is not the worker's own (a worktree), as the SDK sends it. */
+  private post<T = unknown>(path: string, directory: string | null | undefined, body: unknown, signal: AbortSignal): Promise<OpencodeResponse<T>> {
+    return this.http.request<T>("POST", path, this.home, { query: { directory: directory || undefined }, body, signal });
   }
 }
 
-/** The SDK's per-request directory (`?directory=`), when it is not the worker's own. */
-function inDirectory(directory: string | null | undefined): { directory?: string } {
-  return directory ? { directory } : {};
+/** An id in a route's path. */
+function segment(id: string): string {
+  return encodeURIComponent(id);
 }

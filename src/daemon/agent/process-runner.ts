@@ -56,7 +56,7 @@ export class ProcessRunner {
     let started: OpencodeProcess | undefined;
     try {
       this.deps.fanout.groupLog(group, `--- ocfleet: ${reason}: ${group.binary.path} serve (${group.binary.source}), process ${group.id}`);
-      // Loaded with the first process: the OpenCode SDK and undici cost an idle daemon ~10 MB (docs/performance.md).
+      // Loaded with the first process: a daemon that never runs a worker does not load execa or the HTTP transport.
       const { OpencodeProcess } = await import("./opencode-process.js");
       started = await OpencodeProcess.start({
         binary: group.binary,
