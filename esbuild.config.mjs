@@ -49,8 +49,8 @@ await build({
   // Kept as packages: native addons, binaries, files read from their own directory (open's
   // xdg-open), and what is loaded rarely (selfsigned). Ink and React are bundled into the TUI chunk:
   // loading them as ~200 separate modules cost the TUI a third of a second at start. zod, jose,
-  // execa, croner and the OpenCode SDK are bundled into the daemon's chunk: as ~270 separate ESM
-  // modules they cost the daemon 7 MB of memory (docs/performance.md).
+  // execa and croner are bundled into the daemon's chunk: as ~270 separate ESM modules (the OpenCode
+  // SDK's among them, before the adapter dropped it) they cost the daemon 7 MB (docs/performance.md).
   // commander is bundled into the entry: as a package, resolving and reading its seven files through
   // node_modules cost every command ~7 ms of CPU (docs/performance.md).
   external: ["@napi-rs/keyring", "better-sqlite3", "better-sqlite3-13", "open", "opencode-ai", "ws", "react-devtools-core", "selfsigned"],

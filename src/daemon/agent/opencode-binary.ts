@@ -8,9 +8,9 @@ import { PACKAGE_ROOT } from "../../platform/package-root.js";
 
 const require = createRequire(import.meta.url);
 
-/** The OpenCode version this package pins (its SDK and opencode-ai are pinned together); a worker should report it. */
-export const OPENCODE_SDK_VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> })
-  .dependencies["@opencode-ai/sdk"]!;
+/** The OpenCode version this package pins (`opencode-ai`), whose routes and payloads the adapter speaks; a worker should report it. */
+export const OPENCODE_VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> })
+  .dependencies["opencode-ai"]!;
 
 export type BinarySource = "setting" | "dependency" | "platform-package" | "path";
 

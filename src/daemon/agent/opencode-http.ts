@@ -1,9 +1,9 @@
 // OpenCode's HTTP API as the adapter speaks it: JSON requests and the server-sent event stream,
 // over node:http with one keep-alive connection pool per `opencode serve` process. Part of the one
-// OpenCode adapter. The routes are @opencode-ai/sdk's (the pinned release; opencode.ts names them),
-// but not its client: the SDK builds on the global `fetch`, and loading it makes Node load its
-// bundled undici, ~10 MB of the daemon's memory for requests to a process on loopback
-// (docs/performance.md, "Round 4").
+// OpenCode adapter. The routes and payloads are the pinned release's, sent as its SDK
+// (@opencode-ai/sdk) sends them (opencode.ts names them); the SDK's client itself is not used: it
+// builds on the global `fetch`, and that makes Node load its bundled undici, ~10 MB of the
+// daemon's memory for requests to a process on loopback (docs/performance.md, "Round 4").
 import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
 
 export type HttpMethod = "GET" | "POST" | "PATCH";

@@ -1,6 +1,6 @@
 // The one adapter to OpenCode: finding its binary (opencode-binary.ts), running `opencode serve`
 // (opencode-process.ts), its events (opencode-events.ts) and, here, its HTTP API for one directory
-// (the routes of @opencode-ai/sdk at the pinned version, spoken by opencode-http.ts). Nothing else
+// (the routes of the pinned OpenCode release, spoken by opencode-http.ts). Nothing else
 // in the code base knows OpenCode's routes, payload shapes or event names; they change fast
 // between releases.
 import type { OpencodeHttp, OpencodeResponse } from "./opencode-http.js";
@@ -15,7 +15,7 @@ import {
   type OpencodeSessionStatus,
 } from "./opencode-events.js";
 
-export { OPENCODE_SDK_VERSION, resolveOpencodeBinary, type BinarySource, type OpencodeBinary } from "./opencode-binary.js";
+export { OPENCODE_VERSION, resolveOpencodeBinary, type BinarySource, type OpencodeBinary } from "./opencode-binary.js";
 export * from "./opencode-events.js";
 
 /** How long one HTTP request to OpenCode may take before we give up on it. */

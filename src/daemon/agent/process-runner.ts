@@ -7,7 +7,7 @@ import type { Logger } from "../log.js";
 import type { Fanout } from "./fanout.js";
 import type { WorkerRuntime } from "./link.js";
 import type { Group, ManagedWorker } from "./managed-worker.js";
-import { OPENCODE_SDK_VERSION } from "./opencode.js";
+import { OPENCODE_VERSION } from "./opencode.js";
 import type { OpencodeProcess } from "./opencode-process.js";
 import { AGENT_MARK, PROCESS_MARK, type ProcessRecords } from "./reaper.js";
 import { killToolsOfGroup, type ToolKiller } from "./tools.js";
@@ -94,13 +94,13 @@ export class ProcessRunner {
       group.ready = Promise.all([proc.health(), proc.waitForEvents(this.options.readyTimeoutMs)]).then(([health]) => health);
       for (const member of group.members.values()) if (member.wanted && !member.server && !member.attaching) void this.deps.attach(member, group, proc);
       const health = await group.ready;
-      if (health.version !== OPENCODE_SDK_VERSION) {
-        this.options.log.warn("OpenCode version differs from the SDK ocfleet was built with", {
+      if (health.version !== OPENCODE_VERSION) {
+        this.options.log.warn("OpenCode version differs from the one ocfleet was built for", {
           process: group.id,
           opencode: health.version,
-          sdk: OPENCODE_SDK_VERSION,
+          expected: OPENCODE_VERSION,
         });
-        this.deps.fanout.groupLog(group, `--- ocfleet: warning: OpenCode ${health.version} is not ${OPENCODE_SDK_VERSION}, the version ocfleet was built for`);
+        this.deps.fanout.groupLog(group, `--- ocfleet: warning: OpenCode ${health.version} is not ${OPENCODE_VERSION}, the version ocfleet was built for`);
       }
       if (group.process !== proc) return; // stopped meanwhile
       group.healthTimer = setInterval(() => void this.checkHealth(group, proc), HEALTH_INTERVAL_MS);
