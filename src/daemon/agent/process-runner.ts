@@ -58,6 +58,9 @@ export class ProcessRunner {
       this.deps.fanout.groupLog(group, `--- ocfleet: ${reason}: ${group.binary.path} serve (${group.binary.source}), process ${group.id}`);
       // Loaded with the first process: a daemon that never runs a worker does not load execa or the HTTP transport.
       const { OpencodeProcess } = await import("./opencode-process.js");
+      // Stopped while the code loaded (the daemon stopping just after it started): nothing runs yet,
+      // and a process spawned now would outlive the stop, whose last sweep has already been made.
+      if (group.members.size === 0 || group.stopping) return;
       started = await OpencodeProcess.start({
         binary: group.binary,
         cwd: first.spec.directory,
