@@ -144,7 +144,7 @@ export class OpencodeProcess {
   /**
    * Follows the global event stream until detached: one stream per process, whatever number of
    * directories it serves; each event says which. A stream that fails is opened again after
-   * `eventsRetryMs`, one the server ended cleanly at once.
+   * `eventsRetryMs`, one the server ended cleanly after 250 ms.
    */
   private followEvents(options: Pick<ProcessStartOptions, "onEvent" | "onOutput" | "eventsRetryMs">): void {
     const signal = this.eventsAbort.signal;
