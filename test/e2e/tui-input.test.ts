@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageView, WorkerView } from "../../src/protocol/api/index.js";
 import { cleanupHomes, cliJson, createHome, runCli } from "../helpers/daemon.js";
 import { addSandboxWorker, createOpencodeSandbox, type OpencodeSandbox } from "../helpers/opencode.js";
-import { backToFleetAndQuit, goToScreen, quit, search, withTui } from "../helpers/tui.js";
+import { backToFleetAndQuit, goToScreen, quit, search, TREE_CHAT_ROW, withTui } from "../helpers/tui.js";
 
 let home: string;
 let sandbox: OpencodeSandbox;
@@ -36,6 +36,7 @@ describe("keys in a real terminal", () => {
     await withTui(home, { cols: 110, rows: 30 }, async (term) => {
       await term.waitFor("● connected");
       await term.waitFor(/status: online/); // the machine is selected first
+      await term.waitFor(TREE_CHAT_ROW); // and the rows the two j move to
       term.write("jj"); // machine → worker → the chat, in one read
       await term.waitFor(/keys-chat · main/);
       term.write("\r");

@@ -56,11 +56,20 @@ export async function backToFleetAndQuit(term: PtySession): Promise<void> {
  */
 export async function selectNewestChat(term: PtySession, chatShown: RegExp | string, workerState: RegExp = /state: /): Promise<void> {
   await term.waitFor(/status: online/);
+  await term.waitFor(TREE_WORKER_ROW);
   term.write("j");
   await term.waitFor(workerState);
+  await term.waitFor(TREE_CHAT_ROW);
   term.write("j");
   await term.waitFor(chatShown);
 }
+
+// The fleet tree's machines, workers and chats arrive in separate subscriptions, so its rows show
+// one kind at a time: a j pressed before the row it would move to is drawn moves nowhere.
+/** A worker's row at the left edge of the tree ("│  ■ main idle"). */
+export const TREE_WORKER_ROW = /^│ {2}■ \S/m;
+/** A chat's row ("│    title", or "│  ● title" when unread). */
+export const TREE_CHAT_ROW = /^│(?: {4}| {2}● )\S/m;
 
 /** g and the screen's number in the Go to list, until the screen shows. */
 export async function goToScreen(term: PtySession, number: string, screenShows: RegExp | string): Promise<void> {
