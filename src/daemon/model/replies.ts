@@ -182,43 +182,51 @@ export const resolveRequest = internalMutation(
 );
 
 /**
+ * Ends a reply from what its batches saved: its parts, with the text of its chunks where that is
+ * longer, indexed for search, and the reply given `status` and the error.
+ */
+function endFromSaved(ctx: WriteCtx, messageId: string, status: "interrupted" | "error", error: { name: string; message: string }): void {
+  const saved = ctx.db.prepare("SELECT part_id, seq, data FROM message_parts WHERE message_id = ?").all(messageId) as {
+    part_id: string;
+    seq: number;
+    data: string;
+  }[];
+  const parts = new Map<string, { seq: number; part: PartView }>(
+    saved.map((p) => [p.part_id, { seq: p.seq, part: { id: p.part_id, ...JSON.parse(p.data) } as PartView }]),
+  );
+  let seq = Math.max(0, ...saved.map((p) => p.seq));
+  const chunks = ctx.db.prepare("SELECT part_id, part_kind, text FROM stream_chunks WHERE message_id = ? ORDER BY id").all(messageId) as {
+    part_id: string;
+    part_kind: string;
+    text: string;
+  }[];
+  const texts = new Map<string, { kind: string; text: string }>();
+  for (const c of chunks) {
+    const t = texts.get(c.part_id) ?? { kind: c.part_kind, text: "" };
+    t.text += c.text;
+    texts.set(c.part_id, t);
+  }
+  for (const [partId, t] of texts) {
+    const current = parts.get(partId);
+    const known = current && (current.part.kind === "text" || current.part.kind === "reasoning") ? current.part.text : "";
+    if (t.text.length > known.length)
+      parts.set(partId, { seq: current?.seq ?? ++seq, part: { id: partId, kind: t.kind as "text" | "reasoning", text: t.text } });
+  }
+  upsertParts(ctx, messageId, [...parts.values()]);
+  indexMessageParts(ctx, messageId);
+  ctx.db
+    .prepare("UPDATE messages SET status = ?, error_name = ?, error_message = ?, completed_at = ? WHERE id = ?")
+    .run(status, error.name, error.message, ctx.now, messageId);
+}
+
+/**
  * After an unclean stop: replies left "streaming" get their text back from the stream chunks and
  * become `interrupted`; no chat stays busy; requests OpenCode has lost are expired.
  */
 export const recoverInterrupted = internalMutation((ctx, _args: Record<string, never>) => {
   const streaming = ctx.db.prepare("SELECT id, chat_id FROM messages WHERE status = 'streaming'").all() as { id: string; chat_id: string }[];
   for (const message of streaming) {
-    const saved = ctx.db.prepare("SELECT part_id, seq, data FROM message_parts WHERE message_id = ?").all(message.id) as {
-      part_id: string;
-      seq: number;
-      data: string;
-    }[];
-    const parts = new Map<string, { seq: number; part: PartView }>(
-      saved.map((p) => [p.part_id, { seq: p.seq, part: { id: p.part_id, ...JSON.parse(p.data) } as PartView }]),
-    );
-    let seq = Math.max(0, ...saved.map((p) => p.seq));
-    const chunks = ctx.db.prepare("SELECT part_id, part_kind, text FROM stream_chunks WHERE message_id = ? ORDER BY id").all(message.id) as {
-      part_id: string;
-      part_kind: string;
-      text: string;
-    }[];
-    const texts = new Map<string, { kind: string; text: string }>();
-    for (const c of chunks) {
-      const t = texts.get(c.part_id) ?? { kind: c.part_kind, text: "" };
-      t.text += c.text;
-      texts.set(c.part_id, t);
-    }
-    for (const [partId, t] of texts) {
-      const current = parts.get(partId);
-      const known = current && (current.part.kind === "text" || current.part.kind === "reasoning") ? current.part.text : "";
-      if (t.text.length > known.length)
-        parts.set(partId, { seq: current?.seq ?? ++seq, part: { id: partId, kind: t.kind as "text" | "reasoning", text: t.text } });
-    }
-    upsertParts(ctx, message.id, [...parts.values()]);
-    indexMessageParts(ctx, message.id);
-    ctx.db
-      .prepare("UPDATE messages SET status = 'interrupted', error_name = 'Interrupted', error_message = ?, completed_at = ? WHERE id = ?")
-      .run("the daemon stopped before the reply finished", ctx.now, message.id);
+    endFromSaved(ctx, message.id, "interrupted", { name: "Interrupted", message: "the daemon stopped before the reply finished" });
     ctx.writes(TABLES.messages, message.chat_id);
   }
   ctx.db
@@ -228,6 +236,18 @@ export const recoverInterrupted = internalMutation((ctx, _args: Record<string, n
   ctx.writes(TABLES.chats);
   ctx.writes(TABLES.requests);
   return streaming.length;
+});
+
+/**
+ * Ends a turn whose end the store refused for a reason that trying again cannot mend: the reply
+ * keeps what its batches saved, as after an unclean stop, fails with the error, and the chat is
+ * free for the next prompt.
+ */
+export const failReply = internalMutation((ctx, args: { chatId: string; messageId: string; error: { name: string; message: string } }) => {
+  endFromSaved(ctx, args.messageId, "error", args.error);
+  ctx.db.prepare("UPDATE chats SET retry_attempt = NULL, retry_message = NULL, retry_next_at = NULL WHERE id = ?").run(args.chatId);
+  touchChat(ctx, args.chatId, false);
+  ctx.writes(TABLES.messages, args.chatId);
 });
 
 /** Chats idle longer than the timeout become inactive; the next send resumes them. */
