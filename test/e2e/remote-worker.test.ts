@@ -175,6 +175,27 @@ describe("a worker on a joined machine", () => {
     expect(after.peakFramesPerSecond).toBeLessThan(LINK_RATE.agent.framesPerSecond);
   });
 
+  it("a reply too long for one report reaches the hub cut where it did not fit, and the link carries on", async () => {
+    const links = () => readFileSync(statePaths(machine).log, "utf8").split("linked to the hub").length;
+    const linkedBefore = links();
+    const chatId = (await client.call(api.chat.create, { worker: "remote" })).id;
+    // 9 MiB of text: the end of the reply, and the reply read back as it ends, carry it whole, past the 8 MiB the hub's listener reads.
+    const { messageId } = await client.call(api.chat.send, { chat: chatId, text: "stream big 9216 kb" });
+    const reply = await replyTo(chatId, messageId);
+    expect(reply.status).toBe("completed");
+    // The link was never closed (a report the hub refuses closes it, and again at every resend), and it carries the next turn.
+    const printed = await runCli(hub, ["chat", "send", chatId, "after the long one", "--wait"]);
+    expect(printed.stdout).toBe("echo: after the long one\n");
+    expect(links()).toBe(linkedBefore);
+    // The hub has the whole text: the cut end of the part is shorter than what the deltas brought.
+    const text = textOf(reply);
+    expect(text).toHaveLength(9216 * 1024);
+    expect(text.startsWith("the keeper of the far lighthouse writes on the keeper")).toBe(true);
+    const log = readFileSync(statePaths(machine).log, "utf8");
+    expect(log).toContain("cut a report to fit what the hub takes");
+    expect(log).toContain("cut a command's answer to fit what the hub takes command=session.messages");
+  });
+
   it("stopping, starting and removing the remote worker go over the link", async () => {
     const runState = (state: WorkerView["runState"]) =>
       watch<WorkerView>(

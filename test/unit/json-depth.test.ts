@@ -69,11 +69,12 @@ describe("capDepth and the agent's reports", () => {
 
   it("sends a report as it is unless the hub would refuse it; a model's over-deep tool input is cut, the report kept", () => {
     const shallow = { type: "worker.event", workerId: "wrk_1", event: { part: { state: { input: { path: "a" } } } } };
-    expect(encodeReport(shallow as never)).toBe(JSON.stringify(shallow));
+    expect(encodeReport(shallow as never)).toEqual({ json: JSON.stringify(shallow), cut: false });
     let input: unknown = "bottom";
     for (let i = 0; i < 400; i++) input = { nested: input };
     const deep = { type: "worker.event", workerId: "wrk_1", event: { part: { id: "prt_1", state: { input } } } };
-    const body = encodeReport(deep as never);
+    const { json: body, cut } = encodeReport(deep as never);
+    expect(cut).toBe(true);
     // The frame the dialer sends wraps the body once more; the hub must accept it.
     const frame = `{"t":"report","seq":1,"report":${body}}`;
     expect(nestedDeeperThan(frame, MAX_FRAME_DEPTH)).toBe(false);

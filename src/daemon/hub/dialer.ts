@@ -16,6 +16,7 @@ import type { Db } from "../db/open.js";
 import type { Logger } from "../log.js";
 import type { InternalRunner } from "../model/context.js";
 import { readMembership, updateMembership, type MembershipRow } from "../model/membership.js";
+import { fitForHub } from "./fit.js";
 import { LinkRateLimit } from "./link-rate.js";
 import { Outbox } from "./outbox.js";
 
@@ -59,7 +60,7 @@ export class HubDialer implements AgentLink {
   private pacedOnce = false;
 
   constructor(private readonly options: DialerOptions) {
-    this.outbox = new Outbox(options.db, () => this.sendPending());
+    this.outbox = new Outbox(options.db, () => this.sendPending(), options.log);
   }
 
   report(report: AgentReport): void {
@@ -208,7 +209,7 @@ export class HubDialer implements AgentLink {
       case "ping":
         return sendFrame(ws, { t: "pong", at: frame.at });
       case "command":
-        void this.runCommand(frame.id, frame.name, frame.args).then((result) => sendFrame(ws, result));
+        void this.runCommand(frame.id, frame.name, frame.args).then((result) => this.sendAnswer(ws, frame.name, result));
         return;
       case "revoked":
         return this.revoked(frame.reason);
@@ -220,6 +221,16 @@ export class HubDialer implements AgentLink {
     this.options.onLinked();
     this.outbox.flush();
     this.sendPending();
+  }
+
+  /**
+   * A command's answer, cut to what the hub takes (hub/fit.ts): one too large (a reply megabytes
+   * long, read back) would close the link, and every other answer in flight with it.
+   */
+  private sendAnswer(ws: WebSocket, name: string, answer: AgentFrame): void {
+    const { json, cut } = fitForHub(answer, 0);
+    if (cut) this.options.log.warn("cut a command's answer to fit what the hub takes", { command: name, sent: json.length });
+    if (ws.readyState === ws.OPEN) ws.send(json);
   }
 
   /** Runs a command once per id: the same id again gets the first answer. */

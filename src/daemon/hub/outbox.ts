@@ -3,25 +3,17 @@
 // again; the hub applies each sequence number once. Reports of one tick go in one transaction.
 import type { AgentReport } from "../agent/link.js";
 import type { Db } from "../db/open.js";
-import { capDepth, MAX_FRAME_DEPTH, nestedDeeperThan } from "../../protocol/json-depth.js";
+import type { Logger } from "../log.js";
+import { fitForHub } from "./fit.js";
 
 export interface OutboxEntry {
   seq: number;
   body: string;
 }
 
-/** The report frame wraps a body in one more object (dialer.ts). */
-const MAX_BODY_DEPTH = MAX_FRAME_DEPTH - 1;
-
-/**
- * A report as the hub will take it. The hub refuses a frame nested deeper than MAX_FRAME_DEPTH and
- * cuts the link; sent again after the reconnect, the same report would cut it again, forever. Only
- * a model's tool input nests that deep, so what lies below the limit is replaced, never the report.
- */
-export function encodeReport(report: AgentReport): string {
-  const body = JSON.stringify(report);
-  // Cut from the JSON's own reading of the report (a Date becomes its string first, as sent).
-  return nestedDeeperThan(body, MAX_BODY_DEPTH) ? JSON.stringify(capDepth(JSON.parse(body), MAX_BODY_DEPTH)) : body;
+/** A report as the hub will take it, and whether anything was cut (hub/fit.ts); the frame wraps it in one object more (dialer.ts). */
+export function encodeReport(report: AgentReport): { json: string; cut: boolean } {
+  return fitForHub(report, 1);
 }
 
 export class Outbox {
@@ -32,6 +24,7 @@ export class Outbox {
   constructor(
     private readonly db: Db,
     private readonly onWritten: () => void,
+    private readonly log: Logger,
   ) {}
 
   add(report: AgentReport): void {
@@ -50,7 +43,11 @@ export class Outbox {
     const insert = this.db.prepare("INSERT INTO link_outbox (body, created_at) VALUES (?, ?)");
     const now = Date.now();
     this.db.transaction(() => {
-      for (const report of batch) insert.run(encodeReport(report), now);
+      for (const report of batch) {
+        const { json, cut } = encodeReport(report);
+        insert.run(json, now);
+        if (cut) this.log.warn("cut a report to fit what the hub takes", { type: report.type, sent: json.length });
+      }
     })();
     this.onWritten();
   }
