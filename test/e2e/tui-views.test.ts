@@ -202,4 +202,22 @@ describe("a chat's views in the TUI (80×24)", () => {
       await quit(term);
     });
   }, 60_000);
+
+  // Last: it makes the newest chat, which the tests above find by being the newest.
+  it("previews and opens a reply 9 MiB long, and takes keys as usual (it exited on a stack overflow)", async () => {
+    const longChat = (await cliJson(home, ["chat", "new", "--worker", worker.id, "--title", "long-chat"])).id;
+    await send(longChat, "stream big 9216 kb");
+    await withTui(home, SIZE, async (term) => {
+      await term.waitFor("● connected");
+      await selectNewestChat(term, "long-chat · main", /state: idle/);
+      await term.waitFor(/writes on the keeper of the far lighthouse/); // the preview drew the reply
+      term.write("\r");
+      await term.waitFor("Enter sends");
+      term.write("still here");
+      await term.waitFor("still here");
+      term.write("\t");
+      await term.waitFor(/↑↓ move/);
+      await quit(term);
+    });
+  }, 120_000);
 });

@@ -61,6 +61,20 @@ describe("the key dispatcher", () => {
     await type(stdin, "x");
     expect(seen).toEqual(["dialog:x"]);
   });
+
+  it("takes one read of hundreds of thousands of keys (a long paste without bracketed paste) and hands them out in order", async () => {
+    const seen: string[] = [];
+    const { stdin, unmount } = render(
+      <KeyProvider>
+        <Probe name="screen" priority={PRIORITY.screen} swallow={true} seen={seen} />
+      </KeyProvider>,
+    );
+    stdin.write("ab\t".repeat(100_000)); // 300,000 keys in one read
+    await settle();
+    await settle();
+    expect(seen.slice(0, 3)).toEqual(["screen:a", "screen:b", "screen:"]);
+    unmount();
+  });
 });
 
 function ComposerHarness({ onSend, blocked = null }: { onSend(text: string): void; blocked?: string | null }) {

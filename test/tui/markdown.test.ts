@@ -111,3 +111,27 @@ describe("fenced code", () => {
     }
   });
 });
+
+describe("replies megabytes long", () => {
+  it("draws one paragraph of 9 MB as its lines (the TUI overflowed the stack on them and exited)", () => {
+    const paragraph = "the keeper of the far lighthouse writes on ".repeat(220_000);
+    const lines = markdownLines(paragraph, 24);
+    expect(lines.length).toBeGreaterThan(400_000);
+    expect(lines.every((line) => textWidth(text(line)) <= 24)).toBe(true);
+  });
+
+  it("draws a code block and a table of a hundred thousand rows each", () => {
+    const code = ["```", ...Array.from({ length: 150_000 }, (_, i) => `line ${i}`), "```"].join("\n");
+    expect(markdownLines(code, 60).length).toBeGreaterThan(150_000);
+    const table = ["| n | square |", "|---|---|", ...Array.from({ length: 150_000 }, (_, i) => `| ${i} | ${i * i} |`)].join("\n");
+    expect(rows(table).at(-2)).toMatch(/^│ 149999 +│ 22499700001 │$/);
+  });
+
+  it("shows a table with more columns than the width can draw as its text, at once", () => {
+    const header = `|${" h |".repeat(20_000)}`;
+    const table = [header, `|${"---|".repeat(20_000)}`, `|${" 1 |".repeat(20_000)}`].join("\n");
+    const out = rows(table, 80); // a box of 20,000 columns cannot be drawn in 80 (with wide cells, fitting them took minutes)
+    expect(out).toHaveLength(3);
+    expect(out[0]).toBe(header.slice(0, 79) + "…");
+  });
+});

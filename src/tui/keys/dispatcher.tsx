@@ -50,7 +50,7 @@ export function KeyProvider({ children }: { children: ReactNode }) {
       queueMicrotask(() => setImmediate(drain));
     };
     const enqueue = (events: KeyEvent[]) => {
-      queue.push(...events);
+      for (const event of events) queue.push(event); // not push(...events): a long paste is too many arguments
       if (!draining && queue.length > 0) {
         draining = true;
         drain();

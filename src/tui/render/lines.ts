@@ -16,6 +16,14 @@ export interface Segment {
 
 export type Line = Segment[];
 
+/**
+ * Appends `items` to `target`. Not `target.push(...items)`: that passes every item as an argument
+ * on the stack, and the lines of one long reply (a few hundred thousand) overflow it.
+ */
+export function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 /** Columns a character takes: 2 for wide East Asian characters and most emoji, else 1. */
 export function charWidth(char: string): number {
   const code = char.codePointAt(0)!;

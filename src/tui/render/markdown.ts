@@ -1,7 +1,7 @@
 // Light markdown for replies: headings, nested lists, quotes, tables, code blocks kept monospace and
 // unwrapped (highlighted when they name a language), inline `code` and **bold**. Also where a reply can be split into paragraphs that will not change.
 import { highlightCode } from "./highlight.js";
-import { cutLine, cutSegments, wrap, type Line, type Segment } from "./lines.js";
+import { appendAll, cutLine, cutSegments, wrap, type Line, type Segment } from "./lines.js";
 import { isTableRow, isTableSeparator, tableLines } from "./table.js";
 
 /** Inline styles within one line of prose. */
@@ -57,7 +57,7 @@ export function markdownLines(text: string, width: number): Line[] {
       let end = i + 1;
       while (end < rows.length && !/^\s*```/.test(rows[end]!)) end++;
       lines.push(cutLine(raw.trim(), width, { dim: true }));
-      lines.push(...codeLines(rows.slice(i + 1, end), language, width));
+      appendAll(lines, codeLines(rows.slice(i + 1, end), language, width));
       if (end < rows.length) lines.push(cutLine(rows[end]!.trim(), width, { dim: true }));
       i = end;
       continue;
@@ -65,14 +65,14 @@ export function markdownLines(text: string, width: number): Line[] {
     if (isTableRow(raw) && i + 1 < rows.length && isTableSeparator(rows[i + 1]!)) {
       let end = i + 2;
       while (end < rows.length && isTableRow(rows[end]!)) end++;
-      lines.push(...tableLines(rows[i]!, rows[i + 1]!, rows.slice(i + 2, end), width));
+      appendAll(lines, tableLines(rows[i]!, rows[i + 1]!, rows.slice(i + 2, end), width));
       i = end - 1;
       continue;
     }
     const heading = /^(#{1,6})\s+(.*)$/.exec(raw);
     if (heading) {
       listIndents.length = 0;
-      lines.push(...wrap(inline(heading[2]!, { bold: true, color: heading[1]!.length <= 2 ? "magenta" : undefined }), width));
+      appendAll(lines, wrap(inline(heading[2]!, { bold: true, color: heading[1]!.length <= 2 ? "magenta" : undefined }), width));
       continue;
     }
     const item = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/.exec(raw);
@@ -85,12 +85,12 @@ export function markdownLines(text: string, width: number): Line[] {
       const pad = 2 * Math.min(depth, 6);
       const marker = /^\d/.test(item[2]!) ? item[2]! : LIST_GLYPHS[depth % LIST_GLYPHS.length]!;
       itemTextAt = pad + marker.length + 1;
-      lines.push(...indented(pad, [{ text: `${marker} ` }, ...inline(item[3]!)], width, marker.length + 1));
+      appendAll(lines, indented(pad, [{ text: `${marker} ` }, ...inline(item[3]!)], width, marker.length + 1));
       continue;
     }
     const quote = /^>\s?(.*)$/.exec(raw);
     if (quote) {
-      lines.push(...wrap([{ text: "│ ", dim: true }, ...inline(quote[1]!, { dim: true })], width, [{ text: "│ ", dim: true }]));
+      appendAll(lines, wrap([{ text: "│ ", dim: true }, ...inline(quote[1]!, { dim: true })], width, [{ text: "│ ", dim: true }]));
       continue;
     }
     if (raw.trim() === "") {
@@ -100,11 +100,11 @@ export function markdownLines(text: string, width: number): Line[] {
     // An indented line inside a list continues its item; elsewhere its indentation is kept.
     const leading = raw.length - raw.trimStart().length;
     if (leading > 0 && listIndents.length > 0) {
-      lines.push(...indented(itemTextAt, inline(raw.trim()), width));
+      appendAll(lines, indented(itemTextAt, inline(raw.trim()), width));
       continue;
     }
     listIndents.length = 0;
-    lines.push(...indented(Math.min(leading, 12), inline(raw.trim()), width));
+    appendAll(lines, indented(Math.min(leading, 12), inline(raw.trim()), width));
   }
   return lines;
 }

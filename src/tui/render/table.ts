@@ -58,11 +58,14 @@ export function fitColumns(natural: number[], width: number): number[] {
 /** The table as lines: a box around header and rows, the header bold. */
 export function tableLines(header: string, separator: string, body: string[], width: number): Line[] {
   const rows = [tableCells(header), ...body.map(tableCells)];
-  const columns = Math.max(...rows.map((r) => r.length));
+  // reduce, not Math.max(...): a table of a hundred thousand rows would overflow the stack.
+  const columns = rows.reduce((most, r) => Math.max(most, r.length), 0);
+  // More columns than the width can draw even one character each: shown as the text it is.
+  if (3 * columns + 1 > width) return [header, separator, ...body].map((raw) => cutLine(raw, width));
   const align = alignments(separator);
   const cells = rows.map((r) => Array.from({ length: columns }, (_, i) => r[i] ?? ""));
   const widths = fitColumns(
-    Array.from({ length: columns }, (_, i) => Math.max(...cells.map((r) => textWidth(truncate(r[i]!, 1000))))),
+    Array.from({ length: columns }, (_, i) => cells.reduce((most, r) => Math.max(most, textWidth(truncate(r[i]!, 1000))), 0)),
     width,
   );
   const rule = (left: string, middle: string, right: string): Line =>

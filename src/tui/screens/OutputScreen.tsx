@@ -10,7 +10,7 @@ import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
 import { toolTarget } from "../render/blocks.js";
-import { cutLine, type Line, wrap } from "../render/lines.js";
+import { appendAll, cutLine, type Line, wrap } from "../render/lines.js";
 
 type ToolPart = Extract<PartView, { kind: "tool" }>;
 
@@ -20,8 +20,8 @@ export const WHEEL_ROWS = 3;
 function outputLines(part: ToolPart, width: number): Line[] {
   const lines: Line[] = [];
   const text = (part.output ?? "").replace(/\n$/, "");
-  for (const raw of text === "" ? [] : text.split("\n")) lines.push(...wrap([{ text: raw.replace(/\t/g, "    ") }], width));
-  if (part.error) for (const raw of part.error.split("\n")) lines.push(...wrap([{ text: raw, color: "red" }], width));
+  for (const raw of text === "" ? [] : text.split("\n")) appendAll(lines, wrap([{ text: raw.replace(/\t/g, "    ") }], width));
+  if (part.error) for (const raw of part.error.split("\n")) appendAll(lines, wrap([{ text: raw, color: "red" }], width));
   if (lines.length === 0) lines.push(cutLine(part.status === "running" || part.status === "pending" ? "(no output yet)" : "(no output)", width, { dim: true }));
   return lines;
 }
