@@ -142,6 +142,40 @@ describe("chat search", () => {
     expect(() => hub.db.prepare("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
   });
 
+  it("answers at once on a part megabytes long full of the word, with a snippet around its first match (FTS5's snippet took minutes)", async () => {
+    const long = await chatOn(alice, "api", "long");
+    const body = `Intro about nothing much at all, then the lighthouse keeper writes on. ${"the keeper writes on ".repeat(100_000)}`; // 2 MB
+    turn(long, "write a lot", [text("p1", body)]);
+    const hits = await find(alice, { query: "keeper" });
+    expect(hits.map((h) => h.chatTitle)).toEqual(["long"]);
+    const snippet = hits[0]!.snippet;
+    expect(snippet.filter((p) => p.match).map((p) => p.text)).toContain("keeper");
+    const shown = snippet.map((p) => p.text).join("");
+    expect(shown.startsWith("Intro about nothing")).toBe(true); // the first match is near the start: no cut before
+    expect(shown.endsWith("…")).toBe(true);
+    expect(shown.length).toBeLessThan(200);
+  });
+
+  it("marks the words, prefixes and phrases of the query in a long part's snippet, and cuts it at words", async () => {
+    const long = await chatOn(alice, "api", "long");
+    const filler = "nothing to see here. ".repeat(200); // 4 KB: past what FTS5's snippet() is asked for
+    turn(long, "x", [text("p1", `${filler}Then MIGRATIONS ran: the migrate step, a "schema change" and more. ${filler}`)]);
+    for (const [query, marked] of [
+      ["migrations", ["MIGRATIONS"]],
+      ["migrat*", ["MIGRATIONS", "migrate"]],
+      ['"schema change"', ["schema", "change"]],
+    ] as const) {
+      const [hit] = await find(alice, { query });
+      const shown = hit!.snippet.map((p) => p.text).join("");
+      expect(
+        hit!.snippet.filter((p) => p.match).map((p) => p.text),
+        query,
+      ).toEqual(marked);
+      expect(shown, query).toMatch(/^…(here|see|to|nothing)\b.*\b(here|see|to|nothing)…$/);
+      expect(shown.length, query).toBeLessThan(200);
+    }
+  });
+
   it("refuses a query it cannot read with a usage error naming the query, not an SQL error", async () => {
     for (const query of ['"unclosed', "-only", "*", "OR", "a OR", "   "]) {
       const err = await find(alice, { query }).catch((e: unknown) => e);

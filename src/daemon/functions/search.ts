@@ -4,7 +4,8 @@ import { z } from "zod";
 import { api, type SearchHit, type SearchRole, type SnippetPiece } from "../../protocol/api/index.js";
 import { FleetError } from "../../protocol/errors.js";
 import type { ChatId, MessageId } from "../../protocol/ids.js";
-import { toFtsQuery } from "../model/searchQuery.js";
+import { toFtsQuery, wantedWords } from "../model/searchQuery.js";
+import { FTS_SNIPPET_MAX_CHARS, LONG_SNIPPET_READ_CHARS, longTextSnippet } from "../model/snippet.js";
 import { TABLES } from "../model/tables.js";
 import { durationArg, durationMs } from "./args.js";
 import { defineQuery } from "./define.js";
@@ -110,14 +111,17 @@ export const messages = defineQuery(api.search.messages, {
       (
         ctx.db
           .prepare(
-            `SELECT s.rowid, snippet(message_search, 0, '${OPEN}', '${CLOSE}', '…', 16) AS snippet, c.id AS chat_id, c.title, m.id AS message_id,
+            // FTS5's snippet() only for short parts: its time grows with the square of the matches (model/snippet.ts).
+            `SELECT s.rowid, CASE WHEN length(t.body) <= ${FTS_SNIPPET_MAX_CHARS} THEN snippet(message_search, 0, '${OPEN}', '${CLOSE}', '…', 16) END AS snippet,
+               CASE WHEN length(t.body) > ${FTS_SNIPPET_MAX_CHARS} THEN substr(t.body, 1, ${LONG_SNIPPET_READ_CHARS}) END AS long_text,
+               c.id AS chat_id, c.title, m.id AS message_id,
                p.part_id, p.kind, m.role, c.worker_name, COALESCE(mc.name, '') AS machine_name, u.name AS owner_name, m.created_at
-             FROM message_search s JOIN message_parts p ON p.rowid = s.rowid JOIN messages m ON m.id = p.message_id
-               JOIN chats c ON c.id = m.chat_id JOIN users u ON u.id = c.owner_id
+             FROM message_search s JOIN message_search_text t ON t.part_rowid = s.rowid JOIN message_parts p ON p.rowid = s.rowid
+               JOIN messages m ON m.id = p.message_id JOIN chats c ON c.id = m.chat_id JOIN users u ON u.id = c.owner_id
                LEFT JOIN workers w ON w.id = c.worker_id LEFT JOIN machines mc ON mc.id = w.machine_id
              WHERE message_search MATCH ? AND s.rowid IN (SELECT value FROM json_each(?))`,
           )
-          .all(match, JSON.stringify(ranked)) as Array<HitRow & { snippet: string }>
+          .all(match, JSON.stringify(ranked)) as Array<HitRow & { snippet: string | null; long_text: string | null }>
       ).map((row) => [row.rowid, row]),
     );
     const rows = ranked.map((rowid) => details.get(rowid)).filter((row) => row !== undefined);
@@ -132,7 +136,7 @@ export const messages = defineQuery(api.search.messages, {
         machineName: r.machine_name,
         ownerName: r.owner_name,
         at: r.created_at,
-        snippet: toPieces(r.snippet),
+        snippet: toPieces(r.snippet ?? longTextSnippet(r.long_text ?? "", wantedWords(args.query), OPEN, CLOSE)),
       }),
     );
   },

@@ -4,7 +4,7 @@
 // become a query is an invalid_argument naming `query`, never an SQL error.
 import { FleetError } from "../../protocol/errors.js";
 
-type Term = { kind: "term"; fts: string; negated: boolean } | { kind: "or" };
+type Term = { kind: "term"; fts: string; negated: boolean; text: string; prefix: boolean } | { kind: "or" };
 
 function invalid(reason: string): FleetError {
   return new FleetError("invalid_argument", `query: ${reason}`, { field: "query" });
@@ -37,7 +37,7 @@ function readTerms(input: string): Term[] {
         prefix = true;
         i++;
       }
-      if (phrase.trim()) terms.push({ kind: "term", fts: quoted(phrase) + (prefix ? "*" : ""), negated });
+      if (phrase.trim()) terms.push({ kind: "term", fts: quoted(phrase) + (prefix ? "*" : ""), negated, text: phrase, prefix });
       continue;
     }
     let end = i;
@@ -50,7 +50,7 @@ function readTerms(input: string): Term[] {
     }
     const stem = word.replace(/\*+$/, "");
     if (!stem) throw invalid(`'${word}' has nothing before the * (write a prefix such as migrat*)`);
-    terms.push({ kind: "term", fts: quoted(stem) + (stem.length < word.length ? "*" : ""), negated });
+    terms.push({ kind: "term", fts: quoted(stem) + (stem.length < word.length ? "*" : ""), negated, text: stem, prefix: stem.length < word.length });
   }
   return terms;
 }
@@ -76,4 +76,9 @@ export function toFtsQuery(input: string): string {
   if (wanted.length === 0) throw invalid(excluded.length ? "needs a word to find; a -word only leaves out what matches it" : "must have a word to find");
   const positive = wanted.join(" ");
   return excluded.length ? `(${positive})${excluded.map((e) => ` NOT ${e}`).join("")}` : positive;
+}
+
+/** The words a query asks for (not those it excludes), as typed, each with whether it is a prefix. */
+export function wantedWords(input: string): Array<{ text: string; prefix: boolean }> {
+  return readTerms(input).flatMap((term) => (term.kind === "term" && !term.negated ? [{ text: term.text, prefix: term.prefix }] : []));
 }
