@@ -61,6 +61,23 @@ describe("the TUI's screen", () => {
     });
   }, 180_000);
 
+  it("reads only a chat's newest messages, and says at the top that older ones are left out", async () => {
+    // Two messages kept (the chat has six; 500 by default): the third exchange, and the note.
+    await withTui(home, { cols: 110, rows: 30, env: { OCFLEET_TUI_MESSAGES: "2" } }, async (term) => {
+      await term.waitFor("● connected");
+      await selectChat(term);
+      term.write("\r");
+      await term.waitFor("echo: third message");
+      await term.waitFor(`Older messages are not shown here; all of them: ocfleet chat show ${chatId}`);
+      const screen = term.screen().join("\n");
+      expect(screen).toContain("third message");
+      expect(screen).not.toContain("second message");
+      term.write("\t");
+      await term.waitFor(/long-chat · main · \w+/);
+      await quit(term);
+    });
+  }, 60_000);
+
   it("leaves no ghost copies of the composer or the reply when resized while a reply streams", async () => {
     await withTui(home, { cols: 110, rows: 30 }, async (term) => {
       await term.waitFor("● connected");

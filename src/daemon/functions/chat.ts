@@ -71,8 +71,8 @@ export const get = defineQuery(api.chat.get, {
 
 export const messages = defineQuery(api.chat.messages, {
   access: "user",
-  args: z.strictObject(chatRef),
-  handler: (ctx, { chat }) => loadMessages(ctx, accessibleChat(ctx, chat).id),
+  args: z.strictObject({ ...chatRef, last: z.number().int().min(1, "must be at least 1").optional() }),
+  handler: (ctx, { chat, last }) => loadMessages(ctx, accessibleChat(ctx, chat).id, last),
 });
 
 export const stream = defineQuery(api.chat.stream, {

@@ -56,6 +56,7 @@ export function loadChat(ctx: ReadCtx, ref: string): ChatRow {
 interface MessageRow {
   id: MessageId;
   chat_id: ChatId;
+  seq: number;
   role: "user" | "assistant";
   status: MessageStatus;
   reply_to: MessageId | null;
@@ -99,16 +100,22 @@ function toMessageView(row: MessageRow, parts: PartView[]): MessageView {
 }
 
 /** Every message of a chat except one that is streaming now (that one is the stream query's). */
-export function loadMessages(ctx: ReadCtx, chatId: ChatId): MessageView[] {
+/** The chat's messages but the one streaming, oldest first; with `last`, only the newest `last`. */
+export function loadMessages(ctx: ReadCtx, chatId: ChatId, last?: number): MessageView[] {
   ctx.reads(TABLES.messages, chatId);
-  const rows = ctx.db.prepare("SELECT * FROM messages WHERE chat_id = ? AND status <> 'streaming' ORDER BY seq").all(chatId) as MessageRow[];
+  const rows = (
+    last === undefined
+      ? ctx.db.prepare("SELECT * FROM messages WHERE chat_id = ? AND status <> 'streaming' ORDER BY seq").all(chatId)
+      : ctx.db.prepare("SELECT * FROM messages WHERE chat_id = ? AND status <> 'streaming' ORDER BY seq DESC LIMIT ?").all(chatId, last).reverse()
+  ) as MessageRow[];
+  if (rows.length === 0) return [];
   const parts = new Map<string, PartView[]>();
   const partRows = ctx.db
     .prepare(
       `SELECT p.message_id, p.part_id, p.data FROM message_parts p JOIN messages m ON m.id = p.message_id
-       WHERE m.chat_id = ? AND m.status <> 'streaming' ORDER BY p.message_id, p.seq`,
+       WHERE m.chat_id = ? AND m.seq >= ? AND m.status <> 'streaming' ORDER BY p.message_id, p.seq`,
     )
-    .all(chatId) as { message_id: string; part_id: string; data: string }[];
+    .all(chatId, rows[0]!.seq) as { message_id: string; part_id: string; data: string }[];
   for (const p of partRows) {
     const list = parts.get(p.message_id) ?? [];
     list.push({ id: p.part_id, ...(JSON.parse(p.data) as object) } as PartView);

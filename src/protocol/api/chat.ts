@@ -141,8 +141,11 @@ export const chat = defineModule("chat", {
   create: mutation<{ worker: string; model?: string; title?: string }, ChatView>(),
   list: query<{ worker?: string; all?: boolean }, ChatSummary[]>(),
   get: query<ChatRef, ChatView>(),
-  /** Every message except the one streaming now. */
-  messages: query<ChatRef, MessageView[]>(),
+  /**
+   * Every message except the one streaming now; with `last`, only the newest `last` of them (a
+   * screen showing the end of a long chat needs no more, and its every change then costs no more).
+   */
+  messages: query<ChatRef & { last?: number }, MessageView[]>(),
   /** The message streaming now, or null: its text grows by appends. */
   stream: query<ChatRef, MessageView | null>(),
   /** Sends a prompt; returns at once with the user message's id (and a warning per budget past 80 %). */

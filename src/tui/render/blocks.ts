@@ -154,9 +154,19 @@ export function messageBlocks(message: MessageView, options: RenderOptions): Blo
  * A chat's transcript as blocks, and how many of them (a prefix, in order) are final: those
  * never change again, so their wrapped lines can be kept.
  */
-export function splitTranscript(messages: MessageView[], stream: MessageView | null, options: RenderOptions): { all: Block[]; finalCount: number } {
+export function splitTranscript(
+  messages: MessageView[],
+  stream: MessageView | null,
+  options: RenderOptions,
+  /** Set when older messages were left out: said in the first block, with the command that shows them. */
+  earlierOf?: string,
+): { all: Block[]; finalCount: number } {
   const ids = new Set(messages.map((m) => m.id));
   const all = [...messages, ...(stream && !ids.has(stream.id) ? [stream] : [])].flatMap((m) => messageBlocks(m, options));
+  if (earlierOf) {
+    const note = `Older messages are not shown here; all of them: ocfleet chat show ${earlierOf}`;
+    all.unshift({ id: "earlier", final: true, lines: (w) => wrap([{ text: note, dim: true }], w) });
+  }
   let finalCount = 0;
   while (finalCount < all.length && all[finalCount]!.final) finalCount++;
   return { all, finalCount };

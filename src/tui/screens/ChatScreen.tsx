@@ -13,6 +13,7 @@ import { worktreeLabel } from "../components/Sidebar.js";
 import { Spinner } from "../components/Spinner.js";
 import { useCall } from "../hooks/call.js";
 import { useQuery } from "../hooks/client.js";
+import { CHAT_SCREEN_MESSAGES, useRecentMessages } from "../hooks/messages.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { isCommand } from "../keys/keymap.js";
 import { useNavigation } from "../navigation.js";
@@ -35,7 +36,8 @@ export function ChatScreen({ chatId, at, width, rows }: { chatId: string; at?: T
   const nav = useNavigation();
   const call = useCall();
   const chat = useQuery(api.chat.get, { chat: chatId });
-  const messages = useQuery(api.chat.messages, { chat: chatId });
+  // Opened at a search hit, the whole chat: the hit may be older than the newest messages.
+  const messages = useRecentMessages(chatId, at ? null : CHAT_SCREEN_MESSAGES);
   const stream = useQuery(api.chat.stream, { chat: chatId });
   const [options, setOptions] = useState<RenderOptions>({ showReasoning: false, showToolOutput: true });
   const [edit, setEdit] = useState<Edit>(() => nav.drafts.get(chatId) ?? EMPTY_EDIT);
@@ -52,7 +54,10 @@ export function ChatScreen({ chatId, at, width, rows }: { chatId: string; at?: T
   useHighlighterReady();
 
   const c = chat.data;
-  const { all } = useMemo(() => splitTranscript(messages.data ?? [], stream.data ?? null, options), [messages.data, stream.data, options]);
+  const { all } = useMemo(
+    () => splitTranscript(messages.data ?? [], stream.data ?? null, options, messages.earlier ? chatId : undefined),
+    [messages.data, messages.earlier, stream.data, options, chatId],
+  );
   const request = c?.requests[0] ?? null;
   const model = nav.modelFor(chatId) ?? c?.model ?? null;
 

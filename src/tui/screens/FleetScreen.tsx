@@ -11,6 +11,7 @@ import { RequestPrompt, requestPromptHeight } from "../components/RequestPrompt.
 import { buildTree, RUN_STATE_COLOR, Sidebar, type TreeItem, worktreeLabel } from "../components/Sidebar.js";
 import { useCall } from "../hooks/call.js";
 import { useQuery } from "../hooks/client.js";
+import { PREVIEW_MESSAGES, useRecentMessages } from "../hooks/messages.js";
 import { useWorkerAction } from "../hooks/workerAction.js";
 import { PRIORITY, useKeys } from "../keys/dispatcher.js";
 import { hintLine, isCommand } from "../keys/keymap.js";
@@ -95,14 +96,14 @@ function ChatPreview({
   const nav = useNavigation();
   const call = useCall();
   const chat = useQuery(api.chat.get, { chat: chatId });
-  const messages = useQuery(api.chat.messages, { chat: chatId });
+  const messages = useRecentMessages(chatId, PREVIEW_MESSAGES);
   const stream = useQuery(api.chat.stream, { chat: chatId });
   const cache = useRef(new LineCache());
   const c = chat.data;
   const request = c?.requests[0] ?? null;
   const { all } = useMemo(
-    () => splitTranscript(messages.data ?? [], stream.data ?? null, { showReasoning: false, showToolOutput: false }),
-    [messages.data, stream.data],
+    () => splitTranscript(messages.data ?? [], stream.data ?? null, { showReasoning: false, showToolOutput: false }, messages.earlier ? chatId : undefined),
+    [messages.data, messages.earlier, stream.data, chatId],
   );
   const room = Math.max(1, height - 1 - (request ? requestPromptHeight(request, height - 1, width) : 0));
   const linesOf = (block: Block) => cache.current.linesOf(block, width, "preview");
