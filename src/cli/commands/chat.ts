@@ -133,7 +133,8 @@ export function followReply(connection: FleetConnection, chatId: string, replyTo
       resolve(outcome);
     };
     const subs = [
-      connection.subscribe(api.chat.messages, { chat: chatId }, { onValue: (value) => ((messages = value), changed()), onError: reject }),
+      // The reply is among the newest messages: a chat thousands long is not read whole at every change.
+      connection.subscribe(api.chat.messages, { chat: chatId, last: 50 }, { onValue: (value) => ((messages = value), changed()), onError: reject }),
       connection.subscribe(api.chat.stream, { chat: chatId }, { onValue: (value) => ((stream = value), changed()), onError: reject }),
       connection.subscribe(api.chat.get, { chat: chatId }, { onValue: (chat) => printer?.notice(chat), onError: reject }),
     ];
