@@ -2,58 +2,48 @@
 // and retried (test/e2e/faults-disk.test.ts); here, what no retry can mend: an end refused for
 // another reason ends the reply failed with what its batches saved, and a part SQLite's JSON
 // functions cannot read (nested past 1000 levels) stays out of search without refusing the write
-// or the next start. The real store, the real daemon's runner and the real TurnEnds.
+// or the next start. The real store and runner (an in-process hub) and the real TurnEnds.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { PartView } from "../../src/protocol/api/index.js";
+import { api, type PartView } from "../../src/protocol/api/index.js";
 import type { ChatId, MessageId } from "../../src/protocol/ids.js";
 import { TurnEnds } from "../../src/daemon/chat/ending.js";
 import { newTurn, type Turn } from "../../src/daemon/chat/turn.js";
 import { newId } from "../../src/daemon/crypto.js";
-import { migrate } from "../../src/daemon/db/migrate.js";
-import { migrations } from "../../src/daemon/db/migrations/index.js";
-import { type Db, openDatabase } from "../../src/daemon/db/open.js";
-import { Dispatcher } from "../../src/daemon/dispatch.js";
-import { LiveQueries } from "../../src/daemon/live.js";
 import { createLogger } from "../../src/daemon/log.js";
 import type { InternalMutation } from "../../src/daemon/model/context.js";
 import { beginTurn, type ReplyOutcome, recoverInterrupted, saveProgress } from "../../src/daemon/model/replies.js";
+import { createTestHub, type TestHub } from "../helpers/hub.js";
 
+let hub: TestHub;
 let dir: string;
-let db: Db;
-let dispatcher: Dispatcher;
-const run = <A, R>(def: InternalMutation<A, R>, args: A): R => dispatcher.runInternalMutation(def, args);
+let workerId: string;
+let chatId: ChatId;
+const run = <A, R>(def: InternalMutation<A, R>, args: A): R => hub.dispatcher.runInternalMutation(def, args);
 
-beforeEach(() => {
+beforeEach(async () => {
+  hub = createTestHub(Date.now());
+  const olga = hub.user("olga");
+  workerId = hub.worker("api");
+  chatId = (await hub.call(olga, api.chat.create, { worker: "api", title: "fix the test" })).id;
   dir = mkdtempSync(join(tmpdir(), "ocf-ends-"));
-  const path = join(dir, "state.db");
-  db = openDatabase(path);
-  migrate(db, migrations, { dbPath: path });
-  db.exec(`
-    INSERT INTO users (id, name, level, is_anonymous, is_owner, created_at, updated_at) VALUES ('usr_1', 'olga', 'system_admin', 1, 1, 0, 0);
-    INSERT INTO machines (id, name, hostname, is_local, approval, online, created_at, updated_at) VALUES ('mch_1', 'box', 'box', 1, 'approved', 1, 0, 0);
-    INSERT INTO workers (id, machine_id, name, directory, approval, desired_state, run_state, state_changed_at, created_by, created_at, updated_at)
-      VALUES ('wrk_1', 'mch_1', 'api', '/code/api', 'approved', 'running', 'idle', 0, 'usr_1', 0, 0);
-    INSERT INTO chats (id, worker_id, worker_name, owner_id, title, title_source, state, last_activity_at, created_at, updated_at)
-      VALUES ('cht_1', 'wrk_1', 'api', 'usr_1', 'fix the test', 'auto', 'active', 0, 0, 0);
-  `);
-  const log = createLogger({ file: join(dir, "daemon.log"), echo: false });
-  dispatcher = new Dispatcher({ db, live: new LiveQueries(), services: {} as never, registry: new Map(), log });
 });
 
 afterEach(() => {
-  db.close();
+  hub.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const chatId = "cht_1" as ChatId;
+/** The real TurnEnds on the hub's store, telling `saved` of every end written. */
+const turnEnds = (saved: (turn: Turn, outcome: ReplyOutcome) => void = () => {}) =>
+  new TurnEnds({ log: createLogger({ file: join(dir, "ends.log"), echo: false }), runMutation: run, saved, changed: () => {} });
 
 /** A turn whose reply streamed "greetings, " (a batch of its text was saved) and is now ending. */
 function streamedTurn(): Turn {
   const { messageId } = run(beginTurn, { chatId, text: "say hello", model: null });
-  const turn = newTurn(chatId, "wrk_1", "ses_1", messageId as MessageId);
+  const turn = newTurn(chatId, workerId, "ses_1", messageId as MessageId);
   turn.reply = { id: newId("message"), createdAt: Date.now() };
   return turn;
 }
@@ -70,28 +60,23 @@ function deepTool(id: string, depth: number): PartView {
 }
 
 const reply = (turn: Turn) =>
-  db.prepare("SELECT status, error_name, error_message FROM messages WHERE id = ?").get(turn.reply!.id) as {
+  hub.db.prepare("SELECT status, error_name, error_message FROM messages WHERE id = ?").get(turn.reply!.id) as {
     status: string;
     error_name: string | null;
     error_message: string | null;
   };
 const parts = (turn: Turn) =>
-  db.prepare("SELECT part_id, data, indexed FROM message_parts WHERE message_id = ? ORDER BY seq").all(turn.reply!.id) as {
+  hub.db.prepare("SELECT part_id, data, indexed FROM message_parts WHERE message_id = ? ORDER BY seq").all(turn.reply!.id) as {
     part_id: string;
     data: string;
     indexed: number;
   }[];
-const busy = () => (db.prepare("SELECT busy FROM chats WHERE id = ?").get(chatId) as { busy: number }).busy;
-const found = (words: string) => db.prepare("SELECT count(*) AS n FROM message_search WHERE message_search MATCH ?").pluck().get(words);
+const busy = () => (hub.db.prepare("SELECT busy FROM chats WHERE id = ?").get(chatId) as { busy: number }).busy;
+const found = (words: string) => hub.db.prepare("SELECT count(*) AS n FROM message_search WHERE message_search MATCH ?").pluck().get(words);
 
 it("ends a reply failed, with what it saved as it streamed, when the store refuses its end for a reason no retry mends; the chat takes the next prompt", () => {
   const savedEnds: ReplyOutcome[] = [];
-  const ends = new TurnEnds({
-    log: createLogger({ file: join(dir, "ends.log"), echo: false }),
-    runMutation: run,
-    saved: (_t, o) => savedEnds.push(o),
-    changed: () => {},
-  });
+  const ends = turnEnds((_t, o) => savedEnds.push(o));
   const turn = streamedTurn();
   ends.saveReplyRow(turn);
   run(saveProgress, { messageId: turn.reply!.id, chunks: [{ partId: "prt_text", kind: "text", text: "greetings, " }], parts: [] });
@@ -113,7 +98,7 @@ it("ends a reply failed, with what it saved as it streamed, when the store refus
 
 it("saves a reply end holding a part SQLite's JSON cannot read: the part is kept and shown, the rest is found by search", () => {
   const turn = streamedTurn();
-  const ends = new TurnEnds({ log: createLogger({ file: join(dir, "ends.log"), echo: false }), runMutation: run, saved: () => {}, changed: () => {} });
+  const ends = turnEnds();
   ends.write(turn, outcome(turn, [{ id: "prt_text", kind: "text", text: "findable words" }, deepTool("prt_tool", 1500)]));
   ends.stop();
 
@@ -129,7 +114,7 @@ it("saves a reply end holding a part SQLite's JSON cannot read: the part is kept
 
 it("starts on a store whose interrupted reply holds such a part (an older daemon saved it as it streamed)", () => {
   const turn = streamedTurn();
-  new TurnEnds({ log: createLogger({ file: join(dir, "ends.log"), echo: false }), runMutation: run, saved: () => {}, changed: () => {} }).saveReplyRow(turn);
+  turnEnds().saveReplyRow(turn);
   run(saveProgress, {
     messageId: turn.reply!.id,
     chunks: [{ partId: "prt_text", kind: "text", text: "half a reply" }],

@@ -125,6 +125,7 @@ export const messages = defineQuery(api.search.messages, {
       ).map((row) => [row.rowid, row]),
     );
     const rows = ranked.map((rowid) => details.get(rowid)).filter((row) => row !== undefined);
+    const words = wantedWords(args.query); // for the snippets of long parts
     return rows.map(
       (r): SearchHit => ({
         chatId: r.chat_id,
@@ -136,7 +137,7 @@ export const messages = defineQuery(api.search.messages, {
         machineName: r.machine_name,
         ownerName: r.owner_name,
         at: r.created_at,
-        snippet: toPieces(r.snippet ?? longTextSnippet(r.long_text ?? "", wantedWords(args.query), OPEN, CLOSE)),
+        snippet: toPieces(r.snippet ?? longTextSnippet(r.long_text ?? "", words, OPEN, CLOSE)),
       }),
     );
   },
