@@ -100,11 +100,26 @@ export function markedProcesses(agentMark: string, processMark?: string): number
   return processesMarkedWith(marks);
 }
 
-/** Kills every process that carries the markers (see markedProcesses). Returns their pids. */
+/** At most this many sweeps; a SIGKILLed process is gone within one or two. */
+const MAX_SWEEPS = 10;
+
+/**
+ * Kills every process that carries the markers (see markedProcesses). Returns their pids. One
+ * sweep is not enough: a process may fork between the scan that finds it and the moment the kill
+ * takes it (OpenCode starting git or a tool, a shell in a loop), and the child carries the markers
+ * but was not in the scan. So it sweeps again until a scan finds no marked process at all.
+ */
 export function killMarked(agentMark: string, processMark?: string): number[] {
-  const pids = markedProcesses(agentMark, processMark);
-  for (const pid of pids) killPid(pid);
-  return pids;
+  const killed = new Set<number>();
+  for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+    const found = markedProcesses(agentMark, processMark);
+    if (found.length === 0) break;
+    for (const pid of found) {
+      killPid(pid);
+      killed.add(pid);
+    }
+  }
+  return [...killed];
 }
 
 export function killPid(pid: number): void {
