@@ -8,7 +8,7 @@ import { connectToDaemon } from "../../src/client/daemon.js";
 import { api } from "../../src/protocol/api/index.js";
 import { FleetConnection } from "../../src/client/connection.js";
 import { isPidAlive, waitForExit } from "../../src/platform/processes.js";
-import { agentMarkOf, killMarked } from "../../src/daemon/agent/reaper.js";
+import { agentMarkOf, killMarked, markedProcesses } from "../../src/daemon/agent/reaper.js";
 import { readStateFile, statePaths, type DaemonStateFile } from "../../src/protocol/statefile.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -32,7 +32,12 @@ export async function cleanupHomes(): Promise<void> {
     // The home goes away with its daemon's records, so no later start would reap what it left:
     // kill every OpenCode and tool process carrying its agent's marker now. After a daemon that
     // stopped by itself there must be none; after one killed here, they are the harness's to clean.
-    const left = killMarked(agentMarkOf(realpathSync(home)));
+    const mark = agentMarkOf(realpathSync(home));
+    // What the daemon's stop killed may still be exiting on a busy machine (a large OpenCode takes
+    // a while to unmap): wait for that, so only a process nobody killed counts as left running.
+    const deadline = Date.now() + 10_000;
+    while (stoppedItself && markedProcesses(mark).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const left = killMarked(mark);
     if (stoppedItself && left.length > 0) leaks.push(`${home}: ${left.join(", ")}`);
     rmSync(home, { recursive: true, force: true });
   }
